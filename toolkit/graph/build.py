@@ -1,0 +1,102 @@
+"""Build the data graph from the corpus, using the model to map facts keys to IRIs.
+
+Every node gets an IRI (no blank nodes), so that output is deterministic and the release can
+be diffed, merged with other releases and linked to.
+"""
+
+from __future__ import annotations
+
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, XSD
+
+from toolkit.schema.model import Model
+from toolkit.sources.loader import Corpus, DateLit, Entity, LangText, PlainLit, RefValue, Source
+
+_KIND_DATATYPE = {"count": XSD.nonNegativeInteger, "boolean": XSD.boolean, "string": XSD.string}
+
+
+def iri_for(base: str, kind: str, *parts: str) -> URIRef:
+    """``entity`` -> base+id; other kinds live under their own path segment."""
+    if kind == "entity":
+        return URIRef(base + parts[0])
+    return URIRef(base + kind + "/" + "-".join(parts))
+
+
+def _bind(g: Graph, model: Model, base: str) -> None:
+    for prefix in ("pt", "rdfs", "xsd"):
+        g.bind(prefix, Namespace(model.prefixes[prefix]), override=True, replace=True)
+    g.bind("id", Namespace(base), override=True, replace=True)
+
+
+def _literal(model: Model, kind: str, value: object) -> Literal:
+    if kind == "boolean":
+        return Literal("true" if value else "false", datatype=XSD.boolean)
+    if kind == "count":
+        return Literal(str(int(value)), datatype=XSD.nonNegativeInteger)  # type: ignore[call-overload]
+    return Literal(str(value), datatype=_KIND_DATATYPE[kind])
+
+
+def _add_entity(g: Graph, model: Model, base: str, ent: Entity, node: URIRef, src: Source) -> None:
+    article = iri_for(base, "source", src.id)
+    for t in ent.types:
+        g.add((node, RDF.type, URIRef(model.class_iri(t))))
+    for key in sorted(ent.values):
+        prop = model.properties[key]
+        p = URIRef(prop.iri)
+        for v in ent.values[key]:
+            if isinstance(v, RefValue):
+                g.add((node, p, iri_for(base, "entity", v.id)))
+            elif isinstance(v, LangText):
+                g.add((node, p, Literal(v.text, lang=v.lang)))
+            elif isinstance(v, DateLit):
+                g.add((node, p, Literal(v.value.lexical, datatype=URIRef(v.value.datatype))))
+                if v.inferred:
+                    _add_resolution(g, model, base, ent, key, v, node, article)
+            elif isinstance(v, PlainLit):
+                g.add((node, p, _literal(model, v.kind, v.value)))
+
+
+def _add_resolution(
+    g: Graph, model: Model, base: str, ent: Entity, key: str, v: DateLit, node: URIRef, article: URIRef
+) -> None:
+    pt = Namespace(model.ns)
+    res = iri_for(base, "inferred-date", ent.id, key)
+    g.add((res, RDF.type, pt.DateResolution))
+    g.add((res, pt.resolvedResource, node))
+    g.add((res, pt.resolvedProperty, URIRef(model.properties[key].iri)))
+    g.add((res, pt.statedText, Literal(v.stated, lang="zh")))
+    g.add((res, pt.resolvedValue, Literal(v.value.lexical, datatype=URIRef(v.value.datatype))))
+    g.add((res, pt.resolvedAgainst, article))
+    if v.note:
+        for lang, text in sorted(v.note.items()):
+            g.add((res, model_comment(model), Literal(text, lang=lang)))
+
+
+def model_comment(model: Model) -> URIRef:
+    return URIRef(model.properties["comment"].iri)
+
+
+def build_graph(corpus: Corpus, model: Model, base: str) -> Graph:
+    """The data graph of every source: articles, entities, evidence and inferred dates."""
+    g = Graph()
+    _bind(g, model, base)
+    pt = Namespace(model.ns)
+    for src in corpus.sources:
+        article = iri_for(base, "source", src.id)
+        _add_entity(g, model, base, src.article, article, src)
+        g.add((article, pt.archivedFile, Literal(src.text_path.name, datatype=XSD.string)))
+        g.add((article, pt.sha256, Literal(src.sha256, datatype=XSD.string)))
+        g.add((article, pt.bodyStart, Literal(str(src.body_start), datatype=XSD.nonNegativeInteger)))
+        g.add((article, pt.bodyEnd, Literal(str(src.body_end), datatype=XSD.nonNegativeInteger)))
+        for ent in src.entities:
+            node = iri_for(base, "entity", ent.id)
+            _add_entity(g, model, base, ent, node, src)
+            for n, span in enumerate(ent.evidence, start=1):
+                ev = iri_for(base, "evidence", ent.id, str(n))
+                g.add((node, pt.evidence, ev))
+                g.add((ev, RDF.type, pt.Evidence))
+                g.add((ev, pt.quote, Literal(span.quote, lang="zh")))
+                g.add((ev, pt.startOffset, Literal(str(span.start), datatype=XSD.nonNegativeInteger)))
+                g.add((ev, pt.endOffset, Literal(str(span.end), datatype=XSD.nonNegativeInteger)))
+                g.add((ev, pt.inSource, article))
+    return g

@@ -1,0 +1,466 @@
+"""Read source folders into a :class:`Corpus`, collecting every problem with file and line.
+
+A source folder holds the archived text, unchanged, and ``facts.yaml``. Unreadable input
+raises :class:`~toolkit.errors.LoadError` (exit 2); readable but wrong facts become
+validation results (exit 1) so that a person sees all of them at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from toolkit.config import Settings
+from toolkit.errors import LoadError
+from toolkit.report import ValidationResult
+from toolkit.schema.model import Model
+from toolkit.sources.dates import DateProblem, DateValue, parse_date, resolve_relative
+from toolkit.sources.text import Normalised, closest_passage, find_span
+from toolkit.yamlfile import YamlDoc, decode_utf8, load_yaml
+
+FACTS_FILE = "facts.yaml"
+MAX_TEXT_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RefValue:
+    id: str
+
+
+@dataclass(frozen=True)
+class DateLit:
+    value: DateValue
+    stated: str | None = None
+    note: dict[str, str] | None = None
+
+    @property
+    def inferred(self) -> bool:
+        return self.stated is not None
+
+
+@dataclass(frozen=True)
+class LangText:
+    text: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class PlainLit:
+    value: object
+    kind: str
+
+
+Value = RefValue | DateLit | LangText | PlainLit
+
+
+@dataclass(frozen=True)
+class EvidenceSpan:
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass
+class Entity:
+    id: str
+    types: tuple[str, ...]
+    source_id: str
+    file: Path
+    line: int
+    values: dict[str, list[Value]] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    evidence: list[EvidenceSpan] = field(default_factory=list)
+
+    def label(self, lang: str = "zh") -> str | None:
+        for v in self.values.get("label", []):
+            if isinstance(v, LangText) and v.lang == lang:
+                return v.text
+        return None
+
+
+@dataclass
+class Source:
+    id: str
+    folder: Path
+    facts_path: Path
+    text_path: Path
+    text: str
+    sha256: str
+    body_start: int
+    body_end: int
+    published: DateValue
+    article: Entity
+    entities: list[Entity] = field(default_factory=list)
+
+
+@dataclass
+class Corpus:
+    sources: list[Source]
+    entities: dict[str, Entity]
+
+    def entity_of(self, entity_id: str) -> Entity | None:
+        return self.entities.get(entity_id)
+
+
+def _schema(settings: Settings) -> dict[str, Any]:
+    path = settings.schema_dir / "facts.schema.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LoadError(f"cannot read the facts schema: {exc}", file=path) from None
+
+
+def source_folders(sources_dir: Path) -> list[Path]:
+    if not sources_dir.is_dir():
+        raise LoadError("sources folder does not exist", file=sources_dir)
+    folders = sorted(p for p in sources_dir.iterdir() if p.is_dir() and (p / FACTS_FILE).is_file())
+    if not folders:
+        raise LoadError(
+            f"no source folders with a {FACTS_FILE} here",
+            file=sources_dir,
+            hint=f"add <source-id>/{FACTS_FILE} beside the archived text",
+        )
+    return folders
+
+
+def _rel(path: Path, settings: Settings) -> str:
+    try:
+        return str(path.relative_to(settings.root))
+    except ValueError:
+        return str(path)
+
+
+class _Problems:
+    def __init__(self, settings: Settings, doc: YamlDoc) -> None:
+        self.settings = settings
+        self.doc = doc
+        self.results: list[ValidationResult] = []
+
+    def add(
+        self,
+        validator: str,
+        message: str,
+        path: tuple[str | int, ...],
+        *,
+        focus: str | None = None,
+        label: str | None = None,
+        prop: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.results.append(
+            ValidationResult(
+                validator=validator,
+                message=message,
+                focus_node=focus,
+                focus_label=label,
+                path=prop,
+                value=None if value is None else str(value),
+                source_file=_rel(self.doc.path, self.settings),
+                line=self.doc.line_of(path),
+            )
+        )
+
+
+def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    for err in sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = tuple(err.absolute_path)
+        where = "/".join(str(p) for p in path) or "(top level)"
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = sorted(err.schema.get("properties", {}))
+            for key in sorted(set(err.instance) - set(allowed)):
+                close = difflib.get_close_matches(key, allowed, n=1)
+                tip = f"; did you mean '{close[0]}'?" if close else f"; allowed keys: {', '.join(allowed)}"
+                problems.add("facts-schema", f"unknown key '{key}' at {where}{tip}", (*path, key), value=key)
+            continue
+        desc = err.schema.get("description") if isinstance(err.schema, dict) else None
+        if err.validator in ("anyOf", "oneOf", "pattern", "enum") and desc:
+            msg = f"{where}: {err.instance!r} is not valid; expected {desc}"
+        elif err.validator == "enum":
+            msg = f"{where}: {err.instance!r} is not one of: {', '.join(map(str, err.validator_value))}"
+        else:
+            msg = f"{where}: {err.message}"
+        problems.add("facts-schema", msg, path, value=None if isinstance(err.instance, (dict, list)) else err.instance)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read the archived text: {exc.strerror}", file=path) from None
+    if len(raw) > MAX_TEXT_BYTES:
+        raise LoadError(f"archived text is over {MAX_TEXT_BYTES} bytes", file=path)
+    return decode_utf8(raw, path)
+
+
+def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[ValidationResult]]:
+    """Load every source; return the corpus and the problems found (empty when all is well)."""
+    schema = _schema(settings)
+    results: list[ValidationResult] = []
+    sources: list[Source] = []
+    entities: dict[str, Entity] = {}
+    pending_refs: list[tuple[_Problems, Entity, str, RefValue, tuple[str | int, ...]]] = []
+    source_ids: dict[str, Path] = {}
+    for folder in source_folders(settings.sources_dir):
+        doc = load_yaml(folder / FACTS_FILE)
+        problems = _Problems(settings, doc)
+        _schema_errors(doc, schema, problems)
+        if problems.results:
+            results.extend(problems.results)
+            continue
+        src = _load_source(folder, doc, problems, model, settings)
+        if src is None:
+            results.extend(problems.results)
+            continue
+        if src.id in source_ids:
+            problems.add("facts", f"source id '{src.id}' is also used by {source_ids[src.id]}", ("source", "id"))
+        source_ids[src.id] = folder
+        body = Normalised.of(src.text, src.body_start, src.body_end)
+        pending_refs.extend((problems, src.article, p, v, ("source", p)) for p, vs in src.article.values.items() for v in vs if isinstance(v, RefValue))
+        for i, raw in enumerate(doc.data["entities"]):
+            ent = _load_entity(raw, i, src, doc, problems, model, settings)
+            if ent.id in entities:
+                other = entities[ent.id]
+                problems.add(
+                    "facts",
+                    f"duplicate id '{ent.id}': already defined at {_rel(other.file, settings)}:{other.line}",
+                    ("entities", i, "id"),
+                    focus=settings.base_iri + ent.id,
+                    value=ent.id,
+                )
+                continue
+            entities[ent.id] = ent
+            src.entities.append(ent)
+            _locate_evidence(raw, i, ent, src, body, problems, settings)
+            for prop, vals in ent.values.items():
+                for j, v in enumerate(vals):
+                    if isinstance(v, RefValue):
+                        path: tuple[str | int, ...] = ("entities", i, prop)
+                        if isinstance(raw.get(prop), list):
+                            path = (*path, j)
+                        pending_refs.append((problems, ent, prop, v, path))
+        sources.append(src)
+        results.extend(problems.results)
+    ref_problems: set[int] = set()
+    for problems, ent, prop, ref, path in pending_refs:
+        if ref.id not in entities:
+            close = difflib.get_close_matches(ref.id, list(entities), n=1)
+            tip = f"; did you mean '{close[0]}'?" if close else "; define an entity with this id"
+            problems.add(
+                "facts",
+                f"unknown reference '{ref.id}' in {prop}{tip}",
+                path,
+                focus=settings.base_iri + ent.id,
+                label=ent.label(),
+                prop=prop,
+                value=ref.id,
+            )
+            results.append(problems.results.pop())
+            ref_problems.add(id(problems))
+    results.extend(_cycles(entities, settings))
+    return Corpus(sources=sources, entities=entities), results
+
+
+def _cycles(entities: dict[str, Entity], settings: Settings) -> list[ValidationResult]:
+    """A resource that reaches itself through one property (A part of B part of A) is a mistake."""
+    out: list[ValidationResult] = []
+    props = sorted({p for e in entities.values() for p, vs in e.values.items() if any(isinstance(v, RefValue) for v in vs)})
+    for prop in props:
+        edges = {
+            e.id: [v.id for v in e.values.get(prop, []) if isinstance(v, RefValue) and v.id in entities]
+            for e in entities.values()
+        }
+        reported: set[str] = set()
+        for start in sorted(edges):
+            stack = [(start, [start])]
+            seen: set[str] = set()
+            while stack:
+                node, trail = stack.pop()
+                for nxt in edges.get(node, []):
+                    if nxt == start:
+                        if start not in reported:
+                            cyc = " -> ".join([*trail, start])
+                            reported.update(trail)
+                            ent = entities[start]
+                            out.append(
+                                ValidationResult(
+                                    validator="facts",
+                                    message=f"cyclic reference through {prop}: {cyc}",
+                                    focus_node=settings.base_iri + start,
+                                    focus_label=ent.label(),
+                                    path=prop,
+                                    source_file=_rel(ent.file, settings),
+                                    line=ent.lines.get(prop, ent.line),
+                                )
+                            )
+                    elif nxt not in seen:
+                        seen.add(nxt)
+                        stack.append((nxt, [*trail, nxt]))
+    return out
+
+
+def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings) -> Source | None:
+    meta = doc.data["source"]
+    text_path = folder / meta["text"]
+    text = _read_text(text_path)
+    normal = Normalised.of(text)
+    start = find_span(meta["body"]["start"], normal)
+    end = find_span(meta["body"]["end"], normal)
+    if start is None:
+        problems.add("facts", f"body start {meta['body']['start']!r} not found in {meta['text']}", ("source", "body", "start"))
+    if end is None:
+        problems.add("facts", f"body end {meta['body']['end']!r} not found in {meta['text']}", ("source", "body", "end"))
+    if start is None or end is None:
+        return None
+    if end[1] <= start[0]:
+        problems.add("facts", "body end comes before body start", ("source", "body", "end"))
+        return None
+    try:
+        published = parse_date(meta["datePublished"]) if not isinstance(meta["datePublished"], dict) else None
+    except DateProblem as exc:
+        problems.add("facts", f"datePublished: {exc}", ("source", "datePublished"))
+        return None
+    if published is None:
+        problems.add("facts", "datePublished must be an absolute date (YYYY-MM-DD, YYYY-MM or YYYY)", ("source", "datePublished"))
+        return None
+    article = Entity(id=meta["id"], types=("SourceArticle",), source_id=meta["id"], file=doc.path, line=doc.line_of(("source",)) or 1)
+    for key, raw in meta.items():
+        if key in ("id", "text", "body"):
+            continue
+        _set_values(article, key, raw, ("source", key), published, doc, problems, model, settings)
+    return Source(
+        id=meta["id"],
+        folder=folder,
+        facts_path=doc.path,
+        text_path=text_path,
+        text=text,
+        sha256=hashlib.sha256(text_path.read_bytes()).hexdigest(),
+        body_start=start[0],
+        body_end=end[1],
+        published=published,
+        article=article,
+    )
+
+
+def _load_entity(
+    raw: dict[str, Any], index: int, src: Source, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings
+) -> Entity:
+    types = tuple(raw["type"]) if isinstance(raw["type"], list) else (raw["type"],)
+    ent = Entity(
+        id=raw["id"],
+        types=types,
+        source_id=src.id,
+        file=doc.path,
+        line=doc.line_of(("entities", index)) or 1,
+    )
+    allowed = model.constraints_for(types)
+    for key, value in raw.items():
+        if key in ("id", "type", "evidence"):
+            continue
+        path = ("entities", index, key)
+        if key not in allowed:
+            owners = sorted(c for c, d in model.classes.items() if key in d.constraints and not d.abstract)
+            problems.add(
+                "facts",
+                f"'{key}' does not apply to {'/'.join(types)}; it applies to: {', '.join(owners) or 'no class'}",
+                path,
+                focus=settings.base_iri + ent.id,
+                prop=key,
+            )
+            continue
+        _set_values(ent, key, value, path, src.published, doc, problems, model, settings)
+    return ent
+
+
+def _set_values(
+    ent: Entity,
+    key: str,
+    raw: Any,
+    path: tuple[str | int, ...],
+    published: DateValue,
+    doc: YamlDoc,
+    problems: _Problems,
+    model: Model,
+    settings: Settings,
+) -> None:
+    prop = model.properties[key]
+    ent.lines[key] = doc.line_of(path) or ent.line
+    vals: list[Value] = []
+    if prop.kind == "ref":
+        for item in raw if isinstance(raw, list) else [raw]:
+            vals.append(RefValue(item))
+    elif prop.kind == "langmap":
+        vals.extend(LangText(text, lang) for lang, text in sorted(raw.items()))
+    elif prop.kind == "zh":
+        vals.append(LangText(raw, "zh"))
+    elif prop.kind == "date":
+        lit = _date(raw, key, path, published, problems, settings.base_iri + ent.id)
+        if lit is None:
+            return
+        vals.append(lit)
+    else:
+        vals.append(PlainLit(raw, prop.kind))
+    ent.values[key] = vals
+
+
+def _date(
+    raw: Any, key: str, path: tuple[str | int, ...], published: DateValue, problems: _Problems, focus: str
+) -> DateLit | None:
+    try:
+        if not isinstance(raw, dict):
+            return DateLit(parse_date(raw))
+        stated = raw["stated"]
+        resolved = resolve_relative(stated, published)
+        given = parse_date(raw["value"]) if "value" in raw else None
+    except DateProblem as exc:
+        problems.add("facts", f"{key}: {exc}", path, focus=focus, prop=key, value=raw)
+        return None
+    if given is not None and resolved is not None and given != resolved:
+        problems.add(
+            "facts",
+            f"{key}: {stated!r} resolves to {resolved.lexical} against the publication date "
+            f"{published.lexical}, but value says {given.lexical}",
+            path,
+            focus=focus,
+            prop=key,
+            value=given.lexical,
+        )
+        return None
+    value = given or resolved
+    if value is None:
+        problems.add(
+            "facts",
+            f"{key}: cannot resolve the relative date {stated!r}; add value: YYYY-MM-DD (and note:)",
+            path,
+            focus=focus,
+            prop=key,
+            value=stated,
+        )
+        return None
+    return DateLit(value, stated=stated, note=raw.get("note"))
+
+
+def _locate_evidence(
+    raw: dict[str, Any], index: int, ent: Entity, src: Source, body: Normalised, problems: _Problems, settings: Settings
+) -> None:
+    for j, quote in enumerate(raw["evidence"]):
+        span = find_span(quote, body)
+        if span is None:
+            near = closest_passage(quote, body)
+            problems.add(
+                "evidence",
+                f"quote not found in the body of {src.text_path.name}; closest passage: {near!r}",
+                ("entities", index, "evidence", j),
+                focus=settings.base_iri + ent.id,
+                label=ent.label(),
+                prop="evidence",
+                value=quote,
+            )
+            continue
+        ent.evidence.append(EvidenceSpan(quote=src.text[span[0] : span[1]], start=span[0], end=span[1]))

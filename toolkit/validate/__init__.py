@@ -1,0 +1,61 @@
+"""Stage 3: validate sources and graphs with every registered validator, into one report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph
+
+from toolkit.config import Settings
+from toolkit.graph import build_graph
+from toolkit.report import ValidationReport
+from toolkit.schema.model import Model, load_model
+from toolkit.sources.loader import Corpus, load_corpus
+from toolkit.validate.base import ValidationContext, Validator
+from toolkit.validate.facts import EvidenceValidator, FactsReferenceValidator, FactsSchemaValidator
+from toolkit.validate.rdfinput import read_rdf_file
+from toolkit.validate.shacl import ShaclValidator
+
+VALIDATORS: list[Validator] = [
+    FactsSchemaValidator(),
+    FactsReferenceValidator(),
+    EvidenceValidator(),
+    ShaclValidator(),
+]
+
+
+@dataclass
+class Outcome:
+    report: ValidationReport
+    model: Model
+    corpus: Corpus | None
+    graph: Graph | None
+
+
+def run_validators(ctx: ValidationContext, validators: list[Validator] | None = None) -> ValidationReport:
+    report = ValidationReport()
+    for v in validators or VALIDATORS:
+        v.validate(ctx, report)
+        report.validators_run.append(v.name)
+    return report
+
+
+def validate_sources(settings: Settings) -> Outcome:
+    """Load every source, build the graph if the facts are sound, and validate it all."""
+    model = load_model(settings.schema_dir)
+    corpus, problems = load_corpus(settings, model)
+    graph = build_graph(corpus, model, settings.base_iri) if not problems else None
+    ctx = ValidationContext(settings=settings, model=model, corpus=corpus, load_results=problems, graph=graph)
+    return Outcome(run_validators(ctx), model, corpus, graph)
+
+
+def validate_rdf(settings: Settings, path: Path) -> Outcome:
+    """Validate an RDF file someone hands us (any format we read) against the shapes."""
+    model = load_model(settings.schema_dir)
+    graph = read_rdf_file(path, settings)
+    ctx = ValidationContext(settings=settings, model=model, graph=graph)
+    return Outcome(run_validators(ctx, [ShaclValidator()]), model, None, graph)
+
+
+__all__ = ["VALIDATORS", "Outcome", "run_validators", "validate_rdf", "validate_sources"]
