@@ -21,6 +21,7 @@ DCT = Namespace("http://purl.org/dc/terms/")
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 DATE_PATTERN = r"^-?[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 IRI_PATTERN = r"^https?://[^\s<>\"{}|\\^`]+$"
+IRI_OR_CURIE_PATTERN = r"^(https?://[^\s<>\"{}|\\^`]+|(pt|rdf|rdfs|xsd):[A-Za-z0-9_-]+)$"
 
 GENERATED_FILES = (
     "ontology.ttl",
@@ -218,7 +219,7 @@ def context_document(model: Model) -> dict[str, Any]:
             term["@container"] = "@language"
         elif prop.kind == "zh":
             term["@language"] = "zh"
-        elif prop.kind in ("count", "boolean", "string"):
+        elif prop.kind in ("count", "boolean"):
             term["@type"] = _compact(model, str(_DATATYPE[prop.kind]))
         ctx[name] = term
     return {"@context": ctx}
@@ -370,9 +371,12 @@ def facts_schema(model: Model) -> dict[str, Any]:
 def jsonld_schema(model: Model) -> dict[str, Any]:
     typed = {
         "type": "object",
-        "required": ["@value", "@type"],
+        "required": ["@value", "type"],
         "additionalProperties": False,
-        "properties": {"@value": {"type": "string", "pattern": DATE_PATTERN}, "@type": {"enum": ["xsd:date", "xsd:gYearMonth", "xsd:gYear"]}},
+        "properties": {
+            "@value": {"type": "string", "pattern": DATE_PATTERN},
+            "type": {"enum": ["xsd:date", "xsd:gYearMonth", "xsd:gYear"]},
+        },
     }
     node_props: dict[str, Any] = {
         "id": {"type": "string", "pattern": IRI_PATTERN},
@@ -386,7 +390,7 @@ def jsonld_schema(model: Model) -> dict[str, Any]:
     for name in sorted(model.properties):
         kind = model.properties[name].kind
         if kind == "ref":
-            iri = {"type": "string", "pattern": IRI_PATTERN}
+            iri = {"type": "string", "pattern": IRI_OR_CURIE_PATTERN}
             node_props[name] = iri if single_valued(model, name) else {"type": "array", "items": iri, "minItems": 1}
         elif kind == "date":
             node_props[name] = typed
@@ -444,7 +448,7 @@ def csv_schema(model: Model) -> dict[str, Any]:
                 props[col] = {"type": "string", "pattern": r"^[0-9]*$"}
             elif prop is not None and prop.kind == "boolean":
                 props[col] = {"enum": ["", "true", "false"]}
-            elif col == "evidence":
+            elif col == "evidence" or col in table.reverse:
                 props[col] = {"type": "string", "pattern": r"^(https?://[^\s|]+(\|https?://[^\s|]+)*)?$"}
             else:
                 props[col] = {"type": "string"}

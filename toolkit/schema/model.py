@@ -59,6 +59,7 @@ class Table:
     name: str
     class_name: str
     title: dict[str, str]
+    reverse: dict[str, str] = field(default_factory=dict)  # column -> property pointing here
 
 
 class Model:
@@ -113,7 +114,7 @@ class Model:
                 ordered=tuple(tuple(pair) for pair in c.get("ordered", ())),  # type: ignore[misc]
             )
         self.tables: dict[str, Table] = {
-            name: Table(name=name, class_name=t["class"], title=dict(t["title"]))
+            name: Table(name=name, class_name=t["class"], title=dict(t["title"]), reverse=dict(t.get("reverse", {})))
             for name, t in raw["tables"].items()
         }
 
@@ -180,6 +181,7 @@ class Model:
                 cols.append(prop)
         if "evidence" in self.constraints_for([table.class_name]):
             cols.append("evidence")
+        cols.extend(table.reverse)
         return cols
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pyld import jsonld
-from rdflib import Graph
+from rdflib import Dataset, Graph
 
 from toolkit.config import Settings
 from toolkit.errors import LoadError, UsageError
@@ -80,8 +80,11 @@ def jsonld_to_graph(doc: Any, settings: Settings) -> Graph:
                 raise LoadError(cause.message, hint=cause.hint) from None
             cause = getattr(cause, "cause", None) or cause.__cause__
         raise LoadError(f"invalid JSON-LD: {exc.message if hasattr(exc, 'message') else exc}") from None
+    ds = Dataset()
+    ds.parse(data=nquads, format="nquads")
     g = Graph()
-    g.parse(data=nquads, format="nquads")
+    for s, p, o, _ctx in ds.quads((None, None, None, None)):
+        g.add((s, p, o))
     return g
 
 

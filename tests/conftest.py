@@ -1,0 +1,83 @@
+"""Shared fixtures: the real repository, throw-away project copies, and the real release."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from toolkit.config import Settings, load_settings
+from toolkit.publish.release import Release, assemble
+from toolkit.validate import Outcome, validate_sources
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ARTICLE_ID = "cls-2025-12-yrd-innovation-centre"
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def repo_settings() -> Settings:
+    return load_settings(REPO)
+
+
+@pytest.fixture(scope="session")
+def real_outcome(repo_settings: Settings) -> Outcome:
+    return validate_sources(repo_settings)
+
+
+@pytest.fixture(scope="session")
+def real_release(repo_settings: Settings, real_outcome: Outcome) -> Release:
+    """The release the committed sources produce, assembled in memory (nothing written)."""
+    return assemble(repo_settings, real_outcome)
+
+
+class Project:
+    """A throw-away copy of the project (pyproject, schema, sources) under tmp_path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True)
+        shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+        shutil.copytree(REPO / "schema", root / "schema")
+        shutil.copytree(REPO / "datasets" / "sources", root / "datasets" / "sources")
+
+    @property
+    def settings(self) -> Settings:
+        return load_settings(self.root)
+
+    @property
+    def facts(self) -> Path:
+        return self.root / "datasets" / "sources" / ARTICLE_ID / "facts.yaml"
+
+    @property
+    def release(self) -> Path:
+        return self.root / "datasets" / "release"
+
+    def edit_facts(self, old: str, new: str, count: int = 1) -> None:
+        text = self.facts.read_text(encoding="utf-8")
+        assert old in text, f"fixture text not found: {old!r}"
+        self.facts.write_text(text.replace(old, new, count), encoding="utf-8")
+
+    def add_source(self, folder: Path) -> None:
+        shutil.copytree(folder, self.root / "datasets" / "sources" / folder.name)
+
+    def tree_digest(self) -> dict[str, str]:
+        """Every file under the release folder (and leftovers beside it) with its SHA-256."""
+        out = {}
+        base = self.root / "datasets"
+        for p in sorted(base.rglob("*")):
+            if p.is_file() and "sources" not in p.relative_to(base).parts[:1]:
+                out[str(p.relative_to(base))] = hashlib.sha256(p.read_bytes()).hexdigest()
+        return out
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    proj = Project(tmp_path / "project")
+    monkeypatch.setenv("POLICY_TOOLKIT_ROOT", str(proj.root))
+    monkeypatch.delenv("POLICY_TOOLKIT_BASE_IRI", raising=False)
+    yield proj

@@ -1,0 +1,24 @@
+from toolkit.sources.text import Normalised, closest_passage, find_span
+
+RAW = "标题\n\n第一段,有  空格。\n第二段\n继续。"
+
+
+def test_offsets_point_into_the_raw_text() -> None:
+    body = Normalised.of(RAW)
+    start, end = find_span("有 空格", body)  # one space in the quote, two in the text
+    assert RAW[start:end] == "有  空格"
+
+
+def test_quote_across_a_line_break() -> None:
+    start, end = find_span("第二段 继续", Normalised.of(RAW))
+    assert RAW[start:end] == "第二段\n继续"
+
+
+def test_search_is_limited_to_the_body() -> None:
+    body = Normalised.of(RAW, RAW.index("第一段"), RAW.index("第二段"))
+    assert find_span("标题", body) is None
+    assert find_span("第一段", body) is not None
+
+
+def test_closest_passage_names_the_nearest_sentence() -> None:
+    assert closest_passage("第二段,继续", Normalised.of(RAW)).startswith("第二段")

@@ -1,0 +1,213 @@
+"""The command line: a few lines per command over the library; errors become exit codes here.
+
+Exit codes: 0 valid / done, 1 invalid data (or release out of date), 2 bad usage or
+unreadable input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from toolkit.config import Settings, load_settings
+from toolkit.errors import EXIT_INVALID, EXIT_USAGE, DataError, ToolkitError
+from toolkit.report import ValidationReport
+
+EXIT_CODES = (
+    "Exit codes: 0 valid / done; 1 invalid data, or the release differs from the sources (build --check); "
+    "2 bad usage or unreadable input (missing file, not UTF-8, broken YAML or RDF)."
+)
+
+app = typer.Typer(
+    name="policy-toolkit",
+    help="Publish the facts of policy news as validated linked open data.\n\n" + EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    turtle = "turtle"
+
+
+class InfoFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+T = TypeVar("T")
+
+SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="Folder of source folders (default from pyproject).")]
+ReleaseOpt = Annotated[Path | None, typer.Option("--release", help="Release folder (default datasets/release).")]
+BaseOpt = Annotated[str | None, typer.Option("--base-iri", help="Base IRI of published resources.")]
+
+
+def _settings(sources: Path | None = None, release: Path | None = None, base_iri: str | None = None) -> Settings:
+    return load_settings().with_overrides(sources_dir=sources, release_dir=release, base_iri=base_iri)
+
+
+def _print_report(report: ValidationReport, fmt: ReportFormat, *, err: bool = False) -> None:
+    if fmt is ReportFormat.json:
+        typer.echo(report.to_json(), nl=False, err=err)
+    elif fmt is ReportFormat.turtle:
+        raw = report.raw_graphs.get("shacl")
+        if raw is not None:
+            typer.echo(raw.serialize(format="turtle"), err=err)
+        if not report.raw_graphs or any(r.validator != "shacl" for r in report.results):
+            typer.echo(report.to_text(), nl=False, err=True)
+    else:
+        typer.echo(report.to_text(), nl=False, err=err)
+
+
+def _guard(fn: Callable[[], T], fmt: ReportFormat = ReportFormat.text) -> T:
+    """Run a command body; turn the toolkit's own errors into a message and an exit code."""
+    try:
+        return fn()
+    except DataError as exc:
+        if exc.report is not None:
+            _print_report(exc.report, fmt)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except ToolkitError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+@app.command()
+def build(
+    check: Annotated[bool, typer.Option("--check", help="Only compare the release with what the sources give.")] = False,
+    sources: SourcesOpt = None,
+    release: ReleaseOpt = None,
+    base_iri: BaseOpt = None,
+) -> None:
+    """Sources -> graph -> validate -> release (JSON-LD, Turtle, N-Triples, RDF/XML, CSV, manifest).
+
+    Nothing is written if validation fails (exit 1); the previous release stays as it was.
+    """
+    from toolkit.publish import build_release
+
+    def body() -> None:
+        settings = _settings(sources, release, base_iri)
+        rel = build_release(settings, check=check)
+        m = rel.manifest
+        where = settings.release_dir
+        if check:
+            typer.echo(f"release in {where} is up to date ({len(rel.files)} files, {m['triples']} triples)")
+        elif rel.changed:
+            typer.echo(f"wrote {len(rel.files)} files to {where} ({m['triples']} triples); changed:")
+            for line in rel.changed:
+                typer.echo(f"  {line}")
+        else:
+            typer.echo(f"release in {where} unchanged ({len(rel.files)} files, {m['triples']} triples)")
+
+    _guard(body)
+
+
+@app.command()
+def validate(
+    file: Annotated[
+        Path | None, typer.Argument(help="An RDF file to check against the shapes (default: the sources).")
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json, or turtle (SHACL report).")] = (
+        ReportFormat.text
+    ),
+    sources: SourcesOpt = None,
+) -> None:
+    """Validate the sources (facts schema, references, evidence, SHACL) or one RDF file."""
+    from toolkit.validate import validate_rdf, validate_sources
+
+    def body() -> None:
+        settings = _settings(sources)
+        outcome = validate_rdf(settings, file) if file is not None else validate_sources(settings)
+        _print_report(outcome.report, fmt)
+        if not outcome.report.conforms:
+            raise typer.Exit(EXIT_INVALID)
+
+    _guard(body, fmt)
+
+
+@app.command()
+def info(
+    release: ReleaseOpt = None,
+    fmt: Annotated[InfoFormat, typer.Option("--format", help="text or json.")] = InfoFormat.text,
+) -> None:
+    """What the release holds: counts by class, sources, files and verified checksums."""
+    from toolkit.publish import release_info
+
+    def body() -> None:
+        manifest = release_info(_settings(release=release))
+        if fmt is InfoFormat.json:
+            typer.echo(json.dumps(manifest, ensure_ascii=False, indent=2))
+        else:
+            typer.echo(_info_text(manifest))
+        if not all(f["verified"] for f in manifest["files"]):
+            typer.echo("error: some files do not match the manifest's checksums", err=True)
+            raise typer.Exit(EXIT_INVALID)
+
+    _guard(body)
+
+
+def _info_text(m: dict[str, Any]) -> str:
+    lines = [f"{m['title']['en']} / {m['title']['zh']}", f"base IRI: {m['base_iri']}", f"triples: {m['triples']}", ""]
+    lines.append("counts by class:")
+    width = max(len(k) for k in m["counts_by_class"])
+    lines += [f"  {k.ljust(width)}  {v:>5}" for k, v in m["counts_by_class"].items()]
+    lines += ["", "sources:"]
+    for s in m["sources"]:
+        lines.append(f"  {s['id']}  published {s['published']}  {s['entities']} entities, {s['evidence_quotes']} quotes")
+        lines.append(f"    text  {s['text']}  sha256 {s['text_sha256']}")
+    v = m["validation"]
+    lines += ["", f"validation: {'conforms' if v['conforms'] else 'does NOT conform'} ({', '.join(v['validators'])})"]
+    lines += ["", "files:"]
+    for f in m["files"]:
+        ok = "ok " if f["verified"] else "BAD"
+        lines.append(f"  {ok} {f['sha256'][:16]}  {f['bytes']:>8}  {f['path']}")
+    return "\n".join(lines)
+
+
+@app.command()
+def schema(
+    write: Annotated[bool, typer.Option("--write", help="Regenerate the files from schema/model.yaml.")] = False,
+) -> None:
+    """Check (default) or regenerate ontology, shapes, context and JSON Schemas from model.yaml."""
+    from toolkit.schema.generate import check_all, write_all
+    from toolkit.schema.model import load_model
+
+    def body() -> None:
+        settings = load_settings()
+        model = load_model(settings.schema_dir)
+        if write:
+            changed = write_all(model, settings.schema_dir)
+            typer.echo(f"regenerated: {', '.join(changed)}" if changed else "schema files already up to date")
+            return
+        stale = check_all(model, settings.schema_dir)
+        if stale:
+            typer.echo(
+                f"error: out of date with model.yaml: {', '.join(stale)}; run `policy-toolkit schema --write`",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INVALID)
+        typer.echo("schema files match model.yaml")
+
+    _guard(body)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Assemble the release: every export, the validation report and a manifest with checksums.
+
+Nothing is written unless validation passes; the release folder is replaced atomically; and
+``check=True`` compares instead of writing, for CI (`policy-toolkit build --check`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
+
+from toolkit import __version__
+from toolkit.config import Settings
+from toolkit.errors import DataError, LoadError, ReleaseMismatch
+from toolkit.export import RDF_EXPORTERS, export_tables
+from toolkit.export.jsonld import to_document
+from toolkit.publish.atomic import read_tree, replace_tree
+from toolkit.report import ValidationReport
+from toolkit.schema.model import Model
+from toolkit.validate import Outcome, validate_sources
+from toolkit.validate.outputs import check_csv_rows, check_jsonld
+
+MANIFEST = "manifest.json"
+MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".rdf": "application/rdf+xml",
+    ".jsonld": "application/ld+json",
+}
+
+
+@dataclass
+class Release:
+    files: dict[str, bytes]
+    manifest: dict[str, Any]
+    report: ValidationReport
+    graph: Graph
+    changed: list[str] = field(default_factory=list)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def counts_by_class(g: Graph, model: Model) -> dict[str, int]:
+    counter: Counter[str] = Counter()
+    for _s, _p, o in g.triples((None, RDF.type, None)):
+        cls = model.class_by_iri.get(str(o))
+        counter[cls.name if cls else str(o)] += 1
+    return dict(sorted(counter.items()))
+
+
+def _rel(path: Path, settings: Settings) -> str:
+    try:
+        return str(path.relative_to(settings.root))
+    except ValueError:
+        return path.name
+
+
+def assemble(settings: Settings, outcome: Outcome) -> Release:
+    """Every release file as bytes, in memory; raises DataError if outputs break their schemas."""
+    graph, model, corpus = outcome.graph, outcome.model, outcome.corpus
+    assert graph is not None and corpus is not None
+    files: dict[str, bytes] = {}
+    for name, (exporter, _media) in RDF_EXPORTERS.items():
+        files[name] = exporter(graph, model)
+    report = outcome.report
+    out_problems = check_jsonld(to_document(graph, model), settings.schema_dir, "policy.jsonld")
+    for rel, (data, rows) in export_tables(graph, model).items():
+        files[rel] = data
+        out_problems += check_csv_rows(Path(rel).stem, rows, settings.schema_dir, rel)
+    report.validators_run.append("output-schema")
+    if out_problems:
+        report.extend(out_problems)
+        raise DataError("the exported files do not match their JSON Schemas", report=report)
+    shacl_raw = report.raw_graphs.get("shacl")
+    if shacl_raw is not None:
+        files["validation-report.ttl"] = shacl_raw.serialize(format="turtle", encoding="utf-8")
+    files["validation-report.json"] = report.to_json().encode("utf-8")
+    manifest = {
+        "title": {"zh": "政策新闻事实数据集", "en": "Policy news facts dataset"},
+        "toolkit_version": __version__,
+        "base_iri": settings.base_iri,
+        "triples": len(graph),
+        "counts_by_class": counts_by_class(graph, model),
+        "sources": [
+            {
+                "id": src.id,
+                "iri": settings.base_iri + "source/" + src.id,
+                "text": _rel(src.text_path, settings),
+                "text_sha256": src.sha256,
+                "facts": _rel(src.facts_path, settings),
+                "facts_sha256": sha256(src.facts_path.read_bytes()),
+                "entities": len(src.entities),
+                "evidence_quotes": sum(len(e.evidence) for e in src.entities),
+                "published": src.published.lexical,
+            }
+            for src in corpus.sources
+        ],
+        "validation": {
+            "conforms": report.conforms,
+            "validators": report.validators_run,
+            "counts": report.counts(),
+        },
+        "files": [
+            {
+                "path": rel,
+                "bytes": len(files[rel]),
+                "sha256": sha256(files[rel]),
+                "media_type": MEDIA_TYPES.get(Path(rel).suffix, "application/octet-stream"),
+            }
+            for rel in sorted(files)
+        ],
+    }
+    files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return Release(files=files, manifest=manifest, report=report, graph=graph)
+
+
+def diff_trees(old: dict[str, bytes], new: dict[str, bytes]) -> list[str]:
+    lines = []
+    for rel in sorted(set(old) | set(new)):
+        if rel not in old:
+            lines.append(f"missing from the release: {rel}")
+        elif rel not in new:
+            lines.append(f"not produced by the sources: {rel}")
+        elif old[rel] != new[rel]:
+            lines.append(f"differs: {rel}")
+    return lines
+
+
+def build_release(settings: Settings, *, check: bool = False) -> Release:
+    """Validate, export and write the release (or, with ``check``, only compare)."""
+    outcome = validate_sources(settings)
+    if not outcome.report.conforms or outcome.graph is None:
+        raise DataError("validation failed; nothing was published", report=outcome.report)
+    release = assemble(settings, outcome)
+    current = read_tree(settings.release_dir)
+    release.changed = diff_trees(current, release.files)
+    if check:
+        if release.changed:
+            raise ReleaseMismatch(
+                "the release in "
+                + _rel(settings.release_dir, settings)
+                + " is not what the sources produce:\n  "
+                + "\n  ".join(release.changed),
+                hint="run `policy-toolkit build` and commit the result",
+            )
+        return release
+    if release.changed:
+        replace_tree(settings.release_dir, release.files)
+    return release
+
+
+def release_info(settings: Settings) -> dict[str, Any]:
+    """The manifest of the release on disk, with each file's checksum verified."""
+    path = settings.release_dir / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LoadError("no release here yet", file=settings.release_dir, hint="run `policy-toolkit build`") from None
+    except (OSError, ValueError) as exc:
+        raise LoadError(f"unreadable manifest: {exc}", file=path) from None
+    for entry in manifest["files"]:
+        f = settings.release_dir / entry["path"]
+        entry["verified"] = f.is_file() and sha256(f.read_bytes()) == entry["sha256"]
+    return manifest
+
+
+def graph_subjects(g: Graph) -> list[URIRef]:
+    return sorted({s for s in g.subjects() if isinstance(s, URIRef)})
