@@ -33,6 +33,12 @@ app = typer.Typer(
 )
 
 
+publish_app = typer.Typer(
+    help="Upload the release to a SPARQL store or an open-data portal.", no_args_is_help=True
+)
+app.add_typer(publish_app, name="publish")
+
+
 class ReportFormat(str, Enum):
     text = "text"
     json = "json"
@@ -199,6 +205,12 @@ def schema(
         typer.echo("schema files match model.yaml")
 
     _guard(body)
+
+
+# Command modules register their commands on `app` / `publish_app` when imported.
+from toolkit import cli_portal, cli_query  # noqa: E402
+
+__all__ = ["app", "cli_portal", "cli_query", "main", "publish_app"]
 
 
 def main() -> None:

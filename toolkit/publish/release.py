@@ -22,6 +22,7 @@ from toolkit.errors import DataError, LoadError, ReleaseMismatch
 from toolkit.export import RDF_EXPORTERS, export_tables
 from toolkit.export.jsonld import to_document
 from toolkit.publish.atomic import read_tree, replace_tree
+from toolkit.publish.extras import ReleaseInputs, post_exporters
 from toolkit.report import ValidationReport
 from toolkit.schema.model import Model
 from toolkit.validate import Outcome, validate_sources
@@ -86,6 +87,11 @@ def assemble(settings: Settings, outcome: Outcome) -> Release:
     if shacl_raw is not None:
         files["validation-report.ttl"] = shacl_raw.serialize(format="turtle", encoding="utf-8")
     files["validation-report.json"] = report.to_json().encode("utf-8")
+    for post in post_exporters():
+        for rel, data in post(ReleaseInputs(settings=settings, outcome=outcome, files=dict(files))).items():
+            if rel in files:
+                raise ValueError(f"post-exporter {post.__name__} would overwrite {rel}")
+            files[rel] = data
     manifest = {
         "title": {"zh": "政策新闻事实数据集", "en": "Policy news facts dataset"},
         "toolkit_version": __version__,

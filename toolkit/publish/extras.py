@@ -1,0 +1,29 @@
+"""Files added to a release after the core exports exist (named-graph dumps, catalog metadata...).
+
+Each post-exporter receives the release inputs and the files assembled so far, and returns
+new files (relative path -> bytes). They are added to the manifest like every other file,
+so they are checksummed, byte-stable and covered by ``build --check``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from toolkit.config import Settings
+from toolkit.validate import Outcome
+
+
+@dataclass(frozen=True)
+class ReleaseInputs:
+    settings: Settings
+    outcome: Outcome
+    files: dict[str, bytes]
+
+
+PostExporter = Callable[[ReleaseInputs], dict[str, bytes]]
+
+
+def post_exporters() -> list[PostExporter]:
+    """The post-exporters, in the order they run."""
+    return []
