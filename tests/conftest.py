@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.config import Settings, load_settings
+from toolkit.publish.atomic import replace_tree
 from toolkit.publish.release import Release, assemble
 from toolkit.validate import Outcome, validate_sources
 
@@ -64,6 +65,10 @@ class Project:
 
     def add_source(self, folder: Path) -> None:
         shutil.copytree(folder, self.root / "datasets" / "sources" / folder.name)
+
+    def seed_release(self, release: Release) -> None:
+        """Write the release of the unchanged sources, as `build` would, without rebuilding."""
+        replace_tree(self.release, release.files)
 
     def tree_digest(self) -> dict[str, str]:
         """Every file under the release folder (and leftovers beside it) with its SHA-256."""

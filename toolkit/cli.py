@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -33,26 +33,26 @@ app = typer.Typer(
 )
 
 
-publish_app = typer.Typer(
-    help="Upload the release to a SPARQL store or an open-data portal.", no_args_is_help=True
-)
+publish_app = typer.Typer(help="Upload the release to a SPARQL store or an open-data portal.", no_args_is_help=True)
 app.add_typer(publish_app, name="publish")
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     text = "text"
     json = "json"
     turtle = "turtle"
 
 
-class InfoFormat(str, Enum):
+class InfoFormat(StrEnum):
     text = "text"
     json = "json"
 
 
 T = TypeVar("T")
 
-SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="Folder of source folders (default from pyproject).")]
+SourcesOpt = Annotated[
+    Path | None, typer.Option("--sources", help="Folder of source folders (default from pyproject).")
+]
 ReleaseOpt = Annotated[Path | None, typer.Option("--release", help="Release folder (default datasets/release).")]
 BaseOpt = Annotated[str | None, typer.Option("--base-iri", help="Base IRI of published resources.")]
 
@@ -90,7 +90,9 @@ def _guard(fn: Callable[[], T], fmt: ReportFormat = ReportFormat.text) -> T:
 
 @app.command()
 def build(
-    check: Annotated[bool, typer.Option("--check", help="Only compare the release with what the sources give.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only compare the release with what the sources give.")
+    ] = False,
     sources: SourcesOpt = None,
     release: ReleaseOpt = None,
     base_iri: BaseOpt = None,
@@ -169,7 +171,9 @@ def _info_text(m: dict[str, Any]) -> str:
     lines += [f"  {k.ljust(width)}  {v:>5}" for k, v in m["counts_by_class"].items()]
     lines += ["", "sources:"]
     for s in m["sources"]:
-        lines.append(f"  {s['id']}  published {s['published']}  {s['entities']} entities, {s['evidence_quotes']} quotes")
+        lines.append(
+            f"  {s['id']}  published {s['published']}  {s['entities']} entities, {s['evidence_quotes']} quotes"
+        )
         lines.append(f"    text  {s['text']}  sha256 {s['text_sha256']}")
     v = m["validation"]
     lines += ["", f"validation: {'conforms' if v['conforms'] else 'does NOT conform'} ({', '.join(v['validators'])})"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from rdflib import Graph
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """Mirrors SHACL's severities; ``Violation`` makes a report non-conforming."""
 
     VIOLATION = "Violation"

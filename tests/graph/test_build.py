@@ -1,10 +1,9 @@
 from collections import Counter
 
 import yaml
+from conftest import REPO, Project
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
-
-from conftest import REPO, Project
 
 from toolkit.config import Settings
 from toolkit.graph import build_graph

@@ -62,7 +62,9 @@ def test_cycles_are_reported(project: Project) -> None:
 
 
 def test_stated_date_and_value_must_agree(project: Project) -> None:
-    project.edit_facts("entryIntoForce: {stated: 今年9月1日}", 'entryIntoForce: {stated: 今年9月1日, value: "2025-09-02"}')
+    project.edit_facts(
+        "entryIntoForce: {stated: 今年9月1日}", 'entryIntoForce: {stated: 今年9月1日, value: "2025-09-02"}'
+    )
     _, problems = load(project.settings)
     assert len(problems) == 1
     assert "resolves to 2025-09-01" in problems[0].message and "2025-09-02" in problems[0].message

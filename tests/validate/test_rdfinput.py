@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -16,7 +17,7 @@ from toolkit.validate.rdfinput import CONTEXT_IRI, read_rdf_file
 
 
 class Recorder(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         Recorder.hits.append(self.path)
@@ -67,7 +68,9 @@ def test_nested_and_file_contexts_are_refused(tmp_path: Path, http_server: str, 
 def test_bundled_context_is_served_locally(tmp_path: Path, repo_settings: Settings) -> None:
     f = tmp_path / "ok.jsonld"
     f.write_text(
-        json.dumps({"@context": CONTEXT_IRI, "id": "http://x/a", "type": "City", "label": {"zh": "上海", "en": "Shanghai"}})
+        json.dumps(
+            {"@context": CONTEXT_IRI, "id": "http://x/a", "type": "City", "label": {"zh": "上海", "en": "Shanghai"}}
+        )
     )
     g = read_rdf_file(f, repo_settings)
     assert len(g) == 3

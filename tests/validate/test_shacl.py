@@ -1,10 +1,8 @@
-
 import pytest
+from conftest import REPO
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS, XSD
-
-from conftest import REPO
 
 from toolkit.config import Settings
 from toolkit.report import Severity

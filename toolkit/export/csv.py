@@ -67,7 +67,7 @@ def table_rows(g: Graph, model: Model, table: Table) -> list[dict[str, str]]:
 def to_csv(rows: list[dict[str, str]], columns: list[str]) -> bytes:
     frame = pd.DataFrame(rows, columns=columns, dtype="string")
     buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n")
+    frame.to_csv(buf, index=False, lineterminator="\r\n")  # RFC 4180; also makes \r and \n get quoted
     return buf.getvalue().encode("utf-8")
 
 

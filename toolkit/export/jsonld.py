@@ -25,9 +25,7 @@ def to_document(g: Graph, model: Model) -> dict[str, Any]:
     nquads = "\n".join(sorted_ntriples(g)) + "\n"
     expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads", "useNativeTypes": False})
     context = context_document(model)
-    compacted = jsonld.compact(
-        expanded, context, {"documentLoader": _no_fetch, "compactArrays": True, "graph": True}
-    )
+    compacted = jsonld.compact(expanded, context, {"documentLoader": _no_fetch, "compactArrays": True, "graph": True})
     compacted["@graph"] = sorted(compacted.get("@graph", []), key=lambda n: n["id"])
     for node in compacted["@graph"]:
         for key, value in node.items():

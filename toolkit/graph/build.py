@@ -12,7 +12,7 @@ from rdflib.namespace import RDF, XSD
 from toolkit.schema.model import Model
 from toolkit.sources.loader import Corpus, DateLit, Entity, LangText, PlainLit, RefValue, Source
 
-_KIND_DATATYPE = {"count": XSD.nonNegativeInteger, "boolean": XSD.boolean, "string": XSD.string}
+_KIND_DATATYPE = {"count": XSD.nonNegativeInteger, "boolean": XSD.boolean}
 
 
 def iri_for(base: str, kind: str, *parts: str) -> URIRef:
@@ -33,6 +33,8 @@ def _literal(model: Model, kind: str, value: object) -> Literal:
         return Literal("true" if value else "false", datatype=XSD.boolean)
     if kind == "count":
         return Literal(str(int(value)), datatype=XSD.nonNegativeInteger)  # type: ignore[call-overload]
+    if kind == "string":
+        return Literal(str(value))  # a simple literal is xsd:string in RDF 1.1; rdflib keeps them apart
     return Literal(str(value), datatype=_KIND_DATATYPE[kind])
 
 
@@ -84,8 +86,8 @@ def build_graph(corpus: Corpus, model: Model, base: str) -> Graph:
     for src in corpus.sources:
         article = iri_for(base, "source", src.id)
         _add_entity(g, model, base, src.article, article, src)
-        g.add((article, pt.archivedFile, Literal(src.text_path.name, datatype=XSD.string)))
-        g.add((article, pt.sha256, Literal(src.sha256, datatype=XSD.string)))
+        g.add((article, pt.archivedFile, Literal(src.text_path.name)))
+        g.add((article, pt.sha256, Literal(src.sha256)))
         g.add((article, pt.bodyStart, Literal(str(src.body_start), datatype=XSD.nonNegativeInteger)))
         g.add((article, pt.bodyEnd, Literal(str(src.body_end), datatype=XSD.nonNegativeInteger)))
         for ent in src.entities:

@@ -74,7 +74,11 @@ def assemble(settings: Settings, outcome: Outcome) -> Release:
     files: dict[str, bytes] = {}
     for name, (exporter, _media) in RDF_EXPORTERS.items():
         files[name] = exporter(graph, model)
-    report = outcome.report
+    report = ValidationReport(
+        results=list(outcome.report.results),
+        raw_graphs=dict(outcome.report.raw_graphs),
+        validators_run=list(outcome.report.validators_run),
+    )
     out_problems = check_jsonld(to_document(graph, model), settings.schema_dir, "policy.jsonld")
     for rel, (data, rows) in export_tables(graph, model).items():
         files[rel] = data

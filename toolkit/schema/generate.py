@@ -234,7 +234,7 @@ def _compact(model: Model, iri: str) -> str:
     for prefix in ("pt", "xsd", "rdfs", "rdf"):
         ns = model.prefixes[prefix]
         if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns):]}"
+            return f"{prefix}:{iri[len(ns) :]}"
     return iri
 
 

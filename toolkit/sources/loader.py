@@ -222,7 +222,12 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
             problems.add("facts", f"source id '{src.id}' is also used by {source_ids[src.id]}", ("source", "id"))
         source_ids[src.id] = folder
         body = Normalised.of(src.text, src.body_start, src.body_end)
-        pending_refs.extend((problems, src.article, p, v, ("source", p)) for p, vs in src.article.values.items() for v in vs if isinstance(v, RefValue))
+        pending_refs.extend(
+            (problems, src.article, p, v, ("source", p))
+            for p, vs in src.article.values.items()
+            for v in vs
+            if isinstance(v, RefValue)
+        )
         for i, raw in enumerate(doc.data["entities"]):
             ent = _load_entity(raw, i, src, doc, problems, model, settings)
             if ent.id in entities:
@@ -270,7 +275,9 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
 def _cycles(entities: dict[str, Entity], settings: Settings) -> list[ValidationResult]:
     """A resource that reaches itself through one property (A part of B part of A) is a mistake."""
     out: list[ValidationResult] = []
-    props = sorted({p for e in entities.values() for p, vs in e.values.items() if any(isinstance(v, RefValue) for v in vs)})
+    props = sorted(
+        {p for e in entities.values() for p, vs in e.values.items() if any(isinstance(v, RefValue) for v in vs)}
+    )
     for prop in props:
         edges = {
             e.id: [v.id for v in e.values.get(prop, []) if isinstance(v, RefValue) and v.id in entities]
@@ -313,9 +320,13 @@ def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, 
     start = find_span(meta["body"]["start"], normal)
     end = find_span(meta["body"]["end"], normal)
     if start is None:
-        problems.add("facts", f"body start {meta['body']['start']!r} not found in {meta['text']}", ("source", "body", "start"))
+        problems.add(
+            "facts", f"body start {meta['body']['start']!r} not found in {meta['text']}", ("source", "body", "start")
+        )
     if end is None:
-        problems.add("facts", f"body end {meta['body']['end']!r} not found in {meta['text']}", ("source", "body", "end"))
+        problems.add(
+            "facts", f"body end {meta['body']['end']!r} not found in {meta['text']}", ("source", "body", "end")
+        )
     if start is None or end is None:
         return None
     if end[1] <= start[0]:
@@ -327,9 +338,13 @@ def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, 
         problems.add("facts", f"datePublished: {exc}", ("source", "datePublished"))
         return None
     if published is None:
-        problems.add("facts", "datePublished must be an absolute date (YYYY-MM-DD, YYYY-MM or YYYY)", ("source", "datePublished"))
+        problems.add(
+            "facts", "datePublished must be an absolute date (YYYY-MM-DD, YYYY-MM or YYYY)", ("source", "datePublished")
+        )
         return None
-    article = Entity(id=meta["id"], types=("SourceArticle",), source_id=meta["id"], file=doc.path, line=doc.line_of(("source",)) or 1)
+    article = Entity(
+        id=meta["id"], types=("SourceArticle",), source_id=meta["id"], file=doc.path, line=doc.line_of(("source",)) or 1
+    )
     for key, raw in meta.items():
         if key in ("id", "text", "body"):
             continue

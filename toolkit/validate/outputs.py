@@ -41,7 +41,11 @@ def check_jsonld(doc: dict[str, Any], schema_dir: Path, file_name: str) -> list[
 def check_csv_rows(table: str, rows: list[dict[str, str]], schema_dir: Path, file_name: str) -> list[ValidationResult]:
     schema = _load(schema_dir / "csv.schema.json")
     if table not in schema["$defs"]:
-        return [ValidationResult(validator="output-schema", message=f"no row schema for table {table}", source_file=file_name)]
+        return [
+            ValidationResult(
+                validator="output-schema", message=f"no row schema for table {table}", source_file=file_name
+            )
+        ]
     row_schema = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{table}"}
     validator = jsonschema.Draft202012Validator(row_schema)
     out = []
