@@ -11,8 +11,8 @@ import pytest
 
 from toolkit.config import Settings, load_settings
 from toolkit.publish.atomic import replace_tree
-from toolkit.publish.release import Release, assemble
-from toolkit.validate import Outcome, validate_sources
+from toolkit.publish.release import Release, assemble, release_outcome
+from toolkit.validate import Outcome
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -27,7 +27,7 @@ def repo_settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def real_outcome(repo_settings: Settings) -> Outcome:
-    return validate_sources(repo_settings)
+    return release_outcome(repo_settings)
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,7 @@ def test_build_validate_info_on_the_real_article(project: Project) -> None:
 
 def test_validate_json_and_turtle_formats(project: Project) -> None:
     doc = json.loads(invoke("validate", "--format", "json").output)
-    assert doc["conforms"] is True and doc["validators"] == ["facts-schema", "facts", "evidence", "shacl"]
+    assert doc["conforms"] is True and doc["validators"] == ["facts-schema", "facts", "evidence", "shacl", "dcat-ap"]
     out = invoke("validate", "--format", "turtle").output
     assert "sh:conforms true" in out
 

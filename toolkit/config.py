@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from toolkit.errors import UsageError
 
@@ -25,6 +26,7 @@ class Settings:
     release_dir: Path
     schema_dir: Path
     base_iri: str = DEFAULT_BASE_IRI
+    catalog: dict[str, Any] = field(default_factory=dict)  # [tool.policy-toolkit.catalog]
 
     def with_overrides(
         self,
@@ -77,6 +79,7 @@ def load_settings(root: Path | None = None) -> Settings:
         release_dir=(root / conf.get("release", "datasets/release")).resolve(),
         schema_dir=(root / conf.get("schema", "schema")).resolve(),
         base_iri=os.environ.get("POLICY_TOOLKIT_BASE_IRI", conf.get("base-iri", DEFAULT_BASE_IRI)),
+        catalog=dict(conf.get("catalog", {})),
     )
     check_base_iri(settings.base_iri)
     return settings

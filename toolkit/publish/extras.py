@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from toolkit.config import Settings
+from toolkit.export import nquads
 from toolkit.validate import Outcome
 
 
@@ -26,4 +27,12 @@ PostExporter = Callable[[ReleaseInputs], dict[str, bytes]]
 
 def post_exporters() -> list[PostExporter]:
     """The post-exporters, in the order they run."""
-    return []
+    from toolkit.publish.catalog import catalog_files
+    from toolkit.publish.datapackage import datapackage_files
+
+    exporters: list[PostExporter] = [
+        nquads.release_files,  # policy.nq: one named graph per source + the ontology (SPARQL stores)
+        datapackage_files,  # datapackage.json (Frictionless) and csv-metadata.json (CSVW)
+    ]
+    # The catalog describes every file made before it, with checksums: it must run last.
+    return [*exporters, catalog_files]

@@ -25,7 +25,8 @@ from toolkit.publish.atomic import read_tree, replace_tree
 from toolkit.publish.extras import ReleaseInputs, post_exporters
 from toolkit.report import ValidationReport
 from toolkit.schema.model import Model
-from toolkit.validate import Outcome, validate_sources
+from toolkit.validate import VALIDATORS, Outcome, validate_sources
+from toolkit.validate.dcatap import CATALOG_FILE, dcat_ap_results
 from toolkit.validate.outputs import check_csv_rows, check_jsonld
 
 MANIFEST = "manifest.json"
@@ -96,6 +97,13 @@ def assemble(settings: Settings, outcome: Outcome) -> Release:
             if rel in files:
                 raise ValueError(f"post-exporter {post.__name__} would overwrite {rel}")
             files[rel] = data
+    catalog = files.get(CATALOG_FILE)
+    if catalog is not None:
+        problems = dcat_ap_results(Graph().parse(data=catalog, format="turtle"), settings, CATALOG_FILE)
+        report.extend(problems)
+        report.validators_run.append("dcat-ap")
+        if not report.conforms:
+            raise DataError("the catalog metadata does not conform to DCAT-AP 3.0.1", report=report)
     manifest = {
         "title": {"zh": "政策新闻事实数据集", "en": "Policy news facts dataset"},
         "toolkit_version": __version__,
@@ -147,9 +155,15 @@ def diff_trees(old: dict[str, bytes], new: dict[str, bytes]) -> list[str]:
     return lines
 
 
+def release_outcome(settings: Settings) -> Outcome:
+    """Validate the sources as `build` does: the catalog on disk is the old one, so the
+    DCAT-AP check runs on the catalog being made (in :func:`assemble`) instead."""
+    return validate_sources(settings, [v for v in VALIDATORS if v.name != "dcat-ap"])
+
+
 def build_release(settings: Settings, *, check: bool = False) -> Release:
     """Validate, export and write the release (or, with ``check``, only compare)."""
-    outcome = validate_sources(settings)
+    outcome = release_outcome(settings)
     if not outcome.report.conforms or outcome.graph is None:
         raise DataError("validation failed; nothing was published", report=outcome.report)
     release = assemble(settings, outcome)

@@ -13,6 +13,7 @@ from toolkit.report import ValidationReport
 from toolkit.schema.model import Model, load_model
 from toolkit.sources.loader import Corpus, load_corpus
 from toolkit.validate.base import ValidationContext, Validator
+from toolkit.validate.dcatap import DcatApValidator
 from toolkit.validate.facts import EvidenceValidator, FactsReferenceValidator, FactsSchemaValidator
 from toolkit.validate.rdfinput import read_rdf_file
 from toolkit.validate.shacl import ShaclValidator
@@ -22,6 +23,7 @@ VALIDATORS: list[Validator] = [
     FactsReferenceValidator(),
     EvidenceValidator(),
     ShaclValidator(),
+    DcatApValidator(),
 ]
 
 
@@ -41,13 +43,13 @@ def run_validators(ctx: ValidationContext, validators: list[Validator] | None = 
     return report
 
 
-def validate_sources(settings: Settings) -> Outcome:
+def validate_sources(settings: Settings, validators: list[Validator] | None = None) -> Outcome:
     """Load every source, build the graph if the facts are sound, and validate it all."""
     model = load_model(settings.schema_dir)
     corpus, problems = load_corpus(settings, model)
     graph = build_graph(corpus, model, settings.base_iri) if not problems else None
     ctx = ValidationContext(settings=settings, model=model, corpus=corpus, load_results=problems, graph=graph)
-    return Outcome(run_validators(ctx), model, corpus, graph)
+    return Outcome(run_validators(ctx, validators), model, corpus, graph)
 
 
 def validate_rdf(settings: Settings, path: Path) -> Outcome:
@@ -55,7 +57,7 @@ def validate_rdf(settings: Settings, path: Path) -> Outcome:
     model = load_model(settings.schema_dir)
     graph = read_rdf_file(path, settings)
     ctx = ValidationContext(settings=settings, model=model, graph=graph)
-    return Outcome(run_validators(ctx, [ShaclValidator()]), model, None, graph)
+    return Outcome(run_validators(ctx, [ShaclValidator(), DcatApValidator()]), model, None, graph)
 
 
 __all__ = ["VALIDATORS", "Outcome", "run_validators", "validate_rdf", "validate_sources"]
