@@ -226,7 +226,7 @@ def _source_graph(data: Graph, entities: list[Any], base: str) -> Graph:
     for ent in entities:
         for t in data.triples((URIRef(base + ent.id), None, None)):
             sub.add(t)
-    for s, p, o in list(sub):
+    for _s, _p, o in list(sub):
         if isinstance(o, URIRef):
             for t in data.triples((o, RDF.type, None)):
                 sub.add(t)
