@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Quick start, tests: set up, start the services the integration tests need, run everything.
+# The CKAN portal (for `publish ckan` tests) is set up and started by .ci/ckan/start.sh:
+# PostgreSQL and Redis from Debian, CKAN 2.12 + ckanext-dcat from PyPI in their own venv
+# under /opt/policy-toolkit-ckan (needs root for apt; about a minute the first time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash .ci/ckan/start.sh
+# shellcheck disable=SC1091
+. /opt/policy-toolkit-ckan/env
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/policy-toolkit schema

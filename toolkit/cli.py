@@ -226,4 +226,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the imported module, not this __main__ copy: command modules register on `toolkit.cli`.
+    from toolkit.cli import main as _main
+
+    _main()

@@ -1,3 +1,35 @@
 """CLI commands for open-data portals: `publish ckan` (registered on import)."""
 
 from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from toolkit.cli import EXIT_INVALID, _guard, _settings, publish_app
+
+
+@publish_app.command("ckan")
+def publish_ckan_command(
+    url: Annotated[str, typer.Option("--url", help="The portal, e.g. https://data.example.org")],
+    org: Annotated[str, typer.Option("--org", help="Name of the CKAN organisation that owns the dataset.")],
+    name: Annotated[str | None, typer.Option("--name", help="CKAN dataset name (default policy-news-facts).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    token_env: Annotated[
+        str, typer.Option("--token-env", help="Environment variable holding the API token.")
+    ] = "CKAN_API_TOKEN",
+) -> None:
+    """Create or update the release's dataset on a CKAN portal; one resource per file, idempotent.
+
+    Prints the plan (create / update / unchanged / delete per resource), then verifies the
+    portal: package_show matches and every resource downloads with the manifest's SHA-256.
+    """
+    from toolkit.publish.ckan import publish_ckan
+
+    def body() -> None:
+        report = publish_ckan(_settings(), url, org, name=name, dry_run=dry_run, token_env=token_env)
+        typer.echo(report.to_text())
+        if report.verified is False:
+            raise typer.Exit(EXIT_INVALID)
+
+    _guard(body)

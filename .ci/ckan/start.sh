@@ -36,6 +36,9 @@ LOGS="$BASE/logs"
 RUN="$BASE/run"
 STATE="$BASE/state"
 ENV_FILE="$BASE/env"
+# what the command lines of our two processes contain (stop.sh uses the same)
+CKAN_CMD_MARK="$VENV/bin/ckan -c $INI run"
+STANDIN_CMD_MARK="solr_standin.py --host 127.0.0.1 --port"
 
 CKAN_SPEC='ckan[requirements]==2.12.*'
 DCAT_SPEC='ckanext-dcat==2.4.*'
@@ -64,7 +67,8 @@ case "$BASE" in "$REPO_ROOT"|"$REPO_ROOT"/*) die "CKAN_BASE must be outside the 
 mkdir -p "$BASE" "$LOGS" "$RUN" "$STATE" "$STORAGE"
 chmod 700 "$STATE"
 
-# One start.sh at a time.
+# One start.sh at a time.  Every daemon started below gets `9>&-` so that it
+# does not inherit (and hold) the lock after this script has exited.
 exec 9>"$RUN/start.lock"
 flock -w 900 9 || die "another start.sh has held $RUN/start.lock for 15 minutes"
 
@@ -74,21 +78,45 @@ pid_alive() {  # pidfile [expected substring of the command line]
     [ -s "$f" ] || return 1
     pid="$(cat "$f")"
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-    [ -z "$want" ] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$want"
+    # a dead child that nobody has reaped yet (pid 1 may be slow) is not alive
+    ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null || return 1
+    [ -z "$want" ] && return 0
+    local cmd; cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    [[ "$cmd" == *"$want"* ]]
 }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 http_ok()   { curl -fsS --max-time "${2:-5}" -o /dev/null "$1" 2>/dev/null; }
 # run a command with no CKAN_* variables but CKAN_INI: CKAN reads CKAN_SITE_URL,
 # CKAN_SQLALCHEMY_URL ... from the environment and copies every CKAN_* into
 # its config, so a sourced env file must not leak into it.
-clean_env() {
-    local unset_args=() v
-    for v in $(compgen -e); do
-        case "$v" in CKAN_*) unset_args+=(-u "$v");; esac
-    done
-    env "${unset_args[@]}" CKAN_INI="$INI" "$@"
-}
+CLEAN_ENV=(env)
+for _v in $(compgen -e); do
+    case "$_v" in CKAN_*) CLEAN_ENV+=(-u "$_v");; esac
+done
+CLEAN_ENV+=("CKAN_INI=$INI")
+clean_env() { "${CLEAN_ENV[@]}" "$@"; }
 ckan_cli() { clean_env "$VENV/bin/ckan" -c "$INI" "$@"; }
+# launch PIDFILE LOGFILE CMD...: run CMD in the background in its own session
+# (so stop.sh can signal the whole group), stdin closed, output appended to
+# LOGFILE, and wait until PIDFILE holds its pid.
+declare -A LOG_OFFSET=()
+launch() {
+    local pidf="$1" logf="$2"; shift 2
+    rm -f "$pidf"
+    LOG_OFFSET["$logf"]="$(stat -c %s "$logf" 2>/dev/null || echo 0)"
+    echo "==== $(date -u +%Y-%m-%dT%H:%M:%SZ) started by .ci/ckan/start.sh: $*" >>"$logf"
+    setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$pidf" "$@" \
+        </dev/null >>"$logf" 2>&1 9>&- &
+    local _i
+    for _i in $(seq 1 100); do [ -s "$pidf" ] && return 0; sleep 0.05; done
+    die "could not start: $* (no pid written to $pidf)"
+}
+new_log_lines() {  # print (the last 60 of) what LOGFILE got since launch
+    local logf="$1" off="${LOG_OFFSET[$1]:-0}"
+    echo "---- last lines of $logf ----" >&2
+    tail -c "+$((off + 1))" "$logf" | tail -n 60 >&2
+    echo "----" >&2
+}
 psql_su()  { (cd /tmp && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" "$@"); }
 token_works() {  # token -> 0 when CKAN accepts it as the sysadmin's
     [ -n "$1" ] || return 1
@@ -107,12 +135,12 @@ write_env_file() {
         printf 'export CKAN_ORG=%q\n' "$ORG"
         printf 'export CKAN_SYSADMIN=%q\n' "$SYSADMIN"
         printf 'export CKAN_SYSADMIN_PASSWORD=%q\n' "$(cat "$STATE/sysadmin_password")"
-        printf 'export CKAN_SOLR_URL=%q\n' "$SOLR_URL"
+        printf 'export CKAN_SOLR_STANDIN_URL=%q\n' "$SOLR_URL"
         printf 'export CKAN_PID=%q\n' "$(cat "$RUN/ckan.pid")"
         printf 'export CKAN_SOLR_STANDIN_PID=%q\n' "$(cat "$RUN/solr-standin.pid")"
         printf 'export CKAN_INI=%q\n' "$INI"
         printf 'export CKAN_VENV=%q\n' "$VENV"
-        printf 'export CKAN_STORAGE_PATH_DIR=%q\n' "$STORAGE"
+        printf 'export CKAN_STORAGE_DIR=%q\n' "$STORAGE"
         printf 'export CKAN_LOG_DIR=%q\n' "$LOGS"
     } >"$tmp"
     chmod 600 "$tmp"
@@ -120,8 +148,9 @@ write_env_file() {
 }
 
 # ------------------------------------------------- fast path: already up
-if pid_alive "$RUN/ckan.pid" ckan && pid_alive "$RUN/solr-standin.pid" solr_standin \
+if pid_alive "$RUN/ckan.pid" "$CKAN_CMD_MARK" && pid_alive "$RUN/solr-standin.pid" "$STANDIN_CMD_MARK" \
    && [ "$(read_env_var CKAN_URL)" = "$CKAN_URL" ] \
+   && http_ok "$SOLR_URL/admin/ping" 2 \
    && http_ok "$CKAN_URL/api/3/action/status_show" \
    && token_works "$(read_env_var CKAN_API_TOKEN)"; then
     # refresh the file (pids are the same; harmless) and leave
@@ -129,7 +158,7 @@ if pid_alive "$RUN/ckan.pid" ckan && pid_alive "$RUN/solr-standin.pid" solr_stan
     log "CKAN already running at $CKAN_URL (pid $(cat "$RUN/ckan.pid")); env file: $ENV_FILE"
     exit 0
 fi
-if pid_alive "$RUN/ckan.pid" ckan || pid_alive "$RUN/solr-standin.pid" solr_standin; then
+if pid_alive "$RUN/ckan.pid" "$CKAN_CMD_MARK" || pid_alive "$RUN/solr-standin.pid" "$STANDIN_CMD_MARK"; then
     log "a previous CKAN / stand-in is running but not healthy or on another port: stopping it"
     CKAN_BASE="$BASE" bash "$SCRIPT_DIR/stop.sh"
 fi
@@ -143,7 +172,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     log "apt-get install ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >"$LOGS/apt.log" 2>&1 || { tail -n 20 "$LOGS/apt.log" >&2; die "apt-get update failed"; }
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$LOGS/apt.log" 2>&1 \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$LOGS/apt.log" 2>&1 9>&- \
         || { tail -n 30 "$LOGS/apt.log" >&2; die "apt-get install failed (see $LOGS/apt.log)"; }
 fi
 
@@ -153,7 +182,7 @@ if [ -z "$cluster" ]; then
     ver="$(ls /usr/lib/postgresql | sort -n | tail -n1)"
     [ -n "$ver" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
     log "creating PostgreSQL cluster $ver/main"
-    pg_createcluster "$ver" main >>"$LOGS/postgres-setup.log" 2>&1 || die "pg_createcluster failed"
+    pg_createcluster "$ver" main >>"$LOGS/postgres-setup.log" 2>&1 9>&- || die "pg_createcluster failed"
     cluster="$ver main"
 fi
 # shellcheck disable=SC2086
@@ -162,7 +191,7 @@ PG_VER="$1" PG_CLUSTER="$2"
 PG_PORT="$(pg_lsclusters --no-header | awk -v v="$PG_VER" -v c="$PG_CLUSTER" '$1==v && $2==c {print $3}')"
 if ! pg_lsclusters --no-header | awk -v v="$PG_VER" -v c="$PG_CLUSTER" '$1==v && $2==c' | grep -q online; then
     log "starting PostgreSQL $PG_VER/$PG_CLUSTER (port $PG_PORT)"
-    pg_ctlcluster "$PG_VER" "$PG_CLUSTER" start >>"$LOGS/postgres-setup.log" 2>&1 \
+    pg_ctlcluster "$PG_VER" "$PG_CLUSTER" start >>"$LOGS/postgres-setup.log" 2>&1 9>&- \
         || { tail -n 20 "/var/log/postgresql/postgresql-$PG_VER-$PG_CLUSTER.log" >&2 || true; die "could not start PostgreSQL"; }
 fi
 for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.5; done
@@ -174,7 +203,7 @@ if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; th
     log "starting redis-server on 127.0.0.1:$REDIS_PORT"
     mkdir -p "$BASE/redis"
     redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$BASE/redis" \
-        --save '' --appendonly no --logfile "$LOGS/redis.log" --pidfile "$RUN/redis.pid" \
+        --save '' --appendonly no --logfile "$LOGS/redis.log" --pidfile "$RUN/redis.pid" 9>&- \
         || die "redis-server failed to start (see $LOGS/redis.log)"
     for _ in $(seq 1 40); do redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.25; done
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG || die "Redis does not answer (see $LOGS/redis.log)"
@@ -231,47 +260,60 @@ fi
 
 if [ ! -s "$INI" ]; then
     log "generating $INI"
+    rm -f "$STATE/ckan-overrides.applied"
     clean_env "$VENV/bin/ckan" generate config "$INI" >"$LOGS/ckan-cli.log" 2>&1 \
         || { cat "$LOGS/ckan-cli.log" >&2; die "ckan generate config failed"; }
 fi
-# (re)applied on every start, so a new port or path is picked up
-clean_env "$VENV/bin/ckan" config-tool "$INI" \
-    "sqlalchemy.url=postgresql://$DB_USER:$DB_PASS@127.0.0.1:$PG_PORT/$DB_NAME" \
-    "ckan.site_url=$CKAN_URL" \
-    "ckan.site_id=default" \
-    "ckan.site_title=policy-toolkit test CKAN" \
-    "solr_url=$SOLR_URL" \
-    "ckan.redis.url=$REDIS_URL" \
-    "ckan.storage_path=$STORAGE" \
-    "ckan.uploads_enabled=true" \
-    "ckan.max_resource_size=100" \
-    "ckan.plugins=dcat" \
-    "ckan.devserver.host=127.0.0.1" \
-    "ckan.devserver.port=$PORT" \
-    "ckan.devserver.threaded=true" \
-    "ckan.auth.create_unowned_dataset=false" \
-    "ckanext.dcat.base_uri=$CKAN_URL" \
-    >>"$LOGS/ckan-cli.log" 2>&1 || { tail -n 20 "$LOGS/ckan-cli.log" >&2; die "ckan config-tool failed"; }
-clean_env "$VENV/bin/ckan" config-tool "$INI" -s logger_werkzeug "level=INFO" >>"$LOGS/ckan-cli.log" 2>&1 \
-    || die "ckan config-tool (logging) failed"
+# Our settings, merged into the generated ini whenever they differ from what
+# was merged last time, so a new port or path is picked up (`ckan
+# config-tool` costs a second or two, so it is skipped when nothing changed).
+overrides="$(mktemp "$STATE/.overrides.XXXXXX")"
+cat >"$overrides" <<EOF
+[app:main]
+sqlalchemy.url = postgresql://$DB_USER:$DB_PASS@127.0.0.1:$PG_PORT/$DB_NAME
+ckan.site_url = $CKAN_URL
+ckan.site_id = default
+ckan.site_title = policy-toolkit test CKAN
+solr_url = $SOLR_URL
+ckan.redis.url = $REDIS_URL
+ckan.storage_path = $STORAGE
+ckan.uploads_enabled = true
+ckan.max_resource_size = 100
+ckan.plugins = dcat
+ckan.devserver.host = 127.0.0.1
+ckan.devserver.port = $PORT
+ckan.devserver.threaded = true
+ckan.auth.create_unowned_dataset = false
+ckanext.dcat.base_uri = $CKAN_URL
+
+[logger_werkzeug]
+level = INFO
+EOF
+if ! cmp -s "$overrides" "$STATE/ckan-overrides.applied"; then
+    log "writing settings into $INI"
+    clean_env "$VENV/bin/ckan" config-tool "$INI" -f "$overrides" >>"$LOGS/ckan-cli.log" 2>&1 \
+        || { rm -f "$overrides"; tail -n 20 "$LOGS/ckan-cli.log" >&2; die "ckan config-tool failed"; }
+    mv -f "$overrides" "$STATE/ckan-overrides.applied"
+else
+    rm -f "$overrides"
+fi
 
 # ---------------------------------------------------- 5a. Solr stand-in
 # (started before any `ckan` command: CKAN checks the search index's schema
 # version whenever it loads its config, the CLI included)
 if [ "$fresh_db" = 1 ]; then rm -f "$STATE/solr-standin.json"; fi
-if ! pid_alive "$RUN/solr-standin.pid" solr_standin; then
+if ! pid_alive "$RUN/solr-standin.pid" "$STANDIN_CMD_MARK"; then
     port_open "$SOLR_PORT" && die "port $SOLR_PORT is already in use (set CKAN_SOLR_PORT to another port)"
     log "starting Solr stand-in on 127.0.0.1:$SOLR_PORT (log: $LOGS/solr-standin.log)"
-    setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/solr-standin.pid" \
+    launch "$RUN/solr-standin.pid" "$LOGS/solr-standin.log" \
         "$VENV/bin/python" "$STANDIN_PY" --host 127.0.0.1 --port "$SOLR_PORT" \
-        --persist "$STATE/solr-standin.json" \
-        </dev/null >>"$LOGS/solr-standin.log" 2>&1 &
-    for _ in $(seq 1 40); do
+        --persist "$STATE/solr-standin.json"
+    for _ in $(seq 1 60); do
         http_ok "$SOLR_URL/admin/ping" 2 && break
         pid_alive "$RUN/solr-standin.pid" || break
         sleep 0.25
     done
-    http_ok "$SOLR_URL/admin/ping" 2 || { tail -n 20 "$LOGS/solr-standin.log" >&2; die "Solr stand-in did not come up"; }
+    http_ok "$SOLR_URL/admin/ping" 2 || { new_log_lines "$LOGS/solr-standin.log"; die "Solr stand-in did not come up"; }
 fi
 
 # ------------------------------------------- 4. schema, sysadmin, token
@@ -303,18 +345,16 @@ touch "$STATE/sysadmin_password.applied"
 # --------------------------------------------------------- 5b. CKAN
 port_open "$PORT" && die "port $PORT is already in use by another program (set CKAN_PORT to another port)"
 log "starting CKAN $CKAN_VERSION on $CKAN_URL (log: $LOGS/ckan.log)"
-setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/ckan.pid" \
-    env $(for v in $(compgen -e); do case "$v" in CKAN_*) printf -- '-u %s ' "$v";; esac; done) \
-    CKAN_INI="$INI" "$VENV/bin/ckan" -c "$INI" run -H 127.0.0.1 -p "$PORT" \
-    --disable-reloader --threaded --disable-debugger \
-    </dev/null >>"$LOGS/ckan.log" 2>&1 &
+launch "$RUN/ckan.pid" "$LOGS/ckan.log" \
+    "${CLEAN_ENV[@]}" "$VENV/bin/ckan" -c "$INI" run -H 127.0.0.1 -p "$PORT" \
+    --disable-reloader --threaded --disable-debugger
 deadline=$(( $(date +%s) + START_TIMEOUT ))
 until http_ok "$CKAN_URL/api/3/action/status_show" 5; do
     if ! pid_alive "$RUN/ckan.pid"; then
-        tail -n 40 "$LOGS/ckan.log" >&2; die "CKAN exited during start-up (see $LOGS/ckan.log)"
+        new_log_lines "$LOGS/ckan.log"; die "CKAN exited during start-up (see $LOGS/ckan.log)"
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
-        tail -n 40 "$LOGS/ckan.log" >&2; die "CKAN did not answer status_show within ${START_TIMEOUT}s"
+        new_log_lines "$LOGS/ckan.log"; die "CKAN did not answer status_show within ${START_TIMEOUT}s"
     fi
     sleep 0.5
 done
@@ -330,10 +370,15 @@ if ! token_works "$TOKEN"; then
     token_works "$TOKEN" || die "CKAN does not accept the new API token"
 fi
 
-# organisation
-org_status="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H "Authorization: $TOKEN" \
+# organisation (created if missing, revived if a test deleted it)
+org_status="$(curl -sS --max-time 10 -o "$RUN/org.json" -w '%{http_code}' -H "Authorization: $TOKEN" \
     "$CKAN_URL/api/3/action/organization_show?id=$ORG")"
-if [ "$org_status" = 404 ]; then
+if [ "$org_status" = 200 ] && [ "$("$VENV/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["result"]["state"])' "$RUN/org.json")" != active ]; then
+    log "organisation $ORG exists but is not active: setting state=active"
+    curl -fsS --max-time 30 -o /dev/null -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \
+        -d "{\"id\": \"$ORG\", \"state\": \"active\"}" "$CKAN_URL/api/3/action/organization_patch" \
+        || die "organization_patch (state=active) failed"
+elif [ "$org_status" = 404 ]; then
     log "creating organisation $ORG"
     curl -fsS --max-time 30 -o "$LOGS/organization_create.json" -H "Authorization: $TOKEN" \
         -H 'Content-Type: application/json' \

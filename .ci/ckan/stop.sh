@@ -10,20 +10,23 @@ RUN="$BASE/run"
 ENV_FILE="$BASE/env"
 
 log() { printf '[ckan-stop] %s\n' "$*" >&2; }
+# alive = exists and is not a zombie (pid 1 here may reap orphans slowly)
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 
 stop_one() {  # name pidfile expected-cmdline-substring
-    local name="$1" f="$2" want="$3" pid i
+    local name="$1" f="$2" want="$3" pid cmd
     if [ ! -s "$f" ]; then
         log "$name: not running (no pid file)"
         return 0
     fi
     pid="$(cat "$f")"
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! alive "$pid"; then
         log "$name: not running (stale pid $pid)"
         rm -f "$f"
         return 0
     fi
-    if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$want"; then
+    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    if [[ "$cmd" != *"$want"* ]]; then
         log "$name: pid $pid is not ours any more (command line has no '$want'); leaving it alone"
         rm -f "$f"
         return 0
@@ -31,11 +34,11 @@ stop_one() {  # name pidfile expected-cmdline-substring
     # start.sh runs each one as the leader of its own session/process group
     log "$name: stopping pid $pid"
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 40); do
-        kill -0 "$pid" 2>/dev/null || break
+    for _ in $(seq 1 40); do
+        alive "$pid" || break
         sleep 0.25
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
         log "$name: still alive after 10s, sending SIGKILL"
         kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
         sleep 0.5
@@ -43,8 +46,9 @@ stop_one() {  # name pidfile expected-cmdline-substring
     rm -f "$f"
 }
 
-stop_one "CKAN" "$RUN/ckan.pid" ckan
-stop_one "Solr stand-in" "$RUN/solr-standin.pid" solr_standin
+# the same command-line marks as start.sh's, so a recycled pid is never signalled
+stop_one "CKAN" "$RUN/ckan.pid" "$BASE/venv/bin/ckan -c $BASE/ckan.ini run"
+stop_one "Solr stand-in" "$RUN/solr-standin.pid" "solr_standin.py --host 127.0.0.1 --port"
 # the env file's pids are stale now; start.sh writes a new one
 [ -f "$ENV_FILE" ] && sed -i -e '/^export CKAN_PID=/d' -e '/^export CKAN_SOLR_STANDIN_PID=/d' "$ENV_FILE"
 log "done (PostgreSQL and Redis left running)"

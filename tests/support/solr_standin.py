@@ -90,8 +90,9 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 SCHEMA_NAME = "ckan-2.12"  # CKAN accepts ckan-2.8 .. ckan-2.12
@@ -100,17 +101,45 @@ UNIQUE_KEY = "index_id"
 
 # Fields that CKAN's Solr schema (ckan/config/solr/schema.xml) analyses as
 # text; every other field behaves like Solr's exact-match ``string`` type.
-TEXT_FIELDS = frozenset({
-    "text", "title", "notes", "author", "maintainer", "res_name",
-    "res_description", "urls", "res_url", "url", "download_url", "license",
-    "ckan_url", "title_ngram",
-})
+TEXT_FIELDS = frozenset(
+    {
+        "text",
+        "title",
+        "notes",
+        "author",
+        "maintainer",
+        "res_name",
+        "res_description",
+        "urls",
+        "res_url",
+        "url",
+        "download_url",
+        "license",
+        "ckan_url",
+        "title_ngram",
+    }
+)
 # What an unfielded term searches when neither qf nor df says otherwise:
 # Solr's catch-all ``text`` field is a copyField of these.
 CATCH_ALL_FIELDS = (
-    "name", "title", "notes", "tags", "groups", "organization", "text",
-    "res_name", "res_description", "res_format", "author", "maintainer",
-    "license", "license_id", "url", "urls", "version", "ckan_url",
+    "name",
+    "title",
+    "notes",
+    "tags",
+    "groups",
+    "organization",
+    "text",
+    "res_name",
+    "res_description",
+    "res_format",
+    "author",
+    "maintainer",
+    "license",
+    "license_id",
+    "url",
+    "urls",
+    "version",
+    "ckan_url",
 )
 NUMERIC_RE = re.compile(r"^-?\d+(\.\d+)?$")
 TOKEN_RE = re.compile(r"\w+", re.UNICODE)
@@ -134,8 +163,19 @@ class Node:
     "term" (field, value, phrase), "range" (field, lo, hi, lo_incl, hi_incl).
     """
 
-    __slots__ = ("kind", "field", "value", "phrase", "clauses", "lo", "hi",
-                 "lo_incl", "hi_incl", "min_should", "analyzed")
+    __slots__ = (
+        "analyzed",
+        "clauses",
+        "field",
+        "hi",
+        "hi_incl",
+        "kind",
+        "lo",
+        "lo_incl",
+        "min_should",
+        "phrase",
+        "value",
+    )
 
     def __init__(self, kind: str, **kw: Any) -> None:
         self.kind = kind
@@ -154,12 +194,11 @@ class Node:
 
     def __repr__(self) -> str:  # debugging aid
         if self.kind == "bool":
-            return "Bool(%r, min_should=%d)" % (self.clauses, self.min_should)
+            return f"Bool({self.clauses!r}, min_should={self.min_should})"
         if self.kind == "term":
-            return "Term(%s:%r%s)" % (self.field, self.value,
-                                       " phrase" if self.phrase else "")
+            return "Term({}:{!r}{})".format(self.field, self.value, " phrase" if self.phrase else "")
         if self.kind == "range":
-            return "Range(%s:%r..%r)" % (self.field, self.lo, self.hi)
+            return f"Range({self.field}:{self.lo!r}..{self.hi!r})"
         return "All()"
 
 
@@ -195,7 +234,7 @@ def _tokenize(q: str) -> list[tuple[str, str]]:
                 buf.append(q[j])
                 j += 1
             if j >= n:
-                raise QueryError("unterminated quote in query: %r" % q)
+                raise QueryError(f"unterminated quote in query: {q!r}")
             tokens.append(("phrase", "".join(buf)))
             i = j + 1
             # ignore a proximity/boost suffix such as "a b"~2 or "x"^3
@@ -209,15 +248,24 @@ def _tokenize(q: str) -> list[tuple[str, str]]:
                     depth_close = k
                     break
             if depth_close is None:
-                raise QueryError("unterminated range in query: %r" % q)
-            body = q[i + 1:depth_close]
+                raise QueryError(f"unterminated range in query: {q!r}")
+            body = q[i + 1 : depth_close]
             parts = re.split(r"\s+TO\s+", body.strip())
             if len(parts) != 2:
-                raise QueryError("bad range %r" % body)
-            tokens.append(("range", json.dumps([
-                c == "[", q[depth_close] == "]",
-                _unescape(parts[0].strip().strip('"')),
-                _unescape(parts[1].strip().strip('"'))])))
+                raise QueryError(f"bad range {body!r}")
+            tokens.append(
+                (
+                    "range",
+                    json.dumps(
+                        [
+                            c == "[",
+                            q[depth_close] == "]",
+                            _unescape(parts[0].strip().strip('"')),
+                            _unescape(parts[1].strip().strip('"')),
+                        ]
+                    ),
+                )
+            )
             i = depth_close + 1
         else:
             j = i
@@ -256,8 +304,7 @@ def _unescape(s: str) -> str:
 class _Parser:
     """Recursive descent over the tokens with Lucene's clause rules."""
 
-    def __init__(self, tokens: list[tuple[str, str]], default_op: str,
-                 default_fields: tuple[str, ...]) -> None:
+    def __init__(self, tokens: list[tuple[str, str]], default_op: str, default_fields: tuple[str, ...]) -> None:
         self.toks = tokens
         self.pos = 0
         self.default_and = default_op.upper() == "AND"
@@ -274,7 +321,7 @@ class _Parser:
     def parse(self) -> Node:
         node = self.parse_query(field=None)
         if self.peek() is not None:
-            raise QueryError("unexpected %r" % (self.peek()[1],))
+            raise QueryError(f"unexpected {self.peek()[1]!r}")
         return node
 
     def parse_query(self, field: str | None) -> Node:
@@ -301,8 +348,7 @@ class _Parser:
             # Lucene QueryParserBase.addClause
             if clauses and conj == "AND" and clauses[-1][0] != MUST_NOT:
                 clauses[-1][0] = MUST
-            if clauses and self.default_and and conj == "OR" \
-                    and clauses[-1][0] != MUST_NOT:
+            if clauses and self.default_and and conj == "OR" and clauses[-1][0] != MUST_NOT:
                 clauses[-1][0] = SHOULD
             if not self.default_and:
                 prohibited = mod == "NOT"
@@ -340,24 +386,22 @@ class _Parser:
             return self.term(field, tok[1], phrase=True)
         if tok[0] == "range":
             lo_incl, hi_incl, lo, hi = json.loads(tok[1])
-            return Node("range", field=field, lo=lo, hi=hi,
-                        lo_incl=lo_incl, hi_incl=hi_incl)
+            return Node("range", field=field, lo=lo, hi=hi, lo_incl=lo_incl, hi_incl=hi_incl)
         if tok[0] == "word":
             if tok[1] == "*" and field in (None, "*"):
                 return Node("all")
             return self.term(field, tok[1], phrase=False)
-        raise QueryError("unexpected %r" % (tok[1],))
+        raise QueryError(f"unexpected {tok[1]!r}")
 
     def term(self, field: str | None, value: str, phrase: bool) -> Node:
         if field is None or field == "*":
             fields = self.default_fields
             if len(fields) == 1:
-                return Node("term", field=fields[0], value=value,
-                            phrase=phrase, analyzed=True)
-            return Node("bool", clauses=[
-                (SHOULD, Node("term", field=f, value=value, phrase=phrase,
-                              analyzed=True))
-                for f in fields])
+                return Node("term", field=fields[0], value=value, phrase=phrase, analyzed=True)
+            return Node(
+                "bool",
+                clauses=[(SHOULD, Node("term", field=f, value=value, phrase=phrase, analyzed=True)) for f in fields],
+            )
         return Node("term", field=field, value=value, phrase=phrase)
 
 
@@ -373,19 +417,21 @@ def _expand_fields(spec: str | None) -> tuple[str, ...]:
     return tuple(out) or CATCH_ALL_FIELDS
 
 
-def parse_query(q: str, def_type: str = "lucene", q_op: str = "OR",
-                qf: str | None = None, df: str | None = None,
-                mm: str | None = None) -> Node:
+def parse_query(
+    q: str,
+    def_type: str = "lucene",
+    q_op: str = "OR",
+    qf: str | None = None,
+    df: str | None = None,
+    mm: str | None = None,
+) -> Node:
     q = (q or "").strip()
     if q in ("", "*:*", "*"):
         return Node("all")
     def_type = (def_type or "lucene").lower()
     if def_type == "dismax":
         return _parse_dismax(q, _expand_fields(qf), mm)
-    if def_type == "edismax":
-        fields = _expand_fields(qf or df)
-    else:
-        fields = _expand_fields(df or "text")
+    fields = _expand_fields(qf or df) if def_type == "edismax" else _expand_fields(df or "text")
     return _Parser(_tokenize(q), q_op or "OR", fields).parse()
 
 
@@ -394,10 +440,12 @@ def _parse_dismax(q: str, fields: tuple[str, ...], mm: str | None) -> Node:
     clauses: list[tuple[str, Node]] = []
     should = 0
     for kind, text in _dismax_tokens(q):
-        sub = Node("bool", clauses=[
-            (SHOULD, Node("term", field=f, value=text,
-                          phrase=kind == "phrase", analyzed=True))
-            for f in fields])
+        sub = Node(
+            "bool",
+            clauses=[
+                (SHOULD, Node("term", field=f, value=text, phrase=kind == "phrase", analyzed=True)) for f in fields
+            ],
+        )
         if kind == "phrase" or kind == "word":
             clauses.append((SHOULD, sub))
             should += 1
@@ -408,7 +456,10 @@ def _parse_dismax(q: str, fields: tuple[str, ...], mm: str | None) -> Node:
     if not clauses:
         return Node("all")
     node = Node("bool", clauses=clauses)
-    node.min_should = _min_should_match(mm, should)
+    if re.search(r"(^|\s)(OR|\|\|)(\s|$)", q):
+        node.min_should = 1  # "a OR b": DisMax keeps AND/OR as operators
+    else:
+        node.min_should = _min_should_match(mm, should)
     return node
 
 
@@ -434,7 +485,7 @@ def _min_should_match(mm: str | None, n: int) -> int:
         expr = expr.strip()
         if expr.endswith("%"):
             pct = float(expr[:-1])
-            v = int(math.floor(n * abs(pct) / 100.0))
+            v = math.floor(n * abs(pct) / 100.0)
             return n - v if pct < 0 else v
         v = int(expr)
         return n + v if v < 0 else v
@@ -453,6 +504,7 @@ def _min_should_match(mm: str | None, n: int) -> int:
 # --------------------------------------------------------------------------
 # Matching
 # --------------------------------------------------------------------------
+
 
 def _values(doc: dict[str, Any], field: str) -> list[Any]:
     v = doc.get(field)
@@ -503,21 +555,18 @@ def _term_score(doc: dict[str, Any], node: Node) -> float:
                     hits += 1
             elif s == raw:
                 hits += 2
-            elif text_field or fname in ("tags", "groups", "res_format",
-                                         "organization", "license_id"):
+            elif text_field or fname in ("tags", "groups", "res_format", "organization", "license_id"):
                 want = _tokens(raw)
                 have = _tokens(s)
                 if not want:
                     continue
-                if len(want) == 1 and want[0] in have:
-                    hits += 1
-                elif len(want) > 1 and " %s " % " ".join(want) in \
-                        " %s " % " ".join(have):
+                if (len(want) == 1 and want[0] in have) or (
+                    len(want) > 1 and " {} ".format(" ".join(want)) in " {} ".format(" ".join(have))
+                ):
                     hits += 1
             elif isinstance(v, bool) and raw.lower() == s:
                 hits += 1
-            elif NUMERIC_RE.match(raw) and isinstance(v, (int, float)) \
-                    and float(raw) == float(v):
+            elif NUMERIC_RE.match(raw) and isinstance(v, (int, float)) and float(raw) == float(v):
                 hits += 2
     return hits
 
@@ -596,6 +645,7 @@ def score(doc: dict[str, Any], node: Node) -> float:
 # The index
 # --------------------------------------------------------------------------
 
+
 class Core:
     """Documents of one Solr core, keyed by the schema's unique key."""
 
@@ -606,8 +656,7 @@ class Core:
     def add(self, doc: dict[str, Any]) -> None:
         key = doc.get(UNIQUE_KEY) or doc.get("id")
         if key is None:
-            raise QueryError("document is missing its unique key %r: %r"
-                             % (UNIQUE_KEY, sorted(doc)))
+            raise QueryError(f"document is missing its unique key {UNIQUE_KEY!r}: {sorted(doc)!r}")
         self.docs[_as_str(key)] = doc
 
     def delete_query(self, q: str) -> int:
@@ -649,8 +698,7 @@ class Store:
         if not self.persist:
             return
         with self.lock:
-            data = {"cores": {n: list(c.docs.values())
-                              for n, c in self.cores.items()}}
+            data = {"cores": {n: list(c.docs.values()) for n, c in self.cores.items()}}
             folder = os.path.dirname(os.path.abspath(self.persist))
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".solr-standin-")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -660,42 +708,75 @@ class Store:
 
 def schema_xml(core: str) -> str:
     fields = [
-        ("index_id", "string"), ("id", "string"), ("site_id", "string"),
-        ("title", "text"), ("entity_type", "string"), ("dataset_type", "string"),
-        ("state", "string"), ("name", "string"), ("revision_id", "string"),
-        ("version", "string"), ("url", "string"), ("ckan_url", "string"),
-        ("download_url", "string"), ("notes", "text"), ("author", "textgen"),
-        ("author_email", "textgen"), ("maintainer", "textgen"),
-        ("maintainer_email", "textgen"), ("license", "string"),
-        ("license_id", "string"), ("ratings_count", "int"),
-        ("ratings_average", "float"), ("tags", "string"), ("groups", "string"),
-        ("organization", "string"), ("capacity", "string"),
-        ("permission_labels", "string"), ("res_name", "textgen"),
-        ("res_description", "textgen"), ("res_format", "string"),
-        ("res_url", "string"), ("res_type", "string"), ("text", "text"),
-        ("urls", "text"), ("depends_on", "text"), ("dependency_of", "text"),
-        ("derives_from", "text"), ("has_derivation", "text"),
-        ("links_to", "text"), ("linked_from", "text"), ("child_of", "text"),
-        ("parent_of", "text"), ("views_total", "int"),
-        ("views_recent", "int"), ("resources_accessed_total", "int"),
-        ("resources_accessed_recent", "int"), ("metadata_created", "date"),
-        ("metadata_modified", "date"), ("indexed_ts", "date"),
-        ("title_string", "string"), ("data_dict", "string"),
-        ("validated_data_dict", "string"), ("_version_", "string"),
+        ("index_id", "string"),
+        ("id", "string"),
+        ("site_id", "string"),
+        ("title", "text"),
+        ("entity_type", "string"),
+        ("dataset_type", "string"),
+        ("state", "string"),
+        ("name", "string"),
+        ("revision_id", "string"),
+        ("version", "string"),
+        ("url", "string"),
+        ("ckan_url", "string"),
+        ("download_url", "string"),
+        ("notes", "text"),
+        ("author", "textgen"),
+        ("author_email", "textgen"),
+        ("maintainer", "textgen"),
+        ("maintainer_email", "textgen"),
+        ("license", "string"),
+        ("license_id", "string"),
+        ("ratings_count", "int"),
+        ("ratings_average", "float"),
+        ("tags", "string"),
+        ("groups", "string"),
+        ("organization", "string"),
+        ("capacity", "string"),
+        ("permission_labels", "string"),
+        ("res_name", "textgen"),
+        ("res_description", "textgen"),
+        ("res_format", "string"),
+        ("res_url", "string"),
+        ("res_type", "string"),
+        ("text", "text"),
+        ("urls", "text"),
+        ("depends_on", "text"),
+        ("dependency_of", "text"),
+        ("derives_from", "text"),
+        ("has_derivation", "text"),
+        ("links_to", "text"),
+        ("linked_from", "text"),
+        ("child_of", "text"),
+        ("parent_of", "text"),
+        ("views_total", "int"),
+        ("views_recent", "int"),
+        ("resources_accessed_total", "int"),
+        ("resources_accessed_recent", "int"),
+        ("metadata_created", "date"),
+        ("metadata_modified", "date"),
+        ("indexed_ts", "date"),
+        ("title_string", "string"),
+        ("data_dict", "string"),
+        ("validated_data_dict", "string"),
+        ("_version_", "string"),
     ]
-    lines = ['<?xml version="1.0" encoding="UTF-8" ?>',
-             '<!-- Solr stand-in (tests/support/solr_standin.py) for core '
-             '%s: not Apache Solr -->' % core,
-             '<schema name="%s" version="%s">' % (SCHEMA_NAME, SCHEMA_VERSION),
-             "  <fields>"]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8" ?>',
+        f"<!-- Solr stand-in (tests/support/solr_standin.py) for core {core}: not Apache Solr -->",
+        f'<schema name="{SCHEMA_NAME}" version="{SCHEMA_VERSION}">',
+        "  <fields>",
+    ]
     for name, ftype in fields:
-        lines.append('    <field name="%s" type="%s" indexed="true" '
-                     'stored="true" />' % (name, ftype))
-    lines += ['    <dynamicField name="*" type="string" indexed="true" '
-              'stored="false" />',
-              "  </fields>",
-              "  <uniqueKey>%s</uniqueKey>" % UNIQUE_KEY,
-              "</schema>", ""]
+        lines.append(f'    <field name="{name}" type="{ftype}" indexed="true" stored="true" />')
+    lines += [
+        '    <dynamicField name="*" type="string" indexed="true" stored="false" />',
+        "  </fields>",
+        f"  <uniqueKey>{UNIQUE_KEY}</uniqueKey>",
+        "</schema>",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -703,8 +784,8 @@ def schema_xml(core: str) -> str:
 # Handlers
 # --------------------------------------------------------------------------
 
-def _first(params: dict[str, list[str]], key: str,
-           default: str | None = None) -> str | None:
+
+def _first(params: dict[str, list[str]], key: str, default: str | None = None) -> str | None:
     v = params.get(key)
     return v[0] if v else default
 
@@ -716,7 +797,7 @@ def _int(params: dict[str, list[str]], key: str, default: int) -> int:
     try:
         return int(v)
     except ValueError:
-        raise QueryError("%s must be an integer, got %r" % (key, v))
+        raise QueryError(f"{key} must be an integer, got {v!r}") from None
 
 
 def _sort_key_func(sort: str) -> Callable[[tuple[float, dict]], tuple]:
@@ -737,7 +818,7 @@ def _sort_key_func(sort: str) -> Callable[[tuple[float, dict]], tuple]:
         def __init__(self, v: Any) -> None:
             self.v = v
 
-        def __lt__(self, other: "Rev") -> bool:
+        def __lt__(self, other: Rev) -> bool:
             return other.v < self.v
 
         def __eq__(self, other: object) -> bool:
@@ -799,24 +880,20 @@ def _facets(matches: list[tuple[float, dict]], params: dict) -> dict:
         expanded.append(f)
     out: dict[str, list[Any]] = {}
     for field in expanded:
-        limit = _int(params, "f.%s.facet.limit" % field,
-                     _int(params, "facet.limit", 100))
-        mincount = _int(params, "f.%s.facet.mincount" % field,
-                        _int(params, "facet.mincount", 0))
+        limit = _int(params, f"f.{field}.facet.limit", _int(params, "facet.limit", 100))
+        mincount = _int(params, f"f.{field}.facet.mincount", _int(params, "facet.mincount", 0))
         counts: dict[str, int] = {}
         for _, doc in matches:
             for v in set(_as_str(x) for x in _values(doc, field)):
                 counts[v] = counts.get(v, 0) + 1
-        items = sorted(((v, c) for v, c in counts.items() if c >= mincount),
-                       key=lambda vc: (-vc[1], vc[0]))
+        items = sorted(((v, c) for v, c in counts.items() if c >= mincount), key=lambda vc: (-vc[1], vc[0]))
         if limit >= 0:
             items = items[:limit]
         flat: list[Any] = []
         for v, c in items:
             flat.extend([v, c])
         out[field] = flat
-    return {"facet_queries": {}, "facet_fields": out, "facet_ranges": {},
-            "facet_intervals": {}, "facet_heatmaps": {}}
+    return {"facet_queries": {}, "facet_fields": out, "facet_ranges": {}, "facet_intervals": {}, "facet_heatmaps": {}}
 
 
 def do_select(core: Core, params: dict[str, list[str]], lock) -> dict:
@@ -824,10 +901,10 @@ def do_select(core: Core, params: dict[str, list[str]], lock) -> dict:
     q = _first(params, "q", "*:*") or "*:*"
     def_type = _first(params, "defType", "lucene")
     q_op = _first(params, "q.op", "OR")
-    node = parse_query(q, def_type, q_op, _first(params, "qf"),
-                       _first(params, "df"), _first(params, "mm"))
-    fq_nodes = [parse_query(fq, "lucene", "OR", df=_first(params, "df"))
-                for fq in params.get("fq", []) if fq.strip()]
+    node = parse_query(q, def_type, q_op, _first(params, "qf"), _first(params, "df"), _first(params, "mm"))
+    # Solr's standard parser takes q.op from the request for fq too (CKAN
+    # sends q.op=AND and relies on it: "+capacity:public tags:x" needs tags:x)
+    fq_nodes = [parse_query(fq, "lucene", q_op, df=_first(params, "df")) for fq in params.get("fq", []) if fq.strip()]
     rows = _int(params, "rows", 10)
     start = _int(params, "start", 0)
     with lock:
@@ -841,18 +918,19 @@ def do_select(core: Core, params: dict[str, list[str]], lock) -> dict:
             matches.append((float(sc), doc))
     sort = _first(params, "sort") or "score desc"
     matches.sort(key=_sort_key_func(sort))
-    page = matches[start:start + max(rows, 0)]
+    page = matches[start : start + max(rows, 0)]
     fl = _first(params, "fl")
     max_score = max((m[0] for m in matches), default=0.0)
     body: dict[str, Any] = {
         "responseHeader": {
             "status": 0,
             "QTime": int((time.time() - started) * 1000),
-            "params": {k: (v[0] if len(v) == 1 else v)
-                       for k, v in params.items()},
+            "params": {k: (v[0] if len(v) == 1 else v) for k, v in params.items()},
         },
         "response": {
-            "numFound": len(matches), "start": start, "numFoundExact": True,
+            "numFound": len(matches),
+            "start": start,
+            "numFoundExact": True,
             "docs": [_project(d, fl, sc) for sc, d in page],
         },
     }
@@ -912,7 +990,7 @@ def do_update(core: Core, body: bytes, content_type: str) -> dict:
         elif el.tag in ("commit", "optimize", "rollback"):
             pass
         else:
-            raise QueryError("unsupported update element <%s>" % el.tag)
+            raise QueryError(f"unsupported update element <{el.tag}>")
     return counts
 
 
@@ -940,13 +1018,12 @@ def _json_commands(core: Core, text: str, counts: dict) -> None:
         elif key in ("commit", "optimize", "rollback"):
             pass
         else:
-            raise QueryError("unsupported JSON update command %r" % key)
+            raise QueryError(f"unsupported JSON update command {key!r}")
 
 
 def _plain(v: Any) -> Any:
     """Turn object_pairs_hook lists of pairs back into dicts (recursively)."""
-    if isinstance(v, list) and v and all(
-            isinstance(x, tuple) and len(x) == 2 for x in v):
+    if isinstance(v, list) and v and all(isinstance(x, tuple) and len(x) == 2 for x in v):
         return {k: _plain(x) for k, x in v}
     if isinstance(v, list):
         return [_plain(x) for x in v]
@@ -961,11 +1038,9 @@ class Handler(BaseHTTPRequestHandler):
     # -- plumbing -----------------------------------------------------------
     def log_message(self, fmt: str, *args: Any) -> None:
         if not self.quiet:
-            sys.stderr.write("%s [solr-standin] %s\n" % (
-                time.strftime("%Y-%m-%d %H:%M:%S"), fmt % args))
+            sys.stderr.write("{} [solr-standin] {}\n".format(time.strftime("%Y-%m-%d %H:%M:%S"), fmt % args))
 
-    def _send(self, status: int, body: Any, ctype: str = "application/json"
-              ) -> None:
+    def _send(self, status: int, body: Any, ctype: str = "application/json") -> None:
         if isinstance(body, (dict, list)):
             data = json.dumps(body).encode("utf-8")
             ctype = "application/json; charset=utf-8"
@@ -979,11 +1054,13 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _error(self, status: int, msg: str) -> None:
-        self._send(status, {
-            "responseHeader": {"status": status, "QTime": 0},
-            "error": {"msg": msg, "code": status,
-                      "metadata": ["error-class", "solr-standin"]},
-        })
+        self._send(
+            status,
+            {
+                "responseHeader": {"status": status, "QTime": 0},
+                "error": {"msg": msg, "code": status, "metadata": ["error-class", "solr-standin"]},
+            },
+        )
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -1004,49 +1081,41 @@ class Handler(BaseHTTPRequestHandler):
         params = parse_qs(parts.query, keep_blank_values=True)
         ctype = (self.headers.get("Content-Type") or "").lower()
         if body and "x-www-form-urlencoded" in ctype:
-            for k, v in parse_qs(body.decode("utf-8"),
-                                 keep_blank_values=True).items():
+            for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items():
                 params.setdefault(k, []).extend(v)
             body = b""
         segs = [s for s in parts.path.split("/") if s]
         try:
             if not segs or segs == ["solr"]:
-                return self._send(200, {"standin": True, "status": "OK",
-                                        "cores": sorted(self.store.cores)})
+                return self._send(200, {"standin": True, "status": "OK", "cores": sorted(self.store.cores)})
             if segs[0] != "solr" or len(segs) < 2:
-                return self._error(404, "no such path: %s" % parts.path)
+                return self._error(404, f"no such path: {parts.path}")
             if segs[1] == "admin":
                 return self._cores_admin(params)
             core = self.store.core(segs[1])
             handler = "/".join(segs[2:])
             if handler in ("select", "query"):
-                return self._send(200, do_select(core, params,
-                                                 self.store.lock))
-            if handler in ("update", "update/json", "update/json/docs",
-                           "update/xml"):
+                return self._send(200, do_select(core, params, self.store.lock))
+            if handler in ("update", "update/json", "update/json/docs", "update/xml"):
                 return self._update(core, body, ctype, params)
             if handler == "schema" or handler.startswith("schema/"):
                 return self._schema(core, params, handler)
             if handler == "admin/file":
                 if (_first(params, "file") or "") == "schema.xml":
-                    return self._send(200, schema_xml(core.name),
-                                      "application/xml; charset=utf-8")
+                    return self._send(200, schema_xml(core.name), "application/xml; charset=utf-8")
                 return self._error(404, "no such file")
             if handler == "admin/ping":
-                return self._send(200, {"responseHeader": {"status": 0,
-                                                           "QTime": 0},
-                                        "status": "OK"})
-            return self._error(404, "handler not implemented by the Solr "
-                                    "stand-in: /%s" % handler)
+                return self._send(200, {"responseHeader": {"status": 0, "QTime": 0}, "status": "OK"})
+            return self._error(404, f"handler not implemented by the Solr stand-in: /{handler}")
         except (QueryError, ValueError, ElementTree.ParseError) as exc:
-            return self._error(400, "%s: %s" % (type(exc).__name__, exc))
+            return self._error(400, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # pragma: no cover - defensive
             import traceback
-            traceback.print_exc()
-            return self._error(500, "%s: %s" % (type(exc).__name__, exc))
 
-    def _update(self, core: Core, body: bytes, ctype: str,
-                params: dict) -> None:
+            traceback.print_exc()
+            return self._error(500, f"{type(exc).__name__}: {exc}")
+
+    def _update(self, core: Core, body: bytes, ctype: str, params: dict) -> None:
         started = time.time()
         # also accept stream.body=... in the query string
         if not body and params.get("stream.body"):
@@ -1055,14 +1124,13 @@ class Handler(BaseHTTPRequestHandler):
             counts = do_update(core, body, ctype)
             if counts["added"] or counts["deleted"]:
                 self.store.save()
-        self._send(200, {"responseHeader": {
-            "status": 0, "QTime": int((time.time() - started) * 1000)},
-            "standin": counts})
+        self._send(
+            200, {"responseHeader": {"status": 0, "QTime": int((time.time() - started) * 1000)}, "standin": counts}
+        )
 
     def _schema(self, core: Core, params: dict, handler: str) -> None:
         if (_first(params, "wt") or "") in ("schema.xml", "xml"):
-            return self._send(200, schema_xml(core.name),
-                              "application/xml; charset=utf-8")
+            return self._send(200, schema_xml(core.name), "application/xml; charset=utf-8")
         root = ElementTree.fromstring(schema_xml(core.name).split("\n", 2)[2])
         fields = [dict(f.attrib) for f in root.iter("field")]
         if handler == "schema/version":
@@ -1071,44 +1139,44 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"name": SCHEMA_NAME})
         if handler == "schema/uniquekey":
             return self._send(200, {"uniqueKey": UNIQUE_KEY})
-        return self._send(200, {
-            "responseHeader": {"status": 0, "QTime": 0},
-            "schema": {"name": SCHEMA_NAME, "version": float(SCHEMA_VERSION),
-                       "uniqueKey": UNIQUE_KEY, "fields": fields}})
+        return self._send(
+            200,
+            {
+                "responseHeader": {"status": 0, "QTime": 0},
+                "schema": {
+                    "name": SCHEMA_NAME,
+                    "version": float(SCHEMA_VERSION),
+                    "uniqueKey": UNIQUE_KEY,
+                    "fields": fields,
+                },
+            },
+        )
 
     def _cores_admin(self, params: dict) -> None:
         with self.store.lock:
-            status = {name: {"name": name, "index": {"numDocs": len(c.docs)}}
-                      for name, c in self.store.cores.items()}
-        self._send(200, {"responseHeader": {"status": 0, "QTime": 0},
-                         "status": status})
+            status = {name: {"name": name, "index": {"numDocs": len(c.docs)}} for name, c in self.store.cores.items()}
+        self._send(200, {"responseHeader": {"status": 0, "QTime": 0}, "status": status})
 
 
-def make_server(host: str, port: int, persist: str | None = None,
-                quiet: bool = False) -> ThreadingHTTPServer:
+def make_server(host: str, port: int, persist: str | None = None, quiet: bool = False) -> ThreadingHTTPServer:
     """Build (not start) a stand-in server; port 0 picks a free port."""
     store = Store(persist)
-    handler = type("BoundHandler", (Handler,), {"store": store,
-                                                "quiet": quiet})
+    handler = type("BoundHandler", (Handler,), {"store": store, "quiet": quiet})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        description="Solr stand-in for CKAN's search index (not Apache Solr)")
+    ap = argparse.ArgumentParser(description="Solr stand-in for CKAN's search index (not Apache Solr)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8983)
-    ap.add_argument("--persist", metavar="FILE",
-                    help="keep the documents in this JSON file across runs")
-    ap.add_argument("--quiet", action="store_true",
-                    help="do not log every request")
+    ap.add_argument("--persist", metavar="FILE", help="keep the documents in this JSON file across runs")
+    ap.add_argument("--quiet", action="store_true", help="do not log every request")
     args = ap.parse_args(argv)
     server = make_server(args.host, args.port, args.persist, args.quiet)
     host, port = server.server_address[:2]
-    sys.stderr.write("Solr stand-in (not Apache Solr) listening on "
-                     "http://%s:%d/solr/<core>\n" % (host, port))
+    sys.stderr.write(f"Solr stand-in (not Apache Solr) listening on http://{host}:{port}/solr/<core>\n")
     sys.stderr.flush()
     try:
         server.serve_forever()

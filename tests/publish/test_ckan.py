@@ -1,0 +1,235 @@
+"""Upload to a real CKAN 2.12 (started by `.ci/ckan/start.sh`, see scripts/test.sh).
+
+Only the search index is a stand-in (tests/support/solr_standin.py): Solr cannot be
+installed here. A missing portal is a failure, not a skip: the test command starts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import REPO, Project
+from rdflib import Graph, Literal
+from rdflib.namespace import DCAT, DCTERMS, RDF
+from typer.testing import CliRunner
+
+from toolkit.cli import app
+from toolkit.errors import ToolkitError
+from toolkit.publish.ckan import RetryPolicy, publish_ckan
+from toolkit.publish.release import Release, build_release
+
+ENV_FILE = Path("/opt/policy-toolkit-ckan/env")
+START = REPO / ".ci" / "ckan" / "start.sh"
+
+
+def portal_env() -> dict[str, str]:
+    """CKAN_* from the environment, else from the env file start.sh writes."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("CKAN_")}
+    if ENV_FILE.is_file():
+        for line in ENV_FILE.read_text().splitlines():
+            if line.startswith("export ") and "=" in line:
+                key, _, value = line[len("export ") :].partition("=")
+                env.setdefault(key, value.strip("'\""))
+    return env
+
+
+@pytest.fixture(scope="module")
+def portal() -> dict[str, str]:
+    env = portal_env()
+    if "CKAN_URL" not in env or "CKAN_API_TOKEN" not in env:
+        pytest.fail("no CKAN portal: run `bash .ci/ckan/start.sh` (scripts/test.sh does)")
+    try:
+        requests.get(env["CKAN_URL"] + "/api/3/action/status_show", timeout=10).raise_for_status()
+    except requests.RequestException as exc:
+        pytest.fail(f"CKAN at {env['CKAN_URL']} does not answer ({exc}); run `bash .ci/ckan/start.sh`")
+    return env
+
+
+@pytest.fixture
+def released(project: Project, real_release: Release, portal: dict[str, str], monkeypatch) -> Project:
+    project.seed_release(real_release)
+    monkeypatch.setenv("CKAN_API_TOKEN", portal["CKAN_API_TOKEN"])
+    return project
+
+
+@pytest.fixture
+def name(portal: dict[str, str]) -> Iterator[str]:
+    dataset = f"pt-test-{uuid.uuid4().hex[:10]}"
+    yield dataset
+    with contextlib.suppress(requests.RequestException):
+        requests.post(
+            portal["CKAN_URL"] + "/api/3/action/dataset_purge",
+            json={"id": dataset},
+            headers={"Authorization": portal["CKAN_API_TOKEN"]},
+            timeout=30,
+        )
+
+
+def show(portal: dict[str, str], dataset: str) -> dict:
+    r = requests.get(
+        portal["CKAN_URL"] + "/api/3/action/package_show",
+        params={"id": dataset},
+        headers={"Authorization": portal["CKAN_API_TOKEN"]},
+        timeout=30,
+    )
+    r.raise_for_status()
+    return r.json()["result"]
+
+
+def resources(pkg: dict) -> dict[str, dict]:
+    return {r["name"]: r for r in pkg["resources"]}
+
+
+def test_first_upload_then_unchanged_rerun(released: Project, portal: dict[str, str], name: str) -> None:
+    settings = released.settings
+    first = publish_ckan(settings, portal["CKAN_URL"], portal["CKAN_ORG"], name=name)
+    manifest_files = {f["path"]: f["sha256"] for f in released_manifest(released)}
+    assert first.dataset_action == "create" and first.verified is True
+    assert {s.path for s in first.steps if s.action == "create"} == set(manifest_files) - {"manifest.json"}
+    before = show(portal, name)
+    assert before["license_id"] == "cc-by" and before["organization"]["name"] == portal["CKAN_ORG"]
+    extras = {e["key"]: e["value"] for e in before["extras"]}
+    assert extras["uri"] == settings.base_iri + "dataset/release"
+    for res in before["resources"]:
+        assert res["sha256"] == manifest_files[res["name"]] and res["url_type"] == "upload"
+
+    second = publish_ckan(settings, portal["CKAN_URL"], portal["CKAN_ORG"], name=name)
+    assert second.dataset_action == "unchanged"
+    assert {s.action for s in second.steps} == {"unchanged"}
+    after = show(portal, name)
+    assert after["metadata_modified"] == before["metadata_modified"]
+    for rname, res in resources(after).items():
+        old = resources(before)[rname]
+        assert (res["id"], res["metadata_modified"], res["last_modified"]) == (
+            old["id"],
+            old["metadata_modified"],
+            old["last_modified"],
+        )
+
+
+def released_manifest(project: Project) -> list[dict]:
+    return json.loads((project.release / "manifest.json").read_text(encoding="utf-8"))["files"]
+
+
+def test_changed_files_replace_only_their_resources(released: Project, portal: dict[str, str], name: str) -> None:
+    settings = released.settings
+    publish_ckan(settings, portal["CKAN_URL"], portal["CKAN_ORG"], name=name)
+    before = resources(show(portal, name))
+    old = {f["path"]: f["sha256"] for f in released_manifest(released)}
+    released.edit_facts("label: {zh: 金华, en: Jinhua}", "label: {zh: 金华, en: Jinhua City}")
+    build_release(settings)
+    new = {f["path"]: f["sha256"] for f in released_manifest(released)}
+    changed = {p for p in new if new[p] != old.get(p)} - {"manifest.json"}
+    assert "csv/places.csv" in changed and "csv/people.csv" not in changed
+
+    dry = publish_ckan(settings, portal["CKAN_URL"], portal["CKAN_ORG"], name=name, dry_run=True)
+    assert {s.path for s in dry.steps if s.action == "update"} == changed
+    assert resources(show(portal, name)) == before  # the dry run changed nothing
+
+    report = publish_ckan(settings, portal["CKAN_URL"], portal["CKAN_ORG"], name=name)
+    assert report.verified is True
+    assert {s.path for s in report.steps if s.action == "update"} == changed
+    after = resources(show(portal, name))
+    assert set(after) == set(before)  # no duplicates, nothing lost
+    for path, res in after.items():
+        assert res["id"] == before[path]["id"]
+        if path in changed:
+            assert res["sha256"] == new[path] and res["last_modified"] != before[path]["last_modified"]
+        else:
+            assert res["metadata_modified"] == before[path]["metadata_modified"]
+
+
+def test_cli_dry_run_and_wrong_token(released: Project, portal: dict[str, str], name: str, monkeypatch) -> None:
+    runner = CliRunner()
+    args = ["publish", "ckan", "--url", portal["CKAN_URL"], "--org", portal["CKAN_ORG"], "--name", name]
+    result = runner.invoke(app, [*args, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "plan (dry run, nothing changed)" in result.output and "create    policy.ttl" in result.output
+    assert (
+        requests.get(portal["CKAN_URL"] + "/api/3/action/package_show", params={"id": name}, timeout=30).status_code
+        == 404
+    )
+    monkeypatch.setenv("CKAN_API_TOKEN", "not-a-valid-token-" + uuid.uuid4().hex)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "the portal refused the API token in CKAN_API_TOKEN" in result.output
+    assert portal["CKAN_API_TOKEN"] not in result.output and "not-a-valid-token" not in result.output
+    result = runner.invoke(app, [*args[:4], "--org", "no-such-organisation-" + uuid.uuid4().hex[:6], "--name", name])
+    assert result.exit_code == 1 and "unknown organisation" in result.output
+    monkeypatch.delenv("CKAN_API_TOKEN")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "set the environment variable CKAN_API_TOKEN" in result.output
+
+
+def test_portal_dcat_endpoint_returns_our_dataset(released: Project, portal: dict[str, str], name: str) -> None:
+    publish_ckan(released.settings, portal["CKAN_URL"], portal["CKAN_ORG"], name=name)
+    r = requests.get(f"{portal['CKAN_URL']}/dataset/{name}.ttl", timeout=30)
+    assert r.status_code == 200 and "turtle" in r.headers["Content-Type"]
+    g = Graph().parse(data=r.text, format="turtle")
+    datasets = list(g.subjects(RDF.type, DCAT.Dataset))
+    assert len(datasets) == 1
+    assert (datasets[0], DCTERMS.title, Literal("Policy news facts dataset 1.0.0")) in g
+    assert len(list(g.objects(datasets[0], DCAT.distribution))) == 28
+
+
+def test_5xx_and_connection_errors_are_retried_then_reported(released: Project, portal: dict[str, str]) -> None:
+    """A closed port on 127.0.0.1 (a real refused connection): retried with backoff, then a clear error."""
+    delays: list[float] = []
+    policy = RetryPolicy(attempts=3, first_delay=0.1, sleep=delays.append)
+    with pytest.raises(ToolkitError, match=r"cannot reach the portal .* 3 attempts; nothing is lost"):
+        publish_ckan(released.settings, "http://127.0.0.1:9", "org", name="x", retry=policy)
+    assert delays == [0.1, 0.2]
+
+
+def test_portal_killed_mid_upload_then_rerun_completes(released: Project, portal: dict[str, str], name: str) -> None:
+    """SIGKILL the real CKAN while a publish runs; the error is clear, and after a restart a
+    rerun completes with every resource exactly once."""
+    env = dict(os.environ, POLICY_TOOLKIT_ROOT=str(released.root), CKAN_API_TOKEN=portal["CKAN_API_TOKEN"])
+    cmd = [
+        sys.executable,
+        "-m",
+        "toolkit",
+        "publish",
+        "ckan",
+        "--url",
+        portal["CKAN_URL"],
+        "--org",
+        portal["CKAN_ORG"],
+        "--name",
+        name,
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            r = requests.get(portal["CKAN_URL"] + "/api/3/action/package_show", params={"id": name}, timeout=10)
+            if r.status_code == 200 and len(r.json()["result"]["resources"]) >= 3:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the upload never started")
+        os.kill(int(portal_env()["CKAN_PID"]), signal.SIGKILL)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        subprocess.run(["bash", str(START)], check=True, capture_output=True, timeout=300)
+    assert proc.returncode == 1, out
+    assert "cannot reach the portal" in out and "run the command again" in out
+    assert "Traceback" not in out
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "verified" in rerun.stdout
+    names = [r["name"] for r in show(portal, name)["resources"]]
+    assert len(names) == len(set(names)) == 28

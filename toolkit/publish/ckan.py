@@ -1,0 +1,396 @@
+"""Upload a release to a CKAN portal through its action API (ckanapi), idempotently.
+
+One CKAN dataset per release; every published file is a resource uploaded as a file, its
+SHA-256 stored in the resource's ``hash`` and ``sha256`` fields. A run first reads what
+the portal holds and makes a plan (create / update / unchanged / delete per resource), so a
+second run with nothing changed changes nothing, a changed file replaces only its
+resource, and an interrupted run is completed by the next one without duplicates.
+After uploading, the dataset is read back and every resource downloaded and checksummed.
+
+The API token is read from an environment variable and never printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from ckanapi import RemoteCKAN
+from ckanapi.errors import CKANAPIError, NotAuthorized, NotFound, ValidationError
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, PROV
+
+from toolkit import __version__
+from toolkit.config import Settings
+from toolkit.errors import LoadError, ToolkitError, UsageError
+from toolkit.publish.catalog import catalog_conf
+from toolkit.publish.release import MANIFEST, release_info
+
+TOKEN_ENV = "CKAN_API_TOKEN"
+DEFAULT_NAME = "policy-news-facts"
+#: files of the release that are not uploaded as resources (the manifest is the plan's source)
+NOT_UPLOADED = {MANIFEST}
+FORMATS = {
+    ".ttl": "Turtle",
+    ".nt": "N-Triples",
+    ".nq": "N-Quads",
+    ".rdf": "RDF/XML",
+    ".jsonld": "JSON-LD",
+    ".csv": "CSV",
+    ".json": "JSON",
+}
+
+
+class PortalError(ToolkitError):
+    """The portal refused or failed the upload (exit 1); the message says what to do."""
+
+    exit_code = 1
+
+
+@dataclass
+class ResourceStep:
+    path: str
+    action: str  # create | update | unchanged | delete
+    sha256: str
+    resource_id: str | None = None
+
+
+@dataclass
+class CkanReport:
+    url: str
+    dataset: str
+    dataset_action: str  # create | update | unchanged
+    steps: list[ResourceStep] = field(default_factory=list)
+    dry_run: bool = False
+    verified: bool | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out = {"create": 0, "update": 0, "unchanged": 0, "delete": 0}
+        for s in self.steps:
+            out[s.action] += 1
+        return out
+
+    def to_text(self) -> str:
+        head = "plan (dry run, nothing changed)" if self.dry_run else "published"
+        lines = [f"{head}: dataset {self.dataset} on {self.url}: {self.dataset_action}"]
+        lines += [f"  {s.action:<9} {s.path}" for s in self.steps]
+        c = self.counts()
+        lines.append(
+            f"resources: {c['create']} created, {c['update']} replaced, {c['unchanged']} unchanged, "
+            f"{c['delete']} deleted"
+        )
+        if self.verified is True:
+            lines.append("verified: package_show matches the plan and every download has the manifest's SHA-256")
+        elif self.verified is False:
+            lines += ["NOT verified:", *[f"  {p}" for p in self.problems]]
+        return "\n".join(lines)
+
+
+class _Portal(RemoteCKAN):  # type: ignore[misc]
+    """RemoteCKAN that remembers the HTTP status, so that 5xx can be told from 4xx."""
+
+    last_status: int | None = None
+
+    def _request_fn(self, url: str, data: Any, headers: Any, files: Any, requests_kwargs: Any) -> tuple[int, str]:
+        status, text = super()._request_fn(url, data, headers, files, requests_kwargs)
+        self.last_status = status
+        return status, text
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 4
+    first_delay: float = 0.5
+    factor: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+
+
+def _token(env: str) -> str:
+    token = os.environ.get(env, "")
+    if not token:
+        raise UsageError(f"no CKAN API token: set the environment variable {env}")
+    return token
+
+
+def _call(portal: _Portal, policy: RetryPolicy, action: str, data: dict[str, Any], files: Any = None) -> Any:
+    delay = policy.first_delay
+    for attempt in range(1, policy.attempts + 1):
+        portal.last_status = None
+        try:
+            if files:
+                for _name, fh in files.values():
+                    fh.seek(0)  # a retried upload must send the whole file again
+            return portal.call_action(action, data, files=files)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            problem = f"cannot reach the portal ({type(exc).__name__})"
+        except (NotAuthorized, NotFound, ValidationError):
+            raise
+        except CKANAPIError as exc:
+            status = portal.last_status or 0
+            if status < 500:
+                raise PortalError(f"{action} failed with HTTP {status}: {_short(exc)}") from None
+            problem = f"the portal answered HTTP {status}"
+        if attempt == policy.attempts:
+            raise PortalError(
+                f"{action}: {problem}, {policy.attempts} attempts; nothing is lost, run the command again"
+            )
+        policy.sleep(delay)
+        delay *= policy.factor
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 300 else text[:300] + "..."
+
+
+def _dataset_fields(
+    settings: Settings, catalog: Graph, manifest: dict[str, Any], org: str, name: str
+) -> dict[str, Any]:
+    """CKAN dataset fields from the DCAT description of the release."""
+    conf = catalog_conf(settings)
+    ds = URIRef(settings.base_iri + "dataset/release")
+
+    def lang(pred: URIRef, code: str) -> str:
+        for o in catalog.objects(ds, pred):
+            if isinstance(o, Literal) and o.language == code:
+                return str(o)
+        return ""
+
+    keywords = sorted({str(k) for k in catalog.objects(ds, DCAT.keyword)})
+    sources = sorted(str(s) for s in catalog.objects(ds, PROV.wasDerivedFrom))
+    period = catalog.value(ds, DCTERMS.temporal)
+    extras = {
+        "uri": str(ds),
+        "dcat_type": str(DCAT.Dataset),
+        "issued": conf["issued"],
+        "modified": conf["modified"],
+        "conforms_to": json.dumps([str(o) for o in sorted(catalog.objects(ds, DCTERMS.conformsTo))]),
+        "was_derived_from": json.dumps(sources),
+        "language": json.dumps(sorted(str(o) for o in catalog.objects(ds, DCTERMS.language))),
+        "theme": json.dumps(sorted(str(o) for o in catalog.objects(ds, DCAT.theme))),
+        "spatial_uri": " ".join(sorted(str(o) for o in catalog.objects(ds, DCTERMS.spatial))),
+        "temporal_start": str(catalog.value(period, DCAT.startDate)) if period else "",
+        "temporal_end": str(catalog.value(period, DCAT.endDate)) if period else "",
+        "title_zh": lang(DCTERMS.title, "zh"),
+        "license_uri": conf["license"],
+        "publisher_name": conf["publisher-en"],
+        "contact_email": conf["contact-email"],
+        "triples": str(manifest["triples"]),
+        "generator": f"policy-toolkit {__version__}",
+    }
+    return {
+        "name": name,
+        "title": lang(DCTERMS.title, "en") or name,
+        "notes": lang(DCTERMS.description, "en") + "\n\n" + lang(DCTERMS.description, "zh"),
+        "owner_org": org,
+        "license_id": "cc-by",
+        "version": conf["version"],
+        "url": conf["homepage"],
+        "author": conf["publisher-en"],
+        "author_email": conf["contact-email"],
+        "tags": [{"name": k} for k in keywords if _tag_ok(k)],
+        "extras": [{"key": k, "value": v} for k, v in sorted(extras.items())],
+    }
+
+
+def _tag_ok(tag: str) -> bool:
+    return 2 <= len(tag) <= 100 and all(c.isalnum() or c in " -_." for c in tag)
+
+
+def _same_dataset(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    def norm(d: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "title": d.get("title") or "",
+            "notes": d.get("notes") or "",
+            "license_id": d.get("license_id") or "",
+            "version": d.get("version") or "",
+            "url": d.get("url") or "",
+            "author": d.get("author") or "",
+            "author_email": d.get("author_email") or "",
+            "tags": sorted(t["name"] for t in d.get("tags", [])),
+            "extras": sorted((e["key"], e["value"]) for e in d.get("extras", [])),
+        }
+
+    org = current.get("organization") or {}
+    return norm(current) == norm(wanted) and wanted["owner_org"] in (org.get("name"), org.get("id"))
+
+
+def _resource_fields(settings: Settings, catalog: Graph, entry: dict[str, Any]) -> dict[str, Any]:
+    path = entry["path"]
+    dist = URIRef(settings.base_iri + "distribution/" + path.replace("/", "-"))
+    titles = {o.language: str(o) for o in catalog.objects(dist, DCTERMS.title) if isinstance(o, Literal)}
+    return {
+        "name": path,
+        "description": f"{titles.get('en', path)} / {titles.get('zh', path)}",
+        "format": FORMATS.get(Path(path).suffix, ""),
+        "mimetype": entry["media_type"],
+        "hash": "sha256:" + entry["sha256"],
+        "sha256": entry["sha256"],
+        "size": entry["bytes"],
+        "distribution_uri": str(dist),
+    }
+
+
+def plan(current: dict[str, Any] | None, manifest: dict[str, Any]) -> tuple[list[ResourceStep], list[str]]:
+    """Resource steps, and the ids of duplicate resources to delete, from what the portal holds."""
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for res in (current or {}).get("resources", []):
+        by_name.setdefault(res.get("name", ""), []).append(res)
+    steps: list[ResourceStep] = []
+    extra_ids: list[str] = []
+    wanted = [f for f in manifest["files"] if f["path"] not in NOT_UPLOADED]
+    for entry in wanted:
+        have = by_name.pop(entry["path"], [])
+        ok = [r for r in have if r.get("sha256") == entry["sha256"] and r.get("url_type") == "upload"]
+        keep = ok[0] if ok else (have[0] if have else None)
+        extra_ids += [r["id"] for r in have if r is not keep]
+        if keep is None:
+            steps.append(ResourceStep(entry["path"], "create", entry["sha256"]))
+        elif ok:
+            steps.append(ResourceStep(entry["path"], "unchanged", entry["sha256"], keep["id"]))
+        else:
+            steps.append(ResourceStep(entry["path"], "update", entry["sha256"], keep["id"]))
+    for name, resources in sorted(by_name.items()):
+        for res in resources:
+            steps.append(ResourceStep(name, "delete", res.get("sha256", ""), res["id"]))
+    return steps, extra_ids
+
+
+def publish_ckan(
+    settings: Settings,
+    url: str,
+    org: str,
+    *,
+    name: str | None = None,
+    dry_run: bool = False,
+    token_env: str = TOKEN_ENV,
+    retry: RetryPolicy | None = None,
+    timeout: float = 60.0,
+) -> CkanReport:
+    """Create or update the release's dataset on a CKAN portal; see the module docstring."""
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--url {url!r} is not an http(s) URL")
+    name = name or settings.catalog.get("ckan-name", DEFAULT_NAME)
+    manifest = release_info(settings)
+    if not all(f["verified"] for f in manifest["files"]):
+        raise LoadError("the release does not match its manifest", file=settings.release_dir, hint="run `build`")
+    catalog = Graph().parse(settings.release_dir / "catalog.ttl", format="turtle")
+    token = _token(token_env)
+    retry = retry or RetryPolicy()
+    portal = _Portal(url.rstrip("/"), apikey=token, user_agent=f"policy-toolkit/{__version__}")
+    try:
+        return _publish(settings, portal, retry, url, org, name, manifest, catalog, dry_run, timeout)
+    except NotAuthorized:
+        raise PortalError(
+            f"the portal refused the API token in {token_env} (not authorised)",
+            hint=f"check {token_env}, and that its user may edit datasets of organisation {org!r}",
+        ) from None
+    except ValidationError as exc:
+        raise PortalError(_validation_message(exc, name, org)) from None
+    except NotFound as exc:
+        raise PortalError(f"not found on the portal: {_short(exc)}") from None
+    finally:
+        portal.close()
+
+
+def _validation_message(exc: ValidationError, name: str, org: str) -> str:
+    err = exc.error_dict if hasattr(exc, "error_dict") else {}
+    text = json.dumps(err, ensure_ascii=False)
+    if "owner_org" in err:
+        return f"unknown organisation {org!r} on the portal (or the token's user is not a member): {text}"
+    if "name" in err and "already in use" in text:
+        return f"the dataset name {name!r} is taken by a dataset you cannot update; choose another with --name"
+    return f"the portal rejected the metadata: {text}"
+
+
+def _publish(
+    settings: Settings,
+    portal: _Portal,
+    retry: RetryPolicy,
+    url: str,
+    org: str,
+    name: str,
+    manifest: dict[str, Any],
+    catalog: Graph,
+    dry_run: bool,
+    timeout: float,
+) -> CkanReport:
+    try:
+        current = _call(portal, retry, "package_show", {"id": name})
+        if current.get("state") == "deleted":
+            current = None
+    except NotFound:
+        current = None
+    if current is None:
+        # An unknown organisation must be a clear error, before anything is created.
+        try:
+            _call(portal, retry, "organization_show", {"id": org, "include_datasets": False})
+        except NotFound:
+            raise PortalError(f"unknown organisation {org!r} on {url}", hint="create it or pass --org") from None
+    wanted = _dataset_fields(settings, catalog, manifest, org, name)
+    dataset_action = "create" if current is None else ("unchanged" if _same_dataset(current, wanted) else "update")
+    steps, duplicates = plan(current, manifest)
+    report = CkanReport(url=url, dataset=name, dataset_action=dataset_action, steps=steps, dry_run=dry_run)
+    if dry_run:
+        return report
+    if dataset_action == "create":
+        current = _call(portal, retry, "package_create", wanted)
+    elif dataset_action == "update":
+        current = _call(portal, retry, "package_patch", {"id": current["id"], **wanted})  # type: ignore[index]
+    assert current is not None
+    entries = {f["path"]: f for f in manifest["files"]}
+    for rid in duplicates:
+        _call(portal, retry, "resource_delete", {"id": rid})
+    for step in steps:
+        if step.action == "unchanged":
+            continue
+        if step.action == "delete":
+            _call(portal, retry, "resource_delete", {"id": step.resource_id})
+            continue
+        fields = _resource_fields(settings, catalog, entries[step.path])
+        with open(settings.release_dir / step.path, "rb") as fh:
+            files = {"upload": (Path(step.path).name, fh)}
+            if step.action == "create":
+                res = _call(portal, retry, "resource_create", {"package_id": current["id"], **fields}, files)
+            else:
+                res = _call(portal, retry, "resource_update", {"id": step.resource_id, **fields}, files)
+        step.resource_id = res["id"]
+    report.problems = verify(portal, retry, name, manifest, timeout)
+    report.verified = not report.problems
+    return report
+
+
+def verify(portal: _Portal, retry: RetryPolicy, name: str, manifest: dict[str, Any], timeout: float) -> list[str]:
+    """Read the dataset back: the resources must be exactly the release's files, each
+    downloading to the bytes the manifest's SHA-256 names."""
+    problems = []
+    pkg = _call(portal, retry, "package_show", {"id": name})
+    wanted = {f["path"]: f["sha256"] for f in manifest["files"] if f["path"] not in NOT_UPLOADED}
+    names = [r["name"] for r in pkg.get("resources", [])]
+    if sorted(names) != sorted(wanted):
+        problems.append(f"resources on the portal {sorted(names)} differ from the release {sorted(wanted)}")
+    session = portal.session or requests.Session()
+    for res in pkg.get("resources", []):
+        expected = wanted.get(res["name"])
+        if expected is None:
+            continue
+        try:
+            got = session.get(res["url"], headers={"Authorization": portal.apikey}, timeout=timeout)
+        except requests.RequestException as exc:
+            problems.append(f"{res['name']}: download failed ({type(exc).__name__})")
+            continue
+        digest = hashlib.sha256(got.content).hexdigest()
+        if got.status_code != 200 or digest != expected:
+            problems.append(
+                f"{res['name']}: downloaded HTTP {got.status_code}, sha256 {digest[:16]}…, expected {expected[:16]}…"
+            )
+    return problems
