@@ -12,10 +12,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import requests
@@ -183,13 +186,62 @@ def test_portal_dcat_endpoint_returns_our_dataset(released: Project, portal: dic
     assert len(list(g.objects(datasets[0], DCAT.distribution))) == 28
 
 
-def test_5xx_and_connection_errors_are_retried_then_reported(released: Project, portal: dict[str, str]) -> None:
+def test_connection_errors_are_retried_then_reported(released: Project, portal: dict[str, str]) -> None:
     """A closed port on 127.0.0.1 (a real refused connection): retried with backoff, then a clear error."""
     delays: list[float] = []
     policy = RetryPolicy(attempts=3, first_delay=0.1, sleep=delays.append)
     with pytest.raises(ToolkitError, match=r"cannot reach the portal .* 3 attempts; nothing is lost"):
         publish_ckan(released.settings, "http://127.0.0.1:9", "org", name="x", retry=policy)
     assert delays == [0.1, 0.2]
+
+
+class FlakyPortal(BaseHTTPRequestHandler):
+    """Stand-in for a portal's failure modes, which the real CKAN cannot be made to produce on demand:
+    answers `status` to the first `fail` requests, then CKAN's JSON for "dataset not found"."""
+
+    status = 503
+    fail = 2
+    seen: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        FlakyPortal.seen.append(self.path)
+        if len(FlakyPortal.seen) <= FlakyPortal.fail:
+            body = b'{"success": false, "error": {"message": "down"}}'
+            self.send_response(FlakyPortal.status)
+        else:
+            body = b'{"success": false, "error": {"__type": "Not Found Error", "message": "Not found"}}'
+            self.send_response(404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("status", "retried"), [(503, True), (500, True), (400, False)])
+def test_5xx_retried_4xx_not_with_a_stand_in_portal(released: Project, status: int, retried: bool) -> None:
+    """Stand-in HTTP server (see FlakyPortal): 5xx is retried with backoff, 4xx fails at once."""
+    FlakyPortal.status, FlakyPortal.fail, FlakyPortal.seen = status, 2, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyPortal)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    delays: list[float] = []
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(ToolkitError) as info:
+            publish_ckan(released.settings, url, "org", name="x", retry=RetryPolicy(sleep=delays.append))
+    finally:
+        server.shutdown()
+        server.server_close()
+    if retried:
+        # two 5xx, then the third attempt reaches "not found" and asks for the organisation
+        assert delays == [0.5, 1.0] and FlakyPortal.seen[:3] == ["/api/action/package_show"] * 3
+        assert "unknown organisation" in str(info.value) or "not found" in str(info.value)
+    else:
+        assert delays == [] and len(FlakyPortal.seen) == 1
+        assert f"HTTP {status}" in str(info.value)
 
 
 def test_portal_killed_mid_upload_then_rerun_completes(released: Project, portal: dict[str, str], name: str) -> None:
