@@ -35,6 +35,7 @@ MEDIA_TYPES = {
     ".json": "application/json",
     ".ttl": "text/turtle",
     ".nt": "application/n-triples",
+    ".nq": "application/n-quads",
     ".rdf": "application/rdf+xml",
     ".jsonld": "application/ld+json",
 }
