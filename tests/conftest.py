@@ -36,6 +36,16 @@ def real_release(repo_settings: Settings, real_outcome: Outcome) -> Release:
     return assemble(repo_settings, real_outcome)
 
 
+@pytest.fixture(scope="session")
+def real_release_dir(real_release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real release written to a folder of its own (read-only use: queries, publishing)."""
+    folder = tmp_path_factory.mktemp("release")
+    for rel, data in real_release.files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    return folder
+
+
 class Project:
     """A throw-away copy of the project (pyproject, schema, sources) under tmp_path."""
 

@@ -28,7 +28,6 @@ from toolkit.config import Settings
 from toolkit.errors import UsageError
 from toolkit.export.nquads import graph_iri
 from toolkit.publish import build_release
-from toolkit.publish.release import Release
 from toolkit.publish.sparql import (
     ENV_PASSWORD,
     ENV_TOKEN,
@@ -52,15 +51,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def release_settings(
-    real_release: Release, repo_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Settings:
+def release_settings(real_release_dir: Path, repo_settings: Settings) -> Settings:
     """The real release, written to a folder of its own (the published form, manifest included)."""
-    folder = tmp_path_factory.mktemp("release")
-    for rel, data in real_release.files.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(data)
-    return repo_settings.with_overrides(release_dir=folder)
+    return repo_settings.with_overrides(release_dir=real_release_dir)
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from toolkit.cli import app
 from toolkit.config import Settings
 from toolkit.export.nquads import graph_iri
-from toolkit.publish.release import Release
 from toolkit.query import saved_queries
 
 runner = CliRunner()
@@ -28,12 +27,8 @@ CLI = Path(sys.executable).parent / "policy-toolkit"
 
 
 @pytest.fixture(scope="module")
-def release_dir(real_release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("release")
-    for rel, data in real_release.files.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(data)
-    return folder
+def release_dir(real_release_dir: Path) -> Path:
+    return real_release_dir
 
 
 def invoke(release_dir: Path, *args: str):  # type: ignore[no-untyped-def]

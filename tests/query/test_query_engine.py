@@ -17,7 +17,6 @@ from rdflib.namespace import XSD
 from toolkit.config import Settings
 from toolkit.errors import LoadError, UsageError
 from toolkit.export.nquads import graph_iri
-from toolkit.publish.release import Release
 from toolkit.query import OutputFormat, Param, load_store, release_prefixes, run_query, serialize, table
 from toolkit.query.formats import display_width
 from toolkit.query.sparqltext import variables, with_values
@@ -28,12 +27,8 @@ HOSTILE = '"} ; DROP ALL ; INSERT DATA { <http://x/a> <http://x/b> "c" } #'
 
 
 @pytest.fixture(scope="module")
-def release_dir(real_release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("release")
-    for rel, data in real_release.files.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(data)
-    return folder
+def release_dir(real_release_dir: Path) -> Path:
+    return real_release_dir
 
 
 @pytest.fixture(scope="module")
