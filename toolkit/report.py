@@ -28,7 +28,14 @@ class Severity(StrEnum):
 
     @classmethod
     def from_iri(cls, iri: str) -> Severity:
-        return cls(iri.rsplit("#", 1)[-1])
+        """SHACL allows any IRI as a severity; one other than sh:Info/sh:Warning counts as a
+        violation here (SHACL itself lets every result break conformance). The IRI is kept
+        by the caller in ``ValidationResult.severity_iri``."""
+        if iri.startswith("http://www.w3.org/ns/shacl#"):
+            local = iri.rsplit("#", 1)[-1]
+            if local in cls._value2member_map_:
+                return cls(local)
+        return cls.VIOLATION
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class ValidationResult:
     line: int | None = None
     constraint: str | None = None
     shape: str | None = None
+    severity_iri: str | None = None  # a custom SHACL severity, when not sh:Violation/Warning/Info
 
     def sort_key(self) -> tuple[str, ...]:
         return (

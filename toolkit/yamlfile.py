@@ -9,6 +9,7 @@ refused (they allow cycles and "billion laughs" expansion), and size and depth a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32
 
 JsonPath = tuple[str | int, ...]
+
+#: characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, U+FFFE, U+FFFF) and lone
+#: surrogates, which YAML escapes such as "\x01" or "\ud800" can produce: no release file
+#: (UTF-8, RDF/XML) can hold them, so they are refused where a person can fix them.
+_UNPUBLISHABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class _Loader(yaml.SafeLoader):
@@ -93,6 +99,8 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DE
         loader.dispose()
     doc = YamlDoc(path=path, data=None)
     if node is None:
+        # an empty document (nothing but comments or blanks): problems with it are on line 1
+        doc.lines[()] = 1
         return doc
     doc.data = _convert(node, (), doc, loader, set(), max_depth)
     return doc
@@ -111,6 +119,7 @@ def _convert(
         raise LoadError(f"nesting deeper than {max_depth} levels", file=doc.path, line=line)
     if isinstance(node, yaml.ScalarNode):
         doc.lines.setdefault(path, line)
+        _check_chars(node, doc)
         if node.tag.startswith("tag:yaml.org,2002:") and node.tag.rsplit(":", 1)[-1] in {
             "str",
             "int",
@@ -149,6 +158,7 @@ def _convert(
             kline = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 raise LoadError("map keys must be plain strings", file=doc.path, line=kline)
+            _check_chars(key_node, doc)
             key = str(key_node.value)
             if key in out:
                 raise LoadError(
@@ -161,3 +171,15 @@ def _convert(
             out[key] = _convert(value_node, (*path, key), doc, loader, seen, max_depth)
         return out
     raise LoadError("unsupported YAML node", file=doc.path, line=line)  # pragma: no cover
+
+
+def _check_chars(node: yaml.ScalarNode, doc: YamlDoc) -> None:
+    bad = _UNPUBLISHABLE.search(node.value)
+    if bad is None:
+        return
+    raise LoadError(
+        f"character U+{ord(bad.group()):04X} cannot be published (XML 1.0 and UTF-8 cannot carry it)",
+        file=doc.path,
+        line=node.start_mark.line + 1,
+        hint="remove the control character or escape sequence",
+    )

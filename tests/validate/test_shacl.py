@@ -94,3 +94,16 @@ def test_results_point_to_the_facts_file(real_outcome: Outcome, schema_graphs: t
     results, _ = shacl_results(g, *schema_graphs, locate={str(ID["jinhua"]): (str(facts), line)})
     assert (results[0].source_file, results[0].line) == (str(facts), line)
     assert URIRef(results[0].focus_node) == ID["jinhua"]
+
+
+def test_a_custom_severity_counts_as_a_violation_and_is_kept() -> None:
+    shapes = Graph().parse(
+        data="""
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:severity ex:Severe ] .
+""",
+        format="turtle",
+    )
+    data = Graph().parse(data="<http://example.org/a> <http://example.org/q> 1 .", format="turtle")
+    [r] = shacl_results(data, shapes, Graph())[0]
+    assert r.severity is Severity.VIOLATION and r.severity_iri == "http://example.org/Severe"

@@ -32,11 +32,17 @@ class DateValue:
 
     @property
     def year(self) -> int:
-        return int(self.lexical[:4])
+        return int(_LEXICAL.match(self.lexical).group(1))  # type: ignore[union-attr]
 
     @property
     def month(self) -> int | None:
-        return int(self.lexical[5:7]) if len(self.lexical) >= 7 else None
+        month = _LEXICAL.match(self.lexical).group(2)  # type: ignore[union-attr]
+        return int(month) if month else None
+
+
+def _year(year: int) -> str:
+    """The lexical year: at least four digits, a minus sign before years before 1 BCE."""
+    return f"-{-year:04d}" if year < 0 else f"{year:04d}"
 
 
 def parse_date(raw: object) -> DateValue:
@@ -106,20 +112,20 @@ def resolve_relative(stated: str, published: DateValue) -> DateValue | None:
         if not m:
             continue
         if kind == "this-year":
-            return DateValue(f"{year:04d}")
+            return parse_date(_year(year))
         if kind == "next-year":
-            return DateValue(f"{year + 1:04d}")
+            return parse_date(_year(year + 1))
         if kind == "last-year":
-            return DateValue(f"{year - 1:04d}")
+            return parse_date(_year(year - 1))
         if kind in ("this-year-day", "last-year-day"):
             y = year - (kind == "last-year-day")
-            return parse_date(f"{y:04d}-{_num(m.group(1)):02d}-{_num(m.group(2)):02d}")
+            return parse_date(f"{_year(y)}-{_num(m.group(1)):02d}-{_num(m.group(2)):02d}")
         if kind in ("this-year-month", "last-year-month"):
             y = year - (kind == "last-year-month")
-            return parse_date(f"{y:04d}-{_num(m.group(1)):02d}")
+            return parse_date(f"{_year(y)}-{_num(m.group(1)):02d}")
         if month is None:
             return None
         shift = {"this-month": 0, "last-month": -1, "next-month": 1}[kind]
         total = year * 12 + (month - 1) + shift
-        return DateValue(f"{total // 12:04d}-{total % 12 + 1:02d}")
+        return parse_date(f"{_year(total // 12)}-{total % 12 + 1:02d}")
     return None

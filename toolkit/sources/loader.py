@@ -284,12 +284,20 @@ def _cycles(entities: dict[str, Entity], settings: Settings) -> list[ValidationR
             for e in entities.values()
         }
         reported: set[str] = set()
+        # Only a node on a cycle can reach itself, and only through its own strongly connected
+        # component: searching there alone finds the same first cycle in linear, not quadratic, time.
+        component = _cyclic_components(edges)
         for start in sorted(edges):
+            if start not in component or start in reported:
+                continue
+            mine = component[start]
             stack = [(start, [start])]
             seen: set[str] = set()
             while stack:
                 node, trail = stack.pop()
                 for nxt in edges.get(node, []):
+                    if component.get(nxt) != mine:
+                        continue
                     if nxt == start:
                         if start not in reported:
                             cyc = " -> ".join([*trail, start])
@@ -312,9 +320,62 @@ def _cycles(entities: dict[str, Entity], settings: Settings) -> list[ValidationR
     return out
 
 
+def _cyclic_components(edges: dict[str, list[str]]) -> dict[str, int]:
+    """Node -> component number, for the nodes that lie on a cycle (Tarjan, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: dict[str, int] = {}
+    counter = 0
+    for root in edges:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            targets = edges.get(node, [])
+            if i < len(targets):
+                work.append((node, i + 1))
+                nxt = targets[i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                members = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    members.append(member)
+                    if member == node:
+                        break
+                if len(members) > 1 or node in edges.get(node, []):
+                    for member in members:
+                        out[member] = index[node]
+    return out
+
+
 def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings) -> Source | None:
     meta = doc.data["source"]
     text_path = folder / meta["text"]
+    if not text_path.is_file():
+        # name the line of facts.yaml to fix, not only the file that is not there
+        raise LoadError(
+            f"the archived text {meta['text']!r} is not a file in {folder.name}/",
+            file=doc.path,
+            line=doc.line_of(("source", "text")),
+            hint=f"give the file name of the archived text stored beside {FACTS_FILE}",
+        )
     text = _read_text(text_path)
     normal = Normalised.of(text)
     start = find_span(meta["body"]["start"], normal)

@@ -73,6 +73,7 @@ def shacl_results(
                 validator="shacl",
                 message=messages[0] if messages else "constraint violated",
                 severity=Severity.from_iri(str(severity)),
+                severity_iri=None if str(severity) == Severity.from_iri(str(severity)).iri else str(severity),
                 focus_node=str(focus) if focus is not None else None,
                 focus_label=_label(data, focus),
                 path=_short(shapes, path) if not isinstance(path, Literal) else str(path),
