@@ -252,7 +252,7 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
                         pending_refs.append((problems, ent, prop, v, path))
         sources.append(src)
         results.extend(problems.results)
-    ref_problems: set[int] = set()
+    # References resolve only once every source is read: they may point into another source.
     for problems, ent, prop, ref, path in pending_refs:
         if ref.id not in entities:
             close = difflib.get_close_matches(ref.id, list(entities), n=1)
@@ -267,7 +267,6 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
                 value=ref.id,
             )
             results.append(problems.results.pop())
-            ref_problems.add(id(problems))
     results.extend(_cycles(entities, settings))
     return Corpus(sources=sources, entities=entities), results
 
