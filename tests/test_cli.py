@@ -42,7 +42,14 @@ def test_build_validate_info_on_the_real_article(project: Project) -> None:
 
 def test_validate_json_and_turtle_formats(project: Project) -> None:
     doc = json.loads(invoke("validate", "--format", "json").output)
-    assert doc["conforms"] is True and doc["validators"] == ["facts-schema", "facts", "evidence", "shacl", "dcat-ap"]
+    assert doc["conforms"] is True and doc["validators"] == [
+        "model",
+        "facts-schema",
+        "facts",
+        "evidence",
+        "shacl",
+        "dcat-ap",
+    ]
     out = invoke("validate", "--format", "turtle").output
     assert "sh:conforms true" in out
 
@@ -175,8 +182,13 @@ def test_schema_check_detects_drift(project: Project) -> None:
     shapes.write_text(shapes.read_text(encoding="utf-8") + "\n# hand edit\n", encoding="utf-8")
     result = invoke("schema")
     assert result.exit_code == 1 and "shapes.ttl" in result.output
+    result = invoke("validate")
+    assert result.exit_code == 1
+    assert "schema/shapes.ttl: [Violation] model" in result.output
+    assert "shapes.ttl is out of date with model.yaml" in result.output
     assert invoke("schema", "--write").exit_code == 0
     assert invoke("schema").exit_code == 0
+    assert invoke("validate").exit_code == 0
 
 
 def test_help_documents_exit_codes() -> None:

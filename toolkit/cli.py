@@ -96,16 +96,22 @@ def build(
     sources: SourcesOpt = None,
     release: ReleaseOpt = None,
     base_iri: BaseOpt = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-source stages (default: all cores)."),
+    ] = None,
 ) -> None:
     """Sources -> graph -> validate -> release (JSON-LD, Turtle, N-Triples, RDF/XML, CSV, manifest).
 
     Nothing is written if validation fails (exit 1); the previous release stays as it was.
+    Per-source stages run in ``--jobs`` processes and are cached under .cache/policy-toolkit/;
+    the release is byte-identical whatever ``--jobs`` is.
     """
     from toolkit.publish import build_release
 
     def body() -> None:
         settings = _settings(sources, release, base_iri)
-        rel = build_release(settings, check=check)
+        rel = build_release(settings, check=check, jobs=jobs)
         m = rel.manifest
         where = settings.release_dir
         if check:
@@ -207,6 +213,86 @@ def schema(
             )
             raise typer.Exit(EXIT_INVALID)
         typer.echo("schema files match model.yaml")
+
+    _guard(body)
+
+
+corpus_app = typer.Typer(help="Synthetic corpora for tests and benchmarks.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+@corpus_app.command("generate")
+def corpus_generate(
+    out: Annotated[Path, typer.Argument(help="Folder to write the source folders into.")],
+    sources: Annotated[int | None, typer.Option("--sources", min=1, help="How many sources.")] = None,
+    triples: Annotated[
+        str | None, typer.Option("--triples", help="Or how many triples (e.g. 10k, 1m); sources are added until then.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed gives the same bytes.")] = 7,
+    defects: Annotated[
+        float, typer.Option("--defects", min=0.0, max=1.0, help="Share of sources with a defect.")
+    ] = 0.0,
+    kinds: Annotated[
+        str | None, typer.Option("--defect-kinds", help="Comma-separated defect kinds (default: all).")
+    ] = None,
+) -> None:
+    """Write a seeded synthetic corpus like the real one (same classes, links, dates, quotes)."""
+    from toolkit.errors import UsageError
+    from toolkit.scale.generate import DEFECTS, parse_size, write_corpus
+
+    def body() -> None:
+        if (sources is None) == (triples is None):
+            raise UsageError("give --sources N or --triples SIZE", hint="e.g. --sources 20000 or --triples 1m")
+        chosen = tuple(k.strip() for k in kinds.split(",")) if kinds else DEFECTS
+        unknown = [k for k in chosen if k not in DEFECTS]
+        if unknown:
+            raise UsageError(f"unknown defect kind(s): {', '.join(unknown)}", hint=f"known: {', '.join(DEFECTS)}")
+        try:
+            size = parse_size(triples) if triples is not None else None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        rep = write_corpus(out, seed=seed, sources=sources, triples=size, defect_rate=defects, defects=chosen)
+        made = ", ".join(f"{k} {v}" for k, v in rep.defects.items() if v) or "none"
+        typer.echo(f"wrote {rep.sources} sources ({rep.triples} triples) to {out}; defects: {made}")
+
+    _guard(body)
+
+
+@app.command()
+def bench(
+    sizes: Annotated[str, typer.Option("--sizes", help="Corpus sizes in triples, e.g. 10k,100k,1m.")] = "10k,100k",
+    seed: Annotated[int, typer.Option("--seed", help="Corpus seed.")] = 7,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Results JSON (default bench/results.json).")] = None,
+    work: Annotated[Path | None, typer.Option("--work", help="Scratch folder (default bench-out/).")] = None,
+    naive: Annotated[bool, typer.Option("--naive/--no-naive", help="Also run the naive pipeline.")] = True,
+    pyshacl_max: Annotated[
+        str, typer.Option("--pyshacl-max", help="Largest size at which the naive path runs pyshacl (hours beyond).")
+    ] = "100k",
+) -> None:
+    """Time every stage of the fast and the naive pipeline on generated corpora, side by side."""
+    from toolkit.errors import UsageError
+    from toolkit.scale.bench import run_bench
+    from toolkit.scale.generate import parse_size
+
+    def body() -> None:
+        try:
+            wanted = [parse_size(s) for s in sizes.split(",") if s.strip()]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        settings = load_settings()
+        results = run_bench(
+            settings,
+            wanted,
+            seed=seed,
+            jobs=jobs,
+            out=out or settings.root / "bench" / "results.json",
+            work=work or settings.root / "bench-out",
+            naive=naive,
+            pyshacl_max=parse_size(pyshacl_max),
+            echo=typer.echo,
+        )
+        typer.echo(results["table"])
 
     _guard(body)
 

@@ -17,14 +17,10 @@ and counted in the printed summary):
 * XML_ILLEGAL: characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, U+FFFE, U+FFFF) are
   not checked in RDF/XML. The facts loader refuses them (``toolkit/yamlfile.py``); the other
   formats are checked with them.
-* SPLITLINES: characters ``str.splitlines`` treats as line ends besides LF/CR (VT, FF, FS, GS,
-  RS, NEL, U+2028, U+2029) break every RDF export, and `policy-toolkit build` dies with a
-  traceback: ``toolkit/export/canonical.py`` splits the N-Triples text with ``splitlines()``.
-  Only CSV is checked with them. A facts file can carry them (YAML escapes "\\L", "\\P", "\\N").
-* PYLD_UNESCAPE: a backslash followed by ``t``, ``n`` or ``r`` is corrupted by the JSON-LD
-  exporter of ``RDF_EXPORTERS``: ``toolkit/export/jsonld.py`` reads N-Quads with pyld's
-  ``unescape``, which replaces ``\\n`` before ``\\\\``. JSON-LD is not checked for such values
-  here; the release that `build` writes (its fast path) is checked with them, end to end.
+Fixed since, and now checked in every format: line-separator characters other than LF/CR
+(VT, FF, FS, GS, RS, NEL, U+2028, U+2029; the N-Triples text used to be split with
+``str.splitlines``), and a backslash before ``t``/``n``/``r`` in JSON-LD (pyld's ``unescape``
+used to run in the wrong order).
 """
 
 from __future__ import annotations
@@ -33,7 +29,6 @@ import copy
 import csv
 import io
 import json
-import re
 import xml.sax
 from collections import Counter
 from pathlib import Path
@@ -68,11 +63,8 @@ def xml_char(c: str) -> bool:
 
 #: every character str.splitlines() ends a line at, besides the N-Triples line end itself
 SPLITLINES = frozenset(chr(i) for i in range(0x110000) if len(f"a{chr(i)}b".splitlines()) > 1) - {"\n", "\r"}
-PYLD_UNESCAPE = re.compile(r"\\[tnr]")
 EXCLUSIONS = {
     "XML_ILLEGAL": (lambda v: not all(map(xml_char, v)), {".rdf"}),
-    "SPLITLINES": (lambda v: any(c in SPLITLINES for c in v), {".ttl", ".nt", ".rdf", ".jsonld"}),
-    "PYLD_UNESCAPE": (lambda v: PYLD_UNESCAPE.search(v) is not None, {".jsonld"}),
 }
 #: what the CSV export does on purpose: cells a spreadsheet would execute get a leading apostrophe
 #: (OWASP "CSV injection"); the README documents it
@@ -126,7 +118,7 @@ def values(everything: bool = False) -> st.SearchStrategy[str]:
     """
     chars = st.characters(codec="utf-8")
     if not everything:
-        chars = chars.filter(lambda c: xml_char(c) and c not in SPLITLINES)
+        chars = chars.filter(xml_char)
     pool = [c for s in HOSTILE for c in s] + ([chr(i) for i in range(0x20)] + sorted(SPLITLINES) if everything else [])
     text = st.text(chars | st.sampled_from(pool), min_size=1, max_size=80)
     long = st.builds(
@@ -303,15 +295,7 @@ def test_excluded_characters_round_trip_through_the_other_formats(
     assert seen["examples"] >= EVERYTHING_EXAMPLES, summary
 
 
-# ------------------------------------------------------------------ the named exclusions, each a strict xfail
-
-
-SPLITLINES_REASON = (
-    "SPLITLINES: toolkit/export/canonical.py sorted_ntriples() uses str.splitlines(), which also splits at VT, FF, "
-    "FS, GS, RS, NEL, U+2028 and U+2029 inside literals; every RDF export then fails or is corrupt, and "
-    "`policy-toolkit build` dies with a traceback (ValueError in toolkit/scale/units.py, which uses the same "
-    "function). Fix: split the N-Triples text at '\\n' only (rdflib escapes LF and CR inside literals)."
-)
+# ------------------------------------------------------------------ once bugs, now checked; and the named exclusion
 
 
 def one_value_everywhere(base: tuple[Settings, Model, Corpus], v: str, fmt: str, tmp_path: Path) -> None:
@@ -323,11 +307,6 @@ def one_value_everywhere(base: tuple[Settings, Model, Corpus], v: str, fmt: str,
     assert plain(back) == plain(g)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason=SPLITLINES_REASON,
-)
 @pytest.mark.parametrize("fmt", [".ttl", ".nt", ".rdf", ".jsonld"])
 def test_line_separators_in_values_survive_rdf_exports(
     base: tuple[Settings, Model, Corpus], fmt: str, tmp_path: Path
@@ -337,15 +316,6 @@ def test_line_separators_in_values_survive_rdf_exports(
     one_value_everywhere(base, "a\u2028b\u2029c\x85d", fmt, tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="PYLD_UNESCAPE: toolkit/export/jsonld.py parses sorted N-Triples with pyld's nquads.unescape(), which "
-    "replaces '\\n', '\\t', '\\r' before '\\\\', so a literal backslash before n/t/r becomes a control "
-    "character in policy.jsonld (RDF_EXPORTERS and release.assemble; the fast `build` path in toolkit/scale is "
-    "not affected, see test_build_publishes_a_hostile_label_unchanged). Fix: unescape in one pass, or give pyld "
-    "an RDF dataset object instead of N-Quads text.",
-)
 def test_backslash_sequences_survive_jsonld(base: tuple[Settings, Model, Corpus], tmp_path: Path) -> None:
     one_value_everywhere(base, "C:\\new\\table\\rows", ".jsonld", tmp_path)
 
@@ -442,7 +412,6 @@ def test_build_publishes_a_hostile_label_unchanged(project: Project) -> None:
     assert (project.root / FACTS_REL).is_file()
 
 
-@pytest.mark.xfail(strict=True, reason=SPLITLINES_REASON)
 def test_build_publishes_a_label_with_a_line_separator(project: Project) -> None:
     import subprocess
 

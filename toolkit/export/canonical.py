@@ -12,7 +12,9 @@ from rdflib import Graph
 
 def sorted_ntriples(g: Graph) -> list[str]:
     text = g.serialize(format="nt", encoding="utf-8").decode("utf-8")
-    return sorted(line for line in text.splitlines() if line.strip())
+    # rdflib escapes LF and CR in literals, but not U+2028, VT, FF...: split at LF only
+    # (str.splitlines would cut a literal holding a line separator in two)
+    return sorted(line for line in text.split("\n") if line.strip())
 
 
 def canonical_copy(g: Graph) -> Graph:
@@ -20,10 +22,27 @@ def canonical_copy(g: Graph) -> Graph:
     out = Graph(store="SimpleMemory")
     for prefix, ns in sorted(g.namespaces()):
         out.bind(prefix, ns, override=True, replace=True)
-    probe = Graph()
-    for line in sorted_ntriples(g):
-        probe.parse(data=line, format="nt")
-        for t in probe:
-            out.add(t)
-        probe.remove((None, None, None))
+    # One parse of all the sorted lines: the N-Triples parser adds triples in file order, so
+    # the insertion order is the sorted order (the same as parsing line by line, in linear time).
+    lines = sorted_ntriples(g)
+    if lines:
+        out.parse(data="\n".join(lines) + "\n", format="nt")
     return out
+
+
+def unescape_ntriples(text: str) -> str:
+    """Undo rdflib's N-Triples string escapes in one pass (so "\\\\n" stays a backslash and an n)."""
+    if "\\" not in text:
+        return text
+    out = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            out.append({"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}.get(nxt, "\\" + nxt))
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)

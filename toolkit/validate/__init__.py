@@ -14,11 +14,13 @@ from toolkit.schema.model import Model, load_model
 from toolkit.sources.loader import Corpus, load_corpus
 from toolkit.validate.base import ValidationContext, Validator
 from toolkit.validate.dcatap import DcatApValidator
+from toolkit.validate.drift import SchemaDriftValidator
 from toolkit.validate.facts import EvidenceValidator, FactsReferenceValidator, FactsSchemaValidator
 from toolkit.validate.rdfinput import read_rdf_file
 from toolkit.validate.shacl import ShaclValidator
 
 VALIDATORS: list[Validator] = [
+    SchemaDriftValidator(),
     FactsSchemaValidator(),
     FactsReferenceValidator(),
     EvidenceValidator(),

@@ -1,0 +1,435 @@
+"""`policy-toolkit bench`: both pipelines on the same generated corpora, stage by stage.
+
+For each size the corpus is generated (seeded), then, each in a fresh child process so that
+peak memory is its own: the fast build with an empty cache (``--jobs`` workers), a rebuild
+after one source changed (warm cache), a fast build of the changed corpus with an empty cache
+(the rebuild's release must be byte-identical to it), and the naive pipeline (rdflib graph,
+pyshacl, rdflib and pyld serialisers: :func:`toolkit.publish.release.assemble`'s stages,
+timed one by one). Ratios are taken within one run only; these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from toolkit.config import Settings, load_settings
+
+FAST_STAGES = [
+    ("units", "per-source stages (pool)"),
+    ("cpu:facts", "  facts loading (CPU, all workers)"),
+    ("cpu:evidence", "  evidence check (CPU)"),
+    ("cpu:graph", "  graph building (CPU)"),
+    ("link", "checks across sources"),
+    ("merge", "merge sorted lines"),
+    ("validation", "validation (SHACL)"),
+    ("export:ttl", "export Turtle"),
+    ("export:nt", "export N-Triples"),
+    ("export:rdf", "export RDF/XML"),
+    ("export:jsonld", "export JSON-LD"),
+    ("export:csv", "export CSV"),
+    ("export:nq", "export N-Quads"),
+    ("catalog", "catalog"),
+    ("dcat-ap", "DCAT-AP check"),
+]
+NAIVE_STAGES = {
+    "units": "load",
+    "cpu:facts": None,
+    "cpu:evidence": None,
+    "cpu:graph": "graph",
+    "link": None,
+    "merge": None,
+    "validation": "validation",
+    "export:ttl": "export:ttl",
+    "export:nt": "export:nt",
+    "export:rdf": "export:rdf",
+    "export:jsonld": "export:jsonld",
+    "export:csv": "export:csv",
+    "export:nq": "export:nq",
+    "catalog": "catalog",
+    "dcat-ap": "dcat-ap",
+}
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        info["cpu"] = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), "?")
+    except OSError:
+        info["cpu"] = platform.processor()
+    try:
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split()
+        info["memory_gb"] = round(int(mem[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    if hasattr(os, "sched_getaffinity"):
+        info["cores_available"] = len(os.sched_getaffinity(0))
+    import pyoxigraph
+    import pyshacl
+    import rdflib
+
+    info["versions"] = {
+        "rdflib": rdflib.__version__,
+        "pyshacl": pyshacl.__version__,
+        "pyoxigraph": pyoxigraph.__version__,
+    }
+    return info
+
+
+def _peak_mb() -> dict[str, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"main_mb": round(own, 1), "worker_mb": round(kids, 1)}
+
+
+def tree_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------ one path, one process
+
+
+def run_fast(settings: Settings, jobs: int | None) -> dict[str, Any]:
+    from toolkit.publish.release import build_release
+    from toolkit.scale.timing import collect
+
+    t0 = time.perf_counter()
+    with collect() as stages:
+        rel = build_release(settings, jobs=jobs)
+    total = time.perf_counter() - t0
+    return {"total": total, "stages": stages, "triples": rel.manifest["triples"], "memory": _peak_mb()}
+
+
+def run_naive(settings: Settings) -> dict[str, Any]:
+    """``build_release(naive=True)`` itself, with its stages timed by wrapping what it calls."""
+    import toolkit.publish.release as R
+    import toolkit.validate as V
+    from toolkit.validate.shacl import ShaclValidator
+
+    stages: dict[str, float] = {}
+
+    def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kw: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kw)
+            finally:
+                stages[name] = stages.get(name, 0.0) + time.perf_counter() - t
+
+        timed.__name__ = getattr(fn, "__name__", name)
+        return timed
+
+    names = {
+        "policy.ttl": "export:ttl",
+        "policy.nt": "export:nt",
+        "policy.rdf": "export:rdf",
+        "policy.jsonld": "export:jsonld",
+    }
+    R.RDF_EXPORTERS = {k: (wrap(names.get(k, k), e), m) for k, (e, m) in R.RDF_EXPORTERS.items()}
+    R.export_tables = wrap("export:csv", R.export_tables)
+    R.to_document = wrap("output-schema", R.to_document)
+    R.check_jsonld = wrap("output-schema", R.check_jsonld)
+    R.check_csv_rows = wrap("output-schema", R.check_csv_rows)
+    R.dcat_ap_results = wrap("dcat-ap", R.dcat_ap_results)
+    skip = bool(os.environ.get("POLICY_TOOLKIT_BENCH_SKIP_PYSHACL"))
+    R.replace_tree = wrap("write", R.replace_tree)
+    posts = R.post_exporters
+    post_names = {"release_files": "export:nq", "datapackage_files": "datapackage", "catalog_files": "catalog"}
+    R.post_exporters = lambda: [wrap(post_names.get(f.__name__, f.__name__), f) for f in posts()]
+    V.load_corpus = wrap("load", V.load_corpus)
+    V.build_graph = wrap("graph", V.build_graph)
+    if os.environ.get("POLICY_TOOLKIT_BENCH_SKIP_PYSHACL"):
+        # pyshacl grows faster than linearly (10k -> 100k: x19); at a million triples it would run
+        # for hours: the stages that use it are skipped and reported as not run.
+        ShaclValidator.validate = lambda self, ctx, report: None  # type: ignore[method-assign]
+        R.dcat_ap_results = lambda *a, **k: []
+        stages["validation"] = float("nan")
+        stages["dcat-ap"] = float("nan")
+    else:
+        ShaclValidator.validate = wrap("validation", ShaclValidator.validate)  # type: ignore[method-assign]
+    t0 = time.perf_counter()
+    rel = R.build_release(settings, naive=True)
+    total = time.perf_counter() - t0
+    return {
+        "total": total,
+        "stages": {k: (None if v != v else v) for k, v in stages.items()},
+        "triples": rel.manifest["triples"],
+        "memory": _peak_mb(),
+        "pyshacl_skipped": skip,
+    }
+
+
+def _child(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run one path in a fresh interpreter; its JSON result comes back on stdout's last line."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "toolkit.scale.bench", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench child {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _settings_for(root: Path, sources: Path, release: Path) -> Settings:
+    return load_settings(root).with_overrides(sources_dir=sources, release_dir=release)
+
+
+def _edit_one_source(corpus: Path) -> str:
+    """Change one fact of one source (its first English label), as an editor would."""
+    folders = sorted(p for p in corpus.iterdir() if p.is_dir())
+    folder = folders[len(folders) // 2]
+    facts = folder / "facts.yaml"
+    text = facts.read_text(encoding="utf-8")
+    marker = "en: '"
+    at = text.index(marker, text.index("entities:")) + len(marker)
+    facts.write_text(text[:at] + "Revised: " + text[at:], encoding="utf-8")
+    return folder.name
+
+
+def run_bench(
+    settings: Settings,
+    sizes: list[int],
+    *,
+    seed: int = 7,
+    jobs: int | None = None,
+    out: Path,
+    work: Path,
+    naive: bool = True,
+    pyshacl_max: int = 100_000,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    from toolkit.scale.generate import write_corpus
+    from toolkit.scale.pipeline import default_jobs
+
+    jobs = jobs or default_jobs()
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"machine": machine(), "seed": seed, "jobs": jobs, "sizes": []}
+    root = settings.root
+    for size in sizes:
+        tag = _tag(size)
+        base = work / tag
+        if base.exists():
+            shutil.rmtree(base)
+        corpus = base / "sources"
+        t = time.perf_counter()
+        rep = write_corpus(corpus, seed=seed, triples=size)
+        echo(f"[{tag}] generated {rep.sources} sources, {rep.triples} triples in {time.perf_counter() - t:.1f} s")
+        common = ["--root", str(root), "--sources", str(corpus)]
+        fast = _child(
+            [
+                "fast",
+                *common,
+                "--release",
+                str(base / "release-fast"),
+                "--cache",
+                str(base / "cache"),
+                "--jobs",
+                str(jobs),
+            ]
+        )
+        echo(f"[{tag}] fast build {fast['total']:.1f} s, peak {fast['memory']}")
+        entry: dict[str, Any] = {"size": size, "sources": rep.sources, "triples": fast["triples"], "fast": fast}
+        nv = None
+        if naive:
+            skip = {"POLICY_TOOLKIT_BENCH_SKIP_PYSHACL": "1"} if size > pyshacl_max else {}
+            nv = _child(["naive", *common, "--release", str(base / "release-naive")], env=skip)
+            echo(f"[{tag}] naive build {nv['total']:.1f} s, peak {nv['memory']}")
+            entry["naive"] = nv
+            entry["releases_identical"] = tree_digest(base / "release-fast") == tree_digest(base / "release-naive")
+            if nv.get("pyshacl_skipped"):
+                entry["releases_identical"] = None  # the naive report misses the SHACL raw graph then
+        edited = _edit_one_source(corpus)
+        rebuild = _child(
+            [
+                "fast",
+                *common,
+                "--release",
+                str(base / "release-fast"),
+                "--cache",
+                str(base / "cache"),
+                "--jobs",
+                str(jobs),
+            ]
+        )
+        echo(f"[{tag}] rebuild after editing {edited}: {rebuild['total']:.1f} s")
+        full = _child(
+            [
+                "fast",
+                *common,
+                "--release",
+                str(base / "release-full"),
+                "--cache",
+                str(base / "cache-full"),
+                "--jobs",
+                str(jobs),
+            ]
+        )
+        entry["rebuild"] = rebuild
+        entry["full_after_edit"] = full
+        entry["rebuild_identical_to_full"] = tree_digest(base / "release-fast") == tree_digest(base / "release-full")
+        entry["ratios"] = _ratios(entry)
+        results["sizes"].append(entry)
+        extrapolate(results)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        results["table"] = table(results)
+        out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        for p in ("release-fast", "release-naive", "release-full", "cache", "cache-full"):
+            shutil.rmtree(base / p, ignore_errors=True)
+    extrapolate(results)
+    results["table"] = table(results)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return results
+
+
+def _ratios(entry: dict[str, Any]) -> dict[str, float | None]:
+    fast, nv = entry["fast"], entry.get("naive")
+    r: dict[str, float | None] = {"rebuild_vs_full": entry["full_after_edit"]["total"] / entry["rebuild"]["total"]}
+    if nv:
+        r["whole_build"] = nv["total"] / fast["total"]
+        v = nv["stages"].get("validation")
+        r["validation"] = v / fast["stages"]["validation"] if v else None
+        if nv.get("pyshacl_skipped"):
+            r["whole_build_without_pyshacl"] = r.pop("whole_build")
+    return r
+
+
+def extrapolate(results: dict[str, Any]) -> None:
+    """For sizes where pyshacl was skipped: its time at the largest size it ran, scaled linearly
+    (it grows faster than that, so the ratios are lower bounds)."""
+    measured = [e for e in results["sizes"] if e.get("naive") and not e["naive"].get("pyshacl_skipped")]
+    if not measured:
+        return
+    ref = max(measured, key=lambda e: e["triples"])
+    for e in results["sizes"]:
+        nv = e.get("naive")
+        if not nv or not nv.get("pyshacl_skipped"):
+            continue
+        scale = e["triples"] / ref["triples"]
+        val = ref["naive"]["stages"]["validation"] * scale
+        dcat = (ref["naive"]["stages"].get("dcat-ap") or 0.0) * scale
+        e["naive_estimate"] = {
+            "from": ref["size"],
+            "validation": val,
+            "dcat-ap": dcat,
+            "total": nv["total"] + val + dcat,
+        }
+        e["ratios"]["whole_build_estimated_lower_bound"] = (nv["total"] + val + dcat) / e["fast"]["total"]
+        e["ratios"]["validation_estimated_lower_bound"] = val / e["fast"]["stages"]["validation"]
+
+
+def _tag(size: int) -> str:
+    if size % 1_000_000 == 0:
+        return f"{size // 1_000_000}m"
+    if size % 1000 == 0:
+        return f"{size // 1000}k"
+    return str(size)
+
+
+def table(results: dict[str, Any]) -> str:
+    """The Markdown table of a run: seconds per stage, both paths, ratios; then the targets."""
+    sizes = results["sizes"]
+    if not sizes:
+        return ""
+    head = "| stage | " + " | ".join(f"{_tag(e['size'])} fast | {_tag(e['size'])} naive | ratio" for e in sizes) + " |"
+    sep = "|---|" + "---:|---:|---:|" * len(sizes)
+    rows = [head, sep]
+
+    def cell(e: dict[str, Any], key: str, naive_key: str | None) -> str:
+        f = e["fast"]["stages"].get(key)
+        n = e.get("naive", {}).get("stages", {}).get(naive_key) if naive_key else None
+        est = e.get("naive_estimate", {}).get(naive_key or "")
+        fs = f"{f:.2f}" if f is not None else "–"
+        if n is None and est:
+            return f"{fs} | ~{est:.0f} (est.) | ≥{est / f:.0f}×" if f else f"{fs} | ~{est:.0f} (est.) |"
+        ns = f"{n:.2f}" if n is not None else ("not run" if naive_key and e.get("naive") else "–")
+        ratio = f"{n / f:.0f}×" if f and n else ""
+        return f"{fs} | {ns} | {ratio}"
+
+    for key, label in FAST_STAGES:
+        rows.append(f"| {label} | " + " | ".join(cell(e, key, NAIVE_STAGES.get(key)) for e in sizes) + " |")
+    rows.append(
+        "| output-schema checks (naive; fast: in the units) | "
+        + " | ".join(f"– | {e.get('naive', {}).get('stages', {}).get('output-schema', 0):.2f} | " for e in sizes)
+        + " |"
+    )
+    tot = []
+    for e in sizes:
+        f = e["fast"]["total"]
+        n = e.get("naive", {}).get("total")
+        est = e.get("naive_estimate", {}).get("total")
+        if est:
+            tot.append(f"**{f:.1f}** | **~{est:.0f}** (est.; {n:.0f} without pyshacl) | **≥{est / f:.0f}×**")
+        else:
+            tot.append(f"**{f:.1f}** | **{n:.1f}** | **{n / f:.1f}×**" if n else f"**{f:.1f}** | – | ")
+    rows.append("| **whole build** | " + " | ".join(tot) + " |")
+    mem = []
+    for e in sizes:
+        fm = e["fast"]["memory"]
+        nm = e.get("naive", {}).get("memory", {})
+        mem.append(f"{fm['main_mb']:.0f} (+{fm['worker_mb']:.0f}/worker) | {nm.get('main_mb', 0):.0f} | ")
+    rows.append("| peak memory, MB | " + " | ".join(mem) + " |")
+    per = []
+    for e in sizes:
+        f = e["fast"]["total"] / e["triples"] * 1e6
+        n = e.get("naive_estimate", {}).get("total") or e.get("naive", {}).get("total")
+        mark = "~" if e.get("naive_estimate") else ""
+        per.append(f"{f:.0f} | {mark}{n / e['triples'] * 1e6:.0f} | " if n else f"{f:.0f} | – | ")
+    rows.append("| µs per triple | " + " | ".join(per) + " |")
+    reb = []
+    for e in sizes:
+        reb.append(
+            f"{e['rebuild']['total']:.1f} | full {e['full_after_edit']['total']:.1f} | "
+            f"{e['ratios']['rebuild_vs_full']:.1f}×"
+        )
+    rows.append("| rebuild after one source changed (s) | " + " | ".join(reb) + " |")
+    ident = []
+    for e in sizes:
+        same = e.get("releases_identical")
+        shown = "n/a (naive without SHACL)" if same is None and e.get("naive") else same
+        ident.append(f"{shown} | rebuild = full: {e['rebuild_identical_to_full']} | ")
+    rows.append("| fast release = naive release (bytes) | " + " | ".join(ident) + " |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str]) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("path", choices=["fast", "naive"])
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--sources", required=True)
+    ap.add_argument("--release", required=True)
+    ap.add_argument("--cache")
+    ap.add_argument("--jobs", type=int)
+    a = ap.parse_args(argv)
+    settings = _settings_for(Path(a.root), Path(a.sources), Path(a.release))
+    if a.cache:
+        os.environ["POLICY_TOOLKIT_CACHE"] = a.cache
+    result = run_fast(settings, a.jobs) if a.path == "fast" else run_naive(settings)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,856 @@
+"""The per-source stage: one source folder in, everything the release needs from it out.
+
+A :class:`Unit` is what the pipeline knows about one source after reading it alone: the
+problems of its facts (JSON Schema, keys, dates, evidence quotes), a summary for the checks
+across sources (ids, references, labels, file lines), its triples as sorted N-Triples lines,
+and every per-subject rendering of the release (Turtle and RDF/XML blocks, JSON-LD nodes,
+CSV rows) made by the very rdflib and pyld code the naive path runs, one subject at a time.
+
+Why per subject is exact: every triple whose subject is a resource of a source comes from
+that source (ids are unique across sources, evidence and inferred-date IRIs carry the entity
+id), so a subject's block, node or row depends on its source alone; only the order of the
+blocks and the prefixes declared are global, and the pipeline computes those as the
+serialisers do. The pipeline checks the partition and falls back to the naive exporters if
+it ever does not hold.
+
+Units are computed in worker processes and cached under a content hash of the facts file,
+the archived text, the schema files and the toolkit's own code, so a rebuild after one
+source changed reads every other unit from the cache.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import pickle
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+from rdflib.plugins.serializers.rdfxml import XMLSerializer
+from rdflib.plugins.serializers.turtle import TurtleSerializer
+
+from toolkit import yamlfile
+from toolkit.config import Settings
+from toolkit.errors import LoadError
+from toolkit.export.canonical import canonical_copy
+from toolkit.export.csv import table_rows
+from toolkit.export.jsonld import compact_nodes
+from toolkit.graph import build_graph
+from toolkit.report import ValidationResult
+from toolkit.schema.model import Model, load_model
+from toolkit.sources import loader
+from toolkit.sources.loader import FACTS_FILE, Corpus, Entity, RefValue, Source
+from toolkit.sources.text import Normalised
+
+UNIT_FORMAT = 1
+
+
+# ---------------------------------------------------------------------------------- summaries
+
+
+@dataclass
+class EntitySummary:
+    """One entity as the checks across sources need it (no values but its links)."""
+
+    id: str
+    index: int
+    types: tuple[str, ...]
+    label: str | None
+    line: int
+    id_line: int | None
+    lines: dict[str, int]
+    refs: list[tuple[str, str, int | None]]  # (property, referenced id, line of the reference)
+    evidence: int
+    load_problems: list[ValidationResult]
+    evidence_problems: list[ValidationResult]
+
+
+@dataclass
+class SourceSummary:
+    id: str
+    id_line: int | None
+    label_zh: str | None
+    label_en: str | None
+    text_rel: str
+    text_name: str
+    text_sha256: str
+    facts_rel: str
+    facts_sha256: str
+    published: str
+    refs: list[tuple[str, str, int | None]]
+
+
+@dataclass
+class Unit:
+    """Everything one source contributes; ``lines`` and the renderings only when it loaded clean."""
+
+    folder: str
+    key: str
+    facts_rel: str
+    load_error: LoadError | None = None
+    schema_problems: list[ValidationResult] = field(default_factory=list)
+    source_problems: list[ValidationResult] = field(default_factory=list)
+    source: SourceSummary | None = None
+    entities: list[EntitySummary] = field(default_factory=list)
+    lines: list[str] | None = None  # while computing only; the cache keeps ``nt`` and ``spans``
+    nt: bytes | None = None  # the sorted N-Triples lines, UTF-8
+    spans: list[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
+    triples: int = 0
+    subjects: list[str] = field(default_factory=list)
+    cache_path: str | None = None
+    counts_by_class: dict[str, int] = field(default_factory=dict)
+    render: Render | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # CPU seconds of this unit's stages
+    fresh: bool = False  # computed by this build (not read from the cache)
+
+    def line_list(self) -> list[str]:
+        return self.nt.decode("utf-8").split("\n")[:-1] if self.nt else []
+
+    @property
+    def local_problems(self) -> bool:
+        return bool(
+            self.schema_problems
+            or self.source_problems
+            or self.source is None
+            or any(e.load_problems or e.evidence_problems for e in self.entities)
+            or len({e.id for e in self.entities}) != len(self.entities)
+        )
+
+
+@dataclass
+class Render:
+    """Per-subject renderings by the naive path's own serialisers, and what their headers need."""
+
+    ok: dict[str, bool]
+    ttl_blocks: list[tuple[str, str]]
+    ttl_prefixes: dict[str, str]
+    references: dict[str, int]
+    rdf_classes: list[str]
+    xml_blocks: list[tuple[str, str]]
+    xml_prefixes: dict[str, str]
+    jsonld_nodes: list[tuple[str, str]]
+    jsonld_errors: list[tuple[str, list[str | int], str]]  # (node id, path inside the node, message)
+    csv_rows: dict[str, list[tuple[str, str]]]
+    csv_errors: dict[str, list[tuple[str, int, str]]]  # table -> (row id, row index in unit, message)
+    catalog_lines: list[str]
+
+
+# ------------------------------------------------------------------------------ fast YAML
+
+
+class _CLoader(yaml.CSafeLoader):  # type: ignore[misc, name-defined]
+    """libyaml's parser with the toolkit's resolvers (no timestamps): the same nodes, in C."""
+
+
+_CLoader.yaml_implicit_resolvers = {k: list(v) for k, v in yamlfile._Loader.yaml_implicit_resolvers.items()}
+
+
+def load_yaml_fast(path: Path) -> yamlfile.YamlDoc:
+    """:func:`toolkit.yamlfile.load_yaml` with the C parser; any error is re-read by the pure
+    parser so that the message and line are exactly the ones the naive path reports."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return yamlfile.load_yaml(path)
+    if len(raw) > yamlfile.MAX_BYTES:
+        return yamlfile.load_yaml(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return yamlfile.load_yaml(path)
+    c_loader = _CLoader(text)
+    try:
+        node = c_loader.get_single_node()
+    except yaml.YAMLError:
+        return yamlfile.load_yaml(path)
+    if node is None:  # an empty document: the pure loader says what it means
+        c_loader.dispose()
+        return yamlfile.load_yaml(path)
+    doc = yamlfile.YamlDoc(path=path, data=None)
+    try:
+        doc.data = yamlfile._convert(node, (), doc, c_loader, set(), yamlfile.MAX_DEPTH)
+    finally:
+        c_loader.dispose()
+    return doc
+
+
+# -------------------------------------------------------------------------- schema prefilter
+
+
+@cache
+def _fast_schema(path: str, mtime: float) -> Any:
+    """A compiled (fastjsonschema) validator used only to skip jsonschema for valid documents."""
+    import fastjsonschema
+
+    return fastjsonschema.compile(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def _fast_valid(validator: Any, data: Any) -> bool:
+    import fastjsonschema
+
+    try:
+        validator(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    except Exception:  # pragma: no cover - anything odd: let jsonschema decide
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- the stage itself
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What a worker needs (picklable): settings and a digest of everything the result depends on."""
+
+    settings: Settings
+    digest: str
+
+
+def code_digest(settings: Settings) -> str:
+    """Schema files + the toolkit's code + versions of the libraries whose output we reproduce."""
+    import pyld
+    import rdflib
+
+    h = hashlib.sha256()
+    h.update(f"unit-format={UNIT_FORMAT};base={settings.base_iri};root={settings.root}".encode())
+    h.update(f"rdflib={rdflib.__version__};pyld={getattr(pyld, '__version__', '?')};yaml={yaml.__version__}".encode())
+    for p in sorted(settings.schema_dir.glob("*")):
+        if p.is_file():
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+    pkg = Path(__file__).resolve().parents[1]
+    for p in sorted(pkg.rglob("*.py")):
+        h.update(str(p.relative_to(pkg)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def unit_key(folder: Path, digest: str) -> str:
+    """Content hash of a source folder: every file in it, by name, plus the code/schema digest."""
+    h = hashlib.sha256(digest.encode())
+    for p in sorted(folder.iterdir()):
+        if p.is_file():
+            h.update(p.name.encode() + b"\0")
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+@cache
+def _model(schema_dir: str) -> Model:
+    return load_model(Path(schema_dir))
+
+
+@cache
+def _facts_schema(schema_dir: str) -> dict[str, Any]:
+    return json.loads((Path(schema_dir) / "facts.schema.json").read_text(encoding="utf-8"))
+
+
+def process_folder(folder: Path, ctx: StageContext, key: str) -> Unit:
+    """Run every per-source stage for one folder (no cache here; see :mod:`toolkit.scale.pipeline`)."""
+    settings = ctx.settings
+    model = _model(str(settings.schema_dir))
+    facts_path = folder / FACTS_FILE
+    unit = Unit(folder=str(folder), key=key, facts_rel=loader._rel(facts_path, settings))
+    try:
+        _fill(unit, folder, settings, model)
+    except LoadError as exc:
+        unit.load_error = exc
+        unit.lines = None
+        unit.render = None
+    return unit
+
+
+def _tick(unit: Unit, name: str, since: float) -> float:
+    now = time.perf_counter()
+    unit.timings[name] = unit.timings.get(name, 0.0) + now - since
+    return now
+
+
+def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
+    t = time.perf_counter()
+    doc = load_yaml_fast(folder / FACTS_FILE)
+    problems = loader._Problems(settings, doc)
+    schema_path = settings.schema_dir / "facts.schema.json"
+    fast = _fast_schema(str(schema_path), schema_path.stat().st_mtime)
+    if not _fast_valid(fast, doc.data):
+        loader._schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems)
+    if problems.results:
+        unit.schema_problems = list(problems.results)
+        return
+    t = _tick(unit, "facts", t)
+    src = loader._load_source(folder, doc, problems, model, settings)
+    unit.source_problems = list(problems.results)
+    if src is None:
+        return
+    problems.results.clear()
+    meta = doc.data["source"]
+    unit.source = SourceSummary(
+        id=src.id,
+        id_line=doc.line_of(("source", "id")),
+        label_zh=src.article.label("zh"),
+        label_en=src.article.label("en"),
+        text_rel=loader._rel(src.text_path, settings),
+        text_name=src.text_path.name,
+        text_sha256=src.sha256,
+        facts_rel=loader._rel(src.facts_path, settings),
+        facts_sha256=hashlib.sha256(src.facts_path.read_bytes()).hexdigest(),
+        published=src.published.lexical,
+        refs=[
+            (p, v.id, doc.line_of(("source", p)))
+            for p, vs in src.article.values.items()
+            for v in vs
+            if isinstance(v, RefValue)
+        ],
+    )
+    del meta
+    body = Normalised.of(src.text, src.body_start, src.body_end)
+    seen: set[str] = set()
+    t = _tick(unit, "facts", t)
+    for i, raw in enumerate(doc.data["entities"]):
+        ent = loader._load_entity(raw, i, src, doc, problems, model, settings)
+        load_problems = list(problems.results)
+        problems.results.clear()
+        t = _tick(unit, "facts", t)
+        loader._locate_evidence(raw, i, ent, src, body, problems, settings)
+        evidence_problems = list(problems.results)
+        problems.results.clear()
+        t = _tick(unit, "evidence", t)
+        refs: list[tuple[str, str, int | None]] = []
+        for prop, vals in ent.values.items():
+            for j, v in enumerate(vals):
+                if isinstance(v, RefValue):
+                    path: tuple[str | int, ...] = ("entities", i, prop)
+                    if isinstance(raw.get(prop), list):
+                        path = (*path, j)
+                    refs.append((prop, v.id, doc.line_of(path)))
+        unit.entities.append(
+            EntitySummary(
+                id=ent.id,
+                index=i,
+                types=ent.types,
+                label=ent.label(),
+                line=ent.line,
+                id_line=doc.line_of(("entities", i, "id")),
+                lines=dict(ent.lines),
+                refs=refs,
+                evidence=len(ent.evidence),
+                load_problems=load_problems,
+                evidence_problems=evidence_problems,
+            )
+        )
+        if ent.id not in seen:
+            seen.add(ent.id)
+            src.entities.append(ent)
+    t = _tick(unit, "facts", t)
+    if unit.local_problems:
+        return
+    unit.lines, types = graph_lines(src, model, settings.base_iri)
+    counter: Counter[str] = Counter()
+    for o in types:
+        cls = model.class_by_iri.get(o)
+        counter[cls.name if cls else o] += 1
+    unit.counts_by_class = dict(counter)
+    unit.triples = len(unit.lines)
+    unit.nt = "".join(line + "\n" for line in unit.lines).encode("utf-8")
+    pos = 0
+    for line in unit.lines:
+        size = len(line.encode("utf-8")) + 1
+        subject = line[1 : line.index("> ")]
+        if unit.spans and unit.spans[-1][0] == subject:
+            unit.spans[-1] = (subject, unit.spans[-1][1], pos + size)
+        else:
+            unit.spans.append((subject, pos, pos + size))
+        pos += size
+    unit.subjects = sorted(s for s, _a, _b in unit.spans)
+    t = _tick(unit, "graph", t)
+
+    def graph() -> Graph:
+        return build_graph(Corpus(sources=[src], entities={}), model, settings.base_iri)
+
+    unit.render = render(graph, unit.lines, model, settings, unit.timings)
+
+
+def _split(line: str) -> tuple[str, str, str]:
+    s, rest = line[1:].split("> ", 1)
+    p, o = rest[1:].split("> ", 1)
+    return s, p, o[:-2]
+
+
+# --------------------------------------------------------------------------- the renderings
+
+
+class _BlockTurtle(TurtleSerializer):
+    """rdflib's Turtle serializer, asked for one subject's statement at a time."""
+
+    def blocks(self) -> list[tuple[str, str]]:
+        self.reset()
+        self.base = None
+        self.encoding = "utf-8"
+        self.preprocess()
+        out = []
+        for subject in self.orderSubjects():
+            if self.isDone(subject):
+                continue
+            buf = io.BytesIO()
+            self.stream = buf
+            self.statement(subject)
+            self.write("\n")
+            out.append((str(subject), buf.getvalue().decode("utf-8")))
+        return out
+
+
+def _turtle(cg: Graph) -> tuple[bool, list[tuple[str, str]], dict[str, str], dict[str, int], list[str]]:
+    bound = {p: str(ns) for p, ns in cg.namespaces()}
+    ser = _BlockTurtle(cg)
+    blocks = ser.blocks()
+    prefixes = {p: str(ns) for p, ns in ser.namespaces.items()}
+    ok = not ser._ns_rewrite and all(bound.get(p) == ns for p, ns in prefixes.items())
+    classes = sorted(str(s) for s in cg.subjects(RDF.type, RDFS.Class))
+    refs = {str(k): v for k, v in ser._references.items() if isinstance(k, URIRef)}
+    return ok, blocks, prefixes, refs, classes
+
+
+def _xml(cg: Graph) -> tuple[bool, list[tuple[str, str]], dict[str, str]]:
+    bound = {p: str(ns) for p, ns in cg.namespaces()}
+    nm = cg.namespace_manager
+    prefixes: dict[str, str] = {}
+    for predicate in sorted(set(cg.predicates())):
+        prefix, namespace, _name = nm.compute_qname_strict(predicate)
+        prefixes[prefix] = str(namespace)
+    ok = all(bound.get(p) == ns for p, ns in prefixes.items())
+    ser = XMLSerializer(cg)
+    ser.base = None
+    ser._XMLSerializer__serialized = {}  # type: ignore[attr-defined]
+    blocks = []
+    for subject in cg.subjects(unique=True):
+        buf: list[str] = []
+        ser.write = buf.append  # type: ignore[attr-defined]
+        ser.subject(subject, 1)
+        blocks.append((str(subject), "".join(buf)))
+    return ok, blocks, prefixes
+
+
+def _indent(text: str, pad: str) -> str:
+    return "\n".join(pad + line for line in text.split("\n"))
+
+
+@cache
+def _node_schema(schema_dir: str) -> tuple[Any, Any]:
+    import jsonschema
+
+    schema = json.loads((Path(schema_dir) / "jsonld.schema.json").read_text(encoding="utf-8"))
+    items = dict(schema["properties"]["@graph"]["items"])
+    items["$schema"] = schema["$schema"]
+    import fastjsonschema
+
+    return fastjsonschema.compile(items), jsonschema.Draft202012Validator(items)
+
+
+@cache
+def _row_schemas(schema_dir: str) -> dict[str, tuple[Any, Any]]:
+    import fastjsonschema
+    import jsonschema
+
+    schema = json.loads((Path(schema_dir) / "csv.schema.json").read_text(encoding="utf-8"))
+    out = {}
+    for table in schema["$defs"]:
+        row = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{table}"}
+        out[table] = (fastjsonschema.compile(row), jsonschema.Draft202012Validator(row))
+    return out
+
+
+def csv_line(cells: list[str]) -> str:
+    """One CSV record exactly as pandas' ``to_csv`` writes it (minimal quoting, CRLF)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerow(cells)
+    return buf.getvalue()
+
+
+@cache
+def _writers(schema_dir: str, base: str) -> tuple[Any, Any, Any]:
+    from toolkit.export.jsonld import _context
+    from toolkit.graph.build import _bind
+    from toolkit.scale.render import JsonLdWriter, TurtleWriter, XmlWriter
+
+    model = _model(schema_dir)
+
+    def ns() -> Graph:
+        g = Graph()
+        _bind(g, model, base)
+        return g
+
+    return TurtleWriter(ns()), XmlWriter(ns()), JsonLdWriter(json.loads(_context(model)))
+
+
+def render(graph: Any, lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
+    """The renderings written directly (:mod:`toolkit.scale.render`), or by the serialisers
+    themselves (:func:`render_reference`, on ``graph()``) for a source the direct writers do not cover."""
+    from toolkit.scale import render as R
+
+    try:
+        return _render_direct(lines, model, settings, timings)
+    except R.Unsupported:
+        return render_reference(graph(), lines, model, settings, timings)
+
+
+# ------------------------------------------------------------------------- the triples, directly
+
+
+@cache
+def _typed(lexical: str, datatype: str) -> str:
+    """A typed literal as rdflib writes it in N-Triples (rdflib normalises the lexical form)."""
+    from rdflib.plugins.serializers.nt import _quoteLiteral
+
+    return _quoteLiteral(Literal(lexical, datatype=URIRef(datatype)))
+
+
+def _text(text: str, lang: str | None) -> str:
+    from rdflib.plugins.serializers.nt import _quote_encode
+
+    if lang is None:
+        return _quote_encode(text)
+    if lang != lang.lower() or not lang.replace("-", "").isalnum():
+        from rdflib.plugins.serializers.nt import _quoteLiteral
+
+        return _quoteLiteral(Literal(text, lang=lang))
+    return f"{_quote_encode(text)}@{lang}"
+
+
+def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[str]]:
+    """The sorted N-Triples lines :func:`toolkit.graph.build_graph` gives for one source (and
+    the objects of its rdf:type triples), written directly; tests compare both."""
+    from toolkit.sources.loader import DateLit, LangText, PlainLit
+
+    out: set[str] = set()
+    types: list[str] = []
+    rdf_type = f"<{RDF.type}>"
+    pt = model.ns
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    article = f"{base}source/{src.id}"
+
+    def add(s: str, p: str, o: str) -> None:
+        out.add(f"<{s}> <{p}> {o} .")
+
+    def entity(ent: Entity, node: str) -> None:
+        for t in ent.types:
+            iri = model.class_iri(t)
+            if f"<{node}> {rdf_type} <{iri}> ." not in out:
+                types.append(iri)
+            out.add(f"<{node}> {rdf_type} <{iri}> .")
+        for key in sorted(ent.values):
+            prop = model.properties[key]
+            for v in ent.values[key]:
+                if isinstance(v, RefValue):
+                    add(node, prop.iri, f"<{base}{v.id}>")
+                elif isinstance(v, LangText):
+                    add(node, prop.iri, _text(v.text, v.lang))
+                elif isinstance(v, DateLit):
+                    add(node, prop.iri, _typed(v.value.lexical, v.value.datatype))
+                    if v.inferred:
+                        res = f"{base}inferred-date/{ent.id}-{key}"
+                        add(res, str(RDF.type), f"<{pt}DateResolution>")
+                        types.append(f"{pt}DateResolution")
+                        add(res, pt + "resolvedResource", f"<{node}>")
+                        add(res, pt + "resolvedProperty", f"<{prop.iri}>")
+                        add(res, pt + "statedText", _text(v.stated or "", "zh"))
+                        add(res, pt + "resolvedValue", _typed(v.value.lexical, v.value.datatype))
+                        add(res, pt + "resolvedAgainst", f"<{article}>")
+                        if v.note:
+                            for lang, text in sorted(v.note.items()):
+                                add(res, model.properties["comment"].iri, _text(text, lang))
+                elif isinstance(v, PlainLit):
+                    if v.kind == "boolean":
+                        add(node, prop.iri, _typed("true" if v.value else "false", xsd + "boolean"))
+                    elif v.kind == "count":
+                        add(node, prop.iri, _typed(str(int(v.value)), xsd + "nonNegativeInteger"))  # type: ignore[call-overload]
+                    elif v.kind == "string":
+                        add(node, prop.iri, _text(str(v.value), None))
+                    else:
+                        raise ValueError(v.kind)
+
+    entity(src.article, article)
+    add(article, pt + "archivedFile", _text(src.text_path.name, None))
+    add(article, pt + "sha256", _text(src.sha256, None))
+    add(article, pt + "bodyStart", _typed(str(src.body_start), xsd + "nonNegativeInteger"))
+    add(article, pt + "bodyEnd", _typed(str(src.body_end), xsd + "nonNegativeInteger"))
+    for ent in src.entities:
+        node = base + ent.id
+        entity(ent, node)
+        for n, span in enumerate(ent.evidence, start=1):
+            ev = f"{base}evidence/{ent.id}-{n}"
+            add(node, pt + "evidence", f"<{ev}>")
+            if f"<{ev}> {rdf_type} <{pt}Evidence> ." not in out:
+                types.append(pt + "Evidence")
+            add(ev, str(RDF.type), f"<{pt}Evidence>")
+            add(ev, pt + "quote", _text(span.quote, "zh"))
+            add(ev, pt + "startOffset", _typed(str(span.start), xsd + "nonNegativeInteger"))
+            add(ev, pt + "endOffset", _typed(str(span.end), xsd + "nonNegativeInteger"))
+            add(ev, pt + "inSource", f"<{article}>")
+    return sorted(out), types
+
+
+def _render_direct(lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
+    from toolkit.scale import render as R
+
+    def tick(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - since
+        return now
+
+    t = time.perf_counter()
+    ttl, xml, jsonld = _writers(str(settings.schema_dir), settings.base_iri)
+    ttl.start()
+    xml.start()
+    subjects = R.subjects_of(lines)
+    references: Counter[str] = Counter(o.iri for items in subjects.values() for _p, o in items if o.iri is not None)
+    classes = sorted(
+        s for s, items in subjects.items() if any(p == str(RDF.type) and o.iri == str(RDFS.Class) for p, o in items)
+    )
+    ttl_blocks = [(s, ttl.block(s, items)) for s, items in subjects.items()]
+    ok_ttl, ttl_prefixes = ttl.prefixes()
+    t = tick("render:ttl", t)
+    xml_blocks = [(s, xml.block(s, items)) for s, items in subjects.items()]
+    t = tick("render:rdf", t)
+    fast, slow = _node_schema(str(settings.schema_dir))
+    jsonld_nodes, jsonld_errors = [], []
+    for s, items in subjects.items():
+        node = jsonld.node(s, items)
+        jsonld_nodes.append((node["id"], _indent(json.dumps(node, ensure_ascii=False, indent=2), "    ")))
+        if not _fast_valid(fast, node):
+            for err in slow.iter_errors(node):
+                jsonld_errors.append((node.get("id"), list(err.absolute_path), err.message))
+    jsonld_nodes.sort(key=lambda n: n[0])
+    t = tick("render:jsonld", t)
+    csv_rows: dict[str, list[tuple[str, str]]] = {}
+    csv_errors: dict[str, list[tuple[str, int, str]]] = {}
+    schemas = _row_schemas(str(settings.schema_dir))
+    index = R.CsvIndex(subjects, model)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    for table in model.tables.values():
+        for pointer in table.reverse.values():
+            if any(o not in subjects for o in index.reverse(model.properties[pointer].iri)):
+                raise R.Unsupported("a reverse column pointing out of the source")
+        rows = R.table_rows(index, table)
+        columns = R.table_plan(model, table.name)[1]
+        texts = []
+        for r in rows:
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow([r[c] for c in columns])
+            texts.append((r["id"], buf.getvalue()))
+        csv_rows[table.name] = texts
+        if table.name in schemas:
+            fast_row, slow_row = schemas[table.name]
+            for i, r in enumerate(rows):
+                if not _fast_valid(fast_row, r):
+                    for err in slow_row.iter_errors(r):
+                        path = "/".join(map(str, err.absolute_path)) or "(row)"
+                        csv_errors.setdefault(table.name, []).append((r.get("id"), i, f"{path}: {err.message}"))
+    t = tick("render:csv", t)
+    catalog = catalog_lines(lines, model)
+    tick("render:catalog", t)
+    return Render(
+        ok={"ttl": ok_ttl, "rdf": True},
+        ttl_blocks=ttl_blocks,
+        ttl_prefixes=ttl_prefixes,
+        references=dict(references),
+        rdf_classes=classes,
+        xml_blocks=xml_blocks,
+        xml_prefixes=dict(xml.used),
+        jsonld_nodes=jsonld_nodes,
+        jsonld_errors=jsonld_errors,
+        csv_rows=csv_rows,
+        csv_errors=csv_errors,
+        catalog_lines=catalog,
+    )
+
+
+def render_reference(g: Graph, lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
+    """The renderings by rdflib's and pyld's own serialisers, run on this source alone."""
+
+    def tick(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - since
+        return now
+
+    t = time.perf_counter()
+    cg = canonical_copy(g)
+    ok: dict[str, bool] = {}
+    ok["ttl"], ttl_blocks, ttl_prefixes, references, classes = _turtle(cg)
+    t = tick("render:ttl", t)
+    ok["rdf"], xml_blocks, xml_prefixes = _xml(canonical_copy(g))
+    t = tick("render:rdf", t)
+    nodes = compact_nodes(lines, model)
+    fast, slow = _node_schema(str(settings.schema_dir))
+    jsonld_nodes, jsonld_errors = [], []
+    for node in nodes:
+        jsonld_nodes.append((node["id"], _indent(json.dumps(node, ensure_ascii=False, indent=2), "    ")))
+        if not _fast_valid(fast, node):
+            for err in slow.iter_errors(node):
+                jsonld_errors.append((node.get("id"), list(err.absolute_path), err.message))
+    t = tick("render:jsonld", t)
+    csv_rows: dict[str, list[tuple[str, str]]] = {}
+    csv_errors: dict[str, list[tuple[str, int, str]]] = {}
+    schemas = _row_schemas(str(settings.schema_dir))
+    for table in model.tables.values():
+        rows = table_rows(g, model, table)
+        columns = model.table_columns(table)
+        csv_rows[table.name] = [(r["id"], csv_line([r[c] for c in columns])) for r in rows]
+        if table.name in schemas:
+            fast_row, slow_row = schemas[table.name]
+            for i, r in enumerate(rows):
+                if not _fast_valid(fast_row, r):
+                    for err in slow_row.iter_errors(r):
+                        path = "/".join(map(str, err.absolute_path)) or "(row)"
+                        csv_errors.setdefault(table.name, []).append((r.get("id"), i, f"{path}: {err.message}"))
+    t = tick("render:csv", t)
+    catalog = catalog_lines(lines, model)
+    tick("render:catalog", t)
+    return Render(
+        ok=ok,
+        ttl_blocks=ttl_blocks,
+        ttl_prefixes=ttl_prefixes,
+        references=references,
+        rdf_classes=classes,
+        xml_blocks=xml_blocks,
+        xml_prefixes=xml_prefixes,
+        jsonld_nodes=jsonld_nodes,
+        jsonld_errors=jsonld_errors,
+        csv_rows=csv_rows,
+        csv_errors=csv_errors,
+        catalog_lines=catalog,
+    )
+
+
+_DATE_TYPES = (
+    "^^<http://www.w3.org/2001/XMLSchema#date>",
+    "^^<http://www.w3.org/2001/XMLSchema#gYearMonth>",
+    "^^<http://www.w3.org/2001/XMLSchema#gYear>",
+)
+
+
+def catalog_lines(lines: list[str], model: Model) -> list[str]:
+    """The triples the catalog reads from the data: types, labels, links and dates."""
+    rdf_type = "<" + str(RDF.type) + ">"
+    label = "<" + str(RDFS.label) + ">"
+    skip = {"<" + model.properties[p].iri + ">" for p in ("evidence",)}
+    out = []
+    for line in lines:
+        s_end = line.index("> ") + 2
+        p_end = line.index("> ", s_end) + 2
+        pred = line[s_end : p_end - 1]
+        obj = line[p_end:-2]
+        if pred in skip:
+            continue
+        if pred in (rdf_type, label) or obj.startswith("<") or obj.endswith(_DATE_TYPES):
+            out.append(line)
+    return out
+
+
+# ------------------------------------------------------------------------------- cache files
+
+
+#: the renderings are cached apart from the unit, one file per kind, so that the release is
+#: written one format at a time without every rendering of every source in memory at once
+PARTS = {
+    "ttl": ("ok", "ttl_blocks", "ttl_prefixes", "references", "rdf_classes"),
+    "rdf": ("ok", "xml_blocks", "xml_prefixes"),
+    "jsonld": ("jsonld_nodes", "jsonld_errors"),
+    "csv": ("csv_rows", "csv_errors"),
+    "catalog": ("catalog_lines",),
+}
+
+
+def _write(path: Path, obj: Any) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+
+
+def dump(unit: Unit, path: Path) -> None:
+    """Cache a unit: its renderings first (one file per kind), then the unit, which marks it done."""
+    render, lines = unit.render, unit.lines
+    if render is not None:
+        for part, names in PARTS.items():
+            _write(path.with_name(f"{path.name}.{part}"), {n: getattr(render, n) for n in names})
+    unit.render, unit.lines, unit.cache_path = None, None, str(path)
+    try:
+        _write(path, unit)
+    finally:
+        unit.render, unit.lines = render, lines
+
+
+def load(path: Path) -> Unit | None:
+    try:
+        with open(path, "rb") as fh:
+            unit = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    if not isinstance(unit, Unit):
+        return None
+    unit.cache_path = str(path)
+    return unit
+
+
+class DamagedCache(Exception):
+    """A cached rendering could not be read; the unit's cache entry is dropped (build again)."""
+
+
+def load_part(unit: Unit, part: str) -> dict[str, Any]:
+    """One kind of rendering of a cached unit (see :data:`PARTS`)."""
+    assert unit.cache_path is not None
+    try:
+        with open(f"{unit.cache_path}.{part}", "rb") as fh:
+            data = pickle.load(fh)
+        if not isinstance(data, dict):
+            raise TypeError(type(data))
+        return data
+    except Exception as exc:
+        Path(unit.cache_path).unlink(missing_ok=True)
+        raise DamagedCache(f"{unit.cache_path}.{part}: {exc}") from None
+
+
+def has_render(unit: Unit) -> bool:
+    return (
+        unit.cache_path is not None
+        and unit.nt is not None
+        and all(Path(f"{unit.cache_path}.{part}").is_file() for part in PARTS)
+    )
+
+
+# --------------------------------------------------------------------------- helpers for tests
+
+
+def entity_stub(summary: EntitySummary, source_id: str, facts: Path) -> Entity:
+    """A light :class:`Entity` carrying only what the cycle check reads."""
+    values: dict[str, list[Any]] = {}
+    for prop, ref, _line in summary.refs:
+        values.setdefault(prop, []).append(RefValue(ref))
+    if summary.label is not None:
+        from toolkit.sources.loader import LangText
+
+        values["label"] = [LangText(summary.label, "zh")]
+    return Entity(
+        id=summary.id,
+        types=summary.types,
+        source_id=source_id,
+        file=facts,
+        line=summary.line,
+        values=values,
+        lines=summary.lines,
+    )
+
+
+__all__ = ["Literal", "Source", "StageContext", "Unit", "code_digest", "load_yaml_fast", "process_folder", "unit_key"]
