@@ -100,18 +100,21 @@ def build(
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-source stages (default: all cores)."),
     ] = None,
+    naive: Annotated[
+        bool, typer.Option("--naive", help="Use the reference path (rdflib, pyshacl, pyld): same bytes, slower.")
+    ] = False,
 ) -> None:
     """Sources -> graph -> validate -> release (JSON-LD, Turtle, N-Triples, RDF/XML, CSV, manifest).
 
     Nothing is written if validation fails (exit 1); the previous release stays as it was.
-    Per-source stages run in ``--jobs`` processes and are cached under .cache/policy-toolkit/;
-    the release is byte-identical whatever ``--jobs`` is.
+    Per-source stages run in --jobs processes and are cached under .cache/policy-toolkit/;
+    the release is byte-identical whatever --jobs is, and to the --naive path's.
     """
     from toolkit.publish import build_release
 
     def body() -> None:
         settings = _settings(sources, release, base_iri)
-        rel = build_release(settings, check=check, jobs=jobs)
+        rel = build_release(settings, check=check, jobs=jobs, naive=naive)
         m = rel.manifest
         where = settings.release_dir
         if check:
