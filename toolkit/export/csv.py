@@ -45,10 +45,7 @@ def table_rows(g: Graph, model: Model, table: Table) -> list[dict[str, str]]:
         row["id"] = str(node)
         row["types"] = " ".join(_types(g, model, node))
         for col in columns[2:]:
-            lang = None
-            name = col
-            if col.endswith(("_zh", "_en")) and col.rsplit("_", 1)[0] in model.properties:
-                name, lang = col.rsplit("_", 1)
+            name, lang = model.column_property(col)
             if col in table.reverse:
                 pointer = URIRef(model.properties[table.reverse[col]].iri)
                 row[col] = _cell(list(g.subjects(pointer, node)))

@@ -33,9 +33,7 @@ def _column_info(model: Model, table: Table, col: str) -> tuple[str, str | None,
         return "iri", None, None
     if col == "types":
         return "text", None, None
-    name, lang = col, None
-    if col.endswith(("_zh", "_en")) and col.rsplit("_", 1)[0] in model.properties:
-        name, lang = col.rsplit("_", 1)
+    name, lang = model.column_property(col)
     prop = model.properties[name]
     return prop.kind, name, lang
 

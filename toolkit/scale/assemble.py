@@ -39,7 +39,7 @@ from toolkit.report import ValidationReport, ValidationResult
 from toolkit.scale import units as U
 from toolkit.scale.pipeline import FastOutcome
 from toolkit.scale.timing import stage
-from toolkit.validate.dcatap import CATALOG_FILE, SHAPES
+from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap
 
 
 class Unsupported(Exception):
@@ -374,20 +374,7 @@ def dcat_ap(catalog_ttl: bytes, settings: Settings, lines: list[str] | None = No
     data = ("\n".join(lines) + "\n").encode("utf-8")
     ns = Graph()
     results, _raw = validate_lines(data, shapes, Graph(), ns, store=store_of(data), validator="dcat-ap", lines=lines)
-    return [
-        ValidationResult(
-            validator="dcat-ap",
-            message=r.message,
-            severity=r.severity,
-            focus_node=r.focus_node,
-            path=r.path,
-            value=r.value,
-            source_file=CATALOG_FILE,
-            constraint=r.constraint,
-            shape=r.shape,
-        )
-        for r in results
-    ]
+    return as_dcat_ap(results, CATALOG_FILE)
 
 
 class _CatalogSource:

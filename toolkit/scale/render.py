@@ -385,10 +385,7 @@ def table_plan(model: Model, name: str) -> tuple[frozenset[str], list[str], list
     columns = model.table_columns(table)
     plan: list[tuple[str, str, str | None, bool]] = []  # (column, property IRI, language, reverse)
     for col in columns[2:]:
-        lang = None
-        name = col
-        if col.endswith(("_zh", "_en")) and col.rsplit("_", 1)[0] in model.properties:
-            name, lang = col.rsplit("_", 1)
+        name, lang = model.column_property(col)
         if col in table.reverse:
             plan.append((col, model.properties[table.reverse[col]].iri, None, True))
             continue

@@ -163,6 +163,13 @@ class Model:
     def authored_classes(self) -> list[str]:
         return [n for n, c in self.classes.items() if not c.abstract and not c.generated]
 
+    def column_property(self, column: str) -> tuple[str, str | None]:
+        """The property a CSV column shows and its language: ``label_zh`` -> (label, zh)."""
+        if column.endswith(("_zh", "_en")) and column.rsplit("_", 1)[0] in self.properties:
+            name, lang = column.rsplit("_", 1)
+            return name, lang
+        return column, None
+
     def table_columns(self, table: Table) -> list[str]:
         """Stable column order: identity, labels, then the class's properties in model order."""
         cols = ["id", "types", "label_zh", "label_en", "comment_zh", "comment_en"]

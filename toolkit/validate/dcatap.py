@@ -6,6 +6,7 @@ applied to the catalog graph alone, without inference, as the DCAT-AP validator 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -29,20 +30,12 @@ def _shapes(path: Path) -> Graph:
 def dcat_ap_results(catalog: Graph, settings: Settings, file_name: str | None = None) -> list[ValidationResult]:
     shapes = _shapes(settings.schema_dir / SHAPES)
     results, _raw = shacl_results(catalog, shapes, Graph())
-    return [
-        ValidationResult(
-            validator="dcat-ap",
-            message=r.message,
-            severity=r.severity,
-            focus_node=r.focus_node,
-            path=r.path,
-            value=r.value,
-            source_file=file_name,
-            constraint=r.constraint,
-            shape=r.shape,
-        )
-        for r in results
-    ]
+    return as_dcat_ap(results, file_name)
+
+
+def as_dcat_ap(results: list[ValidationResult], file_name: str | None) -> list[ValidationResult]:
+    """SHACL results on a catalog, reported under the validator name `dcat-ap` and its file."""
+    return [replace(r, validator="dcat-ap", source_file=file_name, focus_label=None, line=None) for r in results]
 
 
 def is_catalog(g: Graph) -> bool:
