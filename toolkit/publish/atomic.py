@@ -59,11 +59,37 @@ def recover(target: Path) -> None:
         shutil.rmtree(p, ignore_errors=True)
 
 
-def replace_tree(target: Path, files: dict[str, bytes]) -> None:
-    """Write ``files`` (relative path -> bytes) as the new content of ``target``."""
+def new_staging(target: Path) -> Path:
+    """An empty folder beside ``target`` for the next release (leftovers of earlier runs removed)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     recover(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-new-", dir=target.parent))
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}-new-", dir=target.parent))
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Make a fully written staging folder the content of ``target``, in one atomic step."""
+    for folder in sorted({p for p in staging.rglob("*") if p.is_dir()} | {staging}, reverse=True):
+        _fsync_dir(folder)
+    os.chmod(staging, 0o755)
+    if target.exists():
+        if _exchange(staging, target):
+            _fsync_dir(target.parent)
+            shutil.rmtree(staging)
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+        os.rmdir(old)
+        os.rename(target, old)
+        os.rename(staging, target)
+        _fsync_dir(target.parent)
+        shutil.rmtree(old)
+    else:
+        os.rename(staging, target)
+        _fsync_dir(target.parent)
+
+
+def replace_tree(target: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (relative path -> bytes) as the new content of ``target``."""
+    tmp = new_staging(target)
     try:
         for rel in sorted(files):
             path = tmp / rel
@@ -72,23 +98,7 @@ def replace_tree(target: Path, files: dict[str, bytes]) -> None:
                 fh.write(files[rel])
                 fh.flush()
                 os.fsync(fh.fileno())
-        for folder in sorted({(tmp / rel).parent for rel in files}, reverse=True):
-            _fsync_dir(folder)
-        os.chmod(tmp, 0o755)
-        if target.exists():
-            if _exchange(tmp, target):
-                _fsync_dir(target.parent)
-                shutil.rmtree(tmp)
-                return
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
-            os.rmdir(old)
-            os.rename(target, old)
-            os.rename(tmp, target)
-            _fsync_dir(target.parent)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, target)
-            _fsync_dir(target.parent)
+        swap_in(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

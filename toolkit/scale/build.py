@@ -10,9 +10,7 @@ into memory.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from toolkit.config import Settings
@@ -49,27 +47,6 @@ def diff_release(target: Path, files: StagedFiles) -> list[str]:
     return lines
 
 
-def swap_in(staging: Path, target: Path) -> None:
-    """Make the written staging folder the release, atomically (see :mod:`toolkit.publish.atomic`)."""
-    for folder in sorted({p for p in staging.rglob("*") if p.is_dir()} | {staging}, reverse=True):
-        atomic._fsync_dir(folder)
-    os.chmod(staging, 0o755)
-    if target.exists():
-        if atomic._exchange(staging, target):
-            atomic._fsync_dir(target.parent)
-            shutil.rmtree(staging)
-            return
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
-        os.rmdir(old)
-        os.rename(target, old)
-        os.rename(staging, target)
-        atomic._fsync_dir(target.parent)
-        shutil.rmtree(old)
-    else:
-        os.rename(staging, target)
-        atomic._fsync_dir(target.parent)
-
-
 def build_fast(settings: Settings, *, check: bool = False, jobs: int | None = None) -> Release | None:
     """The fast build; None when the naive path must make this release (it is then run instead)."""
     try:
@@ -83,9 +60,7 @@ def _build_fast(settings: Settings, *, check: bool, jobs: int | None) -> Release
     if not outcome.report.conforms or not outcome.clean:
         raise DataError("validation failed; nothing was published", report=outcome.report)
     target = settings.release_dir
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic.recover(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-new-", dir=target.parent))
+    staging = atomic.new_staging(target)
     try:
         try:
             files, manifest, report = write_release(settings, outcome, staging)
@@ -114,7 +89,7 @@ def _build_fast(settings: Settings, *, check: bool, jobs: int | None) -> Release
             return release
         if changed:
             with stage("swap"):
-                swap_in(staging, target)
+                atomic.swap_in(staging, target)
         return release
     finally:
         if staging.exists():
