@@ -325,14 +325,7 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         evidence_problems = list(problems.results)
         problems.results.clear()
         t = _tick(unit, "evidence", t)
-        refs: list[tuple[str, str, int | None]] = []
-        for prop, vals in ent.values.items():
-            for j, v in enumerate(vals):
-                if isinstance(v, RefValue):
-                    path: tuple[str | int, ...] = ("entities", i, prop)
-                    if isinstance(raw.get(prop), list):
-                        path = (*path, j)
-                    refs.append((prop, v.id, doc.line_of(path)))
+        refs = [(prop, ref.id, doc.line_of(path)) for prop, ref, path in loader.ref_paths(raw, i, ent)]
         unit.entities.append(
             EntitySummary(
                 id=ent.id,

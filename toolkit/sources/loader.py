@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,13 +244,7 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
             entities[ent.id] = ent
             src.entities.append(ent)
             _locate_evidence(raw, i, ent, src, body, problems, settings)
-            for prop, vals in ent.values.items():
-                for j, v in enumerate(vals):
-                    if isinstance(v, RefValue):
-                        path: tuple[str | int, ...] = ("entities", i, prop)
-                        if isinstance(raw.get(prop), list):
-                            path = (*path, j)
-                        pending_refs.append((problems, ent, prop, v, path))
+            pending_refs.extend((problems, ent, prop, ref, path) for prop, ref, path in ref_paths(raw, i, ent))
         sources.append(src)
         results.extend(problems.results)
     # References resolve only once every source is read: they may point into another source.
@@ -269,6 +264,17 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
             results.append(problems.results.pop())
     results.extend(_cycles(entities, settings))
     return Corpus(sources=sources, entities=entities), results
+
+
+def ref_paths(raw: dict[str, Any], index: int, ent: Entity) -> Iterator[tuple[str, RefValue, tuple[str | int, ...]]]:
+    """Each reference of an entity with the facts-file path that wrote it (for its line)."""
+    for prop, vals in ent.values.items():
+        for j, v in enumerate(vals):
+            if isinstance(v, RefValue):
+                path: tuple[str | int, ...] = ("entities", index, prop)
+                if isinstance(raw.get(prop), list):
+                    path = (*path, j)
+                yield prop, v, path
 
 
 def _cycles(entities: dict[str, Entity], settings: Settings) -> list[ValidationResult]:
