@@ -38,6 +38,7 @@ from toolkit.publish.release import MANIFEST, MEDIA_TYPES
 from toolkit.report import ValidationReport, ValidationResult
 from toolkit.scale import units as U
 from toolkit.scale.pipeline import FastOutcome
+from toolkit.scale.splice import GLOBAL, Layout, Spec, Written, write_blocks
 from toolkit.scale.timing import stage
 from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap
 
@@ -53,6 +54,8 @@ class StagedFiles(Mapping[str, bytes]):
         self.folder = folder
         self.sizes: dict[str, int] = {}
         self.sha256: dict[str, str] = {}
+        self.layouts: dict[str, Layout] = {}
+        self.aggregates: Any = None  # the Aggregates the incremental build keeps
 
     def write(self, rel: str, chunks: Iterable[str | bytes]) -> None:
         path = self.folder / rel
@@ -81,6 +84,17 @@ class StagedFiles(Mapping[str, bytes]):
         self.sizes[rel] = size
         self.sha256[rel] = h.hexdigest()
 
+    def write_blocks(self, rel: str, spec: Spec, blocks: Iterable[Block]) -> None:
+        """Write a block file (see :mod:`toolkit.scale.splice`) and keep its layout."""
+        path = self.folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.record(rel, write_blocks(path, spec, blocks))
+
+    def record(self, rel: str, written: Written) -> None:
+        self.sizes[rel] = written.size
+        self.sha256[rel] = written.sha256
+        self.layouts[rel] = written.layout
+
     def __getitem__(self, rel: str) -> bytes:
         if rel not in self.sizes:
             raise KeyError(rel)
@@ -94,143 +108,178 @@ class StagedFiles(Mapping[str, bytes]):
 
     def moved_to(self, folder: Path) -> StagedFiles:
         other = StagedFiles(folder)
-        other.sizes, other.sha256 = self.sizes, self.sha256
+        other.sizes, other.sha256, other.layouts = self.sizes, self.sha256, self.layouts
         return other
 
 
 # ------------------------------------------------------------------------------ RDF files
+#
+# Every large file is a header, blocks in the order of a key, and a footer (see
+# :mod:`toolkit.scale.splice`). The functions below give a file's :class:`Spec` and one unit's
+# blocks; the full build writes all units' blocks, the incremental one splices a changed
+# unit's blocks into the previous file. Both give the bytes the naive serialisers give.
+
+Block = tuple[Any, int, bytes]
 
 
-def _turtle(units: list[U.Unit]) -> Iterator[str]:
-    refs: Counter[str] = Counter()
-    prefixes: dict[str, str] = {}
-    classes: set[str] = set()
-    blocks: list[tuple[str, str]] = []
-    for unit in units:
-        r = U.load_part(unit, "ttl")
-        if not r["ok"]["ttl"]:
-            raise Unsupported("a prefix rdflib would generate or rewrite")
-        refs.update(r["references"])
-        for p, ns in r["ttl_prefixes"].items():
-            if prefixes.setdefault(p, ns) != ns:
+def _enc(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+class Prefixes:
+    """The prefixes a file declares: the union of the units' (a prefix bound to two namespaces
+    is not something the per-unit renderings can reproduce)."""
+
+    def __init__(self, start: dict[str, str] | None = None) -> None:
+        self.count: Counter[tuple[str, str]] = Counter()
+        self.fixed = dict(start or {})
+
+    def add(self, prefixes: dict[str, str], sign: int = 1) -> None:
+        for p, ns in prefixes.items():
+            self.count[(p, ns)] += sign
+        self.count = +self.count
+
+    def bound(self) -> dict[str, str]:
+        out = dict(self.fixed)
+        for p, ns in sorted(self.count):
+            if out.setdefault(p, ns) != ns:
                 raise Unsupported(f"prefix {p} bound twice")
-        classes.update(r["rdf_classes"])
-        blocks.extend(r["ttl_blocks"])
-    if classes:
+        return out
+
+
+def ttl_spec(prefixes: Prefixes) -> Spec:
+    head = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(prefixes.bound().items()))
+    return Spec(header=_enc(head), footer=b"\n")
+
+
+def ttl_blocks(part: dict[str, Any], uid: int, refs: Mapping[str, int]) -> list[Block]:
+    if not part["ok"]["ttl"]:
+        raise Unsupported("a prefix rdflib would generate or rewrite")
+    if part["rdf_classes"]:
         raise Unsupported("rdfs:Class members are written first by rdflib")
-    blocks.sort(key=lambda b: (refs.get(b[0], 0), b[0]))
-    for p, ns in sorted(prefixes.items()):
-        yield f"@prefix {p}: <{ns}> .\n"
-    for _s, text in blocks:
-        yield text
-    yield "\n"
+    return [((refs.get(s, 0), s), uid, _enc(text)) for s, text in part["ttl_blocks"]]
 
 
-def _xml(units: list[U.Unit]) -> Iterator[str]:
-    bindings: dict[str, str] = {"rdf": str(RDF)}
-    blocks: list[tuple[str, str]] = []
-    for unit in units:
-        r = U.load_part(unit, "rdf")
-        if not r["ok"]["rdf"]:
-            raise Unsupported("a namespace rdflib would generate")
-        for p, ns in r["xml_prefixes"].items():
-            if bindings.setdefault(p, ns) != ns:
-                raise Unsupported(f"prefix {p} bound twice")
-        blocks.extend(r["xml_blocks"])
-    blocks.sort(key=lambda b: b[0] + ">")
-    yield '<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n'
-    for prefix, namespace in sorted(bindings.items()):
-        yield f'   xmlns:{prefix}="{namespace}"\n' if prefix else f'   xmlns="{namespace}"\n'
-    yield ">\n"
-    for _s, text in blocks:
-        yield text
-    yield "</rdf:RDF>\n"
+def xml_spec(prefixes: Prefixes) -> Spec:
+    head = ['<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n']
+    for prefix, namespace in sorted(prefixes.bound().items()):
+        head.append(f'   xmlns:{prefix}="{namespace}"\n' if prefix else f'   xmlns="{namespace}"\n')
+    head.append(">\n")
+    return Spec(header=_enc("".join(head)), footer=b"</rdf:RDF>\n")
 
 
-def _jsonld(units: list[U.Unit], outcome: FastOutcome) -> tuple[Iterator[str], list[ValidationResult]]:
-    nodes: list[tuple[str, str]] = []
+def xml_blocks(part: dict[str, Any], uid: int) -> list[Block]:
+    if not part["ok"]["rdf"]:
+        raise Unsupported("a namespace rdflib would generate")
+    return [(s + ">", uid, _enc(text)) for s, text in part["xml_blocks"]]
+
+
+def nt_blocks(unit: U.Unit, uid: int) -> list[Block]:
+    nt = unit.nt or b""
+    return [(s + ">", uid, nt[a:b]) for s, a, b in unit.spans]
+
+
+NT_SPEC = Spec(header=b"", footer=b"")
+
+
+def jsonld_spec(model: Any) -> Spec:
+    context = json.loads(_context(model))["@context"]
+    head = json.dumps({"@context": context, "@graph": [0]}, ensure_ascii=False, indent=2)
+    before, after = head.rsplit("\n    0\n", 1)
+    empty = json.dumps({"@context": context, "@graph": []}, ensure_ascii=False, indent=2) + "\n"
+    return Spec(header=_enc(before + "\n"), footer=_enc(after + "\n"), sep=b",\n", last=b"\n", empty=_enc(empty))
+
+
+def jsonld_blocks(part: dict[str, Any], uid: int) -> list[Block]:
+    if part["jsonld_errors"]:
+        raise OutputProblems()
+    return [(node_id, uid, _enc(text)) for node_id, text in part["jsonld_nodes"]]
+
+
+def csv_spec(model: Any, table: Any) -> Spec:
+    return Spec(header=_enc(U.csv_line(model.table_columns(table))), footer=b"")
+
+
+def csv_blocks(part: dict[str, Any], uid: int) -> dict[str, list[Block]]:
+    if any(part["csv_errors"].values()):
+        raise OutputProblems()
+    return {name: [(row_id, uid, _enc(text)) for row_id, text in rows] for name, rows in part["csv_rows"].items()}
+
+
+NQ_SPEC = Spec(header=b"", footer=b"")
+
+
+def nq_block(unit: U.Unit, uid: int, base: str) -> Block:
+    assert unit.source is not None and unit.nt is not None
+    if unit.source.id == nquads.ONTOLOGY:
+        raise ValueError(f"a source may not be called {nquads.ONTOLOGY!r}: that graph name holds the ontology")
+    iri = nquads.graph_iri(base, unit.source.id)
+    # every line ends with " .\n" and no line holds a raw newline: add the graph name there
+    return (iri, uid, unit.nt.replace(b" .\n", f" <{iri}> .\n".encode()))
+
+
+def nq_ontology_block(settings: Settings) -> Block:
+    base = settings.base_iri
+    onto = nquads.ontology_graph(settings.schema_dir)
+    onto_nt = "".join(line + "\n" for line in nquads._stable_lines(onto)).encode("utf-8")
+    iri = nquads.graph_iri(base, nquads.ONTOLOGY)
+    return (iri, GLOBAL, onto_nt.replace(b" .\n", f" <{iri}> .\n".encode()))
+
+
+class OutputProblems(Exception):
+    """A unit's renderings failed their JSON Schema: the full assembly says where."""
+
+
+def _jsonld_problems(units: list[U.Unit]) -> list[ValidationResult]:
+    nodes: list[str] = []
     errors: dict[str, list[tuple[list[str | int], str]]] = {}
     for unit in units:
         r = U.load_part(unit, "jsonld")
-        nodes.extend(r["jsonld_nodes"])
+        nodes.extend(n for n, _t in r["jsonld_nodes"])
         for node_id, path, message in r["jsonld_errors"]:
             errors.setdefault(node_id, []).append((path, message))
-    nodes.sort(key=lambda n: n[0])
+    nodes.sort()
     problems: list[ValidationResult] = []
-    if errors:
-        for i, (node_id, _text) in enumerate(nodes):
-            for path, message in errors.get(node_id, []):
-                full = ["@graph", i, *path]
-                problems.append(
-                    ValidationResult(
-                        validator="output-schema",
-                        message=f"{'/'.join(map(str, full))}: {message}",
-                        focus_node=node_id,
-                        source_file="policy.jsonld",
-                    )
+    for i, node_id in enumerate(nodes):
+        for path, message in errors.get(node_id, []):
+            full = ["@graph", i, *path]
+            problems.append(
+                ValidationResult(
+                    validator="output-schema",
+                    message=f"{'/'.join(map(str, full))}: {message}",
+                    focus_node=node_id,
+                    source_file="policy.jsonld",
                 )
-    context = json.loads(_context(outcome.model))["@context"]
-    head = json.dumps({"@context": context, "@graph": [0]}, ensure_ascii=False, indent=2)
-    before, after = head.rsplit("\n    0\n", 1)
-
-    def chunks() -> Iterator[str]:
-        if not nodes:
-            yield json.dumps({"@context": context, "@graph": []}, ensure_ascii=False, indent=2) + "\n"
-            return
-        yield before + "\n"
-        for i, (_id, text) in enumerate(nodes):
-            yield text + (",\n" if i + 1 < len(nodes) else "\n")
-        yield after + "\n"
-
-    return chunks(), problems
+            )
+    return problems
 
 
-def _csv(
-    units: list[U.Unit], outcome: FastOutcome, settings: Settings
-) -> Iterator[tuple[str, list[str], list[ValidationResult]]]:
-    model = outcome.model
-    all_rows: dict[str, list[tuple[str, str]]] = {t: [] for t in model.tables}
+def _csv_problems(units: list[U.Unit], model: Any) -> list[ValidationResult]:
+    all_rows: dict[str, list[str]] = {t: [] for t in model.tables}
     all_errs: dict[str, dict[str, list[str]]] = {t: {} for t in model.tables}
     for unit in units:
         r = U.load_part(unit, "csv")
         for name, rows_of in r["csv_rows"].items():
-            all_rows[name].extend(rows_of)
+            all_rows[name].extend(row_id for row_id, _t in rows_of)
         for name, errs_of in r["csv_errors"].items():
             for row_id, _i, message in errs_of:
                 all_errs[name].setdefault(row_id, []).append(message)
+    problems = []
     for table in model.tables.values():
-        rows = all_rows.pop(table.name)
+        rows = sorted(all_rows[table.name])
         errs = all_errs[table.name]
-        rows.sort(key=lambda x: x[0])
-        rel = f"csv/{table.name}.csv"
-        problems = []
-        if errs:
-            for i, (row_id, _text) in enumerate(rows):
-                for message in errs.get(row_id, []):
-                    problems.append(
-                        ValidationResult(
-                            validator="output-schema", message=message, focus_node=row_id, source_file=rel, line=i + 2
-                        )
+        for i, row_id in enumerate(rows):
+            for message in errs.get(row_id, []):
+                problems.append(
+                    ValidationResult(
+                        validator="output-schema",
+                        message=message,
+                        focus_node=row_id,
+                        source_file=f"csv/{table.name}.csv",
+                        line=i + 2,
                     )
-        header = U.csv_line(model.table_columns(table))
-        yield rel, [header, *(text for _id, text in rows)], problems
-
-
-def _nquads(units: list[U.Unit], settings: Settings) -> Iterator[bytes]:
-    base = settings.base_iri
-    graphs: list[tuple[str, bytes]] = []
-    for unit in units:
-        assert unit.source is not None and unit.nt is not None
-        if unit.source.id == nquads.ONTOLOGY:
-            raise ValueError(f"a source may not be called {nquads.ONTOLOGY!r}: that graph name holds the ontology")
-        graphs.append((nquads.graph_iri(base, unit.source.id), unit.nt))
-    onto = nquads.ontology_graph(settings.schema_dir)
-    onto_nt = "".join(line + "\n" for line in nquads._stable_lines(onto)).encode("utf-8")
-    graphs.append((nquads.graph_iri(base, nquads.ONTOLOGY), onto_nt))
-    graphs.sort(key=lambda g: g[0])
-    for iri, blob in graphs:
-        # every line ends with " .\n" and no line holds a raw newline: add the graph name there
-        yield blob.replace(b" .\n", f" <{iri}> .\n".encode())
+                )
+    return problems
 
 
 # ------------------------------------------------------------------------------ the release
@@ -260,7 +309,7 @@ def write_release(
     assert outcome.clean
     from toolkit.publish.extras import post_exporters
 
-    known = {"release_files", "datapackage_files", "catalog_files"}
+    known = {"release_files", "datapackage_files", "catalog_files"}  # what this module writes itself
     if {f.__name__ for f in post_exporters()} != known:
         raise Unsupported("a post-exporter the fast path does not know")
     if not check_partition(units) or not all(U.has_render(u) for u in units):
@@ -271,29 +320,13 @@ def write_release(
         raw_graphs=dict(outcome.report.raw_graphs),
         validators_run=list(outcome.report.validators_run),
     )
-    with stage("export:ttl"):
-        files.write("policy.ttl", _turtle(units))
-    with stage("export:nt"):
-        files.write("policy.nt", outcome.ntriples_chunks())
-    with stage("export:rdf"):
-        files.write("policy.rdf", _xml(units))
-    with stage("export:jsonld"):
-        chunks, out_problems = _jsonld(units, outcome)
-        files.write("policy.jsonld", chunks)
-    with stage("export:csv"):
-        for rel, rows, problems in _csv(units, outcome, settings):
-            files.write(rel, rows)
-            out_problems += problems
+    agg = Aggregates.of(units, settings)
+    write_data_files(files, settings, outcome.model, list(enumerate(units)), agg)
     report.validators_run.append("output-schema")
-    if out_problems:
-        report.extend(out_problems)
+    if agg.output_problems:
+        report.extend(_jsonld_problems(units) + _csv_problems(units, outcome.model))
         raise DataError("the exported files do not match their JSON Schemas", report=report)
-    shacl_raw = report.raw_graphs.get("shacl")
-    if shacl_raw is not None:
-        files.write("validation-report.ttl", [shacl_raw.serialize(format="turtle", encoding="utf-8")])
-    files.write("validation-report.json", [report.to_json()])
-    with stage("export:nq"):
-        files.write(nquads.RELEASE_FILE, _nquads(units, settings))
+    write_reports(files, report)
     with stage("datapackage"):
         inputs = ReleaseInputs(settings=settings, outcome=outcome, files=files)  # type: ignore[arg-type]
         for rel, data in datapackage_files(inputs).items():
@@ -301,48 +334,67 @@ def write_release(
     with stage("catalog"):
         from toolkit.scale import catalog as fast_catalog
 
-        cat_lines: list[str] | None = None
+        cat = None
         try:
-            cat_lines = fast_catalog.catalog_lines(settings, units, outcome.model, files)
-            files.write("catalog.ttl", fast_catalog.turtle(cat_lines))
-            files.write("catalog.jsonld", fast_catalog.jsonld(cat_lines))
+            cat = write_catalog(files, settings, outcome.model, list(enumerate(units)), agg)
         except fast_catalog.Unsupported:
-            cat_lines = None
             catalog = catalog_outcome(settings, outcome)
             cat_inputs = ReleaseInputs(settings=settings, outcome=catalog, files=files)  # type: ignore[arg-type]
             for rel, data in catalog_files(cat_inputs).items():
                 files.write(rel, [data])
     with stage("dcat-ap"):
-        problems = dcat_ap(files[CATALOG_FILE], settings, cat_lines)
-        del cat_lines
+        problems = dcat_ap(files[CATALOG_FILE], settings, cat.lines if cat is not None else None)
+        if cat is not None:
+            agg.catalog = cat.state()
+            cat.lines = []
     report.extend(problems)
     report.validators_run.append("dcat-ap")
     if not report.conforms:
         raise DataError("the catalog metadata does not conform to DCAT-AP 3.0.1", report=report)
-    counts: Counter[str] = Counter()
-    for unit in units:
-        counts.update(unit.counts_by_class)
+    manifest = write_manifest(files, settings, outcome.triples, agg, [u for u in units if u.source], report)
+    files.aggregates = agg
+    return files, manifest, report
+
+
+def write_reports(files: StagedFiles, report: ValidationReport) -> None:
+    shacl_raw = report.raw_graphs.get("shacl")
+    if shacl_raw is not None:
+        files.write("validation-report.ttl", [shacl_raw.serialize(format="turtle", encoding="utf-8")])
+    files.write("validation-report.json", [report.to_json()])
+
+
+def manifest_source(unit: U.Unit, settings: Settings) -> dict[str, Any]:
+    src = unit.source
+    assert src is not None
+    return {
+        "id": src.id,
+        "iri": settings.base_iri + "source/" + src.id,
+        "text": _rel(Path(unit.folder) / src.text_name, settings),
+        "text_sha256": src.text_sha256,
+        "facts": _rel(Path(unit.folder) / "facts.yaml", settings),
+        "facts_sha256": src.facts_sha256,
+        "entities": len({e.id for e in unit.entities}),
+        "evidence_quotes": sum(e.evidence for e in unit.entities),
+        "published": src.published,
+    }
+
+
+def write_manifest(
+    files: StagedFiles,
+    settings: Settings,
+    triples: int,
+    agg: Aggregates,
+    sources: list[Any],
+    report: ValidationReport,
+) -> dict[str, Any]:
+    """``sources``: the units (or their manifest entries) in the units' order."""
     manifest = {
         "title": {"zh": "政策新闻事实数据集", "en": "Policy news facts dataset"},
         "toolkit_version": __version__,
         "base_iri": settings.base_iri,
-        "triples": outcome.triples,
-        "counts_by_class": dict(sorted(counts.items())),
-        "sources": [
-            {
-                "id": u.source.id,
-                "iri": settings.base_iri + "source/" + u.source.id,
-                "text": _rel(Path(u.folder) / u.source.text_name, settings),
-                "text_sha256": u.source.text_sha256,
-                "facts": _rel(Path(u.folder) / "facts.yaml", settings),
-                "facts_sha256": u.source.facts_sha256,
-                "entities": len({e.id for e in u.entities}),
-                "evidence_quotes": sum(e.evidence for e in u.entities),
-                "published": u.source.published,
-            }
-            for u in units
-            if u.source is not None
-        ],
+        "triples": triples,
+        "counts_by_class": dict(sorted((+agg.counts).items())),
+        "sources": [s if isinstance(s, dict) else manifest_source(s, settings) for s in sources],
         "validation": {"conforms": report.conforms, "validators": report.validators_run, "counts": report.counts()},
         "files": [
             {
@@ -355,7 +407,93 @@ def write_release(
         ],
     }
     files.write(MANIFEST, [json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"])
-    return files, manifest, report
+    return manifest
+
+
+class Aggregates:
+    """What the release's headers and orders need of all units together: the Turtle reference
+    counts, the prefixes, the counts by class. Sums over units, so a changed unit's old part
+    can be subtracted and its new part added (:mod:`toolkit.scale.incremental`)."""
+
+    def __init__(self) -> None:
+        self.refs: Counter[str] = Counter()
+        self.ttl_prefixes = Prefixes()
+        self.xml_prefixes = Prefixes({"rdf": str(RDF)})
+        self.counts: Counter[str] = Counter()
+        self.output_problems = False
+        self.catalog: Any = None
+
+    @classmethod
+    def of(cls, units: list[U.Unit], settings: Settings) -> Aggregates:
+        agg = cls()
+        for unit in units:
+            agg.add(unit, 1)
+        return agg
+
+    def add(self, unit: U.Unit, sign: int) -> None:
+        ttl = U.load_part(unit, "ttl")
+        self.refs.update({k: sign * v for k, v in ttl["references"].items()})
+        self.refs = +self.refs
+        self.ttl_prefixes.add(ttl["ttl_prefixes"], sign)
+        self.xml_prefixes.add(U.load_part(unit, "rdf")["xml_prefixes"], sign)
+        self.counts.update({k: sign * v for k, v in unit.counts_by_class.items()})
+
+
+def write_data_files(
+    files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]], agg: Aggregates
+) -> None:
+    """policy.ttl, .nt, .rdf, .jsonld, .nq and the CSV tables from every unit's blocks."""
+
+    def blocks(make: Any) -> list[Block]:
+        out: list[Block] = []
+        for uid, unit in units:
+            out.extend(make(uid, unit))
+        out.sort(key=lambda b: b[0])
+        return out
+
+    with stage("export:ttl"):
+        ttl = blocks(lambda uid, u: ttl_blocks(U.load_part(u, "ttl"), uid, agg.refs))
+        files.write_blocks("policy.ttl", ttl_spec(agg.ttl_prefixes), ttl)
+        del ttl
+    with stage("export:nt"):
+        files.write_blocks("policy.nt", NT_SPEC, blocks(lambda uid, u: nt_blocks(u, uid)))
+    with stage("export:rdf"):
+        files.write_blocks(
+            "policy.rdf", xml_spec(agg.xml_prefixes), blocks(lambda uid, u: xml_blocks(U.load_part(u, "rdf"), uid))
+        )
+    try:
+        with stage("export:jsonld"):
+            files.write_blocks(
+                "policy.jsonld", jsonld_spec(model), blocks(lambda uid, u: jsonld_blocks(U.load_part(u, "jsonld"), uid))
+            )
+        with stage("export:csv"):
+            tables: dict[str, list[Block]] = {t: [] for t in model.tables}
+            for uid, unit in units:
+                for name, rows in csv_blocks(U.load_part(unit, "csv"), uid).items():
+                    tables[name].extend(rows)
+            for table in model.tables.values():
+                rows = tables.pop(table.name)
+                rows.sort(key=lambda b: b[0])
+                files.write_blocks(f"csv/{table.name}.csv", csv_spec(model, table), rows)
+    except OutputProblems:
+        agg.output_problems = True
+        return
+    with stage("export:nq"):
+        nq = [nq_block(u, uid, settings.base_iri) for uid, u in units]
+        nq.append(nq_ontology_block(settings))
+        nq.sort(key=lambda b: b[0])
+        files.write_blocks(nquads.RELEASE_FILE, NQ_SPEC, nq)
+
+
+def write_catalog(
+    files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]], agg: Aggregates
+) -> Any:
+    from toolkit.scale import catalog as fast_catalog
+
+    cat = fast_catalog.CatalogBuild(settings, model)
+    cat.full(units, files)
+    cat.write(files)
+    return cat
 
 
 def dcat_ap(catalog_ttl: bytes, settings: Settings, lines: list[str] | None = None) -> list[ValidationResult]:

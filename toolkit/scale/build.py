@@ -10,8 +10,10 @@ into memory.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from toolkit.config import Settings
 from toolkit.errors import DataError, ReleaseMismatch
@@ -47,8 +49,31 @@ def diff_release(target: Path, files: StagedFiles) -> list[str]:
     return lines
 
 
+def diff_against(recorded: dict[str, tuple[int, int, int, str]], files: StagedFiles) -> list[str]:
+    """:func:`diff_release` against the sizes and checksums a build recorded for the release on disk."""
+    lines = []
+    for rel in sorted(set(recorded) | set(files.sizes)):
+        if rel not in recorded:
+            lines.append(f"missing from the release: {rel}")
+        elif rel not in files.sizes:
+            lines.append(f"not produced by the sources: {rel}")
+        elif recorded[rel][0] != files.sizes[rel] or recorded[rel][3] != files.sha256[rel]:
+            lines.append(f"differs: {rel}")
+    return lines
+
+
 def build_fast(settings: Settings, *, check: bool = False, jobs: int | None = None) -> Release | None:
-    """The fast build; None when the naive path must make this release (it is then run instead)."""
+    """The fast build; None when the naive path must make this release (it is then run instead).
+
+    A rebuild after a few sources changed is incremental (:mod:`toolkit.scale.incremental`)
+    when the previous build left its state; otherwise, or when the change is not one it makes
+    exactly, the full build runs."""
+    from toolkit.scale import incremental
+
+    if not os.environ.get("POLICY_TOOLKIT_NO_INCREMENTAL"):
+        release = incremental.rebuild(settings, check=check, jobs=jobs)
+        if release is not None:
+            return release
     try:
         return _build_fast(settings, check=check, jobs=jobs)
     except DamagedCache:  # the damaged entry was dropped: once more, computing it again
@@ -75,6 +100,7 @@ def _build_fast(settings: Settings, *, check: bool, jobs: int | None) -> Release
             changed=changed,
             graph_loader=lambda: outcome.rdflib_graph(settings),
         )
+        state = _state(settings, outcome, files, report)
         if check:
             if changed:
                 rel = settings.release_dir
@@ -86,11 +112,37 @@ def _build_fast(settings: Settings, *, check: bool, jobs: int | None) -> Release
                     "the release in " + where + " is not what the sources produce:\n  " + "\n  ".join(changed),
                     hint="run `policy-toolkit build` and commit the result",
                 )
+            _save(settings, state, files)
             return release
         if changed:
             with stage("swap"):
                 atomic.swap_in(staging, target)
+        _save(settings, state, files)
         return release
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _state(settings: Settings, outcome: Any, files: StagedFiles, report: Any) -> Any:
+    """What the next build needs to be incremental (see :mod:`toolkit.scale.incremental`)."""
+    from toolkit.scale import incremental
+    from toolkit.validate.shacl import load_schema_graph
+
+    with stage("state"):
+        local = incremental.local_shapes(load_schema_graph(settings.schema_dir / "shapes.ttl"))
+        if report.results:
+            local = local or "the report has results"
+        if files.aggregates is None or files.aggregates.catalog is None:
+            local = local or "the catalog was made by the naive path"
+        if not files.layouts:
+            local = local or "no layouts"
+        return incremental.full_state(settings, outcome.units, files, report, local)
+
+
+def _save(settings: Settings, state: Any, files: StagedFiles) -> None:
+    from toolkit.scale import incremental
+
+    with stage("state"):
+        incremental.record_release(state, settings, files.sha256)
+        incremental.save_state(settings, state)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -24,6 +24,7 @@ from toolkit.export.canonical import canonical_copy
 from toolkit.publish import catalog as C
 from toolkit.scale import units as U
 from toolkit.scale.render import Obj, TurtleWriter, Unsupported, subjects_of
+from toolkit.scale.splice import GLOBAL, Spec
 from toolkit.schema.model import Model
 
 DATE_TYPES = {str(XSD.date), str(XSD.gYearMonth), str(XSD.gYear)}
@@ -66,34 +67,64 @@ def _common(t: _Triples, ds: str, publisher: str, contact: str, licence: str, is
         t.add(ds, DCAT.theme, _iri(f"{C.EU_THEME}/{theme}"))
 
 
-class _Data:
-    """What the catalog reads of the data, gathered in one pass over the units' catalog lines:
-    technology fields and regions, every label (as written), and the range of the dates."""
+class Index:
+    """What the catalog reads of the data as a whole: technology fields and regions, the labels
+    (as written) of every labelled subject, and the range of the dates. It is the sum of the
+    units' :class:`UnitIndex` es, so the incremental build keeps it up to date by subtracting a
+    changed source's old part and adding its new one."""
 
-    def __init__(self, units: list[U.Unit], model: Model) -> None:
-        self.pt = model.ns
-        self.not_before = model.properties["publishedNotBefore"].iri
-        tf, region = self.pt + "TechnologyField", self.pt + "Region"
+    def __init__(self) -> None:
         self.fields: set[str] = set()
         self.regions: set[str] = set()
         self.labels: dict[str, list[str]] = {}
-        self.first_date: str | None = None
-        self.last_date: str | None = None
-        for unit in units:
-            for s, items in subjects_of(unit_lines(unit)).items():
-                for p, o in items:
-                    if p == RDF_TYPE:
-                        if o.iri == tf:
-                            self.fields.add(s)
-                        elif o.iri == region:
-                            self.regions.add(s)
-                    elif p == RDFS_LABEL:
-                        self.labels.setdefault(s, []).append(o.text)
-                    elif o.datatype in DATE_TYPES and p != self.not_before:
-                        if self.first_date is None or o.lexical < self.first_date:
-                            self.first_date = o.lexical
-                        if self.last_date is None or o.lexical > self.last_date:
-                            self.last_date = o.lexical
+        self.dates: Counter[str] = Counter()
+
+    def add(self, part: UnitIndex, sign: int = 1) -> None:
+        for name in ("fields", "regions"):
+            target: set[str] = getattr(self, name)
+            if sign > 0:
+                target.update(getattr(part, name))
+            else:
+                target.difference_update(getattr(part, name))
+        for s, labels in part.labels.items():
+            if sign > 0:
+                self.labels[s] = labels
+            else:
+                self.labels.pop(s, None)
+        self.dates.update({d: sign * n for d, n in part.dates.items()})
+        self.dates = +self.dates
+
+    @property
+    def first_date(self) -> str | None:
+        return min(self.dates, default=None)
+
+    @property
+    def last_date(self) -> str | None:
+        return max(self.dates, default=None)
+
+
+class UnitIndex:
+    """One source's part of the :class:`Index` (subjects are one source's alone: labels too)."""
+
+    def __init__(self, lines: list[str], model: Model) -> None:
+        pt = model.ns
+        not_before = model.properties["publishedNotBefore"].iri
+        tf, region = pt + "TechnologyField", pt + "Region"
+        self.fields: set[str] = set()
+        self.regions: set[str] = set()
+        self.labels: dict[str, list[str]] = {}
+        self.dates: Counter[str] = Counter()
+        for s, items in subjects_of(lines).items():
+            for p, o in items:
+                if p == RDF_TYPE:
+                    if o.iri == tf:
+                        self.fields.add(s)
+                    elif o.iri == region:
+                        self.regions.add(s)
+                elif p == RDFS_LABEL:
+                    self.labels.setdefault(s, []).append(o.text)
+                elif o.datatype in DATE_TYPES and p != not_before:
+                    self.dates[o.lexical] += 1
         for labels in self.labels.values():
             labels.sort()
 
@@ -107,7 +138,7 @@ def unit_lines(unit: U.Unit) -> list[str]:
 
 
 def _keywords_and_coverage(
-    t: _Triples, ds: str, subjects: set[str] | None, data: _Data, first: str | None, last: str | None
+    t: _Triples, ds: str, subjects: set[str] | None, data: Index, first: str | None, last: str | None
 ) -> None:
     """Keywords, places and period of a dataset (``subjects`` None: of every subject)."""
     for nodes, is_region in ((data.fields, False), (data.regions, True)):
@@ -127,16 +158,91 @@ def _keywords_and_coverage(
         t.add(period, DCAT.endDate, _date_lit(last))
 
 
-def catalog_lines(settings: Settings, units: list[U.Unit], model: Model, files: Any) -> list[str]:
-    """The sorted N-Triples lines of :func:`toolkit.publish.catalog.catalog_graph`."""
-    conf = C.catalog_conf(settings)
-    base = settings.base_iri
-    data = _Data(units, model)
+class Context:
+    """The settings the catalog's lines are made from, read once."""
+
+    def __init__(self, settings: Settings, model: Model) -> None:
+        self.conf = C.catalog_conf(settings)
+        self.model = model
+        self.pt = model.ns
+        self.not_before = model.properties["publishedNotBefore"].iri
+        base = self.base = settings.base_iri
+        self.catalog, self.release = base + "catalog", base + "dataset/release"
+        self.publisher, self.contact = base + "agent/publisher", base + "agent/contact-point"
+        self.licence = self.conf["license"]
+        self.issued, self.modified = _date_lit(self.conf["issued"]), _date_lit(self.conf["modified"])
+
+    def owned(self, source_id: str) -> tuple[str, str, str]:
+        """The subjects a source's own part describes: its dataset, the dataset's period, its article."""
+        ds = self.base + "dataset/" + source_id
+        return ds, ds + "/temporal", self.base + "source/" + source_id
+
+    def common(self, t: _Triples, ds: str) -> None:
+        _common(t, ds, self.publisher, self.contact, self.licence, self.issued, self.modified)
+
+
+def holders(ctx: Context, unit: U.Unit, lines: list[str]) -> list[str]:
+    """The rights holders of a source's article (IRIs), as its catalog lines give them."""
+    assert unit.source is not None
+    article = ctx.owned(unit.source.id)[2]
+    prop = ctx.pt + "rightsHolder"
+    return [o.iri for p, o in subjects_of(lines).get(article, []) if p == prop and o.iri is not None]
+
+
+def owned_lines(ctx: Context, unit: U.Unit, lines: list[str], data: Index) -> list[str]:
+    """The lines about a source's own subjects (:meth:`Context.owned`): its dataset, the dataset's
+    period and its article. They depend on the source and on what ``data`` says of the subjects
+    its entities link to (kind and labels), nothing else."""
+    src = unit.source
+    assert src is not None
     t = _Triples()
-    catalog, release = base + "catalog", base + "dataset/release"
-    publisher, contact = base + "agent/publisher", base + "agent/contact-point"
-    licence = conf["license"]
-    issued, modified = _date_lit(conf["issued"]), _date_lit(conf["modified"])
+    subjects = subjects_of(lines)
+    ds, _period, article = ctx.owned(src.id)
+    ctx.common(t, ds)
+    zh, en = src.label_zh or src.id, src.label_en or src.id
+    entities = list(unit.entities)
+    quotes = sum(e.evidence for e in entities)
+    t.both(ds, DCTERMS.title, f"事实：{zh}", f"Facts: {en}")
+    t.both(
+        ds,
+        DCTERMS.description,
+        f"整理自《{zh}》的 {len(entities)} 项事实（{quotes} 条原文证据）。",
+        f"{len(entities)} facts curated from '{en}', with {quotes} verbatim quotes.",
+    )
+    t.add(ds, DCTERMS.isPartOf, _iri(ctx.release))
+    t.add(ds, PROV.wasDerivedFrom, _iri(article))
+    t.add(article, RDF.type, _iri(PROV.Entity))
+    art = subjects.get(article, [])
+    for p, o in art:
+        if p == ctx.pt + "rightsHolder" and o.iri is not None:
+            t.add(article, DCTERMS.rightsHolder, o.text)
+    for lab in data.labels.get(article, []):
+        t.add(article, DCTERMS.title, lab)
+    for p, o in art:
+        if p == ctx.pt + "datePublished":
+            t.add(article, DCTERMS.issued, o.text)
+    # the source's own sub-graph: its entities' triples and the types/labels of what they link to
+    sub: set[str] = set()
+    dates: list[str] = []
+    for eid in {ctx.base + e.id for e in entities}:
+        sub.add(eid)
+        for p, o in subjects.get(eid, []):
+            if o.iri is not None:
+                sub.add(o.iri)
+            if o.datatype in DATE_TYPES and p != ctx.not_before:
+                dates.append(o.lexical)
+    _keywords_and_coverage(t, ds, sub, data, min(dates, default=None), max(dates, default=None))
+    own = set(ctx.owned(src.id))
+    return sorted(line for line in t.lines if line[1 : line.index("> ")] in own)
+
+
+def global_lines(ctx: Context, sources: list[tuple[str, list[str]]], data: Index, files: Any) -> list[str]:
+    """Every line about a subject no source owns: the catalog, the release dataset, the agents,
+    regions and distributions. ``sources`` are (source id, rights holders) in the units' order."""
+    conf, model = ctx.conf, ctx.model
+    catalog, release, publisher, contact = ctx.catalog, ctx.release, ctx.publisher, ctx.contact
+    licence, issued, modified = ctx.licence, ctx.issued, ctx.modified
+    t = _Triples()
     t.add(publisher, RDF.type, _iri(FOAF.Agent))
     t.both(publisher, FOAF.name, conf["publisher-zh"], conf["publisher-en"])
     t.add(contact, RDF.type, _iri(C.VCARD.Kind))
@@ -168,8 +274,7 @@ def catalog_lines(settings: Settings, units: list[U.Unit], model: Model, files: 
         t.add(f"{C.EU_THEME}/{theme}", RDF.type, _iri(C.SKOS.Concept))
         t.add(f"{C.EU_THEME}/{theme}", C.SKOS.prefLabel, _lit(Literal(label, lang="en")))
         t.add(f"{C.EU_THEME}/{theme}", C.SKOS.inScheme, _iri(C.EU_THEME))
-    _common(t, release, publisher, contact, licence, issued, modified)
-    sources = [u for u in units if u.source is not None]
+    ctx.common(t, release)
     t.both(
         release, DCTERMS.title, f"政策新闻事实数据集 {conf['version']}", f"Policy news facts dataset {conf['version']}"
     )
@@ -185,56 +290,35 @@ def catalog_lines(settings: Settings, units: list[U.Unit], model: Model, files: 
     t.add(release, DCTERMS.conformsTo, _iri(model.ontology["iri"]))
     t.add(model.ontology["iri"], RDF.type, _iri(DCTERMS.Standard))
     _keywords_and_coverage(t, release, None, data, data.first_date, data.last_date)
-    for unit in sources:
-        subjects = subjects_of(unit_lines(unit))
-        src = unit.source
-        assert src is not None
-        ds, article = base + "dataset/" + src.id, base + "source/" + src.id
+    for source_id, agents in sources:
+        ds, _period, article = ctx.owned(source_id)
         t.add(catalog, DCAT.dataset, _iri(ds))
-        _common(t, ds, publisher, contact, licence, issued, modified)
-        zh, en = src.label_zh or src.id, src.label_en or src.id
-        entities = [e for e in unit.entities]
-        quotes = sum(e.evidence for e in entities)
-        t.both(ds, DCTERMS.title, f"事实：{zh}", f"Facts: {en}")
-        t.both(
-            ds,
-            DCTERMS.description,
-            f"整理自《{zh}》的 {len(entities)} 项事实（{quotes} 条原文证据）。",
-            f"{len(entities)} facts curated from '{en}', with {quotes} verbatim quotes.",
-        )
-        t.add(ds, DCTERMS.isPartOf, _iri(release))
         t.add(release, DCTERMS.hasPart, _iri(ds))
-        t.add(ds, PROV.wasDerivedFrom, _iri(article))
         t.add(release, PROV.wasDerivedFrom, _iri(article))
-        t.add(article, RDF.type, _iri(PROV.Entity))
-        art = subjects.get(article, [])
-        for p, o in art:
-            if p == data.pt + "rightsHolder" and o.iri is not None:
-                t.add(article, DCTERMS.rightsHolder, o.text)
-                t.add(o.iri, RDF.type, _iri(FOAF.Agent))
-                for lab in data.labels.get(o.iri, []):
-                    t.add(o.iri, FOAF.name, lab)
-        for lab in data.labels.get(article, []):
-            t.add(article, DCTERMS.title, lab)
-        for p, o in art:
-            if p == data.pt + "datePublished":
-                t.add(article, DCTERMS.issued, o.text)
-        # the source's own sub-graph: its entities' triples and the types/labels of what they link to
-        sub: set[str] = set()
-        dates: list[str] = []
-        for eid in {base + e.id for e in entities}:
-            sub.add(eid)
-            for p, o in subjects.get(eid, []):
-                if o.iri is not None:
-                    sub.add(o.iri)
-                if o.datatype in DATE_TYPES and p != data.not_before:
-                    dates.append(o.lexical)
-        _keywords_and_coverage(t, ds, sub, data, min(dates, default=None), max(dates, default=None))
+        for agent in agents:
+            t.add(agent, RDF.type, _iri(FOAF.Agent))
+            for lab in data.labels.get(agent, []):
+                t.add(agent, FOAF.name, lab)
     for path in sorted(files):
         _distribution(
-            t, release, path, files.sizes[path], files.sha256[path], model, conf, licence, issued, modified, base
+            t, release, path, files.sizes[path], files.sha256[path], model, conf, licence, issued, modified, ctx.base
         )
     return sorted(t.lines)
+
+
+def catalog_lines(settings: Settings, units: list[U.Unit], model: Model, files: Any) -> list[str]:
+    """The sorted N-Triples lines of :func:`toolkit.publish.catalog.catalog_graph`: the lines no
+    source owns and every source's own lines (the two never share a subject)."""
+    ctx = Context(settings, model)
+    data = Index()
+    sources = [u for u in units if u.source is not None]
+    per_unit = [(u, unit_lines(u)) for u in sources]
+    for _u, lines in per_unit:
+        data.add(UnitIndex(lines, model))
+    out = global_lines(ctx, [(u.source.id, holders(ctx, u, lines)) for u, lines in per_unit], data, files)  # type: ignore[union-attr]
+    for u, lines in per_unit:
+        out.extend(owned_lines(ctx, u, lines, data))
+    return sorted(out)
 
 
 def _distribution(
@@ -302,20 +386,37 @@ def _namespaces() -> Graph:
 def turtle(lines: list[str]) -> Iterator[str]:
     """``canonical_copy(catalog).serialize(format="turtle")``, from sorted lines."""
     writer = TurtleWriter(_namespaces())
-    writer.start()
     subjects = subjects_of(lines)
     refs: Counter[str] = Counter(o.iri for items in subjects.values() for _p, o in items if o.iri is not None)
-    if any(o.iri == str(RDFS.Class) for items in subjects.values() for p, o in items if p == str(RDF.type)):
-        raise Unsupported("rdfs:Class in the catalog")
-    blocks = sorted(((refs.get(s, 0), s, writer.block(s, items)) for s, items in subjects.items()))
+    blocks, used = ttl_blocks(writer, subjects, refs, lambda s: GLOBAL)
+    head = ttl_header(writer, used)
+    yield head.decode("utf-8")
+    for _k, _o, text in blocks:
+        yield text.decode("utf-8")
+    yield "\n"
+
+
+def ttl_blocks(
+    writer: TurtleWriter, subjects: dict[str, list[tuple[str, Obj]]], refs: Mapping[str, int], owner: Any
+) -> tuple[list[tuple[Any, int, bytes]], Counter[str]]:
+    """Turtle blocks keyed as rdflib orders them, and how many blocks use each prefix."""
+    used: Counter[str] = Counter()
+    out = []
+    for s, items in subjects.items():
+        if any(p == RDF_TYPE and o.iri == str(RDFS.Class) for p, o in items):
+            raise Unsupported("rdfs:Class in the catalog")
+        writer.start()
+        out.append(((refs.get(s, 0), s), owner(s), writer.block(s, items).encode("utf-8")))
+        used.update(writer.used)
+    return out, used
+
+
+def ttl_header(writer: TurtleWriter, used: Counter[str]) -> bytes:
+    writer.used = {p for p, n in used.items() if n > 0}
     ok, prefixes = writer.prefixes()
     if not ok:
         raise Unsupported("a prefix rdflib would generate")
-    for p, ns in sorted(prefixes.items()):
-        yield f"@prefix {p}: <{ns}> .\n"
-    for _n, _s, text in blocks:
-        yield text
-    yield "\n"
+    return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(prefixes.items())).encode("utf-8")
 
 
 CONTEXT = {
@@ -354,18 +455,36 @@ def _value(o: Obj) -> Any:
 
 def jsonld(lines: list[str]) -> Iterator[str]:
     """``catalog_files``' JSON-LD (pyld compaction with the prefix-only context), from sorted lines."""
-    subjects = subjects_of(lines)
-    order = sorted((_compact(s), s) for s in subjects)
+    spec = JSONLD_SPEC
+    blocks = jsonld_blocks(subjects_of(lines), lambda s: GLOBAL)
+    blocks.sort(key=lambda b: b[0])
+    if not blocks:
+        yield (spec.empty or b"").decode("utf-8")
+        return
+    yield spec.header.decode("utf-8")
+    for k, (_key, _o, text) in enumerate(blocks):
+        yield text.decode("utf-8") + (",\n" if k + 1 < len(blocks) else "\n")
+    yield spec.footer.decode("utf-8")
+
+
+def _jsonld_spec() -> Spec:
     head = json.dumps({"@context": CONTEXT, "@graph": [0]}, ensure_ascii=False, indent=2)
     before, after = head.rsplit("\n    0\n", 1)
-    if not order:
-        yield json.dumps({"@context": CONTEXT, "@graph": []}, ensure_ascii=False, indent=2) + "\n"
-        return
-    yield before + "\n"
-    for k, (_id, s) in enumerate(order):
-        text = json.dumps(_node(s, subjects[s]), ensure_ascii=False, indent=2)
-        yield "\n".join("    " + ln for ln in text.split("\n")) + (",\n" if k + 1 < len(order) else "\n")
-    yield after + "\n"
+    empty = json.dumps({"@context": CONTEXT, "@graph": []}, ensure_ascii=False, indent=2) + "\n"
+    return Spec(
+        header=(before + "\n").encode(), footer=(after + "\n").encode(), sep=b",\n", last=b"\n", empty=empty.encode()
+    )
+
+
+def jsonld_blocks(subjects: dict[str, list[tuple[str, Obj]]], owner: Any) -> list[tuple[Any, int, bytes]]:
+    out = []
+    for s, items in subjects.items():
+        text = json.dumps(_node(s, items), ensure_ascii=False, indent=2)
+        out.append((_compact(s) + "\x01" + s, owner(s), "\n".join("    " + ln for ln in text.split("\n")).encode("utf-8")))
+    return out
+
+
+JSONLD_SPEC = _jsonld_spec()
 
 
 def _node(s: str, items: list[tuple[str, Obj]]) -> dict[str, Any]:
@@ -386,3 +505,103 @@ def _node(s: str, items: list[tuple[str, Obj]]) -> dict[str, Any]:
         values = grouped[p]
         node[key] = values[0] if len(values) == 1 else values
     return node
+
+
+# ------------------------------------------------------------------------------ incremental
+
+
+def _refs(lines: Iterable[str]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for line in lines:
+        s_end = line.index("> ") + 2
+        p_end = line.index("> ", s_end) + 2
+        if line[p_end] == "<":
+            out[line[p_end + 1 : -3]] += 1
+    return out
+
+
+class CatalogBuild:
+    """The catalog's lines and blocks, kept apart by owner: each source's own subjects
+    (:meth:`Context.owned`) and the rest (``GLOBAL``), which is made again on every build from
+    the :class:`Index` and the sources' ids and rights holders.
+
+    :meth:`state` is what the next, incremental build starts from (see
+    :mod:`toolkit.scale.incremental`): the index, every source's id and holders, the Turtle
+    reference counts and prefix uses of the sources' own blocks, and their rdf:type lines (the
+    context of the DCAT-AP check of the global part)."""
+
+    def __init__(self, settings: Settings, model: Model) -> None:
+        self.ctx = Context(settings, model)
+        self.model = model
+        self.index = Index()
+        self.sources: dict[int, tuple[str, list[str]]] = {}
+        self.owner_of: dict[str, int] = {}
+        self.owned_refs: Counter[str] = Counter()
+        self.owned_prefixes: Counter[str] = Counter()
+        self.owned_types: dict[int, list[str]] = {}
+        self.lines: list[str] = []  # every line of the catalog, sorted (for the DCAT-AP check)
+        self.global_lines: list[str] = []
+        self.owned: dict[int, list[str]] = {}  # lines of the sources computed in this build
+        self.writer = TurtleWriter(_namespaces())
+
+    # ---------------------------------------------------------------- the parts
+    def unit_index(self, unit: U.Unit) -> UnitIndex:
+        return UnitIndex(unit_lines(unit), self.model)
+
+    def owned_of(self, unit: U.Unit, data: Index) -> list[str]:
+        return owned_lines(self.ctx, unit, unit_lines(unit), data)
+
+    def full(self, units: list[tuple[int, U.Unit]], files: Any) -> None:
+        per_unit = [(uid, u, unit_lines(u)) for uid, u in units if u.source is not None]
+        for _uid, _u, lines in per_unit:
+            self.index.add(UnitIndex(lines, self.model))
+        for uid, u, lines in per_unit:
+            assert u.source is not None
+            self.sources[uid] = (u.source.id, holders(self.ctx, u, lines))
+            self.owned[uid] = owned_lines(self.ctx, u, lines, self.index)
+        self.finish(files)
+        self.lines = sorted(self.global_lines + [ln for lines in self.owned.values() for ln in lines])
+
+    def finish(self, files: Any) -> None:
+        """The global lines, from the index and the sources (in their order), with the files' sizes."""
+        self.global_lines = global_lines(self.ctx, list(self.sources.values()), self.index, files)
+        for uid, (source_id, _h) in self.sources.items():
+            for s in self.ctx.owned(source_id):
+                self.owner_of[s] = uid
+
+    def owner(self, subject: str) -> int:
+        return self.owner_of.get(subject, GLOBAL)
+
+    # ---------------------------------------------------------------- writing
+    def blocks(self, lines: list[str], refs: Mapping[str, int]) -> tuple[list[Any], list[Any], Counter[str]]:
+        subjects = subjects_of(lines)
+        ttl, used = ttl_blocks(self.writer, subjects, refs, self.owner)
+        return ttl, jsonld_blocks(subjects, self.owner), used
+
+    def write(self, files: Any) -> None:
+        owned = [ln for lines in self.owned.values() for ln in lines]
+        global_refs = _refs(self.global_lines)
+        self.owned_refs = _refs(owned)
+        refs = self.owned_refs + global_refs
+        g_ttl, g_json, g_used = self.blocks(self.global_lines, refs)
+        o_ttl, o_json, o_used = self.blocks(sorted(owned), refs)
+        if any(b[1] == GLOBAL for b in o_ttl) or any(b[1] != GLOBAL for b in g_ttl):
+            raise Unsupported("a subject described both by a source and by the catalog")
+        self.owned_prefixes = o_used
+        self.owned_types = {}
+        for line in owned:
+            if " <" + RDF_TYPE + "> " in line:
+                self.owned_types.setdefault(self.owner(line[1 : line.index("> ")]), []).append(line)
+        ttl = sorted(g_ttl + o_ttl, key=lambda b: b[0])
+        files.write_blocks("catalog.ttl", Spec(header=ttl_header(self.writer, o_used + g_used), footer=b"\n"), ttl)
+        files.write_blocks("catalog.jsonld", JSONLD_SPEC, sorted(g_json + o_json, key=lambda b: b[0]))
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "sources": self.sources,
+            "owned_refs": self.owned_refs,
+            "owned_prefixes": self.owned_prefixes,
+            "owned_types": self.owned_types,
+            "global_lines": self.global_lines,
+        }

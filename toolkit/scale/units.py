@@ -52,7 +52,7 @@ from toolkit.sources import loader
 from toolkit.sources.loader import FACTS_FILE, Corpus, Entity, RefValue, Source
 from toolkit.sources.text import Normalised
 
-UNIT_FORMAT = 1
+UNIT_FORMAT = 2
 
 
 # ---------------------------------------------------------------------------------- summaries
@@ -107,6 +107,8 @@ class Unit:
     spans: list[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
     triples: int = 0
     subjects: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)  # IRI objects (not of rdf:type) no own subject names
+    classes: list[str] = field(default_factory=list)  # objects of rdf:type
     cache_path: str | None = None
     counts_by_class: dict[str, int] = field(default_factory=dict)
     render: Render | None = None
@@ -365,12 +367,34 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
             unit.spans.append((subject, pos, pos + size))
         pos += size
     unit.subjects = sorted(s for s, _a, _b in unit.spans)
+    unit.external, unit.classes = links(unit.lines, set(unit.subjects))
     t = _tick(unit, "graph", t)
 
     def graph() -> Graph:
         return build_graph(Corpus(sources=[src], entities={}), model, settings.base_iri)
 
     unit.render = render(graph, unit.lines, model, settings, unit.timings)
+
+
+_RDF_TYPE = "<" + str(RDF.type) + ">"
+
+
+def links(lines: list[str], subjects: set[str]) -> tuple[list[str], list[str]]:
+    """The IRIs a source's triples point to outside itself, and the classes it uses: what the
+    incremental build follows when another source changes (see :mod:`toolkit.scale.incremental`)."""
+    external: set[str] = set()
+    classes: set[str] = set()
+    for line in lines:
+        s_end = line.index("> ") + 2
+        p_end = line.index("> ", s_end) + 2
+        obj = line[p_end:-2]
+        if not obj.startswith("<"):
+            continue
+        if line[s_end : p_end - 1] == _RDF_TYPE:
+            classes.add(obj[1:-1])
+        elif obj[1:-1] not in subjects:
+            external.add(obj[1:-1])
+    return sorted(external), sorted(classes)
 
 
 def _split(line: str) -> tuple[str, str, str]:

@@ -1,0 +1,819 @@
+"""A rebuild after a few sources changed, in time proportional to the change.
+
+The full fast build (:mod:`toolkit.scale.build`) leaves a :class:`State` in the cache: which
+unit each source folder gave (with the folder's file stats), the release files' stats and
+checksums, every large file's layout (:mod:`toolkit.scale.splice`), and the sums over units
+the release's headers and orders are made of (Turtle reference counts, prefixes, counts by
+class, the catalog's index), plus the indexes the checks across sources need (who defines
+which id and subject, who links to which IRI).
+
+The next build first tries :func:`rebuild`. It stats the folders, computes the changed units
+alone, and then, per stage:
+
+* **checks across sources** on the changed units against the indexes (duplicate ids, unknown
+  references, references to ids that disappeared, cycles through a new link);
+* **SHACL** on each changed unit and on each unit linking to a subject whose types or labels
+  changed, with the types of what it links to as context, keeping the results about its own
+  subjects. This is exact when every shape is *local*: class targets, one-IRI paths, values
+  checked by their own form or their types, and SPARQL constraints whose triple patterns all
+  start at ``$this`` (:func:`local_shapes`); the full build records whether that holds;
+* **files**: the changed units' old blocks are dropped from the previous files and their new
+  blocks spliced in (Turtle blocks whose reference count changed move), headers are made
+  again from the sums;
+* **catalog and DCAT-AP**: the parts owned by changed or affected sources are made again and
+  the catalog-wide part is made anew; the DCAT-AP check runs on exactly those parts.
+
+Whenever something is outside what it can do exactly (a problem to report, a shape that is
+not local, many changed sources, a damaged cache, a release edited by hand) it returns None
+and the full build runs: the release is byte-identical either way (tests compare them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, URIRef, Variable
+from rdflib.namespace import RDF, RDFS, SH
+
+from toolkit.config import Settings
+from toolkit.errors import ReleaseMismatch
+from toolkit.publish import atomic
+from toolkit.publish.release import Release
+from toolkit.report import ValidationReport
+from toolkit.scale import units as U
+from toolkit.scale.timing import stage
+from toolkit.sources import loader
+
+STATE_FORMAT = 1
+SUBCLASS = b"<" + str(RDFS.subClassOf).encode() + b">"
+TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")
+#: beyond this share of changed sources a full build is as quick
+MAX_CHANGED = 0.05
+
+
+class Fallback(Exception):
+    """The change is not one the incremental build makes exactly: run the full build."""
+
+
+# ---------------------------------------------------------------------------------- the state
+
+
+@dataclass
+class State:
+    """What a build leaves for the next one (see the module docstring)."""
+
+    fingerprint: str
+    folders: dict[str, tuple[int, str, tuple[Any, ...]]]  # folder -> (uid, unit key, stat signature)
+    release: dict[str, tuple[int, int, int, str]]  # file -> (size, mtime_ns, inode, sha256)
+    layouts: dict[str, bytes]
+    source_owner: dict[str, int]
+    entity_owner: dict[str, int]
+    subject_owner: dict[str, int]
+    referrers: dict[str, set[int]]
+    aggregates: Any
+    triples: int
+    manifest_sources: dict[int, dict[str, Any]]
+    validators: list[str]
+    catalog: dict[str, Any]
+    local: str | None  # None: the shapes and data allow per-unit validation; else why not
+    next_uid: int = 0
+    format: int = STATE_FORMAT
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fingerprint(settings: Settings, digest: str) -> str:
+    from toolkit.publish.catalog import catalog_conf
+
+    h = hashlib.sha256(f"state={STATE_FORMAT};{digest}".encode())
+    h.update(json.dumps(catalog_conf(settings), sort_keys=True, default=str).encode())
+    h.update(str(settings.release_dir.resolve()).encode() + b"\0" + str(settings.sources_dir.resolve()).encode())
+    return h.hexdigest()
+
+
+def state_path(settings: Settings) -> Path:
+    from toolkit.scale.pipeline import cache_root
+
+    where = f"{settings.release_dir.resolve()}\0{settings.sources_dir.resolve()}".encode()
+    return cache_root(settings) / "state" / (hashlib.sha256(where).hexdigest()[:24] + ".pickle")
+
+
+def folder_signature(folder: Path) -> tuple[Any, ...]:
+    """The folder's files by name, size, modification time and inode: what `git status` trusts."""
+    out = []
+    with os.scandir(folder) as it:
+        for entry in it:
+            if entry.is_file():
+                st = entry.stat()
+                out.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(sorted(out))
+
+
+def release_signature(folder: Path) -> dict[str, tuple[int, int, int]]:
+    out = {}
+    for p in folder.rglob("*"):
+        if p.is_file():
+            st = p.stat()
+            out[str(p.relative_to(folder))] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return out
+
+
+def load_state(settings: Settings) -> State | None:
+    try:
+        with open(state_path(settings), "rb") as fh:
+            state = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+    return state if isinstance(state, State) and state.format == STATE_FORMAT else None
+
+
+def save_state(settings: Settings, state: State) -> None:
+    path = state_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+
+
+def drop_state(settings: Settings) -> None:
+    state_path(settings).unlink(missing_ok=True)
+
+
+def _index_unit(state: State, uid: int, unit: U.Unit, sign: int) -> None:
+    """Add (sign 1) or remove (-1) a unit's ids, subjects and links in the state's indexes."""
+    assert unit.source is not None
+    targets = (
+        (state.source_owner, [unit.source.id]),
+        (state.entity_owner, [e.id for e in unit.entities]),
+        (state.subject_owner, unit.subjects),
+    )
+    for index, keys in targets:
+        for k in keys:
+            if sign > 0:
+                index[k] = uid
+            elif index.get(k) == uid:
+                del index[k]
+    for iri in unit.external:
+        if sign > 0:
+            state.referrers.setdefault(iri, set()).add(uid)
+        else:
+            users = state.referrers.get(iri)
+            if users is not None:
+                users.discard(uid)
+                if not users:
+                    del state.referrers[iri]
+
+
+def full_state(
+    settings: Settings, units: list[U.Unit], files: Any, report: ValidationReport, local: str | None
+) -> State:
+    """The state a full fast build leaves (``files``: the written release, with layouts)."""
+    digest = U.code_digest(settings)
+    state = State(
+        fingerprint=fingerprint(settings, digest),
+        folders={},
+        release={},
+        layouts={rel: layout.dumps() for rel, layout in files.layouts.items()},
+        source_owner={},
+        entity_owner={},
+        subject_owner={},
+        referrers={},
+        aggregates=files.aggregates,
+        triples=sum(u.triples for u in units),
+        manifest_sources={},
+        validators=list(report.validators_run),
+        catalog=files.aggregates.catalog,
+        local=local,
+        next_uid=len(units),
+    )
+    from toolkit.scale.assemble import manifest_source
+
+    for uid, unit in enumerate(units):
+        state.folders[unit.folder] = (uid, unit.key, folder_signature(Path(unit.folder)))
+        _index_unit(state, uid, unit, 1)
+        state.manifest_sources[uid] = manifest_source(unit, settings)
+        if local is None and unit.nt is not None and SUBCLASS in unit.nt:
+            state.local = "a source states rdfs:subClassOf"
+    state.aggregates.catalog = None
+    return state
+
+
+def record_release(state: State, settings: Settings, sha256: dict[str, str]) -> None:
+    """Note the release on disk as this state's (after the swap, or a check that found it equal)."""
+    sig = release_signature(settings.release_dir)
+    state.release = {rel: (*sig[rel], sha256[rel]) for rel in sig if rel in sha256}
+
+
+# ------------------------------------------------------------------------------ locality
+
+
+def local_shapes(shapes: Graph) -> str | None:
+    """None when every shape's results about a node depend only on the node's own triples and
+    on the types of the nodes it links to (see the module docstring); else the reason."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    for p in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
+        if (None, p, None) in shapes:
+            return f"a shape uses {shapes.namespace_manager.normalizeUri(p)}"
+    for path in shapes.objects(None, SH.path):
+        if not isinstance(path, URIRef):
+            return "a shape uses a property path that is not one IRI"
+    for p in (SH.node, SH.qualifiedValueShape, SH.property):
+        for _s, o in shapes.subject_objects(p):
+            if p != SH.property and any(shapes.triples((o, SH.property, None))):
+                return "a nested shape looks at the properties of another node"
+    for c in shapes.objects(None, SH.sparql):
+        text = shapes.value(c, SH.select)
+        if text is None:
+            return "a SPARQL constraint that is not a SELECT"
+        prefixes = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in shapes.namespaces() if p)
+        try:
+            query = prepareQuery(prefixes + str(text))
+        except Exception as exc:
+            return f"a SPARQL constraint that cannot be analysed ({exc})"
+        if not _only_this(query.algebra):
+            return "a SPARQL constraint reaches beyond the focus node's own triples"
+    return None
+
+
+def _only_this(node: Any) -> bool:
+    """Every triple pattern anywhere in the algebra is ``$this <iri> ?x`` (no paths, no other subject)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        if node.name in ("ServiceGraphPattern", "Graph", "SubSelect"):
+            return False
+        for key, value in node.items():
+            if key == "triples":
+                for s, p, _o in value:
+                    if s != Variable("this") or not isinstance(p, URIRef):
+                        return False
+            elif not _only_this(value):
+                return False
+        return True
+    if isinstance(node, (list, tuple)):
+        return all(_only_this(v) for v in node)
+    if isinstance(node, dict):
+        return all(_only_this(v) for v in node.values())
+    return True
+
+
+def fragment_results(
+    shapes: Graph, ontology_nt: bytes, lines: list[str], context: list[str], focus: set[str]
+) -> list[Any]:
+    """The compiled validator's results about ``focus`` on a fragment of the data (its lines and
+    the ``context`` lines of what it links to); Fallback if a shape needs pyshacl there."""
+    import pyoxigraph as ox
+
+    from toolkit.scale.shacl import FastValidator
+
+    every = lines + context
+    store = ox.Store()
+    data = ("\n".join(every) + "\n").encode("utf-8") if every else b""
+    if data:
+        store.bulk_load(data, ox.RdfFormat.N_TRIPLES)
+    if ontology_nt:
+        store.bulk_load(ontology_nt, ox.RdfFormat.N_TRIPLES)
+    raw, fallback = FastValidator(shapes, lines=every).run(store)
+    if fallback:
+        raise Fallback("a shape the compiled validator leaves to pyshacl applies")
+    return [r for r in raw if str(r.focus.value if hasattr(r.focus, "value") else r.focus) in focus]
+
+
+# ------------------------------------------------------------------------------ the rebuild
+
+
+class _Units:
+    """Units read from the cache by key, once each."""
+
+    def __init__(self, settings: Settings, root: Path) -> None:
+        self.root = root
+        self.loaded: dict[str, U.Unit] = {}
+
+    def get(self, key: str) -> U.Unit:
+        if key not in self.loaded:
+            unit = U.load(self.root / key[:2] / f"{key}.pickle")
+            if unit is None or unit.key != key or unit.source is None or not U.has_render(unit):
+                raise Fallback(f"unit {key[:12]} is not in the cache")
+            self.loaded[key] = unit
+        return self.loaded[key]
+
+
+def _type_label_lines(unit: U.Unit) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in unit.line_list():
+        if TYPE_OR_LABEL[0] in line or TYPE_OR_LABEL[1] in line:
+            out.setdefault(line[1 : line.index("> ")], []).append(line)
+    return out
+
+
+def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None) -> Release | None:
+    """The release after a few sources changed, or None when the full build must run."""
+    state = load_state(settings)
+    if state is None:
+        return None
+    try:
+        return _rebuild(settings, state, check=check, jobs=jobs)
+    except Fallback:
+        return None
+
+
+def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None) -> Release | None:
+    from toolkit.scale.pipeline import _work, cache_root, default_jobs
+
+    with stage("units:hash"):
+        loader._schema(settings)
+        digest = U.code_digest(settings)
+        if state.fingerprint != fingerprint(settings, digest) or state.local is not None:
+            raise Fallback("the code, schema or settings changed")
+        target = settings.release_dir
+        on_disk = release_signature(target) if target.is_dir() else {}
+        if {rel: v[:3] for rel, v in state.release.items()} != on_disk:
+            raise Fallback("the release on disk is not the one this state describes")
+        folders = [str(f) for f in loader.source_folders(settings.sources_dir)]
+        changed: list[tuple[str, str]] = []  # (folder, new key)
+        signatures: dict[str, tuple[Any, ...]] = {}
+        for folder in folders:
+            sig = folder_signature(Path(folder))
+            signatures[folder] = sig
+            old = state.folders.get(folder)
+            if old is not None and old[2] == sig:
+                continue
+            key = U.unit_key(Path(folder), digest)
+            if old is None or old[1] != key:
+                changed.append((folder, key))
+        removed = [f for f in state.folders if f not in signatures]
+    if len(changed) + len(removed) > max(4, MAX_CHANGED * len(folders)):
+        raise Fallback("many sources changed")
+    root = cache_root(settings) / "units"
+    units = _Units(settings, root)
+    with stage("units"):
+        ctx = U.StageContext(settings=settings, digest=digest)
+        todo = [
+            (f, k, str(root / k[:2] / f"{k}.pickle"), ctx)
+            for f, k in changed
+            if not (root / k[:2] / f"{k}.pickle").is_file()
+        ]
+        if len(todo) > 1 and (jobs or default_jobs()) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(
+                max_workers=jobs or default_jobs(), mp_context=multiprocessing.get_context("fork")
+            ) as pool:
+                list(pool.map(_work, todo))
+        else:
+            for item in todo:
+                _work(item)
+        pairs: list[tuple[int, U.Unit | None, U.Unit | None]] = []  # (uid, old, new)
+        for folder, key in changed:
+            new = U.load(root / key[:2] / f"{key}.pickle")
+            if new is None or new.load_error is not None or new.source is None or new.local_problems:
+                raise Fallback("a changed source has problems to report")
+            if not U.has_render(new):
+                raise Fallback("a changed source has no renderings")
+            units.loaded[key] = new
+            old = state.folders.get(folder)
+            if old is None:
+                pairs.append((state.next_uid, None, new))
+                state.next_uid += 1
+            else:
+                pairs.append((old[0], units.get(old[1]), new))
+        for folder in removed:
+            uid, key, _sig = state.folders[folder]
+            pairs.append((uid, units.get(key), None))
+    with stage("link"):
+        _check_links(state, settings, pairs, units)
+    with stage("validation"):
+        affected = _affected(state, pairs)
+        _validate(state, settings, pairs, affected, units)
+    return _write(settings, state, pairs, affected, units, folders, signatures, check=check)
+
+
+def _check_links(state: State, settings: Settings, pairs: list[Any], units: _Units) -> None:
+    """Fallback unless the corpus after the change passes the checks across sources."""
+    mine = {uid for uid, _o, _n in pairs}
+    for uid, old, _new in pairs:
+        if old is not None:
+            _index_unit(state, uid, old, -1)
+    try:
+        for _uid, _old, new in pairs:
+            if new is None:
+                continue
+            assert new.source is not None
+            if new.source.id in state.source_owner or any(e.id in state.entity_owner for e in new.entities):
+                raise Fallback("an id defined twice")
+            if any(s in state.subject_owner for s in new.subjects):
+                raise Fallback("a subject described by two sources")
+            if new.nt is not None and SUBCLASS in new.nt:
+                raise Fallback("a source states rdfs:subClassOf")
+        for uid, _old, new in pairs:
+            if new is not None:
+                _index_unit(state, uid, new, 1)
+        for _uid, old, new in pairs:
+            if new is not None:
+                assert new.source is not None
+                refs = [r for _p, r, _l in new.source.refs] + [r for e in new.entities for _p, r, _l in e.refs]
+                if any(r not in state.entity_owner for r in refs):
+                    raise Fallback("an unknown reference")
+            if old is not None:
+                gone = {e.id for e in old.entities} - ({e.id for e in new.entities} if new else set())
+                for eid in gone:
+                    if state.referrers.get(settings.base_iri + eid, set()) - mine:
+                        raise Fallback("a reference to an id that is gone")
+                    # a link inside another changed source is checked with that source's refs above
+        _no_new_cycle(state, pairs, units)
+    except Fallback:
+        raise
+
+
+def _no_new_cycle(state: State, pairs: list[Any], units: _Units) -> None:
+    """The corpus had no cycle: a new one would go through a link of a changed source."""
+    news = {e.id: e for _u, _o, n in pairs if n is not None for e in n.entities}
+    cache: dict[str, Any] = {}
+
+    def entity(eid: str) -> Any:
+        if eid in news:
+            return news[eid]
+        if eid not in cache:
+            uid = state.entity_owner.get(eid)
+            key = next((k for u, k, _s in state.folders.values() if u == uid), None)
+            if key is None:
+                raise Fallback("an entity of a source the state does not know")
+            for e in units.get(key).entities:
+                cache[e.id] = e
+        return cache.get(eid)
+
+    budget = 20000
+    for start in news.values():
+        for prop, ref, _line in start.refs:
+            stack, seen = [ref], set()
+            while stack:
+                node = stack.pop()
+                if node == start.id:
+                    raise Fallback("a cycle")
+                if node in seen:
+                    continue
+                seen.add(node)
+                budget -= 1
+                if budget < 0:
+                    raise Fallback("a long chain of references")
+                ent = entity(node)
+                if ent is not None:
+                    stack.extend(r for p, r, _l in ent.refs if p == prop)
+
+
+def _affected(state: State, pairs: list[Any]) -> set[int]:
+    """Units not changed themselves that link to a subject whose types or labels changed."""
+    mine = {uid for uid, _o, _n in pairs}
+    out: set[int] = set()
+    for _uid, old, new in pairs:
+        before = _type_label_lines(old) if old is not None else {}
+        after = _type_label_lines(new) if new is not None else {}
+        for s in set(before) | set(after):
+            if before.get(s) != after.get(s):
+                out |= state.referrers.get(s, set())
+    return out - mine
+
+
+def _key_of(state: State, uid: int) -> str:
+    for u, k, _s in state.folders.values():
+        if u == uid:
+            return k
+    raise Fallback(f"no source with uid {uid}")
+
+
+def _validate(state: State, settings: Settings, pairs: list[Any], affected: set[int], units: _Units) -> None:
+    """SHACL on the changed and affected units, each with the types of what it links to."""
+    from toolkit.validate.shacl import load_schema_graph
+
+    shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
+    ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
+    onto_nt = ontology.serialize(format="nt", encoding="utf-8")
+    todo = [n for _u, _o, n in pairs if n is not None] + [units.get(_key_of(state, uid)) for uid in sorted(affected)]
+    for unit in todo:
+        context = []
+        for iri in unit.external:
+            uid = state.subject_owner.get(iri)
+            if uid is None:
+                continue
+            owner = next((n for u, _o, n in pairs if u == uid and n is not None), None) or units.get(
+                _key_of(state, uid)
+            )
+            context.extend(ln for ln in _type_label_lines(owner).get(iri, []) if TYPE_OR_LABEL[0] in ln)
+        if fragment_results(shapes, onto_nt, unit.line_list(), context, set(unit.subjects)):
+            raise Fallback("SHACL results to report")
+
+
+def _write(
+    settings: Settings,
+    state: State,
+    pairs: list[Any],
+    affected: set[int],
+    units: _Units,
+    folders: list[str],
+    signatures: dict[str, tuple[Any, ...]],
+    *,
+    check: bool,
+) -> Release | None:
+    from toolkit.scale import assemble as A
+    from toolkit.scale.build import diff_against
+    from toolkit.schema.model import load_model
+
+    model = load_model(settings.schema_dir)
+    target = settings.release_dir
+    staging = atomic.new_staging(target)
+    try:
+        files = A.StagedFiles(staging)
+        agg = state.aggregates
+        for _uid, old, new in pairs:
+            if old is not None:
+                agg.add(old, -1)
+            if new is not None:
+                agg.add(new, 1)
+        _splice_data(files, settings, state, model, pairs, target)
+        for rel in ("validation-report.ttl", "validation-report.json"):
+            if rel in state.release:
+                shutil.copyfile(target / rel, staging / rel)
+                files.sizes[rel] = state.release[rel][0]
+                files.sha256[rel] = state.release[rel][3]
+        with stage("datapackage"):
+            from toolkit.publish.datapackage import datapackage_files
+            from toolkit.publish.extras import ReleaseInputs
+
+            class _Outcome:
+                pass
+
+            outcome = _Outcome()
+            outcome.model = model  # type: ignore[attr-defined]
+            inputs = ReleaseInputs(settings=settings, outcome=outcome, files=files)  # type: ignore[arg-type]
+            for rel, data in datapackage_files(inputs).items():
+                files.write(rel, [data])
+        with stage("catalog"):
+            cat_results = _catalog(files, settings, state, model, pairs, affected, units, target)
+        with stage("dcat-ap"):
+            if cat_results:
+                raise Fallback("DCAT-AP results to report")
+        for uid, old, new in pairs:
+            state.triples += (new.triples if new else 0) - (old.triples if old else 0)
+            if new is None:
+                state.manifest_sources.pop(uid, None)
+            else:
+                state.manifest_sources[uid] = A.manifest_source(new, settings)
+        new_folders: dict[str, tuple[int, str, tuple[Any, ...]]] = {}
+        keys = {n.folder: (uid, n.key) for uid, _o, n in pairs if n is not None}
+        for folder in folders:
+            uid, key = keys.get(folder) or state.folders[folder][:2]
+            new_folders[folder] = (uid, key, signatures[folder])
+        state.folders = new_folders
+        report = ValidationReport(validators_run=list(state.validators))
+        manifest = A.write_manifest(
+            files,
+            settings,
+            state.triples,
+            agg,
+            [state.manifest_sources[state.folders[f][0]] for f in folders],
+            report,
+        )
+        with stage("diff"):
+            changed = diff_against(state.release, files)
+        release = Release(
+            files=files.moved_to(target),
+            manifest=manifest,
+            report=report,
+            changed=changed,
+            graph_loader=lambda: _graph(target),
+        )
+        if check:
+            if changed:
+                raise ReleaseMismatch(
+                    f"the release in {target.name} is not what the sources produce:\n  " + "\n  ".join(changed),
+                    hint="run `policy-toolkit build` and commit the result",
+                )
+            return release
+        state.layouts.update({rel: layout.dumps() for rel, layout in files.layouts.items()})
+        if changed:
+            with stage("swap"):
+                atomic.swap_in(staging, target)
+        record_release(state, settings, files.sha256)
+        save_state(settings, state)
+        return release
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _graph(target: Path) -> Graph:
+    g = Graph()
+    g.parse(target / "policy.nt", format="nt")
+    return g
+
+
+def _splice(files: Any, state: State, target: Path, rel: str, spec: Any, drop: set[int], add: list[Any]) -> None:
+    from toolkit.scale.splice import Layout, splice
+
+    old = Layout.loads(state.layouts[rel])
+    path = files.folder / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        written = splice(target / rel, old, path, spec, drop=sorted(set(old.indices_of_owners(drop))), add=add)
+    except ValueError as exc:
+        raise Fallback(str(exc)) from None
+    files.record(rel, written)
+
+
+def _splice_data(files: Any, settings: Settings, state: State, model: Any, pairs: list[Any], target: Path) -> None:
+    from toolkit.export import nquads
+    from toolkit.scale import assemble as A
+    from toolkit.scale.splice import Layout, read_block
+
+    agg = state.aggregates
+    mine = {uid for uid, _o, _n in pairs}
+    news = [(uid, n) for uid, _o, n in pairs if n is not None]
+    olds = [(uid, o) for uid, o, _n in pairs if o is not None]
+    try:
+        with stage("export:ttl"):
+            old_refs: Counter[str] = Counter()
+            for _uid, o in olds:
+                old_refs.update(U.load_part(o, "ttl")["references"])
+            moved_subjects = set(old_refs)
+            for _uid, n in news:
+                moved_subjects |= set(U.load_part(n, "ttl")["references"])
+            layout = Layout.loads(state.layouts["policy.ttl"])
+            at = {key[1]: i for i, key in enumerate(layout.keys) if key[1] in moved_subjects}
+            drop, add = set(), []
+            for s, i in at.items():
+                if layout.owners[i] in mine or layout.keys[i][0] == agg.refs.get(s, 0):
+                    continue
+                drop.add(i)
+                add.append(((agg.refs.get(s, 0), s), layout.owners[i], read_block(target / "policy.ttl", layout, i)))
+            for uid, n in news:
+                add.extend(A.ttl_blocks(U.load_part(n, "ttl"), uid, agg.refs))
+            from toolkit.scale.splice import splice
+
+            path = files.folder / "policy.ttl"
+            drop |= set(layout.indices_of_owners(mine))
+            try:
+                files.record(
+                    "policy.ttl",
+                    splice(
+                        target / "policy.ttl", layout, path, A.ttl_spec(agg.ttl_prefixes), drop=sorted(drop), add=add
+                    ),
+                )
+            except ValueError as exc:
+                raise Fallback(str(exc)) from None
+        with stage("export:nt"):
+            add = [b for uid, n in news for b in A.nt_blocks(n, uid)]
+            _splice(files, state, target, "policy.nt", A.NT_SPEC, mine, add)
+        with stage("export:rdf"):
+            add = [b for uid, n in news for b in A.xml_blocks(U.load_part(n, "rdf"), uid)]
+            _splice(files, state, target, "policy.rdf", A.xml_spec(agg.xml_prefixes), mine, add)
+        with stage("export:jsonld"):
+            add = [b for uid, n in news for b in A.jsonld_blocks(U.load_part(n, "jsonld"), uid)]
+            _splice(files, state, target, "policy.jsonld", A.jsonld_spec(model), mine, add)
+        with stage("export:csv"):
+            tables: dict[str, list[Any]] = {t: [] for t in model.tables}
+            for uid, n in news:
+                for name, rows in A.csv_blocks(U.load_part(n, "csv"), uid).items():
+                    tables[name].extend(rows)
+            for table in model.tables.values():
+                rel = f"csv/{table.name}.csv"
+                _splice(files, state, target, rel, A.csv_spec(model, table), mine, tables[table.name])
+        with stage("export:nq"):
+            add = [A.nq_block(n, uid, settings.base_iri) for uid, n in news]
+            _splice(files, state, target, nquads.RELEASE_FILE, A.NQ_SPEC, mine, add)
+    except (A.Unsupported, A.OutputProblems) as exc:
+        raise Fallback(str(exc)) from None
+
+
+def _catalog(
+    files: Any,
+    settings: Settings,
+    state: State,
+    model: Any,
+    pairs: list[Any],
+    affected: set[int],
+    units: _Units,
+    target: Path,
+) -> list[Any]:
+    """catalog.ttl and catalog.jsonld spliced; the DCAT-AP results of the parts made again."""
+    from toolkit.scale import catalog as K
+    from toolkit.scale.splice import GLOBAL, Layout, Spec, read_block, splice
+
+    cs = state.catalog
+    cat = K.CatalogBuild(settings, model)
+    old_index: K.Index = cs["index"]
+    new_index = K.Index()
+    new_index.fields, new_index.regions = set(old_index.fields), set(old_index.regions)
+    new_index.labels, new_index.dates = dict(old_index.labels), Counter(old_index.dates)
+    for _uid, old, _new in pairs:
+        if old is not None:
+            new_index.add(cat.unit_index(old), -1)
+    for _uid, _old, new in pairs:
+        if new is not None:
+            new_index.add(cat.unit_index(new), 1)
+    cat.index = new_index
+    cat.sources = dict(cs["sources"])
+    old_owned: list[str] = []
+    new_owned: dict[int, list[str]] = {}
+    for uid, old, new in pairs:
+        if old is not None:
+            old_owned.extend(cat.owned_of(old, old_index))
+            cat.sources.pop(uid, None)
+        if new is not None:
+            assert new.source is not None
+            cat.sources[uid] = (new.source.id, K.holders(cat.ctx, new, K.unit_lines(new)))
+            new_owned[uid] = cat.owned_of(new, new_index)
+    for uid in sorted(affected):
+        unit = units.get(_key_of(state, uid))
+        old_owned.extend(cat.owned_of(unit, old_index))
+        new_owned[uid] = cat.owned_of(unit, new_index)
+    cat.finish(files)
+    remade = {uid for uid, _o, _n in pairs} | affected
+    owned_lines = [ln for lines in new_owned.values() for ln in lines]
+    refs = Counter(cs["owned_refs"])
+    refs.subtract(K._refs(old_owned))
+    refs.update(K._refs(owned_lines))
+    owned_refs = +refs
+    all_refs = owned_refs + K._refs(cat.global_lines)
+    old_all = cs["owned_refs"] + K._refs(cs["global_lines"])
+    g_ttl, g_json, g_used = cat.blocks(cat.global_lines, all_refs)
+    o_ttl, o_json, o_used = cat.blocks(sorted(owned_lines), all_refs)
+    _o_ttl_old, _j, old_used = cat.blocks(sorted(old_owned), old_all)
+    if any(b[1] == GLOBAL for b in o_ttl) or any(b[1] != GLOBAL for b in g_ttl):
+        raise Fallback("a subject described both by a source and by the catalog")
+    prefixes = Counter(cs["owned_prefixes"])
+    prefixes.subtract(old_used)
+    prefixes.update(o_used)
+    prefixes = +prefixes
+    layout = Layout.loads(state.layouts["catalog.ttl"])
+    drop = set(layout.indices_of_owners(remade | {GLOBAL}))
+    add = g_ttl + o_ttl
+    for i, key in enumerate(layout.keys):
+        if i in drop:
+            continue
+        s = key[1]
+        if all_refs.get(s, 0) != key[0]:
+            drop.add(i)
+            add.append(((all_refs.get(s, 0), s), layout.owners[i], read_block(target / "catalog.ttl", layout, i)))
+    spec = Spec(header=K.ttl_header(cat.writer, prefixes + g_used), footer=b"\n")
+    try:
+        files.record(
+            "catalog.ttl",
+            splice(target / "catalog.ttl", layout, files.folder / "catalog.ttl", spec, drop=sorted(drop), add=add),
+        )
+        jl = Layout.loads(state.layouts["catalog.jsonld"])
+        files.record(
+            "catalog.jsonld",
+            splice(
+                target / "catalog.jsonld",
+                jl,
+                files.folder / "catalog.jsonld",
+                K.JSONLD_SPEC,
+                drop=sorted(set(jl.indices_of_owners(remade | {GLOBAL}))),
+                add=g_json + o_json,
+            ),
+        )
+    except ValueError as exc:
+        raise Fallback(str(exc)) from None
+    # DCAT-AP on what was made again, each part with the types of what it links to
+    types = dict(cs["owned_types"])
+    for uid in remade:
+        types.pop(uid, None)
+    for line in owned_lines:
+        if " <" + str(RDF.type) + "> " in line:
+            types.setdefault(cat.owner(line[1 : line.index("> ")]), []).append(line)
+    results = _dcat_ap(settings, cat, new_owned, types)
+    cs.update(
+        index=new_index,
+        sources=cat.sources,
+        owned_refs=owned_refs,
+        owned_prefixes=prefixes,
+        owned_types=types,
+        global_lines=cat.global_lines,
+    )
+    return results
+
+
+def _dcat_ap(settings: Settings, cat: Any, owned: dict[int, list[str]], types: dict[int, list[str]]) -> list[Any]:
+    from toolkit.validate.dcatap import SHAPES, _shapes
+
+    shapes = _shapes(settings.schema_dir / SHAPES)
+    if local_shapes(shapes) is not None:
+        raise Fallback("the DCAT-AP shapes are not local")
+    global_types = [ln for ln in cat.global_lines if " <" + str(RDF.type) + "> " in ln]
+    context = [ln for lines in types.values() for ln in lines]
+    subjects = {ln[1 : ln.index("> ")] for ln in cat.global_lines}
+    results = fragment_results(shapes, b"", cat.global_lines, context, subjects)
+    for _uid, lines in owned.items():
+        own = {ln[1 : ln.index("> ")] for ln in lines}
+        results += fragment_results(shapes, b"", lines, global_types, own)
+    return results
