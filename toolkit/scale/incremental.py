@@ -315,15 +315,24 @@ def _type_label_lines(unit: U.Unit) -> dict[str, list[str]]:
     return out
 
 
+#: how the last :func:`rebuild` in this process went: ("incremental", "") or ("full", why)
+last_run: tuple[str, str] = ("full", "no rebuild yet")
+
+
 def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None) -> Release | None:
     """The release after a few sources changed, or None when the full build must run."""
+    global last_run
     state = load_state(settings)
     if state is None:
+        last_run = ("full", "no state from a previous build")
         return None
     try:
-        return _rebuild(settings, state, check=check, jobs=jobs)
-    except Fallback:
+        release = _rebuild(settings, state, check=check, jobs=jobs)
+    except Fallback as exc:
+        last_run = ("full", str(exc))
         return None
+    last_run = ("incremental", "")
+    return release
 
 
 def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None) -> Release | None:
@@ -404,35 +413,30 @@ def _check_links(state: State, settings: Settings, pairs: list[Any], units: _Uni
     for uid, old, _new in pairs:
         if old is not None:
             _index_unit(state, uid, old, -1)
-    try:
-        for _uid, _old, new in pairs:
-            if new is None:
-                continue
+    for uid, _old, new in pairs:
+        if new is None:
+            continue
+        assert new.source is not None
+        if new.source.id in state.source_owner or any(e.id in state.entity_owner for e in new.entities):
+            raise Fallback("an id defined twice")
+        if any(s in state.subject_owner for s in new.subjects):
+            raise Fallback("a subject described by two sources")
+        if new.nt is not None and SUBCLASS in new.nt:
+            raise Fallback("a source states rdfs:subClassOf")
+        _index_unit(state, uid, new, 1)  # before the next one: two changed sources may clash too
+    for _uid, old, new in pairs:
+        if new is not None:
             assert new.source is not None
-            if new.source.id in state.source_owner or any(e.id in state.entity_owner for e in new.entities):
-                raise Fallback("an id defined twice")
-            if any(s in state.subject_owner for s in new.subjects):
-                raise Fallback("a subject described by two sources")
-            if new.nt is not None and SUBCLASS in new.nt:
-                raise Fallback("a source states rdfs:subClassOf")
-        for uid, _old, new in pairs:
-            if new is not None:
-                _index_unit(state, uid, new, 1)
-        for _uid, old, new in pairs:
-            if new is not None:
-                assert new.source is not None
-                refs = [r for _p, r, _l in new.source.refs] + [r for e in new.entities for _p, r, _l in e.refs]
-                if any(r not in state.entity_owner for r in refs):
-                    raise Fallback("an unknown reference")
-            if old is not None:
-                gone = {e.id for e in old.entities} - ({e.id for e in new.entities} if new else set())
-                for eid in gone:
-                    if state.referrers.get(settings.base_iri + eid, set()) - mine:
-                        raise Fallback("a reference to an id that is gone")
-                    # a link inside another changed source is checked with that source's refs above
-        _no_new_cycle(state, pairs, units)
-    except Fallback:
-        raise
+            refs = [r for _p, r, _l in new.source.refs] + [r for e in new.entities for _p, r, _l in e.refs]
+            if any(r not in state.entity_owner for r in refs):
+                raise Fallback("an unknown reference")
+        if old is not None:
+            gone = {e.id for e in old.entities} - ({e.id for e in new.entities} if new else set())
+            for eid in gone:
+                if state.referrers.get(settings.base_iri + eid, set()) - mine:
+                    raise Fallback("a reference to an id that is gone")
+                # a link inside another changed source is checked with that source's refs above
+    _no_new_cycle(state, pairs, units)
 
 
 def _no_new_cycle(state: State, pairs: list[Any], units: _Units) -> None:

@@ -1,0 +1,232 @@
+"""The incremental rebuild gives the full build's bytes, and runs where it should.
+
+Each case edits a generated corpus the way an editor would, rebuilds (incrementally, from the
+state the previous build left), and compares every file with a full build of the same corpus
+in a fresh cache. ``incremental.last_run`` says which path the rebuild took: the tests assert
+it, so a silent fallback to the full build cannot pass for an incremental one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from rdflib import Graph
+
+from toolkit.config import Settings, load_settings
+from toolkit.errors import DataError
+from toolkit.publish.release import build_release
+from toolkit.scale import incremental
+from toolkit.scale.generate import write_corpus
+from toolkit.validate.dcatap import SHAPES, _shapes
+from toolkit.validate.shacl import load_schema_graph
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def settings(root: Path, sources: Path, name: str = "release") -> Settings:
+    return load_settings(REPO).with_overrides(sources_dir=sources, release_dir=root / name)
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Settings]:
+    """A 41-source corpus built once in full (the state is left in the test's cache)."""
+    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
+    corpus = write_corpus(tmp_path / "sources", seed=11, sources=41).out
+    s = settings(tmp_path, corpus)
+    build_release(s, jobs=1)
+    assert incremental.last_run[0] == "full"
+    return corpus, s
+
+
+def full_build(s: Settings, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """A full build of the same sources elsewhere, in an empty cache."""
+    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp / "cache-full"))
+    other = s.with_overrides(release_dir=tmp / "release-full")
+    build_release(other, jobs=1)
+    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp / "cache"))
+    return tree(tmp / "release-full")
+
+
+def rebuild_equals_full(
+    s: Settings, tmp: Path, monkeypatch: pytest.MonkeyPatch, path: str = "incremental"
+) -> tuple[str, str]:
+    """Rebuild, check the path it took, compare with a full build; how the rebuild went."""
+    rel = build_release(s, jobs=1)
+    how = incremental.last_run
+    assert how[0] == path, how
+    assert tree(s.release_dir) == full_build(s, tmp, monkeypatch)
+    assert json.loads((s.release_dir / "manifest.json").read_bytes()) == rel.manifest
+    return how
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def definer(corpus: Path, entity_id: str) -> Path:
+    for facts in sorted(corpus.glob("*/facts.yaml")):
+        if f"- id: '{entity_id}'" in facts.read_text(encoding="utf-8"):
+            return facts
+    raise AssertionError(entity_id)
+
+
+def test_label_edit_is_incremental_and_byte_identical(
+    work: tuple[Path, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, s = work
+    facts = corpus / "src-000020" / "facts.yaml"
+    text = facts.read_text(encoding="utf-8")
+    at = text.index("en: '", text.index("entities:")) + len("en: '")
+    facts.write_text(text[:at] + "Revised: " + text[at:], encoding="utf-8")
+    rebuild_equals_full(s, tmp_path, monkeypatch)
+    changed = build_release(s, jobs=1)
+    assert incremental.last_run[0] == "incremental" and changed.changed == []  # nothing left to do
+
+
+def test_label_of_a_shared_entity_reaches_the_sources_that_link_to_it(
+    work: tuple[Path, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A region's and a field's labels are keywords of every dataset that links to them."""
+    corpus, s = work
+    before = tree(s.release_dir)
+    for eid in ("region-1", "field-4"):
+        facts = definer(corpus, eid)
+        text = facts.read_text(encoding="utf-8")
+        at = text.index("en: '", text.index(f"- id: '{eid}'")) + len("en: '")
+        facts.write_text(text[:at] + "Renamed " + text[at:], encoding="utf-8")
+    rebuild_equals_full(s, tmp_path, monkeypatch)
+    after = tree(s.release_dir)
+    assert before["catalog.ttl"].count(b"Renamed") == 0
+    assert after["catalog.ttl"].count(b"Renamed") > 2  # the field's and region's own nodes and keywords
+
+
+def test_a_new_link_moves_turtle_blocks(
+    work: tuple[Path, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Turtle orders subjects by how often they are objects: one more link to a field moves it."""
+    corpus, s = work
+    facts = next(f for f in sorted(corpus.glob("*/facts.yaml"))[20:] if "field: [" in f.read_text(encoding="utf-8"))
+    text = facts.read_text(encoding="utf-8")
+    m = re.search(r"field: \[([^\]]*)\]", text)
+    assert m is not None
+    present = set(re.findall(r"'(field-\d+)'", m.group(1)))
+    extra = next(f"field-{i}" for i in range(20) if f"field-{i}" not in present)
+    facts.write_text(text[: m.start(1)] + f"'{extra}', " + text[m.start(1) :], encoding="utf-8")
+    rebuild_equals_full(s, tmp_path, monkeypatch)
+
+
+def test_removing_and_adding_a_source(
+    work: tuple[Path, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, s = work
+    last = sorted(p for p in corpus.iterdir() if p.is_dir())[-1]
+    kept = tmp_path / "kept"
+    shutil.move(last, kept)
+    rebuild_equals_full(s, tmp_path, monkeypatch)
+    shutil.move(kept, last)
+    rebuild_equals_full(s, tmp_path, monkeypatch)
+
+
+def test_an_error_falls_back_to_the_full_report_and_keeps_the_release(
+    work: tuple[Path, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, s = work
+    before = tree(s.release_dir)
+    facts = corpus / "src-000010" / "facts.yaml"
+    original = facts.read_text(encoding="utf-8")
+    edit(facts, "rightsHolder: '", "rightsHolder: 'no-such-")
+    with pytest.raises(DataError) as exc:
+        build_release(s, jobs=1)
+    assert incremental.last_run == ("full", "an unknown reference")
+    assert any("unknown reference 'no-such-" in r.message for r in exc.value.report.results)
+    assert tree(s.release_dir) == before
+    facts.write_text(original, encoding="utf-8")  # same content, new file stats: nothing to do
+    rel = build_release(s, jobs=1)
+    assert incremental.last_run[0] == "incremental" and rel.changed == []
+    assert tree(s.release_dir) == before
+
+
+def test_a_release_edited_by_hand_is_rebuilt_in_full(
+    work: tuple[Path, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, s = work
+    (s.release_dir / "policy.ttl").write_bytes(b"# edited\n")
+    edit(corpus / "src-000005" / "facts.yaml", "en: '", "en: 'Edited ")
+    how = rebuild_equals_full(s, tmp_path, monkeypatch, path="full")
+    assert "not the one this state describes" in how[1]
+
+
+def test_check_uses_the_state_and_reports_a_stale_release(
+    work: tuple[Path, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from toolkit.errors import ReleaseMismatch
+
+    corpus, s = work
+    assert build_release(s, check=True, jobs=1).changed == []
+    assert incremental.last_run[0] == "incremental"
+    edit(corpus / "src-000007" / "facts.yaml", "en: '", "en: 'Stale ")
+    before = tree(s.release_dir)
+    with pytest.raises(ReleaseMismatch) as exc:
+        build_release(s, check=True, jobs=1)
+    assert incremental.last_run[0] == "incremental"
+    assert "differs: policy.ttl" in str(exc.value)
+    assert tree(s.release_dir) == before
+
+
+def test_project_and_dcat_ap_shapes_are_local() -> None:
+    assert incremental.local_shapes(load_schema_graph(REPO / "schema" / "shapes.ttl")) is None
+    assert incremental.local_shapes(_shapes(REPO / "schema" / SHAPES)) is None
+
+
+NODE = "ex:S a sh:NodeShape ; sh:targetClass ex:C ; "
+
+
+@pytest.mark.parametrize(
+    ("shape", "reason"),
+    [
+        ("ex:S a sh:NodeShape ; sh:targetObjectsOf ex:p .", "targetObjectsOf"),
+        (
+            NODE + "sh:property [ sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ] .",
+            "path",
+        ),
+        (
+            "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:node ex:T ] . "
+            "ex:T a sh:NodeShape ; sh:property [ sh:path ex:q ; sh:minCount 1 ] .",
+            "nested shape",
+        ),
+        (
+            NODE + 'sh:sparql [ sh:select "SELECT $this WHERE { ?x ex:p $this }" ] .',
+            "beyond the focus node",
+        ),
+        (
+            NODE + 'sh:sparql [ sh:select "SELECT $this WHERE { $this ex:p/ex:q ?v }" ] .',
+            "beyond the focus node",
+        ),
+    ],
+)
+def test_shapes_that_look_beyond_a_node_are_not_local(shape: str, reason: str) -> None:
+    g = Graph().parse(
+        data="@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n" + shape,
+        format="turtle",
+    )
+    why = incremental.local_shapes(g)
+    assert why is not None and reason in why
+
+
+def test_a_local_sparql_constraint_is_accepted() -> None:
+    g = Graph().parse(
+        data="@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+        'ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:select """SELECT $this ?value WHERE {'
+        ' $this ex:a ?s ; ex:b ?value . FILTER (?value < ?s) }""" ] .',
+        format="turtle",
+    )
+    assert incremental.local_shapes(g) is None
