@@ -168,7 +168,7 @@ def test_dcat_ap_check_of_the_catalog(real_release, repo_settings: Settings) -> 
     ttl = catalog.serialize(format="turtle", encoding="utf-8")
     as_built = Graph().parse(data=ttl, format="turtle")  # as `build` reads the catalog it made
     naive = sorted(map(key, dcat_ap_results(as_built, repo_settings, "catalog.ttl")))
-    fast = sorted(map(key, dcat_ap(ttl, repo_settings)))
+    fast = sorted(map(key, dcat_ap({"catalog.ttl": ttl}, repo_settings)))
     assert naive == fast and len(fast) >= 2
 
 

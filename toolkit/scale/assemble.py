@@ -38,7 +38,7 @@ from toolkit.publish.release import MANIFEST, MEDIA_TYPES
 from toolkit.report import ValidationReport, ValidationResult
 from toolkit.scale import units as U
 from toolkit.scale.pipeline import FastOutcome
-from toolkit.scale.splice import GLOBAL, Layout, Spec, Written, write_blocks
+from toolkit.scale.splice import GLOBAL, Spec, Written, write_blocks
 from toolkit.scale.timing import stage
 from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap
 
@@ -54,7 +54,7 @@ class StagedFiles(Mapping[str, bytes]):
         self.folder = folder
         self.sizes: dict[str, int] = {}
         self.sha256: dict[str, str] = {}
-        self.layouts: dict[str, Layout] = {}
+        self.layouts: dict[str, bytes] = {}  # Layout.dumps() of each block file
         self.aggregates: Any = None  # the Aggregates the incremental build keeps
 
     def write(self, rel: str, chunks: Iterable[str | bytes]) -> None:
@@ -93,7 +93,7 @@ class StagedFiles(Mapping[str, bytes]):
     def record(self, rel: str, written: Written) -> None:
         self.sizes[rel] = written.size
         self.sha256[rel] = written.sha256
-        self.layouts[rel] = written.layout
+        self.layouts[rel] = written.layout.dumps()
 
     def __getitem__(self, rel: str) -> bytes:
         if rel not in self.sizes:
@@ -126,6 +126,17 @@ def _enc(text: str) -> bytes:
     return text.encode("utf-8")
 
 
+def bump(counter: Counter[Any], counts: Mapping[Any, int], sign: int) -> None:
+    """Add (sign 1) or subtract (-1) counts, dropping what falls to zero (only the keys touched:
+    normalising the whole counter per unit would make a sum over units quadratic)."""
+    for k, v in counts.items():
+        n = counter.get(k, 0) + sign * v
+        if n > 0:
+            counter[k] = n
+        else:
+            counter.pop(k, None)
+
+
 class Prefixes:
     """The prefixes a file declares: the union of the units' (a prefix bound to two namespaces
     is not something the per-unit renderings can reproduce)."""
@@ -135,9 +146,7 @@ class Prefixes:
         self.fixed = dict(start or {})
 
     def add(self, prefixes: dict[str, str], sign: int = 1) -> None:
-        for p, ns in prefixes.items():
-            self.count[(p, ns)] += sign
-        self.count = +self.count
+        bump(self.count, {(p, ns): 1 for p, ns in prefixes.items()}, sign)
 
     def bound(self) -> dict[str, str]:
         out = dict(self.fixed)
@@ -343,7 +352,7 @@ def write_release(
             for rel, data in catalog_files(cat_inputs).items():
                 files.write(rel, [data])
     with stage("dcat-ap"):
-        problems = dcat_ap(files[CATALOG_FILE], settings, cat.lines if cat is not None else None)
+        problems = dcat_ap(files, settings, cat.lines if cat is not None else None)
         if cat is not None:
             agg.catalog = cat.state()
             cat.lines = []
@@ -432,11 +441,10 @@ class Aggregates:
 
     def add(self, unit: U.Unit, sign: int) -> None:
         ttl = U.load_part(unit, "ttl")
-        self.refs.update({k: sign * v for k, v in ttl["references"].items()})
-        self.refs = +self.refs
+        bump(self.refs, ttl["references"], sign)
         self.ttl_prefixes.add(ttl["ttl_prefixes"], sign)
         self.xml_prefixes.add(U.load_part(unit, "rdf")["xml_prefixes"], sign)
-        self.counts.update({k: sign * v for k, v in unit.counts_by_class.items()})
+        bump(self.counts, unit.counts_by_class, sign)
 
 
 def write_data_files(
@@ -496,22 +504,30 @@ def write_catalog(
     return cat
 
 
-def dcat_ap(catalog_ttl: bytes, settings: Settings, lines: list[str] | None = None) -> list[ValidationResult]:
+def dcat_ap(files: Mapping[str, bytes], settings: Settings, lines: list[str] | None = None) -> list[ValidationResult]:
     """:func:`toolkit.validate.dcatap.dcat_ap_results` with the compiled validator.
 
     ``lines`` are the catalog's N-Triples lines when the caller has them (else catalog.ttl is read)."""
     import pyoxigraph as ox
 
-    from toolkit.scale.validation import store_of, validate_lines
+    from toolkit.scale.validation import validate_lines
     from toolkit.validate.dcatap import _shapes
 
     shapes = _shapes(settings.schema_dir / SHAPES)
     if lines is None:
-        quads = ox.parse(catalog_ttl, format=ox.RdfFormat.TURTLE)
+        quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)
         lines = sorted({f"{q.subject} {q.predicate} {q.object} ." for q in quads})
-    data = ("\n".join(lines) + "\n").encode("utf-8")
-    ns = Graph()
-    results, _raw = validate_lines(data, shapes, Graph(), ns, store=store_of(data), validator="dcat-ap", lines=lines)
+    store = ox.Store()
+    step = 50_000  # loaded in slices: the whole text at once would double the peak memory
+    for i in range(0, len(lines), step):
+        store.bulk_load(("\n".join(lines[i : i + step]) + "\n").encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+
+    def graph() -> Graph:
+        return Graph().parse(data="\n".join(lines) + "\n", format="nt")
+
+    results, _raw = validate_lines(
+        b"", shapes, Graph(), Graph(), store=store, validator="dcat-ap", lines=lines, fallback_data=graph
+    )
     return as_dcat_ap(results, CATALOG_FILE)
 
 

@@ -91,8 +91,12 @@ class Index:
                 self.labels[s] = labels
             else:
                 self.labels.pop(s, None)
-        self.dates.update({d: sign * n for d, n in part.dates.items()})
-        self.dates = +self.dates
+        for d, n in part.dates.items():
+            total = self.dates.get(d, 0) + sign * n
+            if total > 0:
+                self.dates[d] = total
+            else:
+                self.dates.pop(d, None)
 
     @property
     def first_date(self) -> str | None:
@@ -480,7 +484,8 @@ def jsonld_blocks(subjects: dict[str, list[tuple[str, Obj]]], owner: Any) -> lis
     out = []
     for s, items in subjects.items():
         text = json.dumps(_node(s, items), ensure_ascii=False, indent=2)
-        out.append((_compact(s) + "\x01" + s, owner(s), "\n".join("    " + ln for ln in text.split("\n")).encode("utf-8")))
+        text = "\n".join("    " + ln for ln in text.split("\n"))
+        out.append((_compact(s) + "\x01" + s, owner(s), text.encode("utf-8")))
     return out
 
 
@@ -561,6 +566,7 @@ class CatalogBuild:
             self.owned[uid] = owned_lines(self.ctx, u, lines, self.index)
         self.finish(files)
         self.lines = sorted(self.global_lines + [ln for lines in self.owned.values() for ln in lines])
+        del per_unit
 
     def finish(self, files: Any) -> None:
         """The global lines, from the index and the sources (in their order), with the files' sizes."""
@@ -579,22 +585,29 @@ class CatalogBuild:
         return ttl, jsonld_blocks(subjects, self.owner), used
 
     def write(self, files: Any) -> None:
-        owned = [ln for lines in self.owned.values() for ln in lines]
-        global_refs = _refs(self.global_lines)
+        """catalog.ttl and catalog.jsonld; then only what the next build needs is kept."""
+        owned = sorted(ln for lines in self.owned.values() for ln in lines)
+        self.owned = {}
         self.owned_refs = _refs(owned)
-        refs = self.owned_refs + global_refs
-        g_ttl, g_json, g_used = self.blocks(self.global_lines, refs)
-        o_ttl, o_json, o_used = self.blocks(sorted(owned), refs)
-        if any(b[1] == GLOBAL for b in o_ttl) or any(b[1] != GLOBAL for b in g_ttl):
+        refs = self.owned_refs + _refs(self.global_lines)
+        g_subjects, o_subjects = subjects_of(self.global_lines), subjects_of(owned)
+        if any(self.owner(s) != GLOBAL for s in g_subjects) or any(self.owner(s) == GLOBAL for s in o_subjects):
             raise Unsupported("a subject described both by a source and by the catalog")
-        self.owned_prefixes = o_used
+        g_ttl, g_used = ttl_blocks(self.writer, g_subjects, refs, self.owner)
+        o_ttl, self.owned_prefixes = ttl_blocks(self.writer, o_subjects, refs, self.owner)
+        ttl = sorted(g_ttl + o_ttl, key=lambda b: b[0])
+        del g_ttl, o_ttl
+        spec = Spec(header=ttl_header(self.writer, self.owned_prefixes + g_used), footer=b"\n")
+        files.write_blocks("catalog.ttl", spec, ttl)
+        del ttl
+        blocks = jsonld_blocks(g_subjects, self.owner) + jsonld_blocks(o_subjects, self.owner)
+        blocks.sort(key=lambda b: b[0])
+        files.write_blocks("catalog.jsonld", JSONLD_SPEC, blocks)
+        del blocks, g_subjects, o_subjects
         self.owned_types = {}
         for line in owned:
             if " <" + RDF_TYPE + "> " in line:
                 self.owned_types.setdefault(self.owner(line[1 : line.index("> ")]), []).append(line)
-        ttl = sorted(g_ttl + o_ttl, key=lambda b: b[0])
-        files.write_blocks("catalog.ttl", Spec(header=ttl_header(self.writer, o_used + g_used), footer=b"\n"), ttl)
-        files.write_blocks("catalog.jsonld", JSONLD_SPEC, sorted(g_json + o_json, key=lambda b: b[0]))
 
     def state(self) -> dict[str, Any]:
         return {

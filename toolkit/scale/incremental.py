@@ -181,7 +181,7 @@ def full_state(
         fingerprint=fingerprint(settings, digest),
         folders={},
         release={},
-        layouts={rel: layout.dumps() for rel, layout in files.layouts.items()},
+        layouts=dict(files.layouts),
         source_owner={},
         entity_owner={},
         subject_owner={},
@@ -292,11 +292,17 @@ def fragment_results(
 
 
 class _Units:
-    """Units read from the cache by key, once each."""
+    """Units read from the cache by key (or by the uid the state gave their folder), once each."""
 
-    def __init__(self, settings: Settings, root: Path) -> None:
+    def __init__(self, state: State, root: Path) -> None:
         self.root = root
         self.loaded: dict[str, U.Unit] = {}
+        self.keys = {uid: key for uid, key, _sig in state.folders.values()}
+
+    def of(self, uid: int) -> U.Unit:
+        if uid not in self.keys:
+            raise Fallback(f"no source with uid {uid}")
+        return self.get(self.keys[uid])
 
     def get(self, key: str) -> U.Unit:
         if key not in self.loaded:
@@ -363,7 +369,7 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None)
     if len(changed) + len(removed) > max(4, MAX_CHANGED * len(folders)):
         raise Fallback("many sources changed")
     root = cache_root(settings) / "units"
-    units = _Units(settings, root)
+    units = _Units(state, root)
     with stage("units"):
         ctx = U.StageContext(settings=settings, digest=digest)
         todo = [
@@ -449,10 +455,9 @@ def _no_new_cycle(state: State, pairs: list[Any], units: _Units) -> None:
             return news[eid]
         if eid not in cache:
             uid = state.entity_owner.get(eid)
-            key = next((k for u, k, _s in state.folders.values() if u == uid), None)
-            if key is None:
-                raise Fallback("an entity of a source the state does not know")
-            for e in units.get(key).entities:
+            if uid is None:
+                return None
+            for e in units.of(uid).entities:
                 cache[e.id] = e
         return cache.get(eid)
 
@@ -488,13 +493,6 @@ def _affected(state: State, pairs: list[Any]) -> set[int]:
     return out - mine
 
 
-def _key_of(state: State, uid: int) -> str:
-    for u, k, _s in state.folders.values():
-        if u == uid:
-            return k
-    raise Fallback(f"no source with uid {uid}")
-
-
 def _validate(state: State, settings: Settings, pairs: list[Any], affected: set[int], units: _Units) -> None:
     """SHACL on the changed and affected units, each with the types of what it links to."""
     from toolkit.validate.shacl import load_schema_graph
@@ -502,16 +500,14 @@ def _validate(state: State, settings: Settings, pairs: list[Any], affected: set[
     shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
     ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
     onto_nt = ontology.serialize(format="nt", encoding="utf-8")
-    todo = [n for _u, _o, n in pairs if n is not None] + [units.get(_key_of(state, uid)) for uid in sorted(affected)]
+    todo = [n for _u, _o, n in pairs if n is not None] + [units.of(uid) for uid in sorted(affected)]
     for unit in todo:
         context = []
         for iri in unit.external:
             uid = state.subject_owner.get(iri)
             if uid is None:
                 continue
-            owner = next((n for u, _o, n in pairs if u == uid and n is not None), None) or units.get(
-                _key_of(state, uid)
-            )
+            owner = next((n for u, _o, n in pairs if u == uid and n is not None), None) or units.of(uid)
             context.extend(ln for ln in _type_label_lines(owner).get(iri, []) if TYPE_OR_LABEL[0] in ln)
         if fragment_results(shapes, onto_nt, unit.line_list(), context, set(unit.subjects)):
             raise Fallback("SHACL results to report")
@@ -603,7 +599,7 @@ def _write(
                     hint="run `policy-toolkit build` and commit the result",
                 )
             return release
-        state.layouts.update({rel: layout.dumps() for rel, layout in files.layouts.items()})
+        state.layouts.update(files.layouts)
         if changed:
             with stage("swap"):
                 atomic.swap_in(staging, target)
@@ -737,7 +733,7 @@ def _catalog(
             cat.sources[uid] = (new.source.id, K.holders(cat.ctx, new, K.unit_lines(new)))
             new_owned[uid] = cat.owned_of(new, new_index)
     for uid in sorted(affected):
-        unit = units.get(_key_of(state, uid))
+        unit = units.of(uid)
         old_owned.extend(cat.owned_of(unit, old_index))
         new_owned[uid] = cat.owned_of(unit, new_index)
     cat.finish(files)

@@ -195,7 +195,8 @@ class Model:
 def load_model(schema_dir: Path) -> Model:
     path = schema_dir / "model.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when present: the same document, parsed ten times faster
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise LoadError(f"cannot load the model: {exc}", file=path) from None
     return Model(raw, path)
