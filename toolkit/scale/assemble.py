@@ -360,7 +360,8 @@ def write_release(
     report.validators_run.append("dcat-ap")
     if not report.conforms:
         raise DataError("the catalog metadata does not conform to DCAT-AP 3.0.1", report=report)
-    manifest = write_manifest(files, settings, outcome.triples, agg, [u for u in units if u.source], report)
+    entries = [(Path(u.folder).name, uid, manifest_source(u, settings)) for uid, u in enumerate(units) if u.source]
+    manifest = write_manifest(files, settings, outcome.triples, agg, report, entries)
     files.aggregates = agg
     return files, manifest, report
 
@@ -393,17 +394,22 @@ def write_manifest(
     settings: Settings,
     triples: int,
     agg: Aggregates,
-    sources: list[Any],
     report: ValidationReport,
+    sources: list[tuple[str, int, dict[str, Any]]] | None = None,
+    splice_from: tuple[Path, bytes, set[int]] | None = None,
 ) -> dict[str, Any]:
-    """``sources``: the units (or their manifest entries) in the units' order."""
-    manifest = {
+    """manifest.json as a block file: one block per source (keyed by its folder, in the units'
+    order), so that a rebuild splices the changed sources' entries into the previous manifest.
+
+    ``sources`` are (folder, uid, entry) of every source (full build) or of the changed ones
+    (with ``splice_from``: the previous manifest, its layout and the uids whose entries go)."""
+    manifest: dict[str, Any] = {
         "title": {"zh": "政策新闻事实数据集", "en": "Policy news facts dataset"},
         "toolkit_version": __version__,
         "base_iri": settings.base_iri,
         "triples": triples,
-        "counts_by_class": dict(sorted((+agg.counts).items())),
-        "sources": [s if isinstance(s, dict) else manifest_source(s, settings) for s in sources],
+        "counts_by_class": dict(sorted(agg.counts.items())),
+        "sources": [0],
         "validation": {"conforms": report.conforms, "validators": report.validators_run, "counts": report.counts()},
         "files": [
             {
@@ -415,8 +421,31 @@ def write_manifest(
             for rel in sorted(files.sizes)
         ],
     }
-    files.write(MANIFEST, [json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"])
-    return manifest
+    head = json.dumps(manifest, ensure_ascii=False, indent=2)
+    before, after = head.rsplit("\n    0\n", 1)
+    manifest["sources"] = []
+    empty = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    spec = Spec(header=_enc(before + "\n"), footer=_enc(after + "\n"), sep=b",\n", last=b"\n", empty=_enc(empty))
+    blocks = [(folder, uid, _manifest_entry(entry)) for folder, uid, entry in sources or []]
+    blocks.sort(key=lambda b: b[0])
+    if splice_from is None:
+        files.write_blocks(MANIFEST, spec, blocks)
+    else:
+        from toolkit.scale.splice import Layout, splice
+
+        old_path, layout_bytes, drop = splice_from
+        layout = Layout.loads(layout_bytes)
+        files.record(
+            MANIFEST,
+            splice(old_path, layout, files.folder / MANIFEST, spec, drop=layout.indices_of_owners(drop), add=blocks),
+        )
+    loaded: dict[str, Any] = json.loads((files.folder / MANIFEST).read_bytes())
+    return loaded
+
+
+def _manifest_entry(entry: dict[str, Any]) -> bytes:
+    text = json.dumps(entry, ensure_ascii=False, indent=2)
+    return _enc("\n".join("    " + line for line in text.split("\n")))
 
 
 class Aggregates:

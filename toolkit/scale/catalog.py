@@ -393,7 +393,7 @@ def turtle(lines: list[str]) -> Iterator[str]:
     subjects = subjects_of(lines)
     refs: Counter[str] = Counter(o.iri for items in subjects.values() for _p, o in items if o.iri is not None)
     blocks, used = ttl_blocks(writer, subjects, refs, lambda s: GLOBAL)
-    head = ttl_header(writer, used)
+    head = ttl_header(writer, prefix_uses(used))
     yield head.decode("utf-8")
     for _k, _o, text in blocks:
         yield text.decode("utf-8")
@@ -401,26 +401,38 @@ def turtle(lines: list[str]) -> Iterator[str]:
 
 
 def ttl_blocks(
-    writer: TurtleWriter, subjects: dict[str, list[tuple[str, Obj]]], refs: Mapping[str, int], owner: Any
-) -> tuple[list[tuple[Any, int, bytes]], Counter[str]]:
-    """Turtle blocks keyed as rdflib orders them, and how many blocks use each prefix."""
-    used: Counter[str] = Counter()
+    writer: TurtleWriter, subjects: dict[str, list[tuple[str, Obj]]], refs: Any, owner: Any
+) -> tuple[list[tuple[Any, int, bytes]], dict[str, frozenset[str]]]:
+    """Turtle blocks keyed as rdflib orders them (``refs``: a mapping or a function of the
+    subject), and the prefixes each block uses."""
+    count = refs if callable(refs) else (lambda s: refs.get(s, 0))
+    used: dict[str, frozenset[str]] = {}
     out = []
     for s, items in subjects.items():
         if any(p == RDF_TYPE and o.iri == str(RDFS.Class) for p, o in items):
             raise Unsupported("rdfs:Class in the catalog")
         writer.start()
-        out.append(((refs.get(s, 0), s), owner(s), writer.block(s, items).encode("utf-8")))
-        used.update(writer.used)
+        out.append(((count(s), s), owner(s), writer.block(s, items).encode("utf-8")))
+        used[s] = frozenset(writer.used)
     return out, used
 
 
+def prefix_uses(used: Mapping[str, frozenset[str]]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for prefixes in used.values():
+        out.update(prefixes)
+    return out
+
+
 def ttl_header(writer: TurtleWriter, used: Counter[str]) -> bytes:
-    writer.used = {p for p, n in used.items() if n > 0}
-    ok, prefixes = writer.prefixes()
-    if not ok:
+    """The prefixes the blocks use (counted over every block, rendered in this build or not),
+    as the graph binds them; rdflib generating or rewriting one is not reproducible here."""
+    names = {p for p, n in used.items() if n > 0}
+    writer.used = set()
+    ok, _none = writer.prefixes()
+    if not ok or not names <= set(writer.bound):
         raise Unsupported("a prefix rdflib would generate")
-    return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(prefixes.items())).encode("utf-8")
+    return "".join(f"@prefix {p}: <{writer.bound[p]}> .\n" for p in sorted(names)).encode("utf-8")
 
 
 CONTEXT = {
@@ -546,6 +558,7 @@ class CatalogBuild:
         self.owned_types: dict[int, list[str]] = {}
         self.lines: list[str] = []  # every line of the catalog, sorted (for the DCAT-AP check)
         self.global_lines: list[str] = []
+        self.global_memo: dict[str, GlobalSubject] = {}
         self.owned: dict[int, list[str]] = {}  # lines of the sources computed in this build
         self.writer = TurtleWriter(_namespaces())
 
@@ -579,25 +592,26 @@ class CatalogBuild:
         return self.owner_of.get(subject, GLOBAL)
 
     # ---------------------------------------------------------------- writing
-    def blocks(self, lines: list[str], refs: Mapping[str, int]) -> tuple[list[Any], list[Any], Counter[str]]:
-        subjects = subjects_of(lines)
-        ttl, used = ttl_blocks(self.writer, subjects, refs, self.owner)
-        return ttl, jsonld_blocks(subjects, self.owner), used
-
     def write(self, files: Any) -> None:
         """catalog.ttl and catalog.jsonld; then only what the next build needs is kept."""
         owned = sorted(ln for lines in self.owned.values() for ln in lines)
         self.owned = {}
         self.owned_refs = _refs(owned)
-        refs = self.owned_refs + _refs(self.global_lines)
+        groups = group_lines(self.global_lines)
+        self.global_memo = {s: GlobalSubject.of(lines) for s, lines in groups.items()}
+        global_refs = sum_refs(self.global_memo.values())
+        refs = self.owned_refs + global_refs
         g_subjects, o_subjects = subjects_of(self.global_lines), subjects_of(owned)
         if any(self.owner(s) != GLOBAL for s in g_subjects) or any(self.owner(s) == GLOBAL for s in o_subjects):
             raise Unsupported("a subject described both by a source and by the catalog")
         g_ttl, g_used = ttl_blocks(self.writer, g_subjects, refs, self.owner)
-        o_ttl, self.owned_prefixes = ttl_blocks(self.writer, o_subjects, refs, self.owner)
+        for s, used in g_used.items():
+            self.global_memo[s].prefixes = used
+        o_ttl, o_used = ttl_blocks(self.writer, o_subjects, refs, self.owner)
+        self.owned_prefixes = prefix_uses(o_used)
         ttl = sorted(g_ttl + o_ttl, key=lambda b: b[0])
         del g_ttl, o_ttl
-        spec = Spec(header=ttl_header(self.writer, self.owned_prefixes + g_used), footer=b"\n")
+        spec = Spec(header=ttl_header(self.writer, self.owned_prefixes + prefix_uses(g_used)), footer=b"\n")
         files.write_blocks("catalog.ttl", spec, ttl)
         del ttl
         blocks = jsonld_blocks(g_subjects, self.owner) + jsonld_blocks(o_subjects, self.owner)
@@ -616,5 +630,42 @@ class CatalogBuild:
             "owned_refs": self.owned_refs,
             "owned_prefixes": self.owned_prefixes,
             "owned_types": self.owned_types,
-            "global_lines": self.global_lines,
+            "global": self.global_memo,
+            "global_refs": sum_refs(self.global_memo.values()),
         }
+
+
+def group_lines(lines: list[str]) -> dict[str, list[str]]:
+    """Sorted lines by subject (a subject's lines are consecutive)."""
+    out: dict[str, list[str]] = {}
+    for line in lines:
+        out.setdefault(line[1 : line.index("> ")], []).append(line)
+    return out
+
+
+class GlobalSubject:
+    """What the next build needs to know of a subject no source owns, to tell whether its
+    block, its DCAT-AP results and its share of the reference counts can be kept."""
+
+    __slots__ = ("digest", "prefixes", "refs", "types")
+
+    def __init__(self, digest: bytes, refs: Counter[str], types: tuple[str, ...]) -> None:
+        self.digest = digest
+        self.refs = refs
+        self.types = types
+        self.prefixes: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, lines: list[str]) -> GlobalSubject:
+        import hashlib
+
+        digest = hashlib.sha1("\n".join(lines).encode("utf-8")).digest()
+        types = tuple(ln for ln in lines if " <" + RDF_TYPE + "> " in ln)
+        return cls(digest, _refs(lines), types)
+
+
+def sum_refs(subjects: Iterable[GlobalSubject]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for g in subjects:
+        out.update(g.refs)
+    return out

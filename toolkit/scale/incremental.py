@@ -30,6 +30,7 @@ and the full build runs: the release is byte-identical either way (tests compare
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -46,9 +47,10 @@ from rdflib.namespace import RDF, RDFS, SH
 from toolkit.config import Settings
 from toolkit.errors import ReleaseMismatch
 from toolkit.publish import atomic
-from toolkit.publish.release import Release
+from toolkit.publish.release import MANIFEST, Release
 from toolkit.report import ValidationReport
 from toolkit.scale import units as U
+from toolkit.scale.assemble import bump
 from toolkit.scale.timing import stage
 from toolkit.sources import loader
 
@@ -80,7 +82,6 @@ class State:
     referrers: dict[str, set[int]]
     aggregates: Any
     triples: int
-    manifest_sources: dict[int, dict[str, Any]]
     validators: list[str]
     catalog: dict[str, Any]
     local: str | None  # None: the shapes and data allow per-unit validation; else why not
@@ -110,10 +111,28 @@ def folder_signature(folder: Path) -> tuple[Any, ...]:
     out = []
     with os.scandir(folder) as it:
         for entry in it:
-            if entry.is_file():
+            if entry.is_file(follow_symlinks=True):
                 st = entry.stat()
                 out.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ino))
     return tuple(sorted(out))
+
+
+def scan_sources(sources_dir: Path) -> dict[str, tuple[Any, ...]]:
+    """The source folders :func:`toolkit.sources.loader.source_folders` finds, in its order,
+    with their signatures, in one pass over the directory entries (no stat for a folder)."""
+    found = []
+    try:
+        with os.scandir(sources_dir) as it:
+            dirs = [e.path for e in it if e.is_dir()]
+    except OSError:
+        raise Fallback("the sources folder cannot be read") from None
+    for path in dirs:
+        sig = folder_signature(Path(path))
+        if any(name == loader.FACTS_FILE for name, *_rest in sig):
+            found.append((Path(path), sig))
+    if not found:
+        raise Fallback("no source folders")
+    return {str(p): sig for p, sig in sorted(found)}
 
 
 def release_signature(folder: Path) -> dict[str, tuple[int, int, int]]:
@@ -126,11 +145,16 @@ def release_signature(folder: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def load_state(settings: Settings) -> State | None:
+    collecting = gc.isenabled()
+    gc.disable()  # unpickling a few million objects: four times faster without the collector
     try:
         with open(state_path(settings), "rb") as fh:
             state = pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
         return None
+    finally:
+        if collecting:
+            gc.enable()
     return state if isinstance(state, State) and state.format == STATE_FORMAT else None
 
 
@@ -188,18 +212,14 @@ def full_state(
         referrers={},
         aggregates=files.aggregates,
         triples=sum(u.triples for u in units),
-        manifest_sources={},
         validators=list(report.validators_run),
         catalog=files.aggregates.catalog,
         local=local,
         next_uid=len(units),
     )
-    from toolkit.scale.assemble import manifest_source
-
     for uid, unit in enumerate(units):
         state.folders[unit.folder] = (uid, unit.key, folder_signature(Path(unit.folder)))
         _index_unit(state, uid, unit, 1)
-        state.manifest_sources[uid] = manifest_source(unit, settings)
         if local is None and unit.nt is not None and SUBCLASS in unit.nt:
             state.local = "a source states rdfs:subClassOf"
     state.aggregates.catalog = None
@@ -332,11 +352,16 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None)
     if state is None:
         last_run = ("full", "no state from a previous build")
         return None
+    collecting = gc.isenabled()
+    gc.disable()  # a short run that makes many objects and no cycles: the collector only slows it
     try:
         release = _rebuild(settings, state, check=check, jobs=jobs)
     except Fallback as exc:
         last_run = ("full", str(exc))
         return None
+    finally:
+        if collecting:
+            gc.enable()
     last_run = ("incremental", "")
     return release
 
@@ -353,12 +378,10 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None)
         on_disk = release_signature(target) if target.is_dir() else {}
         if {rel: v[:3] for rel, v in state.release.items()} != on_disk:
             raise Fallback("the release on disk is not the one this state describes")
-        folders = [str(f) for f in loader.source_folders(settings.sources_dir)]
+        signatures = scan_sources(settings.sources_dir)
+        folders = list(signatures)
         changed: list[tuple[str, str]] = []  # (folder, new key)
-        signatures: dict[str, tuple[Any, ...]] = {}
-        for folder in folders:
-            sig = folder_signature(Path(folder))
-            signatures[folder] = sig
+        for folder, sig in signatures.items():
             old = state.folders.get(folder)
             if old is not None and old[2] == sig:
                 continue
@@ -562,12 +585,8 @@ def _write(
         with stage("dcat-ap"):
             if cat_results:
                 raise Fallback("DCAT-AP results to report")
-        for uid, old, new in pairs:
+        for _uid, old, new in pairs:
             state.triples += (new.triples if new else 0) - (old.triples if old else 0)
-            if new is None:
-                state.manifest_sources.pop(uid, None)
-            else:
-                state.manifest_sources[uid] = A.manifest_source(new, settings)
         new_folders: dict[str, tuple[int, str, tuple[Any, ...]]] = {}
         keys = {n.folder: (uid, n.key) for uid, _o, n in pairs if n is not None}
         for folder in folders:
@@ -575,14 +594,17 @@ def _write(
             new_folders[folder] = (uid, key, signatures[folder])
         state.folders = new_folders
         report = ValidationReport(validators_run=list(state.validators))
-        manifest = A.write_manifest(
-            files,
-            settings,
-            state.triples,
-            agg,
-            [state.manifest_sources[state.folders[f][0]] for f in folders],
-            report,
-        )
+        with stage("manifest"):
+            entries = [(Path(n.folder).name, uid, A.manifest_source(n, settings)) for uid, _o, n in pairs if n]
+            manifest = A.write_manifest(
+                files,
+                settings,
+                state.triples,
+                agg,
+                report,
+                entries,
+                splice_from=(target / MANIFEST, state.layouts[MANIFEST], {uid for uid, _o, _n in pairs}),
+            )
         with stage("diff"):
             changed = diff_against(state.release, files)
         release = Release(
@@ -704,7 +726,12 @@ def _catalog(
     units: _Units,
     target: Path,
 ) -> list[Any]:
-    """catalog.ttl and catalog.jsonld spliced; the DCAT-AP results of the parts made again."""
+    """catalog.ttl and catalog.jsonld spliced; the DCAT-AP results of the parts made again.
+
+    The sources' own parts are made again for changed and affected sources; the global part
+    is made anew, but only the subjects whose lines changed get a new block and a new check
+    (the catalog and release nodes, which list every source, are kept as long as no source
+    comes or goes)."""
     from toolkit.scale import catalog as K
     from toolkit.scale.splice import GLOBAL, Layout, Spec, read_block, splice
 
@@ -738,39 +765,67 @@ def _catalog(
         new_owned[uid] = cat.owned_of(unit, new_index)
     cat.finish(files)
     remade = {uid for uid, _o, _n in pairs} | affected
-    owned_lines = [ln for lines in new_owned.values() for ln in lines]
-    refs = Counter(cs["owned_refs"])
-    refs.subtract(K._refs(old_owned))
-    refs.update(K._refs(owned_lines))
-    owned_refs = +refs
-    all_refs = owned_refs + K._refs(cat.global_lines)
-    old_all = cs["owned_refs"] + K._refs(cs["global_lines"])
-    g_ttl, g_json, g_used = cat.blocks(cat.global_lines, all_refs)
-    o_ttl, o_json, o_used = cat.blocks(sorted(owned_lines), all_refs)
-    _o_ttl_old, _j, old_used = cat.blocks(sorted(old_owned), old_all)
-    if any(b[1] == GLOBAL for b in o_ttl) or any(b[1] != GLOBAL for b in g_ttl):
+    owned_lines = sorted(ln for lines in new_owned.values() for ln in lines)
+
+    # the global part: which subjects changed
+    memo: dict[str, K.GlobalSubject] = dict(cs["global"])
+    groups = K.group_lines(cat.global_lines)
+    changed_global: dict[str, list[str]] = {}
+    global_refs = Counter(cs["global_refs"])
+    for s in set(memo) - set(groups):
+        bump(global_refs, memo.pop(s).refs, -1)
+        changed_global[s] = []
+    for s, lines in groups.items():
+        g = K.GlobalSubject.of(lines)
+        old_g = memo.get(s)
+        if old_g is None or old_g.digest != g.digest:
+            if old_g is not None:
+                bump(global_refs, old_g.refs, -1)
+            bump(global_refs, g.refs, 1)
+            memo[s] = g
+            changed_global[s] = lines
+    owned_refs = Counter(cs["owned_refs"])
+    bump(owned_refs, K._refs(old_owned), -1)
+    bump(owned_refs, K._refs(owned_lines), 1)
+
+    def refs(s: str) -> int:
+        return owned_refs.get(s, 0) + global_refs.get(s, 0)
+
+    new_subjects = K.subjects_of([ln for lines in changed_global.values() for ln in lines])
+    o_subjects = K.subjects_of(owned_lines)
+    if any(cat.owner(s) != GLOBAL for s in new_subjects) or any(cat.owner(s) == GLOBAL for s in o_subjects):
         raise Fallback("a subject described both by a source and by the catalog")
+    g_ttl, g_used = K.ttl_blocks(cat.writer, new_subjects, refs, cat.owner)
+    for s, used in g_used.items():
+        memo[s].prefixes = used
+    o_ttl, o_used = K.ttl_blocks(cat.writer, o_subjects, refs, cat.owner)
+    _old_ttl, old_used = K.ttl_blocks(cat.writer, K.subjects_of(sorted(old_owned)), lambda s: 0, cat.owner)
     prefixes = Counter(cs["owned_prefixes"])
-    prefixes.subtract(old_used)
-    prefixes.update(o_used)
-    prefixes = +prefixes
+    bump(prefixes, K.prefix_uses(old_used), -1)
+    bump(prefixes, K.prefix_uses(o_used), 1)
+    global_prefixes = K.prefix_uses({s: g.prefixes for s, g in memo.items()})
+
     layout = Layout.loads(state.layouts["catalog.ttl"])
-    drop = set(layout.indices_of_owners(remade | {GLOBAL}))
+    drop = set(layout.indices_of_owners(remade))
     add = g_ttl + o_ttl
     for i, key in enumerate(layout.keys):
         if i in drop:
             continue
         s = key[1]
-        if all_refs.get(s, 0) != key[0]:
+        if s in changed_global:
             drop.add(i)
-            add.append(((all_refs.get(s, 0), s), layout.owners[i], read_block(target / "catalog.ttl", layout, i)))
-    spec = Spec(header=K.ttl_header(cat.writer, prefixes + g_used), footer=b"\n")
+        elif refs(s) != key[0]:
+            drop.add(i)
+            add.append(((refs(s), s), layout.owners[i], read_block(target / "catalog.ttl", layout, i)))
+    spec = Spec(header=K.ttl_header(cat.writer, prefixes + global_prefixes), footer=b"\n")
+    jl = Layout.loads(state.layouts["catalog.jsonld"])
+    jdrop = set(jl.indices_of_owners(remade))
+    jdrop.update(i for i, key in enumerate(jl.keys) if key.split("\x01", 1)[1] in changed_global)
     try:
         files.record(
             "catalog.ttl",
             splice(target / "catalog.ttl", layout, files.folder / "catalog.ttl", spec, drop=sorted(drop), add=add),
         )
-        jl = Layout.loads(state.layouts["catalog.jsonld"])
         files.record(
             "catalog.jsonld",
             splice(
@@ -778,42 +833,77 @@ def _catalog(
                 jl,
                 files.folder / "catalog.jsonld",
                 K.JSONLD_SPEC,
-                drop=sorted(set(jl.indices_of_owners(remade | {GLOBAL}))),
-                add=g_json + o_json,
+                drop=sorted(jdrop),
+                add=K.jsonld_blocks(new_subjects, cat.owner) + K.jsonld_blocks(o_subjects, cat.owner),
             ),
         )
     except ValueError as exc:
         raise Fallback(str(exc)) from None
+
     # DCAT-AP on what was made again, each part with the types of what it links to
     types = dict(cs["owned_types"])
+    old_types = {s for uid in remade for ln in types.get(uid, []) for s in [ln[1 : ln.index("> ")]]}
     for uid in remade:
         types.pop(uid, None)
     for line in owned_lines:
         if " <" + str(RDF.type) + "> " in line:
             types.setdefault(cat.owner(line[1 : line.index("> ")]), []).append(line)
-    results = _dcat_ap(settings, cat, new_owned, types)
+    new_types = {ln[1 : ln.index("> ")]: ln for uid in remade for ln in types.get(uid, [])}
+    # a global subject is checked again when its lines changed or when it links to a source's
+    # subject whose types changed (the sources' parts link to global subjects whose types come
+    # from the data, so a change there made the linking source an affected one already)
+    retyped = {s for s in old_types | set(new_types)}
+    for s, lines in groups.items():
+        if s not in changed_global and any(_object(ln) in retyped for ln in lines):
+            changed_global[s] = lines
+    results = _dcat_ap(settings, memo, changed_global, new_owned, types)
     cs.update(
         index=new_index,
         sources=cat.sources,
         owned_refs=owned_refs,
         owned_prefixes=prefixes,
         owned_types=types,
-        global_lines=cat.global_lines,
+        global_refs=global_refs,
     )
+    cs["global"] = memo
     return results
 
 
-def _dcat_ap(settings: Settings, cat: Any, owned: dict[int, list[str]], types: dict[int, list[str]]) -> list[Any]:
+def _object(line: str) -> str | None:
+    s_end = line.index("> ") + 2
+    p_end = line.index("> ", s_end) + 2
+    return line[p_end + 1 : -3] if line[p_end] == "<" else None
+
+
+def _dcat_ap(
+    settings: Settings,
+    memo: dict[str, Any],
+    changed_global: dict[str, list[str]],
+    owned: dict[int, list[str]],
+    types: dict[int, list[str]],
+) -> list[Any]:
     from toolkit.validate.dcatap import SHAPES, _shapes
 
     shapes = _shapes(settings.schema_dir / SHAPES)
     if local_shapes(shapes) is not None:
         raise Fallback("the DCAT-AP shapes are not local")
-    global_types = [ln for ln in cat.global_lines if " <" + str(RDF.type) + "> " in ln]
-    context = [ln for lines in types.values() for ln in lines]
-    subjects = {ln[1 : ln.index("> ")] for ln in cat.global_lines}
-    results = fragment_results(shapes, b"", cat.global_lines, context, subjects)
-    for _uid, lines in owned.items():
-        own = {ln[1 : ln.index("> ")] for ln in lines}
-        results += fragment_results(shapes, b"", lines, global_types, own)
+    type_of: dict[str, list[str]] = {}
+    for group in (*types.values(), *(g.types for g in memo.values())):
+        for ln in group:
+            type_of.setdefault(ln[1 : ln.index("> ")], []).append(ln)
+
+    def context(lines: list[str]) -> list[str]:
+        """The type lines of what the lines link to."""
+        out: dict[str, None] = {}
+        for ln in lines:
+            obj = _object(ln)
+            if obj is not None:
+                out.update(dict.fromkeys(type_of.get(obj, ())))
+        return list(out)
+
+    lines = [ln for group in changed_global.values() for ln in group]
+    results = fragment_results(shapes, b"", lines, context(lines), set(changed_global)) if lines else []
+    for _uid, own_lines in owned.items():
+        own = {ln[1 : ln.index("> ")] for ln in own_lines}
+        results += fragment_results(shapes, b"", own_lines, context(own_lines), own)
     return results
