@@ -41,6 +41,23 @@ FAST_STAGES = [
     ("export:nq", "export N-Quads"),
     ("catalog", "catalog"),
     ("dcat-ap", "DCAT-AP check"),
+    ("state", "state for the next rebuild"),
+]
+REBUILD_STAGES = [
+    ("units:hash", "scan folders, load state"),
+    ("units", "changed sources' units"),
+    ("link", "checks across sources"),
+    ("validation", "SHACL of changed and affected units"),
+    ("export:ttl", "splice Turtle"),
+    ("export:nt", "splice N-Triples"),
+    ("export:rdf", "splice RDF/XML"),
+    ("export:jsonld", "splice JSON-LD"),
+    ("export:csv", "splice CSV"),
+    ("export:nq", "splice N-Quads"),
+    ("datapackage", "data package"),
+    ("catalog", "catalog (and its DCAT-AP check)"),
+    ("manifest", "manifest"),
+    ("swap", "swap in"),
 ]
 NAIVE_STAGES = {
     "units": "load",
@@ -58,6 +75,7 @@ NAIVE_STAGES = {
     "export:nq": "export:nq",
     "catalog": "catalog",
     "dcat-ap": "dcat-ap",
+    "state": None,
 }
 
 
@@ -110,13 +128,20 @@ def tree_digest(folder: Path) -> str:
 
 def run_fast(settings: Settings, jobs: int | None) -> dict[str, Any]:
     from toolkit.publish.release import build_release
+    from toolkit.scale import incremental
     from toolkit.scale.timing import collect
 
     t0 = time.perf_counter()
     with collect() as stages:
         rel = build_release(settings, jobs=jobs)
     total = time.perf_counter() - t0
-    return {"total": total, "stages": stages, "triples": rel.manifest["triples"], "memory": _peak_mb()}
+    return {
+        "total": total,
+        "stages": stages,
+        "triples": rel.manifest["triples"],
+        "memory": _peak_mb(),
+        "path": list(incremental.last_run),
+    }
 
 
 def run_naive(settings: Settings) -> dict[str, Any]:
@@ -410,6 +435,31 @@ def table(results: dict[str, Any]) -> str:
         shown = "n/a (naive without SHACL)" if same is None and e.get("naive") else same
         ident.append(f"{shown} | rebuild = full: {e['rebuild_identical_to_full']} | ")
     rows.append("| fast release = naive release (bytes) | " + " | ".join(ident) + " |")
+    rows += ["", rebuild_table(sizes)]
+    return "\n".join(rows)
+
+
+def rebuild_table(sizes: list[dict[str, Any]]) -> str:
+    """Where a rebuild after one change spends its time, beside the full build of the same corpus."""
+    head = (
+        "| rebuild stage | " + " | ".join(f"{_tag(e['size'])} rebuild | {_tag(e['size'])} full" for e in sizes) + " |"
+    )
+    rows = [head, "|---|" + "---:|---:|" * len(sizes)]
+    for key, label in REBUILD_STAGES:
+        cells = []
+        for e in sizes:
+            r, f = e["rebuild"]["stages"].get(key), e["full_after_edit"]["stages"].get(key)
+            cells.append(f"{r:.2f} | " if r is not None else "– | ")
+            cells[-1] += f"{f:.2f}" if f is not None else "–"
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    paths = []
+    for e in sizes:
+        how = e["rebuild"].get("path") or ["?", ""]
+        paths.append(
+            f"**{e['rebuild']['total']:.2f}** ({how[0]}{': ' + how[1] if how[1] else ''}) | "
+            f"**{e['full_after_edit']['total']:.1f}**"
+        )
+    rows.append("| **total** | " + " | ".join(paths) + " |")
     return "\n".join(rows)
 
 

@@ -106,7 +106,7 @@ def state_path(settings: Settings) -> Path:
     return cache_root(settings) / "state" / (hashlib.sha256(where).hexdigest()[:24] + ".pickle")
 
 
-def folder_signature(folder: Path) -> tuple[Any, ...]:
+def folder_signature(folder: Path | str) -> tuple[Any, ...]:
     """The folder's files by name, size, modification time and inode: what `git status` trusts."""
     out = []
     with os.scandir(folder) as it:
@@ -120,19 +120,21 @@ def folder_signature(folder: Path) -> tuple[Any, ...]:
 def scan_sources(sources_dir: Path) -> dict[str, tuple[Any, ...]]:
     """The source folders :func:`toolkit.sources.loader.source_folders` finds, in its order,
     with their signatures, in one pass over the directory entries (no stat for a folder)."""
-    found = []
     try:
         with os.scandir(sources_dir) as it:
-            dirs = [e.path for e in it if e.is_dir()]
+            names = sorted(e.name for e in it if e.is_dir())
     except OSError:
         raise Fallback("the sources folder cannot be read") from None
-    for path in dirs:
-        sig = folder_signature(Path(path))
-        if any(name == loader.FACTS_FILE for name, *_rest in sig):
-            found.append((Path(path), sig))
+    found = {}
+    base = str(sources_dir)
+    for name in names:
+        path = os.path.join(base, name)
+        sig = folder_signature(path)
+        if any(entry[0] == loader.FACTS_FILE for entry in sig):
+            found[path] = sig
     if not found:
         raise Fallback("no source folders")
-    return {str(p): sig for p, sig in sorted(found)}
+    return found
 
 
 def release_signature(folder: Path) -> dict[str, tuple[int, int, int]]:
@@ -391,6 +393,12 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None)
         removed = [f for f in state.folders if f not in signatures]
     if len(changed) + len(removed) > max(4, MAX_CHANGED * len(folders)):
         raise Fallback("many sources changed")
+    if not changed and not removed:  # same inputs as the build that made the release on disk
+        if any(state.folders[f][2] != sig for f, sig in signatures.items()):
+            state.folders = {f: (*state.folders[f][:2], sig) for f, sig in signatures.items()}
+            if not check:
+                save_state(settings, state)
+        return _unchanged(settings, state)
     root = cache_root(settings) / "units"
     units = _Units(state, root)
     with stage("units"):
@@ -633,6 +641,22 @@ def _write(
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _unchanged(settings: Settings, state: State) -> Release:
+    from toolkit.scale.assemble import StagedFiles
+
+    target = settings.release_dir
+    files = StagedFiles(target)
+    files.sizes = {rel: v[0] for rel, v in state.release.items()}
+    files.sha256 = {rel: v[3] for rel, v in state.release.items()}
+    return Release(
+        files=files,
+        manifest=json.loads((target / MANIFEST).read_bytes()),
+        report=ValidationReport(validators_run=list(state.validators)),
+        changed=[],
+        graph_loader=lambda: _graph(target),
+    )
+
+
 def _graph(target: Path) -> Graph:
     g = Graph()
     g.parse(target / "policy.nt", format="nt")
@@ -842,20 +866,21 @@ def _catalog(
 
     # DCAT-AP on what was made again, each part with the types of what it links to
     types = dict(cs["owned_types"])
-    old_types = {s for uid in remade for ln in types.get(uid, []) for s in [ln[1 : ln.index("> ")]]}
+    before = K.group_lines(sorted(ln for uid in remade for ln in types.get(uid, [])))
     for uid in remade:
         types.pop(uid, None)
     for line in owned_lines:
         if " <" + str(RDF.type) + "> " in line:
             types.setdefault(cat.owner(line[1 : line.index("> ")]), []).append(line)
-    new_types = {ln[1 : ln.index("> ")]: ln for uid in remade for ln in types.get(uid, [])}
+    after = K.group_lines(sorted(ln for uid in remade for ln in types.get(uid, [])))
     # a global subject is checked again when its lines changed or when it links to a source's
     # subject whose types changed (the sources' parts link to global subjects whose types come
     # from the data, so a change there made the linking source an affected one already)
-    retyped = {s for s in old_types | set(new_types)}
-    for s, lines in groups.items():
-        if s not in changed_global and any(_object(ln) in retyped for ln in lines):
-            changed_global[s] = lines
+    retyped = {s for s in set(before) | set(after) if before.get(s) != after.get(s)}
+    if retyped:
+        for s, lines in groups.items():
+            if s not in changed_global and any(_object(ln) in retyped for ln in lines):
+                changed_global[s] = lines
     results = _dcat_ap(settings, memo, changed_global, new_owned, types)
     cs.update(
         index=new_index,
