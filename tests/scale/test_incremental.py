@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 from rdflib import Graph
+from rdflib.namespace import RDF
 
 from toolkit.config import Settings, load_settings
 from toolkit.errors import DataError
@@ -230,3 +231,46 @@ def test_a_local_sparql_constraint_is_accepted() -> None:
         format="turtle",
     )
     assert incremental.local_shapes(g) is None
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_per_unit_validation_finds_exactly_the_whole_graphs_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """The locality argument, checked: each unit validated alone, with the types of what it links
+    to as context and its own subjects as focus, gives together the results of the whole graph
+    (on a corpus with SHACL defects: wrong date types and classes, reversed periods, labels)."""
+    import pyoxigraph as ox
+
+    from toolkit.scale import pipeline
+    from toolkit.scale.shacl import FastValidator
+
+    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
+    kinds = ("wrong-date-type", "wrong-class", "period-reversed", "missing-label")
+    corpus = write_corpus(tmp_path / "src", seed=seed, sources=80, defect_rate=0.6, defects=kinds).out
+    units = [u for u in pipeline.collect_units(settings(tmp_path, corpus)) if u.nt is not None]
+    shapes = load_schema_graph(REPO / "schema" / "shapes.ttl")
+    onto_nt = load_schema_graph(REPO / "schema" / "ontology.ttl").serialize(format="nt", encoding="utf-8")
+
+    def key(r: object) -> tuple[str, ...]:
+        return tuple(str(getattr(r, k)) for k in ("focus", "path", "component", "value", "shape", "severity"))
+
+    store = ox.Store()
+    store.bulk_load(b"".join(u.nt for u in units if u.nt), ox.RdfFormat.N_TRIPLES)
+    store.bulk_load(onto_nt, ox.RdfFormat.N_TRIPLES)
+    lines = [ln for u in units for ln in u.line_list()]
+    whole, fallback = FastValidator(shapes, lines=lines).run(store)
+    assert not fallback and len({r.component for r in whole}) >= 2  # the defects are there
+
+    owner = {s: u for u in units for s in u.subjects}
+    parts = []
+    for u in units:
+        context = [
+            ln
+            for iri in u.external
+            if iri in owner
+            for ln in owner[iri].line_list()
+            if ln.startswith(f"<{iri}> <{RDF.type}> ")
+        ]
+        parts += incremental.fragment_results(shapes, onto_nt, u.line_list(), context, set(u.subjects))
+    assert sorted(map(key, parts)) == sorted(map(key, whole))
