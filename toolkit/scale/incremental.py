@@ -350,7 +350,8 @@ last_run: tuple[str, str] = ("full", "no rebuild yet")
 def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None) -> Release | None:
     """The release after a few sources changed, or None when the full build must run."""
     global last_run
-    state = load_state(settings)
+    with stage("state"):
+        state = load_state(settings)
     if state is None:
         last_run = ("full", "no state from a previous build")
         return None
@@ -358,7 +359,7 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None)
     gc.disable()  # a short run that makes many objects and no cycles: the collector only slows it
     try:
         release = _rebuild(settings, state, check=check, jobs=jobs)
-    except Fallback as exc:
+    except (Fallback, U.DamagedCache) as exc:
         last_run = ("full", str(exc))
         return None
     finally:
@@ -633,8 +634,9 @@ def _write(
         if changed:
             with stage("swap"):
                 atomic.swap_in(staging, target)
-        record_release(state, settings, files.sha256)
-        save_state(settings, state)
+        with stage("state"):
+            record_release(state, settings, files.sha256)
+            save_state(settings, state)
         return release
     finally:
         if staging.exists():
