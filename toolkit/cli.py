@@ -108,7 +108,8 @@ def build(
 
     Nothing is written if validation fails (exit 1); the previous release stays as it was.
     Per-source stages run in --jobs processes and are cached under .cache/policy-toolkit/;
-    the release is byte-identical whatever --jobs is, and to the --naive path's.
+    after a few sources changed, the next build is incremental. The release is byte-identical
+    whatever --jobs is, incremental or not, and to the --naive path's.
     """
     from toolkit.publish import build_release
 

@@ -274,3 +274,19 @@ def test_per_unit_validation_finds_exactly_the_whole_graphs_results(
         ]
         parts += incremental.fragment_results(shapes, onto_nt, u.line_list(), context, set(u.subjects))
     assert sorted(map(key, parts)) == sorted(map(key, whole))
+
+
+def test_a_damaged_cache_entry_of_the_old_version_falls_back_to_the_full_build(
+    work: tuple[Path, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old version of a changed source is read from the cache: damaged, the full build runs."""
+    corpus, s = work
+    state = incremental.load_state(s)
+    assert state is not None
+    folder = corpus / "src-000012"
+    old_key = state.folders[str(folder)][1]
+    part = next((tmp_path / "cache" / "units").rglob(f"{old_key}.pickle.ttl"))
+    part.write_bytes(b"not a pickle")
+    edit(folder / "facts.yaml", "en: '", "en: 'Damaged ")
+    how = rebuild_equals_full(s, tmp_path, monkeypatch, path="full")
+    assert "pickle.ttl" in how[1]
