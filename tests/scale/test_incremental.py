@@ -8,6 +8,7 @@ it, so a silent fallback to the full build cannot pass for an incremental one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -290,3 +291,27 @@ def test_a_damaged_cache_entry_of_the_old_version_falls_back_to_the_full_build(
     edit(folder / "facts.yaml", "en: '", "en: 'Damaged ")
     how = rebuild_equals_full(s, tmp_path, monkeypatch, path="full")
     assert "pickle.ttl" in how[1]
+
+
+def test_a_release_with_shacl_warnings_is_always_rebuilt_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Results to report (here a warning that does not block the release) need the full build's
+    report; the state says so, and every rebuild is a full one until the report is clean."""
+    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
+    shapes = tmp_path / "schema"
+    shutil.copytree(REPO / "schema", shapes)
+    text = (shapes / "shapes.ttl").read_text(encoding="utf-8")
+    extra = (
+        "\nptsh:WarnTwoLabels a sh:NodeShape ; sh:targetClass pt:EvidencedResource ;\n"
+        "    sh:property [ sh:path rdfs:label ; sh:maxCount 1 ; sh:severity sh:Warning ] .\n"
+    )
+    (shapes / "shapes.ttl").write_text(text + extra, encoding="utf-8")
+    corpus = write_corpus(tmp_path / "sources", seed=11, sources=6).out
+    s = dataclasses.replace(settings(tmp_path, corpus), schema_dir=shapes)
+    rel = build_release(s, jobs=1)
+    assert rel.report.counts()["Warning"] > 0
+    edit(corpus / "src-000003" / "facts.yaml", "en: '", "en: 'Again ")
+    build_release(s, jobs=1)
+    assert incremental.last_run[0] == "full"
+    assert "the report has results" in incremental.last_run[1]

@@ -375,8 +375,10 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None)
     with stage("units:hash"):
         loader._schema(settings)
         digest = U.code_digest(settings)
-        if state.fingerprint != fingerprint(settings, digest) or state.local is not None:
+        if state.fingerprint != fingerprint(settings, digest):
             raise Fallback("the code, schema or settings changed")
+        if state.local is not None:
+            raise Fallback(f"the previous build cannot be updated per source: {state.local}")
         target = settings.release_dir
         on_disk = release_signature(target) if target.is_dir() else {}
         if {rel: v[:3] for rel, v in state.release.items()} != on_disk:
