@@ -218,6 +218,12 @@ def _child(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _fast_child(common: list[str], base: Path, jobs: int, release: str, cache: str) -> dict[str, Any]:
+    """The fast build in a fresh process, on the size's corpus, with this release and cache folder."""
+    args = ["--release", str(base / release), "--cache", str(base / cache), "--jobs", str(jobs)]
+    return _child(["fast", *common, *args])
+
+
 def _settings_for(root: Path, sources: Path, release: Path) -> Settings:
     return load_settings(root).with_overrides(sources_dir=sources, release_dir=release)
 
@@ -271,18 +277,7 @@ def run_bench(
             skip = {"POLICY_TOOLKIT_BENCH_SKIP_PYSHACL": "1"} if size > pyshacl_max else {}
             nv = _child(["naive", *common, "--release", str(base / "release-naive")], env=skip)
             echo(f"[{tag}] naive build {nv['total']:.1f} s, peak {nv['memory']}")
-        fast = _child(
-            [
-                "fast",
-                *common,
-                "--release",
-                str(base / "release-fast"),
-                "--cache",
-                str(base / "cache"),
-                "--jobs",
-                str(jobs),
-            ]
-        )
+        fast = _fast_child(common, base, jobs, "release-fast", "cache")
         echo(f"[{tag}] fast build {fast['total']:.1f} s, peak {fast['memory']}")
         entry: dict[str, Any] = {"size": size, "sources": rep.sources, "triples": fast["triples"], "fast": fast}
         if nv is not None:
@@ -291,31 +286,9 @@ def run_bench(
             if nv.get("pyshacl_skipped"):
                 entry["releases_identical"] = None  # the naive report misses the SHACL raw graph then
         edited = _edit_one_source(corpus)
-        rebuild = _child(
-            [
-                "fast",
-                *common,
-                "--release",
-                str(base / "release-fast"),
-                "--cache",
-                str(base / "cache"),
-                "--jobs",
-                str(jobs),
-            ]
-        )
+        rebuild = _fast_child(common, base, jobs, "release-fast", "cache")
         echo(f"[{tag}] rebuild after editing {edited}: {rebuild['total']:.1f} s")
-        full = _child(
-            [
-                "fast",
-                *common,
-                "--release",
-                str(base / "release-full"),
-                "--cache",
-                str(base / "cache-full"),
-                "--jobs",
-                str(jobs),
-            ]
-        )
+        full = _fast_child(common, base, jobs, "release-full", "cache-full")
         entry["rebuild"] = rebuild
         entry["full_after_edit"] = full
         entry["rebuild_identical_to_full"] = tree_digest(base / "release-fast") == tree_digest(base / "release-full")

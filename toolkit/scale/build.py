@@ -38,26 +38,22 @@ def diff_release(target: Path, files: StagedFiles) -> list[str]:
     old: dict[str, Path] = {}
     if target.is_dir():
         old = {str(p.relative_to(target)): p for p in sorted(target.rglob("*")) if p.is_file()}
+    return _diff(old, files, lambda rel: (old[rel].stat().st_size, _sha256(old[rel])))
+
+
+def diff_against(recorded: dict[str, tuple[int, int, int, str]], files: StagedFiles) -> list[str]:
+    """:func:`diff_release` against the sizes and checksums a build recorded for the release on disk."""
+    return _diff(recorded, files, lambda rel: (recorded[rel][0], recorded[rel][3]))
+
+
+def _diff(old: Any, files: StagedFiles, size_and_sha: Any) -> list[str]:
     lines = []
     for rel in sorted(set(old) | set(files.sizes)):
         if rel not in old:
             lines.append(f"missing from the release: {rel}")
         elif rel not in files.sizes:
             lines.append(f"not produced by the sources: {rel}")
-        elif old[rel].stat().st_size != files.sizes[rel] or _sha256(old[rel]) != files.sha256[rel]:
-            lines.append(f"differs: {rel}")
-    return lines
-
-
-def diff_against(recorded: dict[str, tuple[int, int, int, str]], files: StagedFiles) -> list[str]:
-    """:func:`diff_release` against the sizes and checksums a build recorded for the release on disk."""
-    lines = []
-    for rel in sorted(set(recorded) | set(files.sizes)):
-        if rel not in recorded:
-            lines.append(f"missing from the release: {rel}")
-        elif rel not in files.sizes:
-            lines.append(f"not produced by the sources: {rel}")
-        elif recorded[rel][0] != files.sizes[rel] or recorded[rel][3] != files.sha256[rel]:
+        elif size_and_sha(rel) != (files.sizes[rel], files.sha256[rel]):
             lines.append(f"differs: {rel}")
     return lines
 
