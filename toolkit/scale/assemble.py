@@ -329,7 +329,7 @@ def write_release(
         raw_graphs=dict(outcome.report.raw_graphs),
         validators_run=list(outcome.report.validators_run),
     )
-    agg = Aggregates.of(units, settings)
+    agg = Aggregates.of(units)
     write_data_files(files, settings, outcome.model, list(enumerate(units)), agg)
     report.validators_run.append("output-schema")
     if agg.output_problems:
@@ -345,7 +345,7 @@ def write_release(
 
         cat = None
         try:
-            cat = write_catalog(files, settings, outcome.model, list(enumerate(units)), agg)
+            cat = write_catalog(files, settings, outcome.model, list(enumerate(units)))
         except fast_catalog.Unsupported:
             catalog = catalog_outcome(settings, outcome)
             cat_inputs = ReleaseInputs(settings=settings, outcome=catalog, files=files)  # type: ignore[arg-type]
@@ -462,7 +462,7 @@ class Aggregates:
         self.catalog: Any = None
 
     @classmethod
-    def of(cls, units: list[U.Unit], settings: Settings) -> Aggregates:
+    def of(cls, units: list[U.Unit]) -> Aggregates:
         agg = cls()
         for unit in units:
             agg.add(unit, 1)
@@ -522,9 +522,7 @@ def write_data_files(
         files.write_blocks(nquads.RELEASE_FILE, NQ_SPEC, nq)
 
 
-def write_catalog(
-    files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]], agg: Aggregates
-) -> Any:
+def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> Any:
     from toolkit.scale import catalog as fast_catalog
 
     cat = fast_catalog.CatalogBuild(settings, model)

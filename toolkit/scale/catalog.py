@@ -4,14 +4,15 @@
 places and dates; here the same triples are made from the lines the units keep for it (types,
 labels, links, dates), then written by :mod:`toolkit.scale.render`'s Turtle writer and a JSON-LD
 writer for the catalog's prefix-only context, exactly as ``catalog_files`` writes them (tests
-compare the bytes). The distributions describe the files already written, by size and SHA-256.
+compare the bytes), as block files (:class:`CatalogBuild`). The distributions describe the
+files already written, by size and SHA-256.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -310,21 +311,6 @@ def global_lines(ctx: Context, sources: list[tuple[str, list[str]]], data: Index
     return sorted(t.lines)
 
 
-def catalog_lines(settings: Settings, units: list[U.Unit], model: Model, files: Any) -> list[str]:
-    """The sorted N-Triples lines of :func:`toolkit.publish.catalog.catalog_graph`: the lines no
-    source owns and every source's own lines (the two never share a subject)."""
-    ctx = Context(settings, model)
-    data = Index()
-    sources = [u for u in units if u.source is not None]
-    per_unit = [(u, unit_lines(u)) for u in sources]
-    for _u, lines in per_unit:
-        data.add(UnitIndex(lines, model))
-    out = global_lines(ctx, [(u.source.id, holders(ctx, u, lines)) for u, lines in per_unit], data, files)  # type: ignore[union-attr]
-    for u, lines in per_unit:
-        out.extend(owned_lines(ctx, u, lines, data))
-    return sorted(out)
-
-
 def _distribution(
     t: _Triples,
     release: str,
@@ -385,19 +371,6 @@ def _namespaces() -> Graph:
         g.bind(prefix, ns, override=True, replace=True)
     g.bind("prov", PROV, override=True, replace=True)
     return canonical_copy(g)
-
-
-def turtle(lines: list[str]) -> Iterator[str]:
-    """``canonical_copy(catalog).serialize(format="turtle")``, from sorted lines."""
-    writer = TurtleWriter(_namespaces())
-    subjects = subjects_of(lines)
-    refs: Counter[str] = Counter(o.iri for items in subjects.values() for _p, o in items if o.iri is not None)
-    blocks, used = ttl_blocks(writer, subjects, refs, lambda s: GLOBAL)
-    head = ttl_header(writer, prefix_uses(used))
-    yield head.decode("utf-8")
-    for _k, _o, text in blocks:
-        yield text.decode("utf-8")
-    yield "\n"
 
 
 def ttl_blocks(
@@ -467,20 +440,6 @@ def _value(o: Obj) -> Any:
     if o.datatype is not None and o.datatype != str(XSD.string):
         return {"@type": _compact(o.datatype), "@value": o.lexical}
     return o.lexical
-
-
-def jsonld(lines: list[str]) -> Iterator[str]:
-    """``catalog_files``' JSON-LD (pyld compaction with the prefix-only context), from sorted lines."""
-    spec = JSONLD_SPEC
-    blocks = jsonld_blocks(subjects_of(lines), lambda s: GLOBAL)
-    blocks.sort(key=lambda b: b[0])
-    if not blocks:
-        yield (spec.empty or b"").decode("utf-8")
-        return
-    yield spec.header.decode("utf-8")
-    for k, (_key, _o, text) in enumerate(blocks):
-        yield text.decode("utf-8") + (",\n" if k + 1 < len(blocks) else "\n")
-    yield spec.footer.decode("utf-8")
 
 
 def _jsonld_spec() -> Spec:

@@ -37,7 +37,7 @@ import os
 import pickle
 import shutil
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,6 @@ class State:
     local: str | None  # None: the shapes and data allow per-unit validation; else why not
     next_uid: int = 0
     format: int = STATE_FORMAT
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def fingerprint(settings: Settings, digest: str) -> str:
@@ -169,10 +168,6 @@ def save_state(settings: Settings, state: State) -> None:
     tmp.replace(path)
 
 
-def drop_state(settings: Settings) -> None:
-    state_path(settings).unlink(missing_ok=True)
-
-
 def _index_unit(state: State, uid: int, unit: U.Unit, sign: int) -> None:
     """Add (sign 1) or remove (-1) a unit's ids, subjects and links in the state's indexes."""
     assert unit.source is not None
@@ -248,9 +243,9 @@ def local_shapes(shapes: Graph) -> str | None:
     for path in shapes.objects(None, SH.path):
         if not isinstance(path, URIRef):
             return "a shape uses a property path that is not one IRI"
-    for p in (SH.node, SH.qualifiedValueShape, SH.property):
-        for _s, o in shapes.subject_objects(p):
-            if p != SH.property and any(shapes.triples((o, SH.property, None))):
+    for p in (SH.node, SH.qualifiedValueShape):
+        for o in shapes.objects(None, p):
+            if (o, SH.property, None) in shapes:
                 return "a nested shape looks at the properties of another node"
     for c in shapes.objects(None, SH.sparql):
         text = shapes.value(c, SH.select)
