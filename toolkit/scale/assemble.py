@@ -38,7 +38,7 @@ from toolkit.publish.release import MANIFEST, MEDIA_TYPES
 from toolkit.report import ValidationReport, ValidationResult
 from toolkit.scale import units as U
 from toolkit.scale.pipeline import FastOutcome
-from toolkit.scale.splice import GLOBAL, Spec, Written, write_blocks
+from toolkit.scale.splice import GLOBAL, Spec, Written, json_list_item, json_list_spec, write_blocks
 from toolkit.scale.timing import stage
 from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap
 
@@ -192,11 +192,7 @@ NT_SPEC = Spec(header=b"", footer=b"")
 
 
 def jsonld_spec(model: Any) -> Spec:
-    context = json.loads(_context(model))["@context"]
-    head = json.dumps({"@context": context, "@graph": [0]}, ensure_ascii=False, indent=2)
-    before, after = head.rsplit("\n    0\n", 1)
-    empty = json.dumps({"@context": context, "@graph": []}, ensure_ascii=False, indent=2) + "\n"
-    return Spec(header=_enc(before + "\n"), footer=_enc(after + "\n"), sep=b",\n", last=b"\n", empty=_enc(empty))
+    return json_list_spec({"@context": json.loads(_context(model))["@context"], "@graph": []}, "@graph")
 
 
 def jsonld_blocks(part: dict[str, Any], uid: int) -> list[Block]:
@@ -361,7 +357,8 @@ def write_release(
     if not report.conforms:
         raise DataError("the catalog metadata does not conform to DCAT-AP 3.0.1", report=report)
     entries = [(Path(u.folder).name, uid, manifest_source(u, settings)) for uid, u in enumerate(units) if u.source]
-    manifest = write_manifest(files, settings, outcome.triples, agg, report, entries)
+    files.write_blocks(MANIFEST, *manifest_blocks(files, settings, outcome.triples, agg, report, entries))
+    manifest = read_manifest(files)
     files.aggregates = agg
     return files, manifest, report
 
@@ -389,27 +386,24 @@ def manifest_source(unit: U.Unit, settings: Settings) -> dict[str, Any]:
     }
 
 
-def write_manifest(
+def manifest_blocks(
     files: StagedFiles,
     settings: Settings,
     triples: int,
     agg: Aggregates,
     report: ValidationReport,
-    sources: list[tuple[str, int, dict[str, Any]]] | None = None,
-    splice_from: tuple[Path, bytes, set[int]] | None = None,
-) -> dict[str, Any]:
-    """manifest.json as a block file: one block per source (keyed by its folder, in the units'
+    sources: list[tuple[str, int, dict[str, Any]]],
+) -> tuple[Spec, list[Block]]:
+    """manifest.json as a block file: one block per source, keyed by its folder (the units'
     order), so that a rebuild splices the changed sources' entries into the previous manifest.
-
-    ``sources`` are (folder, uid, entry) of every source (full build) or of the changed ones
-    (with ``splice_from``: the previous manifest, its layout and the uids whose entries go)."""
+    ``sources``: (folder name, uid, entry) of the sources whose blocks are to be written."""
     manifest: dict[str, Any] = {
         "title": {"zh": "政策新闻事实数据集", "en": "Policy news facts dataset"},
         "toolkit_version": __version__,
         "base_iri": settings.base_iri,
         "triples": triples,
         "counts_by_class": dict(sorted(agg.counts.items())),
-        "sources": [0],
+        "sources": [],
         "validation": {"conforms": report.conforms, "validators": report.validators_run, "counts": report.counts()},
         "files": [
             {
@@ -421,31 +415,13 @@ def write_manifest(
             for rel in sorted(files.sizes)
         ],
     }
-    head = json.dumps(manifest, ensure_ascii=False, indent=2)
-    before, after = head.rsplit("\n    0\n", 1)
-    manifest["sources"] = []
-    empty = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-    spec = Spec(header=_enc(before + "\n"), footer=_enc(after + "\n"), sep=b",\n", last=b"\n", empty=_enc(empty))
-    blocks = [(folder, uid, _manifest_entry(entry)) for folder, uid, entry in sources or []]
-    blocks.sort(key=lambda b: b[0])
-    if splice_from is None:
-        files.write_blocks(MANIFEST, spec, blocks)
-    else:
-        from toolkit.scale.splice import Layout, splice
+    blocks = sorted(((folder, uid, _enc(json_list_item(entry))) for folder, uid, entry in sources), key=lambda b: b[0])
+    return json_list_spec(manifest, "sources"), blocks
 
-        old_path, layout_bytes, drop = splice_from
-        layout = Layout.loads(layout_bytes)
-        files.record(
-            MANIFEST,
-            splice(old_path, layout, files.folder / MANIFEST, spec, drop=layout.indices_of_owners(drop), add=blocks),
-        )
+
+def read_manifest(files: StagedFiles) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((files.folder / MANIFEST).read_bytes())
     return loaded
-
-
-def _manifest_entry(entry: dict[str, Any]) -> bytes:
-    text = json.dumps(entry, ensure_ascii=False, indent=2)
-    return _enc("\n".join("    " + line for line in text.split("\n")))
 
 
 class Aggregates:

@@ -10,7 +10,6 @@ files already written, by size and SHA-256.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
@@ -25,7 +24,7 @@ from toolkit.export.canonical import canonical_copy
 from toolkit.publish import catalog as C
 from toolkit.scale import units as U
 from toolkit.scale.render import Obj, TurtleWriter, Unsupported, subjects_of
-from toolkit.scale.splice import GLOBAL, Spec
+from toolkit.scale.splice import GLOBAL, Spec, json_list_item, json_list_spec
 from toolkit.schema.model import Model
 
 DATE_TYPES = {str(XSD.date), str(XSD.gYearMonth), str(XSD.gYear)}
@@ -442,25 +441,14 @@ def _value(o: Obj) -> Any:
     return o.lexical
 
 
-def _jsonld_spec() -> Spec:
-    head = json.dumps({"@context": CONTEXT, "@graph": [0]}, ensure_ascii=False, indent=2)
-    before, after = head.rsplit("\n    0\n", 1)
-    empty = json.dumps({"@context": CONTEXT, "@graph": []}, ensure_ascii=False, indent=2) + "\n"
-    return Spec(
-        header=(before + "\n").encode(), footer=(after + "\n").encode(), sep=b",\n", last=b"\n", empty=empty.encode()
-    )
-
-
 def jsonld_blocks(subjects: dict[str, list[tuple[str, Obj]]], owner: Any) -> list[tuple[Any, int, bytes]]:
     out = []
     for s, items in subjects.items():
-        text = json.dumps(_node(s, items), ensure_ascii=False, indent=2)
-        text = "\n".join("    " + ln for ln in text.split("\n"))
-        out.append((_compact(s) + "\x01" + s, owner(s), text.encode("utf-8")))
+        out.append((_compact(s) + "\x01" + s, owner(s), json_list_item(_node(s, items)).encode("utf-8")))
     return out
 
 
-JSONLD_SPEC = _jsonld_spec()
+JSONLD_SPEC = json_list_spec({"@context": CONTEXT, "@graph": []}, "@graph")
 
 
 def _node(s: str, items: list[tuple[str, Obj]]) -> dict[str, Any]:
@@ -489,10 +477,9 @@ def _node(s: str, items: list[tuple[str, Obj]]) -> dict[str, Any]:
 def _refs(lines: Iterable[str]) -> Counter[str]:
     out: Counter[str] = Counter()
     for line in lines:
-        s_end = line.index("> ") + 2
-        p_end = line.index("> ", s_end) + 2
-        if line[p_end] == "<":
-            out[line[p_end + 1 : -3]] += 1
+        obj = U.split_line(line)[2]
+        if obj.startswith("<"):
+            out[obj[1:-1]] += 1
     return out
 
 

@@ -37,6 +37,7 @@ import os
 import pickle
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -602,15 +603,9 @@ def _write(
         report = ValidationReport(validators_run=list(state.validators))
         with stage("manifest"):
             entries = [(Path(n.folder).name, uid, A.manifest_source(n, settings)) for uid, _o, n in pairs if n]
-            manifest = A.write_manifest(
-                files,
-                settings,
-                state.triples,
-                agg,
-                report,
-                entries,
-                splice_from=(target / MANIFEST, state.layouts[MANIFEST], {uid for uid, _o, _n in pairs}),
-            )
+            spec, blocks = A.manifest_blocks(files, settings, state.triples, agg, report, entries)
+            _splice(files, state, target, MANIFEST, spec, {uid for uid, _o, _n in pairs}, blocks)
+            manifest = A.read_manifest(files)
         with stage("diff"):
             changed = diff_against(state.release, files)
         release = Release(
@@ -662,14 +657,35 @@ def _graph(target: Path) -> Graph:
     return g
 
 
-def _splice(files: Any, state: State, target: Path, rel: str, spec: Any, drop: set[int], add: list[Any]) -> None:
-    from toolkit.scale.splice import Layout, splice
+def _splice(
+    files: Any,
+    state: State,
+    target: Path,
+    rel: str,
+    spec: Any,
+    owners: set[int],
+    add: list[Any],
+    *,
+    drop: Callable[[Any], set[int]] | None = None,
+    turtle_count: Callable[[str], int] | None = None,
+) -> None:
+    """Splice ``rel``: drop the blocks of ``owners`` (and those ``drop`` picks from the old
+    layout), add ``add``; with ``turtle_count``, a kept Turtle block whose key
+    (reference count, subject) changed moves to its new key, its bytes unchanged."""
+    from toolkit.scale.splice import Layout, read_block, splice
 
     old = Layout.loads(state.layouts[rel])
+    dropped = set(old.indices_of_owners(owners)) | (drop(old) if drop else set())
+    add = list(add)
+    if turtle_count is not None:
+        for i, (count, subject) in enumerate(old.keys):
+            if i not in dropped and turtle_count(subject) != count:
+                dropped.add(i)
+                add.append(((turtle_count(subject), subject), old.owners[i], read_block(target / rel, old, i)))
     path = files.folder / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        written = splice(target / rel, old, path, spec, drop=sorted(set(old.indices_of_owners(drop))), add=add)
+        written = splice(target / rel, old, path, spec, drop=sorted(dropped), add=add)
     except ValueError as exc:
         raise Fallback(str(exc)) from None
     files.record(rel, written)
@@ -678,43 +694,15 @@ def _splice(files: Any, state: State, target: Path, rel: str, spec: Any, drop: s
 def _splice_data(files: Any, settings: Settings, state: State, model: Any, pairs: list[Any], target: Path) -> None:
     from toolkit.export import nquads
     from toolkit.scale import assemble as A
-    from toolkit.scale.splice import Layout, read_block
 
     agg = state.aggregates
     mine = {uid for uid, _o, _n in pairs}
     news = [(uid, n) for uid, _o, n in pairs if n is not None]
-    olds = [(uid, o) for uid, o, _n in pairs if o is not None]
     try:
         with stage("export:ttl"):
-            old_refs: Counter[str] = Counter()
-            for _uid, o in olds:
-                old_refs.update(U.load_part(o, "ttl")["references"])
-            moved_subjects = set(old_refs)
-            for _uid, n in news:
-                moved_subjects |= set(U.load_part(n, "ttl")["references"])
-            layout = Layout.loads(state.layouts["policy.ttl"])
-            at = {key[1]: i for i, key in enumerate(layout.keys) if key[1] in moved_subjects}
-            drop, add = set(), []
-            for s, i in at.items():
-                if layout.owners[i] in mine or layout.keys[i][0] == agg.refs.get(s, 0):
-                    continue
-                drop.add(i)
-                add.append(((agg.refs.get(s, 0), s), layout.owners[i], read_block(target / "policy.ttl", layout, i)))
-            for uid, n in news:
-                add.extend(A.ttl_blocks(U.load_part(n, "ttl"), uid, agg.refs))
-            from toolkit.scale.splice import splice
-
-            path = files.folder / "policy.ttl"
-            drop |= set(layout.indices_of_owners(mine))
-            try:
-                files.record(
-                    "policy.ttl",
-                    splice(
-                        target / "policy.ttl", layout, path, A.ttl_spec(agg.ttl_prefixes), drop=sorted(drop), add=add
-                    ),
-                )
-            except ValueError as exc:
-                raise Fallback(str(exc)) from None
+            add = [b for uid, n in news for b in A.ttl_blocks(U.load_part(n, "ttl"), uid, agg.refs)]
+            spec = A.ttl_spec(agg.ttl_prefixes)
+            _splice(files, state, target, "policy.ttl", spec, mine, add, turtle_count=lambda s: agg.refs.get(s, 0))
         with stage("export:nt"):
             add = [b for uid, n in news for b in A.nt_blocks(n, uid)]
             _splice(files, state, target, "policy.nt", A.NT_SPEC, mine, add)
@@ -756,7 +744,7 @@ def _catalog(
     (the catalog and release nodes, which list every source, are kept as long as no source
     comes or goes)."""
     from toolkit.scale import catalog as K
-    from toolkit.scale.splice import GLOBAL, Layout, Spec, read_block, splice
+    from toolkit.scale.splice import GLOBAL, Spec
 
     cs = state.catalog
     cat = K.CatalogBuild(settings, model)
@@ -828,40 +816,16 @@ def _catalog(
     bump(prefixes, K.prefix_uses(o_used), 1)
     global_prefixes = K.prefix_uses({s: g.prefixes for s, g in memo.items()})
 
-    layout = Layout.loads(state.layouts["catalog.ttl"])
-    drop = set(layout.indices_of_owners(remade))
-    add = g_ttl + o_ttl
-    for i, key in enumerate(layout.keys):
-        if i in drop:
-            continue
-        s = key[1]
-        if s in changed_global:
-            drop.add(i)
-        elif refs(s) != key[0]:
-            drop.add(i)
-            add.append(((refs(s), s), layout.owners[i], read_block(target / "catalog.ttl", layout, i)))
     spec = Spec(header=K.ttl_header(cat.writer, prefixes + global_prefixes), footer=b"\n")
-    jl = Layout.loads(state.layouts["catalog.jsonld"])
-    jdrop = set(jl.indices_of_owners(remade))
-    jdrop.update(i for i, key in enumerate(jl.keys) if key.split("\x01", 1)[1] in changed_global)
-    try:
-        files.record(
-            "catalog.ttl",
-            splice(target / "catalog.ttl", layout, files.folder / "catalog.ttl", spec, drop=sorted(drop), add=add),
-        )
-        files.record(
-            "catalog.jsonld",
-            splice(
-                target / "catalog.jsonld",
-                jl,
-                files.folder / "catalog.jsonld",
-                K.JSONLD_SPEC,
-                drop=sorted(jdrop),
-                add=K.jsonld_blocks(new_subjects, cat.owner) + K.jsonld_blocks(o_subjects, cat.owner),
-            ),
-        )
-    except ValueError as exc:
-        raise Fallback(str(exc)) from None
+
+    def subjects_in(changed: dict[str, list[str]], subject_of: Callable[[Any], str]) -> Callable[[Any], set[int]]:
+        return lambda layout: {i for i, key in enumerate(layout.keys) if subject_of(key) in changed}
+
+    ttl_drop = subjects_in(changed_global, lambda key: key[1])
+    _splice(files, state, target, "catalog.ttl", spec, remade, g_ttl + o_ttl, drop=ttl_drop, turtle_count=refs)
+    json_drop = subjects_in(changed_global, lambda key: key.split("\x01", 1)[1])
+    json_add = K.jsonld_blocks(new_subjects, cat.owner) + K.jsonld_blocks(o_subjects, cat.owner)
+    _splice(files, state, target, "catalog.jsonld", K.JSONLD_SPEC, remade, json_add, drop=json_drop)
 
     # DCAT-AP on what was made again, each part with the types of what it links to
     types = dict(cs["owned_types"])
@@ -894,9 +858,8 @@ def _catalog(
 
 
 def _object(line: str) -> str | None:
-    s_end = line.index("> ") + 2
-    p_end = line.index("> ", s_end) + 2
-    return line[p_end + 1 : -3] if line[p_end] == "<" else None
+    obj = U.split_line(line)[2]
+    return obj[1:-1] if obj.startswith("<") else None
 
 
 def _dcat_ap(

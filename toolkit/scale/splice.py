@@ -21,6 +21,7 @@ from __future__ import annotations
 import array
 import contextlib
 import hashlib
+import json
 import mmap
 import os
 import struct
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from queue import SimpleQueue
 from threading import Thread
-from typing import BinaryIO, TypeAlias
+from typing import Any, BinaryIO, TypeAlias
 
 GLOBAL = -1
 """Owner id of the blocks that belong to no source (they are rewritten by a full build only)."""
@@ -72,6 +73,26 @@ class Spec:
     """Written after the last block, instead of `sep` (a JSON array's final node has no comma)."""
     empty: bytes | None = None
     """If set, the whole file when there are no blocks (e.g. ``[]`` rather than a bracket per line)."""
+
+
+def json_list_spec(doc: dict[str, Any], key: str) -> Spec:
+    """The spec of ``json.dumps(doc, ensure_ascii=False, indent=2) + "\\n"`` whose top-level list
+    ``doc[key]`` holds the blocks, each written by :func:`json_list_item`."""
+    head = json.dumps({**doc, key: [0]}, ensure_ascii=False, indent=2)
+    before, after = head.rsplit("\n    0\n", 1)
+    empty = json.dumps({**doc, key: []}, ensure_ascii=False, indent=2) + "\n"
+    return Spec(
+        header=(before + "\n").encode("utf-8"),
+        footer=(after + "\n").encode("utf-8"),
+        sep=b",\n",
+        last=b"\n",
+        empty=empty.encode("utf-8"),
+    )
+
+
+def json_list_item(value: Any) -> str:
+    """``value`` as :func:`json.dumps` writes an item of a top-level list with ``indent=2``."""
+    return "\n".join("    " + line for line in json.dumps(value, ensure_ascii=False, indent=2).split("\n"))
 
 
 def _q(values: Iterable[int] = ()) -> array.array:

@@ -47,6 +47,7 @@ from toolkit.export.csv import table_rows
 from toolkit.export.jsonld import compact_nodes
 from toolkit.graph import build_graph
 from toolkit.report import ValidationResult
+from toolkit.scale.splice import json_list_item
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
 from toolkit.sources.loader import FACTS_FILE, Corpus, Entity, RefValue, Source
@@ -376,7 +377,11 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     unit.render = render(graph, unit.lines, model, settings, unit.timings)
 
 
-_RDF_TYPE = "<" + str(RDF.type) + ">"
+def split_line(line: str) -> tuple[str, str, str]:
+    """An N-Triples line with IRI subject and predicate: (subject IRI, predicate IRI, object as written)."""
+    s, rest = line[1:].split("> ", 1)
+    p, o = rest[1:].split("> ", 1)
+    return s, p, o[:-2]
 
 
 def links(lines: list[str], subjects: set[str]) -> tuple[list[str], list[str]]:
@@ -384,23 +389,16 @@ def links(lines: list[str], subjects: set[str]) -> tuple[list[str], list[str]]:
     incremental build follows when another source changes (see :mod:`toolkit.scale.incremental`)."""
     external: set[str] = set()
     classes: set[str] = set()
+    rdf_type = str(RDF.type)
     for line in lines:
-        s_end = line.index("> ") + 2
-        p_end = line.index("> ", s_end) + 2
-        obj = line[p_end:-2]
+        _s, pred, obj = split_line(line)
         if not obj.startswith("<"):
             continue
-        if line[s_end : p_end - 1] == _RDF_TYPE:
+        if pred == rdf_type:
             classes.add(obj[1:-1])
         elif obj[1:-1] not in subjects:
             external.add(obj[1:-1])
     return sorted(external), sorted(classes)
-
-
-def _split(line: str) -> tuple[str, str, str]:
-    s, rest = line[1:].split("> ", 1)
-    p, o = rest[1:].split("> ", 1)
-    return s, p, o[:-2]
 
 
 # --------------------------------------------------------------------------- the renderings
@@ -455,10 +453,6 @@ def _xml(cg: Graph) -> tuple[bool, list[tuple[str, str]], dict[str, str]]:
         ser.subject(subject, 1)
         blocks.append((str(subject), "".join(buf)))
     return ok, blocks, prefixes
-
-
-def _indent(text: str, pad: str) -> str:
-    return "\n".join(pad + line for line in text.split("\n"))
 
 
 @cache
@@ -642,7 +636,7 @@ def _render_direct(lines: list[str], model: Model, settings: Settings, timings: 
     jsonld_nodes, jsonld_errors = [], []
     for s, items in subjects.items():
         node = jsonld.node(s, items)
-        jsonld_nodes.append((node["id"], _indent(json.dumps(node, ensure_ascii=False, indent=2), "    ")))
+        jsonld_nodes.append((node["id"], json_list_item(node)))
         if not _fast_valid(fast, node):
             for err in slow.iter_errors(node):
                 jsonld_errors.append((node.get("id"), list(err.absolute_path), err.message))
@@ -712,7 +706,7 @@ def render_reference(g: Graph, lines: list[str], model: Model, settings: Setting
     fast, slow = _node_schema(str(settings.schema_dir))
     jsonld_nodes, jsonld_errors = [], []
     for node in nodes:
-        jsonld_nodes.append((node["id"], _indent(json.dumps(node, ensure_ascii=False, indent=2), "    ")))
+        jsonld_nodes.append((node["id"], json_list_item(node)))
         if not _fast_valid(fast, node):
             for err in slow.iter_errors(node):
                 jsonld_errors.append((node.get("id"), list(err.absolute_path), err.message))
@@ -759,15 +753,11 @@ _DATE_TYPES = (
 
 def catalog_lines(lines: list[str], model: Model) -> list[str]:
     """The triples the catalog reads from the data: types, labels, links and dates."""
-    rdf_type = "<" + str(RDF.type) + ">"
-    label = "<" + str(RDFS.label) + ">"
-    skip = {"<" + model.properties[p].iri + ">" for p in ("evidence",)}
+    rdf_type, label = str(RDF.type), str(RDFS.label)
+    skip = {model.properties[p].iri for p in ("evidence",)}
     out = []
     for line in lines:
-        s_end = line.index("> ") + 2
-        p_end = line.index("> ", s_end) + 2
-        pred = line[s_end : p_end - 1]
-        obj = line[p_end:-2]
+        _s, pred, obj = split_line(line)
         if pred in skip:
             continue
         if pred in (rdf_type, label) or obj.startswith("<") or obj.endswith(_DATE_TYPES):
