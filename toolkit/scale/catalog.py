@@ -23,6 +23,7 @@ from toolkit.config import Settings
 from toolkit.export.canonical import canonical_copy
 from toolkit.publish import catalog as C
 from toolkit.scale import units as U
+from toolkit.scale.assemble import bump
 from toolkit.scale.render import Obj, TurtleWriter, Unsupported, subjects_of
 from toolkit.scale.splice import GLOBAL, Spec, json_list_item, json_list_spec
 from toolkit.schema.model import Model
@@ -79,6 +80,12 @@ class Index:
         self.labels: dict[str, list[str]] = {}
         self.dates: Counter[str] = Counter()
 
+    def copy(self) -> Index:
+        other = Index()
+        other.fields, other.regions = set(self.fields), set(self.regions)
+        other.labels, other.dates = dict(self.labels), Counter(self.dates)
+        return other
+
     def add(self, part: UnitIndex, sign: int = 1) -> None:
         for name in ("fields", "regions"):
             target: set[str] = getattr(self, name)
@@ -91,12 +98,7 @@ class Index:
                 self.labels[s] = labels
             else:
                 self.labels.pop(s, None)
-        for d, n in part.dates.items():
-            total = self.dates.get(d, 0) + sign * n
-            if total > 0:
-                self.dates[d] = total
-            else:
-                self.dates.pop(d, None)
+        bump(self.dates, part.dates, sign)
 
     @property
     def first_date(self) -> str | None:
@@ -509,12 +511,6 @@ class CatalogBuild:
         self.writer = TurtleWriter(_namespaces())
 
     # ---------------------------------------------------------------- the parts
-    def unit_index(self, unit: U.Unit) -> UnitIndex:
-        return UnitIndex(unit_lines(unit), self.model)
-
-    def owned_of(self, unit: U.Unit, data: Index) -> list[str]:
-        return owned_lines(self.ctx, unit, unit_lines(unit), data)
-
     def full(self, units: list[tuple[int, U.Unit]], files: Any) -> None:
         per_unit = [(uid, u, unit_lines(u)) for uid, u in units if u.source is not None]
         for _uid, _u, lines in per_unit:

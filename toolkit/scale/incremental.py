@@ -316,6 +316,26 @@ class _Units:
         self.root = root
         self.loaded: dict[str, U.Unit] = {}
         self.keys = {uid: key for uid, key, _sig in state.folders.values()}
+        self._type_label: dict[str, dict[str, list[str]]] = {}
+        self._catalog: dict[str, list[str]] = {}
+
+    def type_label_lines(self, unit: U.Unit) -> dict[str, list[str]]:
+        """A unit's rdf:type and rdfs:label lines by subject (parsed once per unit)."""
+        if unit.key not in self._type_label:
+            out: dict[str, list[str]] = {}
+            for line in unit.line_list():
+                if TYPE_OR_LABEL[0] in line or TYPE_OR_LABEL[1] in line:
+                    out.setdefault(line[1 : line.index("> ")], []).append(line)
+            self._type_label[unit.key] = out
+        return self._type_label[unit.key]
+
+    def catalog_lines(self, unit: U.Unit) -> list[str]:
+        """What the catalog reads of a unit (read from the cache once per unit)."""
+        if unit.key not in self._catalog:
+            from toolkit.scale.catalog import unit_lines
+
+            self._catalog[unit.key] = unit_lines(unit)
+        return self._catalog[unit.key]
 
     def of(self, uid: int) -> U.Unit:
         if uid not in self.keys:
@@ -329,14 +349,6 @@ class _Units:
                 raise Fallback(f"unit {key[:12]} is not in the cache")
             self.loaded[key] = unit
         return self.loaded[key]
-
-
-def _type_label_lines(unit: U.Unit) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for line in unit.line_list():
-        if TYPE_OR_LABEL[0] in line or TYPE_OR_LABEL[1] in line:
-            out.setdefault(line[1 : line.index("> ")], []).append(line)
-    return out
 
 
 #: how the last :func:`rebuild` in this process went: ("incremental", "") or ("full", why)
@@ -438,7 +450,7 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None)
     with stage("link"):
         _check_links(state, settings, pairs, units)
     with stage("validation"):
-        affected = _affected(state, pairs)
+        affected = _affected(state, pairs, units)
         _validate(state, settings, pairs, affected, units)
     return _write(settings, state, pairs, affected, units, folders, signatures, check=check)
 
@@ -510,13 +522,13 @@ def _no_new_cycle(state: State, pairs: list[Any], units: _Units) -> None:
                     stack.extend(r for p, r, _l in ent.refs if p == prop)
 
 
-def _affected(state: State, pairs: list[Any]) -> set[int]:
+def _affected(state: State, pairs: list[Any], units: _Units) -> set[int]:
     """Units not changed themselves that link to a subject whose types or labels changed."""
     mine = {uid for uid, _o, _n in pairs}
     out: set[int] = set()
     for _uid, old, new in pairs:
-        before = _type_label_lines(old) if old is not None else {}
-        after = _type_label_lines(new) if new is not None else {}
+        before = units.type_label_lines(old) if old is not None else {}
+        after = units.type_label_lines(new) if new is not None else {}
         for s in set(before) | set(after):
             if before.get(s) != after.get(s):
                 out |= state.referrers.get(s, set())
@@ -530,15 +542,16 @@ def _validate(state: State, settings: Settings, pairs: list[Any], affected: set[
     shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
     ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
     onto_nt = ontology.serialize(format="nt", encoding="utf-8")
-    todo = [n for _u, _o, n in pairs if n is not None] + [units.of(uid) for uid in sorted(affected)]
+    new = {uid: n for uid, _o, n in pairs if n is not None}
+    todo = list(new.values()) + [units.of(uid) for uid in sorted(affected)]
     for unit in todo:
         context = []
         for iri in unit.external:
             uid = state.subject_owner.get(iri)
             if uid is None:
                 continue
-            owner = next((n for u, _o, n in pairs if u == uid and n is not None), None) or units.of(uid)
-            context.extend(ln for ln in _type_label_lines(owner).get(iri, []) if TYPE_OR_LABEL[0] in ln)
+            owner = new.get(uid) or units.of(uid)
+            context.extend(ln for ln in units.type_label_lines(owner).get(iri, []) if TYPE_OR_LABEL[0] in ln)
         if fragment_results(shapes, onto_nt, unit.line_list(), context, set(unit.subjects)):
             raise Fallback("SHACL results to report")
 
@@ -749,31 +762,33 @@ def _catalog(
     cs = state.catalog
     cat = K.CatalogBuild(settings, model)
     old_index: K.Index = cs["index"]
-    new_index = K.Index()
-    new_index.fields, new_index.regions = set(old_index.fields), set(old_index.regions)
-    new_index.labels, new_index.dates = dict(old_index.labels), Counter(old_index.dates)
+    new_index = old_index.copy()
     for _uid, old, _new in pairs:
         if old is not None:
-            new_index.add(cat.unit_index(old), -1)
+            new_index.add(K.UnitIndex(units.catalog_lines(old), model), -1)
     for _uid, _old, new in pairs:
         if new is not None:
-            new_index.add(cat.unit_index(new), 1)
+            new_index.add(K.UnitIndex(units.catalog_lines(new), model), 1)
     cat.index = new_index
     cat.sources = dict(cs["sources"])
     old_owned: list[str] = []
     new_owned: dict[int, list[str]] = {}
+
+    def owned(unit: U.Unit, data: K.Index) -> list[str]:
+        return K.owned_lines(cat.ctx, unit, units.catalog_lines(unit), data)
+
     for uid, old, new in pairs:
         if old is not None:
-            old_owned.extend(cat.owned_of(old, old_index))
+            old_owned.extend(owned(old, old_index))
             cat.sources.pop(uid, None)
         if new is not None:
             assert new.source is not None
-            cat.sources[uid] = (new.source.id, K.holders(cat.ctx, new, K.unit_lines(new)))
-            new_owned[uid] = cat.owned_of(new, new_index)
+            cat.sources[uid] = (new.source.id, K.holders(cat.ctx, new, units.catalog_lines(new)))
+            new_owned[uid] = owned(new, new_index)
     for uid in sorted(affected):
         unit = units.of(uid)
-        old_owned.extend(cat.owned_of(unit, old_index))
-        new_owned[uid] = cat.owned_of(unit, new_index)
+        old_owned.extend(owned(unit, old_index))
+        new_owned[uid] = owned(unit, new_index)
     cat.finish(files)
     remade = {uid for uid, _o, _n in pairs} | affected
     owned_lines = sorted(ln for lines in new_owned.values() for ln in lines)
