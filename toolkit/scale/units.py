@@ -273,9 +273,10 @@ def process_folder(folder: Path, ctx: StageContext, key: str) -> Unit:
     return unit
 
 
-def _tick(unit: Unit, name: str, since: float) -> float:
+def _tick(timings: dict[str, float], name: str, since: float) -> float:
+    """Add the time since ``since`` to ``timings[name]``; the time now, for the next stage."""
     now = time.perf_counter()
-    unit.timings[name] = unit.timings.get(name, 0.0) + now - since
+    timings[name] = timings.get(name, 0.0) + now - since
     return now
 
 
@@ -290,7 +291,7 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     if problems.results:
         unit.schema_problems = list(problems.results)
         return
-    t = _tick(unit, "facts", t)
+    t = _tick(unit.timings, "facts", t)
     src = loader._load_source(folder, doc, problems, model, settings)
     unit.source_problems = list(problems.results)
     if src is None:
@@ -318,16 +319,16 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     del meta
     body = Normalised.of(src.text, src.body_start, src.body_end)
     seen: set[str] = set()
-    t = _tick(unit, "facts", t)
+    t = _tick(unit.timings, "facts", t)
     for i, raw in enumerate(doc.data["entities"]):
         ent = loader._load_entity(raw, i, src, doc, problems, model, settings)
         load_problems = list(problems.results)
         problems.results.clear()
-        t = _tick(unit, "facts", t)
+        t = _tick(unit.timings, "facts", t)
         loader._locate_evidence(raw, i, ent, src, body, problems, settings)
         evidence_problems = list(problems.results)
         problems.results.clear()
-        t = _tick(unit, "evidence", t)
+        t = _tick(unit.timings, "evidence", t)
         refs = [(prop, ref.id, doc.line_of(path)) for prop, ref, path in loader.ref_paths(raw, i, ent)]
         unit.entities.append(
             EntitySummary(
@@ -347,7 +348,7 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         if ent.id not in seen:
             seen.add(ent.id)
             src.entities.append(ent)
-    t = _tick(unit, "facts", t)
+    t = _tick(unit.timings, "facts", t)
     if unit.local_problems:
         return
     unit.lines, types = graph_lines(src, model, settings.base_iri)
@@ -369,7 +370,7 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         pos += size
     unit.subjects = sorted(s for s, _a, _b in unit.spans)
     unit.external, unit.classes = links(unit.lines, set(unit.subjects))
-    t = _tick(unit, "graph", t)
+    t = _tick(unit.timings, "graph", t)
 
     def graph() -> Graph:
         return build_graph(Corpus(sources=[src], entities={}), model, settings.base_iri)
@@ -610,13 +611,27 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
     return sorted(out), types
 
 
+def _node_errors(node: dict[str, Any], fast: Any, slow: Any) -> list[tuple[str, list[str | int], str]]:
+    """A JSON-LD node's JSON Schema errors (the compiled check first; jsonschema for the messages)."""
+    if _fast_valid(fast, node):
+        return []
+    return [(node.get("id"), list(err.absolute_path), err.message) for err in slow.iter_errors(node)]
+
+
+def _row_errors(schema: tuple[Any, Any], rows: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+    """A table's CSV rows' JSON Schema errors: (row id, row index, message)."""
+    fast, slow = schema
+    out = []
+    for i, r in enumerate(rows):
+        if not _fast_valid(fast, r):
+            for err in slow.iter_errors(r):
+                path = "/".join(map(str, err.absolute_path)) or "(row)"
+                out.append((r.get("id"), i, f"{path}: {err.message}"))
+    return out
+
+
 def _render_direct(lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
     from toolkit.scale import render as R
-
-    def tick(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = timings.get(name, 0.0) + now - since
-        return now
 
     t = time.perf_counter()
     ttl, xml, jsonld = _writers(str(settings.schema_dir), settings.base_iri)
@@ -629,19 +644,17 @@ def _render_direct(lines: list[str], model: Model, settings: Settings, timings: 
     )
     ttl_blocks = [(s, ttl.block(s, items)) for s, items in subjects.items()]
     ok_ttl, ttl_prefixes = ttl.prefixes()
-    t = tick("render:ttl", t)
+    t = _tick(timings, "render:ttl", t)
     xml_blocks = [(s, xml.block(s, items)) for s, items in subjects.items()]
-    t = tick("render:rdf", t)
+    t = _tick(timings, "render:rdf", t)
     fast, slow = _node_schema(str(settings.schema_dir))
     jsonld_nodes, jsonld_errors = [], []
     for s, items in subjects.items():
         node = jsonld.node(s, items)
         jsonld_nodes.append((node["id"], json_list_item(node)))
-        if not _fast_valid(fast, node):
-            for err in slow.iter_errors(node):
-                jsonld_errors.append((node.get("id"), list(err.absolute_path), err.message))
+        jsonld_errors += _node_errors(node, fast, slow)
     jsonld_nodes.sort(key=lambda n: n[0])
-    t = tick("render:jsonld", t)
+    t = _tick(timings, "render:jsonld", t)
     csv_rows: dict[str, list[tuple[str, str]]] = {}
     csv_errors: dict[str, list[tuple[str, int, str]]] = {}
     schemas = _row_schemas(str(settings.schema_dir))
@@ -661,16 +674,11 @@ def _render_direct(lines: list[str], model: Model, settings: Settings, timings: 
             writer.writerow([r[c] for c in columns])
             texts.append((r["id"], buf.getvalue()))
         csv_rows[table.name] = texts
-        if table.name in schemas:
-            fast_row, slow_row = schemas[table.name]
-            for i, r in enumerate(rows):
-                if not _fast_valid(fast_row, r):
-                    for err in slow_row.iter_errors(r):
-                        path = "/".join(map(str, err.absolute_path)) or "(row)"
-                        csv_errors.setdefault(table.name, []).append((r.get("id"), i, f"{path}: {err.message}"))
-    t = tick("render:csv", t)
+        if table.name in schemas and (errors := _row_errors(schemas[table.name], rows)):
+            csv_errors[table.name] = errors
+    t = _tick(timings, "render:csv", t)
     catalog = catalog_lines(lines, model)
-    tick("render:catalog", t)
+    _tick(timings, "render:catalog", t)
     return Render(
         ok={"ttl": ok_ttl, "rdf": True},
         ttl_blocks=ttl_blocks,
@@ -690,27 +698,20 @@ def _render_direct(lines: list[str], model: Model, settings: Settings, timings: 
 def render_reference(g: Graph, lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
     """The renderings by rdflib's and pyld's own serialisers, run on this source alone."""
 
-    def tick(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = timings.get(name, 0.0) + now - since
-        return now
-
     t = time.perf_counter()
     cg = canonical_copy(g)
     ok: dict[str, bool] = {}
     ok["ttl"], ttl_blocks, ttl_prefixes, references, classes = _turtle(cg)
-    t = tick("render:ttl", t)
+    t = _tick(timings, "render:ttl", t)
     ok["rdf"], xml_blocks, xml_prefixes = _xml(canonical_copy(g))
-    t = tick("render:rdf", t)
+    t = _tick(timings, "render:rdf", t)
     nodes = compact_nodes(lines, model)
     fast, slow = _node_schema(str(settings.schema_dir))
     jsonld_nodes, jsonld_errors = [], []
     for node in nodes:
         jsonld_nodes.append((node["id"], json_list_item(node)))
-        if not _fast_valid(fast, node):
-            for err in slow.iter_errors(node):
-                jsonld_errors.append((node.get("id"), list(err.absolute_path), err.message))
-    t = tick("render:jsonld", t)
+        jsonld_errors += _node_errors(node, fast, slow)
+    t = _tick(timings, "render:jsonld", t)
     csv_rows: dict[str, list[tuple[str, str]]] = {}
     csv_errors: dict[str, list[tuple[str, int, str]]] = {}
     schemas = _row_schemas(str(settings.schema_dir))
@@ -718,16 +719,11 @@ def render_reference(g: Graph, lines: list[str], model: Model, settings: Setting
         rows = table_rows(g, model, table)
         columns = model.table_columns(table)
         csv_rows[table.name] = [(r["id"], csv_line([r[c] for c in columns])) for r in rows]
-        if table.name in schemas:
-            fast_row, slow_row = schemas[table.name]
-            for i, r in enumerate(rows):
-                if not _fast_valid(fast_row, r):
-                    for err in slow_row.iter_errors(r):
-                        path = "/".join(map(str, err.absolute_path)) or "(row)"
-                        csv_errors.setdefault(table.name, []).append((r.get("id"), i, f"{path}: {err.message}"))
-    t = tick("render:csv", t)
+        if table.name in schemas and (errors := _row_errors(schemas[table.name], rows)):
+            csv_errors[table.name] = errors
+    t = _tick(timings, "render:csv", t)
     catalog = catalog_lines(lines, model)
-    tick("render:catalog", t)
+    _tick(timings, "render:catalog", t)
     return Render(
         ok=ok,
         ttl_blocks=ttl_blocks,
