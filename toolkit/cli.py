@@ -6,6 +6,7 @@ unreadable input.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
+from toolkit import __version__
 from toolkit.config import Settings, load_settings
 from toolkit.errors import EXIT_INVALID, EXIT_USAGE, DataError, ToolkitError
 from toolkit.report import ValidationReport
@@ -24,13 +27,71 @@ EXIT_CODES = (
     "2 bad usage or unreadable input (missing file, not UTF-8, broken YAML or RDF)."
 )
 
+
+def unwrap_help(text: str | None) -> str | None:
+    """Join the lines of each paragraph of a help text into one line.
+
+    Why: docstrings are wrapped at the source's width, and the help formatter keeps those
+    line breaks and then wraps again at the terminal's width, which breaks lines
+    mid-sentence. Joined, every paragraph is wrapped once, by the formatter, as whole
+    sentences. Paragraphs are kept; a paragraph starting with ``\\b`` (click's "do not
+    rewrap" marker) is kept as written, and anything after ``\\f`` is dropped as click does.
+    """
+    if not text:
+        return text
+    text = inspect.cleandoc(text).partition("\f")[0]
+    paragraphs = [p.strip("\n") for p in text.split("\n\n")]
+    return "\n\n".join(
+        p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines()) for p in paragraphs
+    )
+
+
+def _unwrap_tree(command: Any) -> None:
+    """Unwrap the help of a command, of its parameters and of all its subcommands.
+
+    Duck-typed: typer 0.2x carries its own copy of click, so there is no public class to test.
+    """
+    command.help = unwrap_help(command.help)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = unwrap_help(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        _unwrap_tree(sub)
+
+
+class _RootGroup(TyperGroup):
+    """The top-level group: unwraps every help text of the tree once, before any run."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _unwrap_tree(self)
+        return super().main(*args, **kwargs)
+
+
 app = typer.Typer(
     name="policy-toolkit",
+    cls=_RootGroup,
     help="Publish the facts of policy news as validated linked open data.\n\n" + EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"policy-toolkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    # The top-level options; the group's help text is the Typer(help=...) above.
+    return None
 
 
 publish_app = typer.Typer(help="Upload the release to a SPARQL store or an open-data portal.", no_args_is_help=True)
@@ -145,6 +206,8 @@ def validate(
 
     def body() -> None:
         settings = _settings(sources)
+        if file is None:
+            _require_current_schema(settings)
         outcome = validate_rdf(settings, file) if file is not None else validate_sources(settings)
         _print_report(outcome.report, fmt)
         if not outcome.report.conforms:
@@ -194,12 +257,29 @@ def _info_text(m: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _require_current_schema(settings: Settings) -> None:
+    """Exit 1 when a generated schema file differs from model.yaml (`schema` and `validate`).
+
+    Why before validating: the shapes and JSON Schemas would check the data against a stale
+    model. It is a check of the project's files, not of the data, so it is not one of the
+    validators a release lists (`build` leaves it to `schema`, which CI runs).
+    """
+    from toolkit.schema.generate import check_all
+    from toolkit.schema.model import load_model
+
+    stale = check_all(load_model(settings.schema_dir), settings.schema_dir)
+    if stale:
+        files = ", ".join(f"schema/{name}" for name in stale)
+        typer.echo(f"error: out of date with model.yaml: {files}; run `policy-toolkit schema --write`", err=True)
+        raise typer.Exit(EXIT_INVALID)
+
+
 @app.command()
 def schema(
     write: Annotated[bool, typer.Option("--write", help="Regenerate the files from schema/model.yaml.")] = False,
 ) -> None:
     """Check (default) or regenerate ontology, shapes, context and JSON Schemas from model.yaml."""
-    from toolkit.schema.generate import check_all, write_all
+    from toolkit.schema.generate import write_all
     from toolkit.schema.model import load_model
 
     def body() -> None:
@@ -209,13 +289,7 @@ def schema(
             changed = write_all(model, settings.schema_dir)
             typer.echo(f"regenerated: {', '.join(changed)}" if changed else "schema files already up to date")
             return
-        stale = check_all(model, settings.schema_dir)
-        if stale:
-            typer.echo(
-                f"error: out of date with model.yaml: {', '.join(stale)}; run `policy-toolkit schema --write`",
-                err=True,
-            )
-            raise typer.Exit(EXIT_INVALID)
+        _require_current_schema(settings)
         typer.echo("schema files match model.yaml")
 
     _guard(body)

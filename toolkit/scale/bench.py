@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.config import Settings, load_settings
+from toolkit.progress import progress
 
 FAST_STAGES = [
     ("units", "per-source stages (pool)"),
@@ -259,47 +260,58 @@ def run_bench(
     work.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine(), "seed": seed, "jobs": jobs, "sizes": []}
     root = settings.root
-    for size in sizes:
-        tag = _tag(size)
-        base = work / tag
-        if base.exists():
-            shutil.rmtree(base)
-        corpus = base / "sources"
-        t = time.perf_counter()
-        rep = write_corpus(corpus, seed=seed, triples=size)
-        echo(f"[{tag}] generated {rep.sources} sources, {rep.triples} triples in {time.perf_counter() - t:.1f} s")
-        common = ["--root", str(root), "--sources", str(corpus)]
-        # the naive path first: the fast build, the edit and the rebuild then follow one another
-        # as they would for a user, and the rebuild and the full build of the edited corpus run
-        # in the same (warm) state of the machine's file cache
-        nv = None
-        if naive:
-            skip = {"POLICY_TOOLKIT_BENCH_SKIP_PYSHACL": "1"} if size > pyshacl_max else {}
-            nv = _child(["naive", *common, "--release", str(base / "release-naive")], env=skip)
-            echo(f"[{tag}] naive build {nv['total']:.1f} s, peak {nv['memory']}")
-        fast = _fast_child(common, base, jobs, "release-fast", "cache")
-        echo(f"[{tag}] fast build {fast['total']:.1f} s, peak {fast['memory']}")
-        entry: dict[str, Any] = {"size": size, "sources": rep.sources, "triples": fast["triples"], "fast": fast}
-        if nv is not None:
-            entry["naive"] = nv
-            entry["releases_identical"] = tree_digest(base / "release-fast") == tree_digest(base / "release-naive")
-            if nv.get("pyshacl_skipped"):
-                entry["releases_identical"] = None  # the naive report misses the SHACL raw graph then
-        edited = _edit_one_source(corpus)
-        rebuild = _fast_child(common, base, jobs, "release-fast", "cache")
-        echo(f"[{tag}] rebuild after editing {edited}: {rebuild['total']:.1f} s")
-        full = _fast_child(common, base, jobs, "release-full", "cache-full")
-        entry["rebuild"] = rebuild
-        entry["full_after_edit"] = full
-        entry["rebuild_identical_to_full"] = tree_digest(base / "release-fast") == tree_digest(base / "release-full")
-        entry["ratios"] = _ratios(entry)
-        results["sizes"].append(entry)
-        extrapolate(results)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        results["table"] = table(results)
-        out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        for p in ("release-fast", "release-naive", "release-full", "cache", "cache-full"):
-            shutil.rmtree(base / p, ignore_errors=True)
+    # One step per corpus and build (each takes seconds to hours): a bar on a terminal, silent
+    # in pipes and CI; the children's output is captured, so only this bar is drawn.
+    steps = len(sizes) * (5 if naive else 4)
+    with progress("bench steps", steps) as tick:
+        for size in sizes:
+            tag = _tag(size)
+            base = work / tag
+            if base.exists():
+                shutil.rmtree(base)
+            corpus = base / "sources"
+            t = time.perf_counter()
+            rep = write_corpus(corpus, seed=seed, triples=size)
+            tick.advance()
+            echo(f"[{tag}] generated {rep.sources} sources, {rep.triples} triples in {time.perf_counter() - t:.1f} s")
+            common = ["--root", str(root), "--sources", str(corpus)]
+            # the naive path first: the fast build, the edit and the rebuild then follow one another
+            # as they would for a user, and the rebuild and the full build of the edited corpus run
+            # in the same (warm) state of the machine's file cache
+            nv = None
+            if naive:
+                skip = {"POLICY_TOOLKIT_BENCH_SKIP_PYSHACL": "1"} if size > pyshacl_max else {}
+                nv = _child(["naive", *common, "--release", str(base / "release-naive")], env=skip)
+                tick.advance()
+                echo(f"[{tag}] naive build {nv['total']:.1f} s, peak {nv['memory']}")
+            fast = _fast_child(common, base, jobs, "release-fast", "cache")
+            tick.advance()
+            echo(f"[{tag}] fast build {fast['total']:.1f} s, peak {fast['memory']}")
+            entry: dict[str, Any] = {"size": size, "sources": rep.sources, "triples": fast["triples"], "fast": fast}
+            if nv is not None:
+                entry["naive"] = nv
+                entry["releases_identical"] = tree_digest(base / "release-fast") == tree_digest(base / "release-naive")
+                if nv.get("pyshacl_skipped"):
+                    entry["releases_identical"] = None  # the naive report misses the SHACL raw graph then
+            edited = _edit_one_source(corpus)
+            rebuild = _fast_child(common, base, jobs, "release-fast", "cache")
+            tick.advance()
+            echo(f"[{tag}] rebuild after editing {edited}: {rebuild['total']:.1f} s")
+            full = _fast_child(common, base, jobs, "release-full", "cache-full")
+            tick.advance()
+            entry["rebuild"] = rebuild
+            entry["full_after_edit"] = full
+            entry["rebuild_identical_to_full"] = tree_digest(base / "release-fast") == tree_digest(
+                base / "release-full"
+            )
+            entry["ratios"] = _ratios(entry)
+            results["sizes"].append(entry)
+            extrapolate(results)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            results["table"] = table(results)
+            out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            for p in ("release-fast", "release-naive", "release-full", "cache", "cache-full"):
+                shutil.rmtree(base / p, ignore_errors=True)
     extrapolate(results)
     results["table"] = table(results)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.progress import progress
+
 DEFECTS = (
     "missing-label",
     "wrong-date-type",
@@ -705,15 +707,19 @@ def write_corpus(
     out.mkdir(parents=True, exist_ok=True)
     n = total = 0
     counts = dict.fromkeys(defects, 0)
-    for src in iter_corpus(
-        seed=seed, sources=sources, triples=triples, defect_rate=defect_rate, defects=defects, prefix=prefix
-    ):
-        folder = out / src.id
-        folder.mkdir(exist_ok=True)
-        (folder / TEXT_FILE).write_text(src.text, encoding="utf-8")
-        (folder / "facts.yaml").write_text(facts_yaml(src.facts), encoding="utf-8")
-        n += 1
-        total += src.triples
-        for kind in src.defects:
-            counts[kind] += 1
+    # Progress on a terminal (silent in pipes and CI), counted in what the caller asked for.
+    by_sources = sources is not None
+    with progress("sources" if by_sources else "triples", sources if by_sources else triples) as tick:
+        for src in iter_corpus(
+            seed=seed, sources=sources, triples=triples, defect_rate=defect_rate, defects=defects, prefix=prefix
+        ):
+            folder = out / src.id
+            folder.mkdir(exist_ok=True)
+            (folder / TEXT_FILE).write_text(src.text, encoding="utf-8")
+            (folder / "facts.yaml").write_text(facts_yaml(src.facts), encoding="utf-8")
+            n += 1
+            total += src.triples
+            for kind in src.defects:
+                counts[kind] += 1
+            tick.advance(1 if by_sources else src.triples)
     return GenerateReport(sources=n, triples=total, defects=counts, out=out)

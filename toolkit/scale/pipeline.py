@@ -20,12 +20,13 @@ from rdflib import Graph
 
 from toolkit.config import Settings
 from toolkit.graph.build import _bind
+from toolkit.progress import progress
 from toolkit.report import Severity, ValidationReport, ValidationResult
 from toolkit.scale import units as U
 from toolkit.scale.timing import add, stage
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
-from toolkit.validate import Outcome
+from toolkit.validate import RELEASE_CHECKS, VALIDATORS, Outcome
 from toolkit.validate.base import ValidationContext
 from toolkit.validate.shacl import load_schema_graph
 
@@ -66,15 +67,18 @@ def collect_units(settings: Settings, *, jobs: int | None = None, cache: Path | 
     jobs = jobs or default_jobs()
     t_pool = time.perf_counter()
     if todo:
-        if jobs <= 1 or len(todo) == 1:
-            for item in todo:
-                _work(item)
-        else:
-            import multiprocessing
+        # A bar on a terminal for the one long stage of a large build; silent in pipes and CI.
+        with progress("sources", len(todo)) as tick:
+            if jobs <= 1 or len(todo) == 1:
+                for item in todo:
+                    _work(item)
+                    tick.advance()
+            else:
+                import multiprocessing
 
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                for _ in pool.map(_work, todo, chunksize=max(1, min(32, len(todo) // (jobs * 8) or 1))):
-                    pass
+                with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                    for _ in pool.map(_work, todo, chunksize=max(1, min(32, len(todo) // (jobs * 8) or 1))):
+                        tick.advance()
     add("units:pool", time.perf_counter() - t_pool)
     t_load = time.perf_counter()
     computed = {item[1] for item in todo}
@@ -233,13 +237,10 @@ def fast_outcome(settings: Settings, *, jobs: int | None = None, cache: Path | N
             # lines sort by subject first, and a subject's lines are one block of one source
             outcome.order = sorted((s + ">", i, start, end) for i, u in enumerate(units) for s, start, end in u.spans)
     # Every validator `build` runs, in its order; SHACL is the compiled one, over the lines.
-    from toolkit.publish import release as naive_release
-    from toolkit.validate import VALIDATORS
-
-    skips = getattr(naive_release, "BUILD_SKIPS", frozenset({"dcat-ap"}))
+    # RELEASE_CHECKS run after the export, on the files being made (toolkit.scale.assemble).
     ctx = ValidationContext(settings=settings, model=model, corpus=None, load_results=problems, graph=None)
     for v in VALIDATORS:
-        if v.name in skips:
+        if v.name in RELEASE_CHECKS:
             continue
         if v.name == "shacl":
             if outcome.clean:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import jsonschema
 
 from toolkit.errors import LoadError
-from toolkit.report import ValidationResult
+from toolkit.report import ValidationReport, ValidationResult
+from toolkit.validate.base import ValidationContext
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -61,3 +63,29 @@ def check_csv_rows(table: str, rows: list[dict[str, str]], schema_dir: Path, fil
                 )
             )
     return out
+
+
+class OutputSchemaValidator:
+    """Checks the published JSON-LD and every CSV row of the release on disk against their
+    JSON Schemas (build checks the files it is about to write, with the same functions)."""
+
+    name = "output-schema"
+
+    def validate(self, ctx: ValidationContext, report: ValidationReport) -> None:
+        if ctx.corpus is None:
+            return
+        release, schema_dir = ctx.settings.release_dir, ctx.settings.schema_dir
+        doc_path = release / "policy.jsonld"
+        if doc_path.is_file():
+            report.extend(check_jsonld(_load(doc_path), schema_dir, _shown(doc_path, ctx)))
+        for csv_path in sorted((release / "csv").glob("*.csv")):
+            with csv_path.open(encoding="utf-8", newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            report.extend(check_csv_rows(csv_path.stem, rows, schema_dir, _shown(csv_path, ctx)))
+
+
+def _shown(path: Path, ctx: ValidationContext) -> str:
+    try:
+        return str(path.relative_to(ctx.settings.root))
+    except ValueError:
+        return str(path)
