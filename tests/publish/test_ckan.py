@@ -56,13 +56,13 @@ def portal_env() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def portal_lock(wait: float = LOCK_WAIT) -> Iterator[None]:
+def portal_lock(path: Path = LOCK_FILE, wait: float = LOCK_WAIT) -> Iterator[None]:
     """Hold the machine's portal lock (an exclusive flock, released when the file is closed,
     also when the process dies): the portal is used by one test run at a time."""
     try:
-        fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
-        pytest.fail(f"cannot open the portal lock {LOCK_FILE} ({exc.strerror}); run `bash .ci/ckan/start.sh`")
+        pytest.fail(f"cannot open the portal lock {path} ({exc.strerror}); run `bash .ci/ckan/start.sh`")
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -71,7 +71,7 @@ def portal_lock(wait: float = LOCK_WAIT) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"another test run has held the CKAN portal lock {LOCK_FILE} for {wait:.0f} s")
+                    pytest.fail(f"another test run has held the CKAN portal lock {path} for {wait:.0f} s")
                 time.sleep(0.5)
         yield
     finally:
