@@ -77,7 +77,8 @@ pid_alive() {  # pidfile [expected substring of the command line]
     local f="$1" want="${2:-}" pid
     [ -s "$f" ] || return 1
     pid="$(cat "$f")"
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    # /proc, not `kill -0`: a user other than root may not signal root's processes, but may see them
+    [ -n "$pid" ] && [ -e "/proc/$pid" ] || return 1
     # a dead child that nobody has reaped yet (pid 1 may be slow) is not alive
     ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null || return 1
     [ -z "$want" ] && return 0
@@ -162,8 +163,12 @@ portal_up() {
         && [ "$(read_env_var CKAN_SOLR_STANDIN_PID)" = "$(cat "$RUN/solr-standin.pid")" ]
 }
 
+# the tests' lock (see the head of this file); flock needs only read access to it
+make_portal_lock() { [ -e "$RUN/portal.lock" ] || { : >"$RUN/portal.lock"; chmod 644 "$RUN/portal.lock"; }; }
+
 # ------------------------------------------------- fast path: already up
 if portal_up; then
+    if [ -w "$RUN" ]; then make_portal_lock; fi
     log "CKAN already running at $CKAN_URL (pid $(cat "$RUN/ckan.pid")); env file: $ENV_FILE"
     exit 0
 fi
@@ -176,8 +181,7 @@ fi
 
 mkdir -p "$BASE" "$LOGS" "$RUN" "$STATE" "$STORAGE"
 chmod 700 "$STATE"
-# the tests' lock (see the head of this file): anyone may take it
-[ -e "$RUN/portal.lock" ] || { : >"$RUN/portal.lock"; chmod 666 "$RUN/portal.lock"; }
+make_portal_lock
 
 # One start.sh at a time.  Every daemon started below gets `9>&-` so that it
 # does not inherit (and hold) the lock after this script has exited.
