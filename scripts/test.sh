@@ -2,7 +2,10 @@
 # Quick start, tests: set up, start the services the integration tests need, run everything.
 # The CKAN portal (for `publish ckan` tests) is set up and started by .ci/ckan/start.sh:
 # PostgreSQL and Redis from Debian, CKAN 2.12 + ckanext-dcat from PyPI in their own venv
-# under /opt/policy-toolkit-ckan (needs root for apt; about a minute the first time).
+# under /opt/policy-toolkit-ckan (root and about 90 s the first time; when it is already
+# up, start.sh returns at once without root). They stay up: `bash .ci/ckan/stop.sh` stops
+# CKAN. The tests that use the portal take turns on it (run/portal.lock), so two clones may
+# run this script at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -16,7 +16,16 @@
 #   CKAN_PYTHON      interpreter for CKAN's virtualenv (python3, >= 3.10)
 #   CKAN_START_TIMEOUT  seconds to wait for CKAN to answer     (240)
 #
-# See .ci/ckan/README.md.  Must run as root (apt-get, PostgreSQL set-up).
+# See .ci/ckan/README.md.  Needs root (apt-get, PostgreSQL set-up), except when
+# the portal is already up: that check comes first and needs only read access to
+# the env file.
+#
+# Two locks under $CKAN_BASE/run/: start.lock (one start.sh at a time) and
+# portal.lock, which the tests that use the portal hold while they use it (two
+# clones testing at once take turns; the CKAN kill test SIGKILLs the shared
+# portal).  start.sh never stops a running portal while portal.lock is held by
+# someone else (it waits), unless CKAN_PORTAL_LOCK_HELD=1 says that its caller
+# holds it.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -60,24 +69,16 @@ log()  { printf '[ckan-start %3ss] %s\n' "$(( $(date +%s) - T0 ))" "$*" >&2; }
 die()  { printf '[ckan-start] ERROR: %s\n' "$*" >&2; exit 1; }
 trap 'rc=$?; [ $rc -eq 0 ] || printf "[ckan-start] FAILED (exit %s); logs are in %s\n" "$rc" "$LOGS" >&2' EXIT
 
-[ "$(id -u)" -eq 0 ] || die "run me as root (apt-get and PostgreSQL set-up need it)"
 [ -f "$STANDIN_PY" ] || die "Solr stand-in not found at $STANDIN_PY"
 case "$BASE" in "$REPO_ROOT"|"$REPO_ROOT"/*) die "CKAN_BASE must be outside the repository";; esac
-
-mkdir -p "$BASE" "$LOGS" "$RUN" "$STATE" "$STORAGE"
-chmod 700 "$STATE"
-
-# One start.sh at a time.  Every daemon started below gets `9>&-` so that it
-# does not inherit (and hold) the lock after this script has exited.
-exec 9>"$RUN/start.lock"
-flock -w 900 9 || die "another start.sh has held $RUN/start.lock for 15 minutes"
 
 # ---------------------------------------------------------------- helpers
 pid_alive() {  # pidfile [expected substring of the command line]
     local f="$1" want="${2:-}" pid
     [ -s "$f" ] || return 1
     pid="$(cat "$f")"
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    # /proc, not `kill -0`: a user other than root may not signal root's processes, but may see them
+    [ -n "$pid" ] && [ -e "/proc/$pid" ] || return 1
     # a dead child that nobody has reaped yet (pid 1 may be slow) is not alive
     ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null || return 1
     [ -z "$want" ] && return 0
@@ -123,7 +124,7 @@ token_works() {  # token -> 0 when CKAN accepts it as the sysadmin's
     curl -fsS --max-time 10 -o /dev/null -H "Authorization: $1" \
         "$CKAN_URL/api/3/action/api_token_list?user_id=$SYSADMIN" 2>/dev/null
 }
-read_env_var() { [ -f "$ENV_FILE" ] && sed -n "s/^export $1=//p" "$ENV_FILE" | tail -n1 | tr -d "'\""; }
+read_env_var() { [ -r "$ENV_FILE" ] && sed -n "s/^export $1=//p" "$ENV_FILE" | tail -n1 | tr -d "'\""; }
 
 write_env_file() {
     local token="$1" tmp
@@ -147,20 +148,67 @@ write_env_file() {
     mv -f "$tmp" "$ENV_FILE"
 }
 
+# CKAN and the stand-in up and healthy on our ports, and the env file's token works
+portal_healthy() {
+    pid_alive "$RUN/ckan.pid" "$CKAN_CMD_MARK" && pid_alive "$RUN/solr-standin.pid" "$STANDIN_CMD_MARK" \
+        && [ "$(read_env_var CKAN_URL)" = "$CKAN_URL" ] \
+        && http_ok "$SOLR_URL/admin/ping" 2 \
+        && http_ok "$CKAN_URL/api/3/action/status_show" \
+        && token_works "$(read_env_var CKAN_API_TOKEN)"
+}
+# ... and the env file names their pids (nothing to rewrite): read-only, needs no root
+portal_up() {
+    portal_healthy \
+        && [ "$(read_env_var CKAN_PID)" = "$(cat "$RUN/ckan.pid")" ] \
+        && [ "$(read_env_var CKAN_SOLR_STANDIN_PID)" = "$(cat "$RUN/solr-standin.pid")" ]
+}
+
+# the tests' lock (see the head of this file); flock needs only read access to it
+make_portal_lock() { [ -e "$RUN/portal.lock" ] || { : >"$RUN/portal.lock"; chmod 644 "$RUN/portal.lock"; }; }
+
 # ------------------------------------------------- fast path: already up
-if pid_alive "$RUN/ckan.pid" "$CKAN_CMD_MARK" && pid_alive "$RUN/solr-standin.pid" "$STANDIN_CMD_MARK" \
-   && [ "$(read_env_var CKAN_URL)" = "$CKAN_URL" ] \
-   && http_ok "$SOLR_URL/admin/ping" 2 \
-   && http_ok "$CKAN_URL/api/3/action/status_show" \
-   && token_works "$(read_env_var CKAN_API_TOKEN)"; then
-    # refresh the file (pids are the same; harmless) and leave
+if portal_up; then
+    if [ -w "$RUN" ]; then make_portal_lock; fi
+    log "CKAN already running at $CKAN_URL (pid $(cat "$RUN/ckan.pid")); env file: $ENV_FILE"
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    if [ -e "$ENV_FILE" ] && [ ! -r "$ENV_FILE" ] && pid_alive "$RUN/ckan.pid" "$CKAN_CMD_MARK"; then
+        die "CKAN is running, but $ENV_FILE (mode 600) is readable only by root: run as root, or (as root) chmod 644 $ENV_FILE to share the test portal's token with this machine's users"
+    fi
+    die "the portal is not running: run me as root once to install and start it (apt-get and PostgreSQL set-up need root)"
+fi
+
+mkdir -p "$BASE" "$LOGS" "$RUN" "$STATE" "$STORAGE"
+chmod 700 "$STATE"
+make_portal_lock
+
+# One start.sh at a time.  Every daemon started below gets `9>&-` so that it
+# does not inherit (and hold) the lock after this script has exited.
+exec 9>"$RUN/start.lock"
+flock -w 900 9 || die "another start.sh has held $RUN/start.lock for 15 minutes"
+
+# up already (perhaps brought up by another start.sh while this one waited for the
+# lock): refresh the env file (its pids may be stale) and leave
+if portal_healthy; then
     write_env_file "$(read_env_var CKAN_API_TOKEN)"
     log "CKAN already running at $CKAN_URL (pid $(cat "$RUN/ckan.pid")); env file: $ENV_FILE"
     exit 0
 fi
 if pid_alive "$RUN/ckan.pid" "$CKAN_CMD_MARK" || pid_alive "$RUN/solr-standin.pid" "$STANDIN_CMD_MARK"; then
+    if [ "${CKAN_PORTAL_LOCK_HELD:-0}" != 1 ]; then
+        # a test run may be using the portal (slow, not down): wait for it before stopping anything
+        exec 8>>"$RUN/portal.lock"
+        flock -w 1800 8 || die "a test run has held $RUN/portal.lock for 30 minutes; not stopping the portal under it"
+    fi
+    if portal_healthy; then
+        write_env_file "$(read_env_var CKAN_API_TOKEN)"
+        log "CKAN already running at $CKAN_URL (pid $(cat "$RUN/ckan.pid")); env file: $ENV_FILE"
+        exit 0
+    fi
     log "a previous CKAN / stand-in is running but not healthy or on another port: stopping it"
     CKAN_BASE="$BASE" bash "$SCRIPT_DIR/stop.sh"
+    exec 8>&-  # stopped: starting it again needs no lock, and no daemon below may inherit this one
 fi
 
 # ------------------------------------------------------- 1. apt packages

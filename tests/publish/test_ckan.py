@@ -2,11 +2,16 @@
 
 Only the search index is a stand-in (tests/support/solr_standin.py): Solr cannot be
 installed here. A missing portal is a failure, not a skip: the test command starts it.
+
+The portal under /opt is shared by every clone on the machine, and one test here SIGKILLs
+it: the tests that use it hold ``run/portal.lock`` (:func:`portal_lock`), so two test runs
+take turns instead of breaking each other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -25,6 +30,7 @@ import requests
 from conftest import REPO, Project
 from rdflib import Graph, Literal
 from rdflib.namespace import DCAT, DCTERMS, RDF
+from test_publish_progress import clean_env, run_in_terminal
 from typer.testing import CliRunner
 
 from toolkit.cli import app
@@ -33,6 +39,8 @@ from toolkit.publish.ckan import RetryPolicy, publish_ckan
 from toolkit.publish.release import Release, build_release
 
 ENV_FILE = Path("/opt/policy-toolkit-ckan/env")
+LOCK_FILE = ENV_FILE.parent / "run" / "portal.lock"
+LOCK_WAIT = 1800.0  # seconds: another clone's whole portal session
 START = REPO / ".ci" / "ckan" / "start.sh"
 
 
@@ -47,11 +55,55 @@ def portal_env() -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def portal_lock(path: Path = LOCK_FILE, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold the machine's portal lock (an exclusive flock, released when the file is closed,
+    also when the process dies): the portal is used by one test run at a time."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)  # flock needs only read access
+    except OSError as exc:
+        pytest.fail(f"cannot open the portal lock {path} ({exc.strerror}); run `bash .ci/ckan/start.sh`")
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"another test run has held the CKAN portal lock {path} for {wait:.0f} s")
+                time.sleep(0.5)
+        yield
+    finally:
+        os.close(fd)
+
+
 @pytest.fixture(scope="module")
-def portal() -> dict[str, str]:
+def portal() -> Iterator[dict[str, str]]:
     env = portal_env()
     if "CKAN_URL" not in env or "CKAN_API_TOKEN" not in env:
         pytest.fail("no CKAN portal: run `bash .ci/ckan/start.sh` (scripts/test.sh does)")
+    with portal_lock():
+        yield _answering(portal_env())  # read again under the lock: a run before may have restarted it
+
+
+def ckan_pid() -> int:
+    """The running CKAN's pid, from the env file start.sh rewrites (never from a sourced, possibly
+    stale environment), checked against the process's command line before anyone signals it."""
+    pid = 0
+    for line in ENV_FILE.read_text().splitlines():
+        if line.startswith("export CKAN_PID="):
+            pid = int(line.partition("=")[2].strip("'\""))
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        cmdline = ""
+    if "/venv/bin/ckan" not in cmdline or " run" not in cmdline:
+        pytest.fail(f"pid {pid} from {ENV_FILE} is not the portal's CKAN ({cmdline!r}); run `bash .ci/ckan/start.sh`")
+    return pid
+
+
+def _answering(env: dict[str, str]) -> dict[str, str]:
     try:
         requests.get(env["CKAN_URL"] + "/api/3/action/status_show", timeout=10).raise_for_status()
     except requests.RequestException as exc:
@@ -159,24 +211,54 @@ def test_cli_dry_run_and_wrong_token(released: Project, portal: dict[str, str], 
     result = runner.invoke(app, [*args, "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "plan (dry run, nothing changed)" in result.output and "create    policy.ttl" in result.output
+    assert f"the portal answers at {portal['CKAN_URL']} (CKAN 2.12" in result.output
+    assert f"the API token in CKAN_API_TOKEN is accepted (user {portal['CKAN_SYSADMIN']})" in result.output
+    assert f"organisation '{portal['CKAN_ORG']}' exists" in result.output
+    assert f"may create and update datasets in '{portal['CKAN_ORG']}'" in result.output
     assert (
         requests.get(portal["CKAN_URL"] + "/api/3/action/package_show", params={"id": name}, timeout=30).status_code
         == 404
     )
     monkeypatch.setenv("CKAN_API_TOKEN", "not-a-valid-token-" + uuid.uuid4().hex)
-    result = runner.invoke(app, args)
-    assert result.exit_code == 1
-    assert "the portal refused the API token in CKAN_API_TOKEN" in result.output
-    assert portal["CKAN_API_TOKEN"] not in result.output and "not-a-valid-token" not in result.output
-    result = runner.invoke(app, [*args[:4], "--org", "no-such-organisation-" + uuid.uuid4().hex[:6], "--name", name])
-    assert result.exit_code == 1 and "unknown organisation" in result.output
+    for extra in (["--dry-run"], []):  # a dry run checks the token too, and fails before the plan
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 1, result.output
+        assert "the portal refused the API token in CKAN_API_TOKEN" in result.output and "plan" not in result.output
+        assert portal["CKAN_API_TOKEN"] not in result.output and "not-a-valid-token" not in result.output
+    monkeypatch.setenv("CKAN_API_TOKEN", portal["CKAN_API_TOKEN"])
+    other = "no-such-organisation-" + uuid.uuid4().hex[:6]
+    for extra in (["--dry-run"], []):
+        result = runner.invoke(app, [*args[:4], "--org", other, "--name", name, *extra])
+        assert result.exit_code == 1 and f"unknown organisation {other!r}" in result.output
     monkeypatch.delenv("CKAN_API_TOKEN")
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "set the environment variable CKAN_API_TOKEN" in result.output
+    # without a token a dry run still works, read-only, as an anonymous visitor
+    result = runner.invoke(app, [*args, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "no token in CKAN_API_TOKEN: read as an anonymous visitor" in result.output
+    assert "create    policy.ttl" in result.output
 
 
-def test_portal_dcat_endpoint_returns_our_dataset(released: Project, portal: dict[str, str], name: str) -> None:
-    publish_ckan(released.settings, portal["CKAN_URL"], portal["CKAN_ORG"], name=name)
+def test_a_url_that_is_not_a_ckan_portal(released: Project, portal: dict[str, str]) -> None:
+    with pytest.raises(ToolkitError, match=r"does not answer as a CKAN portal") as info:
+        publish_ckan(released.settings, portal["CKAN_URL"] + "/no/such/path", portal["CKAN_ORG"], dry_run=True)
+    assert "check the URL" in str(info.value)
+
+
+def test_cli_shows_progress_then_the_portal_serves_our_dcat(
+    released: Project, portal: dict[str, str], name: str
+) -> None:
+    """Published from the command line with standard error on a pseudo-terminal: a bar counts the
+    files as they are uploaded, standard output holds the report; then the portal's DCAT
+    endpoint describes the dataset (one upload serves both checks: an upload costs ~15 s)."""
+    env = clean_env(POLICY_TOOLKIT_ROOT=str(released.root), CKAN_API_TOKEN=portal["CKAN_API_TOKEN"])
+    cmd = [sys.executable, "-m", "toolkit", "publish", "ckan", "--url", portal["CKAN_URL"]]
+    code, out, terminal = run_in_terminal([*cmd, "--org", portal["CKAN_ORG"], "--name", name], env)
+    assert code == 0, out + terminal
+    assert "uploading files" in terminal and "/28" in terminal  # 28 files, counted as they go
+    assert "verified:" in out and "uploading files" not in out
+
     r = requests.get(f"{portal['CKAN_URL']}/dataset/{name}.ttl", timeout=30)
     assert r.status_code == 200 and "turtle" in r.headers["Content-Type"]
     g = Graph().parse(data=r.text, format="turtle")
@@ -190,14 +272,18 @@ def test_connection_errors_are_retried_then_reported(released: Project, portal: 
     """A closed port on 127.0.0.1 (a real refused connection): retried with backoff, then a clear error."""
     delays: list[float] = []
     policy = RetryPolicy(attempts=3, first_delay=0.1, sleep=delays.append)
-    with pytest.raises(ToolkitError, match=r"cannot reach the portal .* 3 attempts; nothing is lost"):
+    with pytest.raises(ToolkitError) as info:
         publish_ckan(released.settings, "http://127.0.0.1:9", "org", name="x", retry=policy)
     assert delays == [0.1, 0.2]
+    text = str(info.value)
+    assert "status_show: cannot reach the portal at http://127.0.0.1:9: the connection was refused (3 attempts)" in text
+    assert "check the URL (--url), its port, and that the portal is running" in text
 
 
 class FlakyPortal(BaseHTTPRequestHandler):
     """Stand-in for a portal's failure modes, which the real CKAN cannot be made to produce on demand:
-    answers `status` to the first `fail` requests, then CKAN's JSON for "dataset not found"."""
+    answers `status` to the first `fail` requests, then CKAN's status_show, then CKAN's JSON for
+    "not found" (which user_show gives for a token it does not know)."""
 
     status = 503
     fail = 2
@@ -208,6 +294,9 @@ class FlakyPortal(BaseHTTPRequestHandler):
         if len(FlakyPortal.seen) <= FlakyPortal.fail:
             body = b'{"success": false, "error": {"message": "down"}}'
             self.send_response(FlakyPortal.status)
+        elif self.path.endswith("/status_show"):
+            body = b'{"success": true, "result": {"ckan_version": "2.12.0"}}'
+            self.send_response(200)
         else:
             body = b'{"success": false, "error": {"__type": "Not Found Error", "message": "Not found"}}'
             self.send_response(404)
@@ -236,9 +325,11 @@ def test_5xx_retried_4xx_not_with_a_stand_in_portal(released: Project, status: i
         server.shutdown()
         server.server_close()
     if retried:
-        # two 5xx, then the third attempt reaches "not found" and asks for the organisation
-        assert delays == [0.5, 1.0] and FlakyPortal.seen[:3] == ["/api/action/package_show"] * 3
-        assert "unknown organisation" in str(info.value) or "not found" in str(info.value)
+        # two 5xx, then the third attempt answers; the token check that follows finds no user
+        assert delays == [0.5, 1.0] and FlakyPortal.seen[:4] == ["/api/action/status_show"] * 3 + [
+            "/api/action/user_show"
+        ]
+        assert "the portal refused the API token" in str(info.value)
     else:
         assert delays == [] and len(FlakyPortal.seen) == 1
         assert f"HTTP {status}" in str(info.value)
@@ -271,12 +362,14 @@ def test_portal_killed_mid_upload_then_rerun_completes(released: Project, portal
             time.sleep(0.05)
         else:
             pytest.fail("the upload never started")
-        os.kill(int(portal_env()["CKAN_PID"]), signal.SIGKILL)
+        os.kill(ckan_pid(), signal.SIGKILL)
         out, _ = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-        subprocess.run(["bash", str(START)], check=True, capture_output=True, timeout=300)
+        # this test holds the portal lock (see `portal`), so start.sh must not wait for it
+        restart_env = dict(os.environ, CKAN_PORTAL_LOCK_HELD="1")
+        subprocess.run(["bash", str(START)], check=True, capture_output=True, timeout=300, env=restart_env)
     assert proc.returncode == 1, out
     assert "cannot reach the portal" in out and "run the command again" in out
     assert "Traceback" not in out

@@ -16,13 +16,14 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import requests
 from conftest import Project
-from test_ckan import portal_env
+from test_ckan import portal_env, portal_lock
 
 from toolkit.publish.release import Release
 from toolkit.query.server import OxigraphServer
@@ -77,7 +78,14 @@ def test_sparql_publish_killed_then_rerun_converges(project: Project, real_relea
         print(f"sparql publish: {outcomes.count('killed')} killed, {outcomes.count('finished')} finished first")
 
 
-def test_ckan_publish_killed_then_rerun_converges(project: Project, real_release: Release) -> None:
+@pytest.fixture
+def portal_turn() -> Iterator[None]:
+    """The shared portal, ours alone while the test runs (see test_ckan.portal_lock)."""
+    with portal_lock():
+        yield
+
+
+def test_ckan_publish_killed_then_rerun_converges(project: Project, real_release: Release, portal_turn: None) -> None:
     portal = portal_env()
     assert "CKAN_URL" in portal, "no CKAN portal: run `bash .ci/ckan/start.sh` (scripts/test.sh does)"
     project.seed_release(real_release)

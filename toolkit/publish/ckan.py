@@ -7,7 +7,14 @@ second run with nothing changed changes nothing, a changed file replaces only it
 resource, and an interrupted run is completed by the next one without duplicates.
 After uploading, the dataset is read back and every resource downloaded and checksummed.
 
-The API token is read from an environment variable and never printed.
+Before anything is planned, the portal is checked read-only (it answers ``status_show``,
+the token names a user who may create datasets in the organisation, the organisation
+exists), so a wrong token or organisation fails before anything changes, and a dry run
+says what it checked. A dry run needs no token: it then reads as an anonymous visitor.
+
+The API token is read from an environment variable and never printed; whatever the portal
+answers is printed only after :func:`toolkit.publish.credentials.redact` (a server may echo
+the ``Authorization`` header), and a ``--url`` with ``user:password@`` is refused.
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from ckanapi import RemoteCKAN
@@ -30,7 +39,9 @@ from rdflib.namespace import DCAT, DCTERMS, PROV
 from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import LoadError, ToolkitError, UsageError
+from toolkit.progress import progress
 from toolkit.publish.catalog import catalog_conf
+from toolkit.publish.credentials import has_userinfo, redact, url_for_display
 from toolkit.publish.release import MANIFEST, release_info
 
 TOKEN_ENV = "CKAN_API_TOKEN"
@@ -54,6 +65,10 @@ class PortalError(ToolkitError):
     exit_code = 1
 
 
+class PortalUnavailable(PortalError):
+    """The portal could not be reached, or answered 5xx, on every attempt (exit 1)."""
+
+
 @dataclass
 class ResourceStep:
     path: str
@@ -71,6 +86,7 @@ class CkanReport:
     dry_run: bool = False
     verified: bool | None = None
     problems: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # what the read-only checks found
 
     def counts(self) -> dict[str, int]:
         out = {"create": 0, "update": 0, "unchanged": 0, "delete": 0}
@@ -80,7 +96,8 @@ class CkanReport:
 
     def to_text(self) -> str:
         head = "plan (dry run, nothing changed)" if self.dry_run else "published"
-        lines = [f"{head}: dataset {self.dataset} on {self.url}: {self.dataset_action}"]
+        lines = ["checked (read-only):", *[f"  {c}" for c in self.checks]] if self.dry_run else []
+        lines.append(f"{head}: dataset {self.dataset} on {self.url}: {self.dataset_action}")
         lines += [f"  {s.action:<9} {s.path}" for s in self.steps]
         c = self.counts()
         lines.append(
@@ -95,14 +112,24 @@ class CkanReport:
 
 
 class _Portal(RemoteCKAN):  # type: ignore[misc]
-    """RemoteCKAN that remembers the HTTP status, so that 5xx can be told from 4xx."""
+    """RemoteCKAN that remembers the HTTP status, so that 5xx can be told from 4xx, and whether
+    the portal has answered at all in this run (a refused connection then means "it went down",
+    not "wrong URL")."""
 
     last_status: int | None = None
+    answered: bool = False
+    shown_url: str = ""
+    timeout: float = 60.0
 
     def _request_fn(self, url: str, data: Any, headers: Any, files: Any, requests_kwargs: Any) -> tuple[int, str]:
         status, text = super()._request_fn(url, data, headers, files, requests_kwargs)
         self.last_status = status
+        self.answered = True
         return status, text
+
+    def redact(self, text: str) -> str:
+        """``text`` (from the portal) fit to print: the token and any credentials masked."""
+        return redact(text, [self.apikey])
 
 
 @dataclass
@@ -113,11 +140,55 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
 
 
-def _token(env: str) -> str:
+def _token(env: str, *, required: bool) -> str | None:
     token = os.environ.get(env, "")
-    if not token:
-        raise UsageError(f"no CKAN API token: set the environment variable {env}")
-    return token
+    if not token and required:
+        raise UsageError(
+            f"no CKAN API token: set the environment variable {env}",
+            hint="`--dry-run` works without one (read-only, as an anonymous visitor)",
+        )
+    return token or None
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception it wraps (requests wraps urllib3, which wraps the socket's)."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        stack += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+
+
+def _unreachable(portal: _Portal, action: str, exc: Exception, attempts: int) -> PortalUnavailable:
+    """The message for a portal that could not be reached, with the advice that fits the cause.
+
+    A host that does not resolve, or refuses the connection before the portal has answered
+    once in this run, is most likely a wrong URL: say "check the URL". A timeout, or a refusal
+    after the portal had answered (it went down mid-run), is worth retrying later.
+    """
+    where = portal.shown_url
+    host = urlsplit(where).hostname or where
+    causes = list(_causes(exc))
+    tries = f"{attempts} attempt" + ("s" if attempts != 1 else "")
+    if not portal.answered:
+        if any(isinstance(e, socket.gaierror) or type(e).__name__ == "NameResolutionError" for e in causes):
+            return PortalUnavailable(
+                f"{action}: cannot reach the portal at {where}: the host name {host!r} does not resolve ({tries})",
+                hint="check the URL (--url)",
+            )
+        if any(isinstance(e, ConnectionRefusedError) for e in causes):
+            return PortalUnavailable(
+                f"{action}: cannot reach the portal at {where}: the connection was refused ({tries})",
+                hint="check the URL (--url), its port, and that the portal is running",
+            )
+    kind = "timed out" if isinstance(exc, requests.Timeout) else type(exc).__name__
+    return PortalUnavailable(
+        f"{action}: cannot reach the portal at {where} ({kind}), {tries}; nothing is lost, run the command again"
+    )
 
 
 def _call(portal: _Portal, policy: RetryPolicy, action: str, data: dict[str, Any], files: Any = None) -> Any:
@@ -128,27 +199,28 @@ def _call(portal: _Portal, policy: RetryPolicy, action: str, data: dict[str, Any
             if files:
                 for _name, fh in files.values():
                     fh.seek(0)  # a retried upload must send the whole file again
-            return portal.call_action(action, data, files=files)
+            return portal.call_action(action, data, files=files, requests_kwargs={"timeout": portal.timeout})
         except (requests.ConnectionError, requests.Timeout) as exc:
-            problem = f"cannot reach the portal ({type(exc).__name__})"
+            if attempt == policy.attempts:
+                raise _unreachable(portal, action, exc, attempt) from None
         except (NotAuthorized, NotFound, ValidationError):
             raise
         except CKANAPIError as exc:
             status = portal.last_status or 0
             if status < 500:
-                raise PortalError(f"{action} failed with HTTP {status}: {_short(exc)}") from None
-            problem = f"the portal answered HTTP {status}"
-        if attempt == policy.attempts:
-            raise PortalError(
-                f"{action}: {problem}, {policy.attempts} attempts; nothing is lost, run the command again"
-            )
+                raise PortalError(f"{action} failed with HTTP {status}: {_short(portal, exc)}") from None
+            if attempt == policy.attempts:
+                raise PortalUnavailable(
+                    f"{action}: the portal at {portal.shown_url} answered HTTP {status}, {policy.attempts} attempts; "
+                    "nothing is lost, run the command again"
+                ) from None
         policy.sleep(delay)
         delay *= policy.factor
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _short(exc: Exception) -> str:
-    text = str(exc)
+def _short(portal: _Portal, exc: Exception) -> str:
+    text = portal.redact(str(exc))
     return text if len(text) < 300 else text[:300] + "..."
 
 
@@ -277,34 +349,100 @@ def publish_ckan(
     timeout: float = 60.0,
 ) -> CkanReport:
     """Create or update the release's dataset on a CKAN portal; see the module docstring."""
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--url {url!r} is not an http(s) URL")
+    check_url(url)
+    shown = url_for_display(url)
     name = name or settings.catalog.get("ckan-name", DEFAULT_NAME)
     manifest = release_info(settings)
     if not all(f["verified"] for f in manifest["files"]):
         raise LoadError("the release does not match its manifest", file=settings.release_dir, hint="run `build`")
     catalog = Graph().parse(settings.release_dir / "catalog.ttl", format="turtle")
-    token = _token(token_env)
+    token = _token(token_env, required=not dry_run)
     retry = retry or RetryPolicy()
     portal = _Portal(url.rstrip("/"), apikey=token, user_agent=f"policy-toolkit/{__version__}")
+    portal.shown_url, portal.timeout = shown, timeout
     try:
-        return _publish(settings, portal, retry, url, org, name, manifest, catalog, dry_run, timeout)
+        checks = preflight(portal, retry, org, token_env)
+        report = _publish(settings, portal, retry, shown, org, name, manifest, catalog, dry_run, timeout)
+        report.checks = checks
+        return report
     except NotAuthorized:
         raise PortalError(
             f"the portal refused the API token in {token_env} (not authorised)",
             hint=f"check {token_env}, and that its user may edit datasets of organisation {org!r}",
         ) from None
     except ValidationError as exc:
-        raise PortalError(_validation_message(exc, name, org)) from None
+        raise PortalError(_validation_message(portal, exc, name, org)) from None
     except NotFound as exc:
-        raise PortalError(f"not found on the portal: {_short(exc)}") from None
+        raise PortalError(f"not found on the portal: {_short(portal, exc)}") from None
     finally:
         portal.close()
 
 
-def _validation_message(exc: ValidationError, name: str, org: str) -> str:
+def check_url(url: str) -> None:
+    """Refuse a ``--url`` that is not http(s) or that carries credentials, without echoing them."""
+    if has_userinfo(url):
+        raise UsageError(
+            "--url must not contain credentials (user:password@)",
+            hint=f"pass the portal's address alone and put the API token in {TOKEN_ENV} (or --token-env)",
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        raise UsageError(f"--url {url_for_display(url)!r} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--url {url_for_display(url)!r} is not an http(s) URL, e.g. https://data.example.org")
+
+
+def preflight(portal: _Portal, retry: RetryPolicy, org: str, token_env: str) -> list[str]:
+    """Read-only checks before a plan: the portal answers, the token is accepted and may create
+    datasets in ``org``, the organisation exists. Returns what was found, one line each;
+    raises PortalError (exit 1) with what to fix when a check fails."""
+    where = portal.shown_url
+    try:
+        status = _call(portal, retry, "status_show", {})
+    except PortalUnavailable:
+        raise
+    except (NotFound, NotAuthorized, PortalError) as exc:
+        detail = exc.message if isinstance(exc, PortalError) else f"status_show: {type(exc).__name__}"
+        raise PortalError(
+            f"{where} does not answer as a CKAN portal ({detail})",
+            hint="check the URL (--url): the portal's root address, e.g. https://data.example.org",
+        ) from None
+    checks = [f"the portal answers at {where} (CKAN {status.get('ckan_version', '?')})"]
+    user: dict[str, Any] | None = None
+    if portal.apikey:
+        try:
+            user = _call(portal, retry, "user_show", {})
+        except (NotFound, NotAuthorized):
+            user = None
+        if not user or not user.get("name"):
+            raise PortalError(
+                f"the portal refused the API token in {token_env}: it names no user on {where}",
+                hint=f"check {token_env}: a token of a user of this portal (user settings -> API tokens)",
+            )
+        checks.append(f"the API token in {token_env} is accepted (user {user['name']})")
+    else:
+        checks.append(f"no token in {token_env}: read as an anonymous visitor (a private dataset would not be seen)")
+    try:
+        found = _call(portal, retry, "organization_show", {"id": org, "include_datasets": False})
+    except NotFound:
+        raise PortalError(f"unknown organisation {org!r} on {where}", hint="create it or pass --org") from None
+    checks.append(f"organisation {org!r} exists ({found.get('title') or found.get('name')})")
+    if user is not None:
+        mine = _call(portal, retry, "organization_list_for_user", {"permission": "create_dataset"})
+        if not any(org in (o.get("name"), o.get("id")) for o in mine):
+            raise PortalError(
+                f"user {user['name']} may not create datasets in organisation {org!r} on {where}",
+                hint="ask an admin of the organisation to make the user an editor, or pass another --org",
+            )
+        checks.append(f"user {user['name']} may create and update datasets in {org!r}")
+    return checks
+
+
+def _validation_message(portal: _Portal, exc: ValidationError, name: str, org: str) -> str:
     err = exc.error_dict if hasattr(exc, "error_dict") else {}
-    text = json.dumps(err, ensure_ascii=False)
+    text = portal.redact(json.dumps(err, ensure_ascii=False))
     if "owner_org" in err:
         return f"unknown organisation {org!r} on the portal (or the token's user is not a member): {text}"
     if "name" in err and "already in use" in text:
@@ -330,12 +468,6 @@ def _publish(
             current = None
     except NotFound:
         current = None
-    if current is None:
-        # An unknown organisation must be a clear error, before anything is created.
-        try:
-            _call(portal, retry, "organization_show", {"id": org, "include_datasets": False})
-        except NotFound:
-            raise PortalError(f"unknown organisation {org!r} on {url}", hint="create it or pass --org") from None
     wanted = _dataset_fields(settings, catalog, manifest, org, name)
     dataset_action = "create" if current is None else ("unchanged" if _same_dataset(current, wanted) else "update")
     steps, duplicates = plan(current, manifest)
@@ -350,20 +482,22 @@ def _publish(
     entries = {f["path"]: f for f in manifest["files"]}
     for rid in duplicates:
         _call(portal, retry, "resource_delete", {"id": rid})
-    for step in steps:
-        if step.action == "unchanged":
-            continue
-        if step.action == "delete":
-            _call(portal, retry, "resource_delete", {"id": step.resource_id})
-            continue
-        fields = _resource_fields(settings, catalog, entries[step.path])
-        with open(settings.release_dir / step.path, "rb") as fh:
-            files = {"upload": (Path(step.path).name, fh)}
-            if step.action == "create":
-                res = _call(portal, retry, "resource_create", {"package_id": current["id"], **fields}, files)
-            else:
-                res = _call(portal, retry, "resource_update", {"id": step.resource_id, **fields}, files)
-        step.resource_id = res["id"]
+    todo = [s for s in steps if s.action != "unchanged"]
+    with progress("uploading files", len(todo)) as tick:
+        for step in todo:
+            if step.action == "delete":
+                _call(portal, retry, "resource_delete", {"id": step.resource_id})
+                tick.advance()
+                continue
+            fields = _resource_fields(settings, catalog, entries[step.path])
+            with open(settings.release_dir / step.path, "rb") as fh:
+                files = {"upload": (Path(step.path).name, fh)}
+                if step.action == "create":
+                    res = _call(portal, retry, "resource_create", {"package_id": current["id"], **fields}, files)
+                else:
+                    res = _call(portal, retry, "resource_update", {"id": step.resource_id, **fields}, files)
+            step.resource_id = res["id"]
+            tick.advance()
     report.problems = verify(portal, retry, name, manifest, timeout)
     report.verified = not report.problems
     return report
@@ -379,18 +513,20 @@ def verify(portal: _Portal, retry: RetryPolicy, name: str, manifest: dict[str, A
     if sorted(names) != sorted(wanted):
         problems.append(f"resources on the portal {sorted(names)} differ from the release {sorted(wanted)}")
     session = portal.session or requests.Session()
-    for res in pkg.get("resources", []):
-        expected = wanted.get(res["name"])
-        if expected is None:
-            continue
-        try:
-            got = session.get(res["url"], headers={"Authorization": portal.apikey}, timeout=timeout)
-        except requests.RequestException as exc:
-            problems.append(f"{res['name']}: download failed ({type(exc).__name__})")
-            continue
-        digest = hashlib.sha256(got.content).hexdigest()
-        if got.status_code != 200 or digest != expected:
-            problems.append(
-                f"{res['name']}: downloaded HTTP {got.status_code}, sha256 {digest[:16]}…, expected {expected[:16]}…"
-            )
+    checked = [r for r in pkg.get("resources", []) if r["name"] in wanted]
+    with progress("verifying downloads", len(checked)) as tick:
+        for res in checked:
+            expected = wanted[res["name"]]
+            tick.advance()
+            try:
+                got = session.get(res["url"], headers={"Authorization": portal.apikey}, timeout=timeout)
+            except requests.RequestException as exc:
+                problems.append(f"{res['name']}: download failed ({type(exc).__name__})")
+                continue
+            digest = hashlib.sha256(got.content).hexdigest()
+            if got.status_code != 200 or digest != expected:
+                problems.append(
+                    f"{res['name']}: downloaded HTTP {got.status_code}, "
+                    f"sha256 {digest[:16]}…, expected {expected[:16]}…"
+                )
     return problems

@@ -12,8 +12,10 @@ dropped, merged or half-wrote data.
 
 Credentials come from the environment only and are never printed or logged:
 ``POLICY_TOOLKIT_SPARQL_TOKEN`` (bearer) or ``POLICY_TOOLKIT_SPARQL_USER`` with
-``POLICY_TOOLKIT_SPARQL_PASSWORD`` (basic). Network errors and 5xx answers are retried with
-exponential backoff; 4xx answers are not (sending the same request again cannot help).
+``POLICY_TOOLKIT_SPARQL_PASSWORD`` (basic); a store's error body is printed only after
+:func:`toolkit.publish.credentials.redact` (a store may echo the ``Authorization`` header).
+Network errors and 5xx answers are retried with exponential backoff; 4xx answers are not
+(sending the same request again cannot help).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import re
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pyoxigraph as ox
@@ -32,6 +34,8 @@ import pyoxigraph as ox
 from toolkit.config import Settings
 from toolkit.errors import EXIT_INVALID, LoadError, ToolkitError, UsageError
 from toolkit.export.nquads import ONTOLOGY, RELEASE_FILE, graph_prefix
+from toolkit.progress import progress
+from toolkit.publish.credentials import basic_auth_value, has_userinfo, redact, url_for_display
 from toolkit.publish.release import release_info
 
 ENV_TOKEN = "POLICY_TOOLKIT_SPARQL_TOKEN"
@@ -146,11 +150,7 @@ class PublishReport:
 
 
 def _display(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return url_for_display(url)
 
 
 def endpoints(store_url: str, query_url: str | None = None) -> tuple[str, str]:
@@ -163,16 +163,16 @@ def endpoints(store_url: str, query_url: str | None = None) -> tuple[str, str]:
     for option, url in (("--store", store_url), ("--query-url", query_url)):
         if url is None:
             continue
+        if has_userinfo(url):
+            raise UsageError(
+                f"{option} must not contain credentials",
+                hint=f"set {ENV_TOKEN}, or {ENV_USER} and {ENV_PASSWORD}, in the environment instead",
+            )
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 -- raises ValueError on a bad port
         except ValueError:
             raise UsageError(f"{option} is not a valid URL") from None
-        if parts.username or parts.password:
-            raise UsageError(
-                f"{option} must not contain credentials",
-                hint=f"set {ENV_TOKEN}, or {ENV_USER} and {ENV_PASSWORD}, in the environment instead",
-            )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"{option} must be an http(s) URL, e.g. http://127.0.0.1:7878")
         if parts.query or parts.fragment:
@@ -222,6 +222,16 @@ def auth_from_env(env: Mapping[str, str] | None = None) -> tuple[httpx.Auth | No
             raise UsageError(f"basic auth needs both {ENV_USER} and {ENV_PASSWORD}")
         return httpx.BasicAuth(user, password), f"basic, from {ENV_USER}/{ENV_PASSWORD}"
     return None, "none"
+
+
+def secrets_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Every secret the environment gives, in the forms a store could echo: for :func:`redact`."""
+    env = os.environ if env is None else env
+    token, user, password = env.get(ENV_TOKEN), env.get(ENV_USER), env.get(ENV_PASSWORD)
+    out = [s for s in (token, password) if s]
+    if user and password:
+        out.append(basic_auth_value(user, password))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- the release's graphs
@@ -287,9 +297,9 @@ def _check_prefix(prefix: str) -> None:
 # ---------------------------------------------------------------- HTTP with retries
 
 
-def _describe(exc: httpx.TransportError) -> str:
+def _describe(exc: httpx.TransportError, secrets: Sequence[str]) -> str:
     text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}"
+    return f"{type(exc).__name__}: {redact(text, secrets)}"
 
 
 def _request(
@@ -299,21 +309,25 @@ def _request(
     *,
     what: str,
     retry: RetryPolicy,
+    secrets: Sequence[str] = (),
     **kwargs: object,
 ) -> tuple[httpx.Response, int]:
-    """Send with retries on network errors and 5xx; a 4xx (or 3xx) fails at once."""
+    """Send with retries on network errors and 5xx; a 4xx (or 3xx) fails at once.
+
+    The body of a refusal is printed, redacted: ``secrets`` are the credentials sent.
+    """
     last = ""
     for attempt in range(1, retry.attempts + 1):
         try:
             resp = client.request(method, url, **kwargs)  # type: ignore[arg-type]
         except httpx.TransportError as exc:
-            last = _describe(exc)
+            last = _describe(exc, secrets)
         else:
             if 200 <= resp.status_code < 300:
                 return resp, attempt
             reason = f"HTTP {resp.status_code} {resp.reason_phrase}".rstrip()
             if resp.status_code < 500:
-                body = " ".join(resp.text.split())[:300]
+                body = redact(" ".join(resp.text.split()), secrets)[:300]
                 hint = None
                 if resp.status_code in (401, 403):
                     hint = f"check the store's permissions and {ENV_TOKEN} or {ENV_USER}/{ENV_PASSWORD}"
@@ -331,7 +345,9 @@ def _request(
     raise PublishError(f"{what}: gave up after {tries}; last error: {last}", attempts=retry.attempts)
 
 
-def count_graphs(client: httpx.Client, query_url: str, iris: Sequence[str], retry: RetryPolicy) -> dict[str, int]:
+def count_graphs(
+    client: httpx.Client, query_url: str, iris: Sequence[str], retry: RetryPolicy, secrets: Sequence[str] = ()
+) -> dict[str, int]:
     """Triples per named graph, as the store reports them (0 for a graph it does not have)."""
     values = " ".join(str(ox.NamedNode(iri)) for iri in iris)  # terms, serialised by pyoxigraph
     query = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"
@@ -341,6 +357,7 @@ def count_graphs(client: httpx.Client, query_url: str, iris: Sequence[str], retr
         query_url,
         what=f"counting the triples at {_display(query_url)}",
         retry=retry,
+        secrets=secrets,
         data={"query": query},
         headers={"Accept": SPARQL_JSON},
     )
@@ -372,13 +389,15 @@ def publish_sparql(
 
     ``graph`` is the prefix of the graph names (default ``<base IRI>graph/``); ``only``
     limits the upload to some graphs (source ids, or ``ontology``); ``on_upload`` is called
-    after each graph is stored (progress, or a test that stops the server mid-way).
+    after each graph is stored (a log line, or a test that stops the server mid-way); on a
+    terminal a progress bar counts the graphs (see :mod:`toolkit.progress`).
     Raises PublishError (exit 1) when the store cannot be reached, refuses a graph, or does
     not hold what was sent; UsageError (exit 2) for bad options.
     """
     retry = retry or RetryPolicy()
     gsp, query = endpoints(store_url, query_url)
     auth, auth_text = auth_from_env(env)
+    secrets = secrets_from_env(env)
     graphs = release_graphs(settings, graph)
     if only:
         names = [g.name for g in graphs]
@@ -397,7 +416,10 @@ def publish_sparql(
     )
     if dry_run:
         return report
-    with httpx.Client(auth=auth, timeout=timeout, follow_redirects=False) as client:
+    with (
+        httpx.Client(auth=auth, timeout=timeout, follow_redirects=False) as client,
+        progress("uploading graphs", len(graphs)) as tick,
+    ):
         for g, up in zip(graphs, report.graphs, strict=True):
             try:
                 resp, attempts = _request(
@@ -406,6 +428,7 @@ def publish_sparql(
                     gsp,
                     what=f"uploading graph <{g.iri}>",
                     retry=retry,
+                    secrets=secrets,
                     params={"graph": g.iri},
                     content=g.ntriples(),
                     headers={"Content-Type": NTRIPLES},
@@ -421,9 +444,10 @@ def publish_sparql(
                     + "each graph is replaced whole, so running the same command again completes the upload",
                 ) from None
             up.uploaded, up.http_status, up.attempts = True, resp.status_code, attempts
+            tick.advance()
             if on_upload is not None:
                 on_upload(up)
-        counts = count_graphs(client, query, [g.iri for g in graphs], retry)
+        counts = count_graphs(client, query, [g.iri for g in graphs], retry, secrets)
     for up in report.graphs:
         up.stored = counts[up.iri]
     if not report.verified:
