@@ -68,13 +68,8 @@ _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 #: pyoxigraph's message prefix: "Parser error at line 2 between columns 11 and 25: " and kin
 _POSITION = re.compile(r"^Parser error (at|between) [^:]*: ")
 _DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-#: XML 1.0 Appendix F: the first four bytes of a UCS-4 (UTF-32) document, with or without a BOM
-_UCS4 = {
-    b"\x00\x00\xfe\xff": "utf-32-be",
-    b"\xff\xfe\x00\x00": "utf-32-le",
-    b"\x00\x00\x00<": "utf-32-be",
-    b"<\x00\x00\x00": "utf-32-le",
-}
+#: XML 1.0 Appendix F: the byte order marks of a UCS-4 (UTF-32) document
+_UCS4_BOMS = {b"\x00\x00\xfe\xff": "utf-32-be", b"\xff\xfe\x00\x00": "utf-32-le"}
 
 
 @dataclass
@@ -219,7 +214,7 @@ def refuse_dtd(raw: bytes, path: Path) -> None:
         file=path,
         hint="remove the <!DOCTYPE ...> block",
     )
-    ucs4 = _UCS4.get(raw[:4])
+    ucs4 = _ucs4(raw)
     if ucs4 is not None:
         text = raw.decode(ucs4, errors="replace")
         if _DTD.search(text):
@@ -236,6 +231,20 @@ def refuse_dtd(raw: bytes, path: Path) -> None:
             file=path,
             line=exc.getLineNumber(),
         ) from None
+
+
+def _ucs4(raw: bytes) -> str | None:
+    """The UTF-32 codec of a document in UCS-4, or None (Appendix F: a BOM, or three zero bytes
+    around the first character, which Appendix F lists for '<' and a document may begin with
+    any character, white space included)."""
+    head = raw[:4]
+    if head in _UCS4_BOMS:
+        return _UCS4_BOMS[head]
+    if len(head) == 4 and head[1:] == b"\0\0\0" and head[0]:
+        return "utf-32-le"
+    if len(head) == 4 and head[:3] == b"\0\0\0" and head[3]:
+        return "utf-32-be"
+    return None
 
 
 def _read_with_oxigraph(raw: bytes, fmt: str, path: Path) -> RdfInput:
