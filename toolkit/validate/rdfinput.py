@@ -170,7 +170,9 @@ def read_rdf_input(path: Path, settings: Settings, max_bytes: int | None = None)
             try:
                 doc = json.loads(decode_utf8(raw, path))
             except json.JSONDecodeError as exc:
-                raise LoadError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+                raise LoadError(
+                    f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=path, line=exc.lineno
+                ) from None
             loaded = RdfInput(jsonld_to_graph(doc, settings))
             loaded.results += _invalid_iris(loaded.graph, raw, path)
         elif fmt == "xml":
