@@ -4,12 +4,21 @@ Why not ``yaml.safe_load``: errors must name the line to fix, so we compose the 
 and remember the line of every mapping key and list item by JSON path. Object
 construction is impossible (only plain scalars, maps and lists become values), timestamps
 stay strings (dates are interpreted by the toolkit, not by YAML), anchors/aliases are
-refused (they allow cycles and "billion laughs" expansion), and size and depth are capped.
+refused (they allow cycles and "billion laughs" expansion), on single values as on maps and
+lists, and size and depth are capped. Whatever PyYAML raises (a control byte, a broken flow
+collection, nesting deeper than Python's stack) becomes a :class:`~toolkit.errors.LoadError`
+with the line to fix, never a traceback.
+
+:func:`read_capped` is the one way the toolkit reads a file a user names (facts, archived
+texts, RDF files): it checks the kind and size before reading and reads no more than the cap,
+so a link to ``/dev/zero``, a FIFO or a device fails at once instead of hanging.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +39,32 @@ _UNPUBLISHABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without the timestamp resolver: '2025-09-01' stays a string."""
+    """SafeLoader without the timestamp resolver: '2025-09-01' stays a string.
+
+    Its composer is recursive (one Python frame per level), so it counts the depth and stops
+    at ``max_depth`` with the line of the node, long before Python's recursion limit.
+    """
+
+    max_depth = MAX_DEPTH
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > self.max_depth + 1:
+                mark = self.peek_event().start_mark
+                raise _TooDeep(mark.line + 1)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
+class _TooDeep(Exception):
+    """Raised inside the composer; turned into a LoadError that names the file."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -69,32 +103,122 @@ def decode_utf8(raw: bytes, path: Path) -> str:
         ) from None
 
 
-def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> YamlDoc:
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFLNK: "a symbolic link",
+}
+
+
+def _not_regular(mode: int, path: Path, what: str) -> LoadError:
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    return LoadError(
+        f"the {what} is {kind}, not a regular file",
+        file=path,
+        hint=f"give the path of a regular {what}",
+    )
+
+
+def read_capped(path: Path, max_bytes: int, *, what: str = "file", follow_links: bool = True) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, checked before and while reading.
+
+    Why not ``path.read_bytes()``: it reads a link to ``/dev/zero`` until memory runs out and
+    blocks forever on a FIFO. The kind and size are checked with ``stat`` first, the file is
+    opened non-blocking and checked again on the open descriptor (it may have been swapped),
+    and at most ``max_bytes + 1`` bytes are read. With ``follow_links=False`` a symbolic link
+    is refused (``O_NOFOLLOW``): the sources must be the files themselves.
+    """
     try:
-        raw = path.read_bytes()
+        st = os.stat(path, follow_symlinks=follow_links)
     except OSError as exc:
-        raise LoadError(f"cannot read file: {exc.strerror}", file=path) from None
-    if len(raw) > max_bytes:
-        raise LoadError(
-            f"file is {len(raw)} bytes, over the limit of {max_bytes}",
+        raise LoadError(f"cannot read the {what}: {exc.strerror}", file=path) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_regular(st.st_mode, path, what)
+    too_big = f"the {what} is {{size}} bytes, over the limit of {max_bytes}"
+    if st.st_size > max_bytes:
+        raise LoadError(too_big.format(size=st.st_size), file=path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise LoadError(f"cannot read the {what}: {exc.strerror}", file=path) from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(mode, path, what)
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise LoadError(too_big.format(size=f"more than {max_bytes}"), file=path)
+    return data
+
+
+def _line_at(text: str, index: int) -> int:
+    return text.count("\n", 0, index) + 1
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str, path: Path) -> LoadError:
+    """``file:line: what to fix`` for anything PyYAML raises."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        # a raw control byte (NUL, ESC...): PyYAML gives a character position, not a line
+        return LoadError(
+            f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason})",
             file=path,
-            hint="split the facts into several sources",
+            line=_line_at(text, exc.position),
+            hint='remove the control character (write it as an escape such as "\\t" only if it is meant)',
         )
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return LoadError(f"broken YAML: {exc}", file=path, hint="check the file's syntax")
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    hint = "check indentation, colons and quotes on this line"
+    context, problem = exc.context_mark, exc.problem_mark
+    if (
+        exc.context
+        and exc.context.startswith("while parsing a flow")
+        and context is not None
+        and problem is not None
+        and problem.line > context.line
+    ):
+        # An unclosed {…}/[…] or a missing ',' is found only at the next line's first key, but
+        # the mistake is at the end of the previous line with content (unless that next line
+        # itself continues the collection after a ',').
+        start = text.rfind("\n", 0, problem.index) + 1
+        if "," not in text[start : problem.index]:
+            line = _last_content_line(text, start, context.line + 1)
+            pair = "{…}" if "mapping" in exc.context else "[…]"
+            hint = f"close the {pair} opened on line {context.line + 1}, or add the missing ','"
+    return LoadError(f"broken YAML: {exc.problem or exc.context}", file=path, line=line, hint=hint)
+
+
+def _last_content_line(text: str, before: int, floor: int) -> int:
+    """1-based line of the last non-blank, non-comment line that ends before offset ``before``."""
+    lines = text[:before].split("\n")
+    for n in range(len(lines), floor - 1, -1):
+        stripped = lines[n - 1].strip()
+        if stripped and not stripped.startswith("#"):
+            return n
+    return floor
+
+
+def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> YamlDoc:
+    raw = read_capped(path, max_bytes, what="file")
     text = decode_utf8(raw, path)
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader checks for control bytes here already
+    except yaml.YAMLError as exc:
+        raise _yaml_problem(exc, text, path) from None
+    loader.max_depth = max_depth
     try:
         node = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise LoadError(
-            f"broken YAML: {exc.problem or exc.context}",
-            file=path,
-            line=line,
-            hint="check indentation, colons and quotes on this line",
-        ) from None
     except yaml.YAMLError as exc:
-        raise LoadError(f"broken YAML: {exc}", file=path) from None
+        raise _yaml_problem(exc, text, path) from None
+    except _TooDeep as exc:
+        raise LoadError(f"nesting deeper than {max_depth} levels", file=path, line=exc.line) from None
+    except RecursionError:  # pragma: no cover - the depth count stops long before
+        raise LoadError(f"nesting deeper than {max_depth} levels", file=path) from None
     finally:
         loader.dispose()
     doc = YamlDoc(path=path, data=None)
@@ -117,6 +241,14 @@ def _convert(
     line = node.start_mark.line + 1
     if len(path) > max_depth:
         raise LoadError(f"nesting deeper than {max_depth} levels", file=doc.path, line=line)
+    if id(node) in seen:  # the same node twice: an alias (of a map, a list or a single value)
+        raise LoadError(
+            "YAML anchors and aliases are not supported",
+            file=doc.path,
+            line=doc.lines.get(path, line),  # the key that uses the alias, not the anchor's line
+            hint="write the value out in full",
+        )
+    seen.add(id(node))
     if isinstance(node, yaml.ScalarNode):
         doc.lines.setdefault(path, line)
         _check_chars(node, doc)
@@ -134,14 +266,6 @@ def _convert(
             line=line,
             hint="use plain strings, numbers, lists and maps only",
         )
-    if id(node) in seen:
-        raise LoadError(
-            "YAML anchors and aliases are not supported",
-            file=doc.path,
-            line=line,
-            hint="write the value out in full",
-        )
-    seen.add(id(node))
     doc.lines.setdefault(path, line)
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
@@ -158,6 +282,14 @@ def _convert(
             kline = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 raise LoadError("map keys must be plain strings", file=doc.path, line=kline)
+            if id(key_node) in seen:  # an alias as a key: its mark is the anchor's, the value's is here
+                raise LoadError(
+                    "YAML anchors and aliases are not supported",
+                    file=doc.path,
+                    line=value_node.start_mark.line + 1,
+                    hint="write the key out in full",
+                )
+            seen.add(id(key_node))
             _check_chars(key_node, doc)
             key = str(key_node.value)
             if key in out:

@@ -7,8 +7,9 @@ project copy). Two families of mutation are combined:
 * targeted ones that are harmful by construction, placed exactly with PyYAML's node marks of
   the original file: invalid UTF-8 bytes, YAML escapes of characters no release file can carry
   (C0 controls, U+FFFE/U+FFFF, lone surrogates), impossible dates (absolute and relative),
-  values of a type no key accepts, unknown keys, and reference cycles (self-loops and longer loops built by
-  following the file's own single-valued references);
+  values of a type no key accepts, unknown keys, reference cycles (self-loops and longer loops built by
+  following the file's own single-valued references), raw control bytes (a NUL...) and values nested
+  a thousand levels deep (both escaped as tracebacks, issue 10);
 * blind structural ones on top: deleted, duplicated and truncated lines, and a truncated file.
 
 Properties checked on every example:
@@ -56,7 +57,19 @@ REPORT_HEAD = re.compile(r"^(?P<loc>\S+: )?\[(Violation|Warning|Info)\] \S+$")
 #: byte sequences that are never valid UTF-8: a stray continuation byte, lone lead bytes, an
 #: encoded surrogate, an overlong slash, a 5-byte form, and bytes that never occur.
 INVALID_UTF8 = [b"\x80", b"\xff", b"\xfe", b"\xc3", b"\xe4\xb8", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf8\x88\x80\x80\x80"]
-TARGETED = ["invalid_bytes", "control_escape", "impossible_date", "wrong_type", "unknown_key", "cycle"]
+TARGETED = [
+    "invalid_bytes",
+    "control_escape",
+    "impossible_date",
+    "wrong_type",
+    "unknown_key",
+    "cycle",
+    "raw_control",
+    "deep_nesting",
+]
+#: raw characters YAML does not allow in a stream (PyYAML's ReaderError): C0 controls but tab, LF
+#: and CR, DEL, and C1 controls but NEL
+RAW_CONTROL = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0)]
 #: values of a type no key of the facts schema accepts (no key takes floats, nulls, empty or
 #: nested lists, or maps with an unknown key)
 WRONG_TYPED = ["[]", "{}", "3.5", "-1.5e+3", ".nan", "null", "~", "[[]]", "{bogus: 1}"]
@@ -257,6 +270,23 @@ def _targeted(draw: st.DrawFn, case: Case) -> None:
         case.tags[pair.line] = kind
         case.expect_exit, case.expect_lines = {2}, {pair.line + 1}
         case.expect_text = f"character U+{code:04X}"
+    elif kind == "raw_control":
+        i = draw(st.integers(0, len(lines) - 2))
+        text = lines[i].decode("utf-8")
+        pos = draw(st.integers(0, len(text)))
+        code = draw(st.sampled_from(RAW_CONTROL))
+        lines[i] = (text[:pos] + chr(code) + text[pos:]).encode("utf-8")
+        case.tags[i] = kind
+        case.expect_exit, case.expect_lines = {2}, {i + 1}
+        case.expect_text = f"character U+{code:04X} is not allowed in YAML"
+    elif kind == "deep_nesting":
+        pair = draw(st.sampled_from([p for p in ONE_LINE_PAIRS if isinstance(p.value, yaml.ScalarNode)]))
+        depth = draw(st.sampled_from([40, 1000, 3000]))
+        opener, closer = draw(st.sampled_from([("[", "]"), ("{a: ", "}")]))
+        _replace_value(lines, pair, opener * depth + "x" + closer * depth)
+        case.tags[pair.line] = kind
+        case.expect_exit, case.expect_lines = {2}, {pair.line + 1}
+        case.expect_text = "nesting deeper than"
     elif kind == "wrong_type":
         pair = draw(st.sampled_from(ONE_LINE_PAIRS))
         _replace_value(lines, pair, draw(st.sampled_from(WRONG_TYPED)))
@@ -335,7 +365,7 @@ def _independently_valid(raw: bytes) -> bool:
     """What a reader that is not the toolkit says: UTF-8, YAML, and the facts JSON Schema."""
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError):
+    except (UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return False
     try:
         jsonschema.validate(json.loads(json.dumps(data, default=str)), FACTS_SCHEMA)
@@ -448,6 +478,26 @@ def _text_name_cut(lines: list[str]) -> list[str]:
     return [line[: line.index(".txt")] if i == TEXT_LINE - 1 else line for i, line in enumerate(lines)]
 
 
+#: the first one-line flow map of the file (`label: {zh: ..., en: ...}`)
+FLOW_LINE = next(i for i, line in enumerate(ORIGINAL_LINES) if line.rstrip().endswith("}") and ": {" in line) + 1
+
+
+def _flow_map_unclosed(lines: list[str]) -> list[str]:
+    return [line.rstrip()[:-1] if i == FLOW_LINE - 1 else line for i, line in enumerate(lines)]
+
+
+def _raw_nul(lines: list[str]) -> list[str]:
+    return [line + "\x00" if i == TEXT_LINE - 1 else line for i, line in enumerate(lines)]
+
+
+def _deep_block_nesting(lines: list[str]) -> list[str]:
+    # 1,200 levels of block maps: PyYAML's recursive composer raised RecursionError
+    return lines[:-1] + ["deep:"] + ["  " * (n + 1) + f"k{n}:" for n in range(1200)] + ["  " * 1201 + "v", ""]
+
+
+DEEP_LINE = len(ORIGINAL_LINES) + 32  # the first key past the 32 levels allowed
+
+
 @pytest.mark.parametrize(
     ("name", "mutate", "exit_code", "line"),
     [
@@ -456,6 +506,11 @@ def _text_name_cut(lines: list[str]) -> list[str]:
         ("comments only", _only_comments, 1, 1),
         # the archived text named by a cut file name: the error named only the missing text file
         ("text file name cut", _text_name_cut, 2, TEXT_LINE),
+        # issue 10: a raw NUL and deep nesting escaped as tracebacks (ReaderError, RecursionError)
+        ("raw NUL byte", _raw_nul, 2, TEXT_LINE),
+        ("1,200 levels of nesting", _deep_block_nesting, 2, DEEP_LINE),
+        # issue 16: a flow map left open was reported on the next line
+        ("flow map not closed", _flow_map_unclosed, 2, FLOW_LINE),
     ],
 )
 def test_what_the_fuzzer_found(fuzz_project: Project, name: str, mutate: object, exit_code: int, line: int) -> None:

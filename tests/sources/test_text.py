@@ -22,3 +22,12 @@ def test_search_is_limited_to_the_body() -> None:
 
 def test_closest_passage_names_the_nearest_sentence() -> None:
     assert closest_passage("第二段,继续", Normalised.of(RAW)).startswith("第二段")
+
+
+def test_closest_passage_is_a_short_window_of_a_long_sentence() -> None:
+    # a text without sentence ends (a password file, a log) was printed whole, once per bad quote
+    raw = "".join(f"user{i}:x:{i}:{i}::/home/user{i}:/bin/sh " for i in range(200))
+    near = closest_passage("user150:x:150:150::/home/user150", Normalised.of(raw))
+    assert len(near) <= 82 and near.startswith("…") and near.endswith("…")
+    assert "user150:x:150" in near  # centred on what the quote shares with the text
+    assert closest_passage("第二段,继续", Normalised.of(RAW), width=3) == "第二段…"

@@ -282,6 +282,7 @@ def _tick(timings: dict[str, float], name: str, since: float) -> float:
 
 def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     t = time.perf_counter()
+    loader.check_source_folder(folder)  # the incremental rebuild reaches here without source_folders
     doc = load_yaml_fast(folder / FACTS_FILE)
     problems = loader._Problems(settings, doc)
     schema_path = settings.schema_dir / "facts.schema.json"

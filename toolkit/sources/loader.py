@@ -3,6 +3,10 @@
 A source folder holds the archived text, unchanged, and ``facts.yaml``. Unreadable input
 raises :class:`~toolkit.errors.LoadError` (exit 2); readable but wrong facts become
 validation results (exit 1) so that a person sees all of them at once.
+
+Sources are regular files inside the sources folder: a source folder, a ``facts.yaml`` or an
+archived text that is a symbolic link (or a FIFO, a device...) is refused with exit 2. There is
+no opt-in: a link would let a facts file publish, or a report quote, any file the user can read.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +29,13 @@ from toolkit.report import ValidationResult
 from toolkit.schema.model import Model
 from toolkit.sources.dates import DateProblem, DateValue, parse_date, resolve_relative
 from toolkit.sources.text import Normalised, closest_passage, find_span
-from toolkit.yamlfile import YamlDoc, decode_utf8, load_yaml
+from toolkit.yamlfile import YamlDoc, decode_utf8, load_yaml, read_capped
 
 FACTS_FILE = "facts.yaml"
 MAX_TEXT_BYTES = 8 * 1024 * 1024
+#: how many "closest passage" hints one facts file's report shows, and how long each may be:
+#: enough to find a typo, too little to copy a text out through the report
+MAX_PASSAGE_HINTS = 5
 
 
 @dataclass(frozen=True)
@@ -118,9 +127,14 @@ def _schema(settings: Settings) -> dict[str, Any]:
 
 
 def source_folders(sources_dir: Path) -> list[Path]:
+    """The source folders, sorted; a linked or odd source folder or facts file stops the load."""
     if not sources_dir.is_dir():
         raise LoadError("sources folder does not exist", file=sources_dir)
-    folders = sorted(p for p in sources_dir.iterdir() if p.is_dir() and (p / FACTS_FILE).is_file())
+    folders = []
+    for p in sorted(sources_dir.iterdir()):
+        if p.is_dir() and os.path.lexists(p / FACTS_FILE):
+            check_source_folder(p)
+            folders.append(p)
     if not folders:
         raise LoadError(
             f"no source folders with a {FACTS_FILE} here",
@@ -128,6 +142,45 @@ def source_folders(sources_dir: Path) -> list[Path]:
             hint=f"add <source-id>/{FACTS_FILE} beside the archived text",
         )
     return folders
+
+
+def check_source_folder(folder: Path) -> None:
+    """Refuse a source folder that is a link, or whose facts file is a link or not a regular file.
+
+    Why: a link takes the toolkit out of the sources folder, and whatever it reads there ends
+    up in the release or is quoted in a report. Checked with ``lstat``, before anything is read.
+    """
+    if folder.is_symlink():
+        raise LoadError(
+            f"the source folder is a symbolic link (to {os.readlink(folder)}); sources must be "
+            "real folders inside the sources folder",
+            file=folder,
+            hint="copy the folder into the sources folder instead of linking it",
+        )
+    facts = folder / FACTS_FILE
+    check_regular(facts, f"{FACTS_FILE} file")
+
+
+def check_regular(path: Path, what: str, *, line_of: tuple[Path, int | None] | None = None) -> None:
+    """Refuse ``path`` unless it is a regular file itself (not a link, FIFO, device or folder).
+
+    ``line_of`` names the facts file line that points at ``path`` (for the archived text).
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        raise LoadError(f"cannot read the {what}: {exc.strerror}", file=path) from None
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISLNK(mode):
+        problem = f"the {what} {path.name} is a symbolic link (to {os.readlink(path)}); sources must be regular files"
+        hint = "copy the file into the source folder instead of linking it"
+    else:
+        problem = f"the {what} {path.name} is not a regular file"
+        hint = "replace it with a regular file"
+    if line_of is not None:
+        raise LoadError(problem, file=line_of[0], line=line_of[1], hint=hint)
+    raise LoadError(problem, file=path, hint=hint)
 
 
 def _rel(path: Path, settings: Settings) -> str:
@@ -142,6 +195,7 @@ class _Problems:
         self.settings = settings
         self.doc = doc
         self.results: list[ValidationResult] = []
+        self.passages_shown = 0  # "closest passage" hints given for this facts file
 
     def add(
         self,
@@ -191,13 +245,7 @@ def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) ->
 
 
 def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise LoadError(f"cannot read the archived text: {exc.strerror}", file=path) from None
-    if len(raw) > MAX_TEXT_BYTES:
-        raise LoadError(f"archived text is over {MAX_TEXT_BYTES} bytes", file=path)
-    return decode_utf8(raw, path)
+    return decode_utf8(read_capped(path, MAX_TEXT_BYTES, what="archived text", follow_links=False), path)
 
 
 def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[ValidationResult]]:
@@ -373,6 +421,8 @@ def _cyclic_components(edges: dict[str, list[str]]) -> dict[str, int]:
 def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings) -> Source | None:
     meta = doc.data["source"]
     text_path = folder / meta["text"]
+    if text_path.is_symlink() or (os.path.lexists(text_path) and not text_path.is_file()):
+        check_regular(text_path, "archived text", line_of=(doc.path, doc.line_of(("source", "text"))))
     if not text_path.is_file():
         # name the line of facts.yaml to fix, not only the file that is not there
         raise LoadError(
@@ -414,7 +464,7 @@ def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, 
     for key, raw in meta.items():
         if key in ("id", "text", "body"):
             continue
-        _set_values(article, key, raw, ("source", key), published, doc, problems, model, settings)
+        _set_values(article, key, raw, ("source", key), published, doc, problems, model, settings, _label_of(meta))
     return Source(
         id=meta["id"],
         folder=folder,
@@ -441,6 +491,7 @@ def _load_entity(
         line=doc.line_of(("entities", index)) or 1,
     )
     allowed = model.constraints_for(types)
+    label = _label_of(raw)
     for key, value in raw.items():
         if key in ("id", "type", "evidence"):
             continue
@@ -452,10 +503,11 @@ def _load_entity(
                 f"'{key}' does not apply to {'/'.join(types)}; it applies to: {', '.join(owners) or 'no class'}",
                 path,
                 focus=settings.base_iri + ent.id,
+                label=label,
                 prop=key,
             )
             continue
-        _set_values(ent, key, value, path, src.published, doc, problems, model, settings)
+        _set_values(ent, key, value, path, src.published, doc, problems, model, settings, label)
     return ent
 
 
@@ -469,6 +521,7 @@ def _set_values(
     problems: _Problems,
     model: Model,
     settings: Settings,
+    label: str | None = None,
 ) -> None:
     prop = model.properties[key]
     ent.lines[key] = doc.line_of(path) or ent.line
@@ -481,7 +534,7 @@ def _set_values(
     elif prop.kind == "zh":
         vals.append(LangText(raw, "zh"))
     elif prop.kind == "date":
-        lit = _date(raw, key, path, published, problems, settings.base_iri + ent.id)
+        lit = _date(raw, key, path, published, problems, settings.base_iri + ent.id, label)
         if lit is None:
             return
         vals.append(lit)
@@ -490,8 +543,21 @@ def _set_values(
     ent.values[key] = vals
 
 
+def _label_of(raw: dict[str, Any]) -> str | None:
+    """The zh label written in a facts map (it may come after the key being checked)."""
+    label = raw.get("label")
+    zh = label.get("zh") if isinstance(label, dict) else None
+    return zh if isinstance(zh, str) else None
+
+
 def _date(
-    raw: Any, key: str, path: tuple[str | int, ...], published: DateValue, problems: _Problems, focus: str
+    raw: Any,
+    key: str,
+    path: tuple[str | int, ...],
+    published: DateValue,
+    problems: _Problems,
+    focus: str,
+    label: str | None = None,
 ) -> DateLit | None:
     try:
         if not isinstance(raw, dict):
@@ -500,7 +566,7 @@ def _date(
         resolved = resolve_relative(stated, published)
         given = parse_date(raw["value"]) if "value" in raw else None
     except DateProblem as exc:
-        problems.add("facts", f"{key}: {exc}", path, focus=focus, prop=key, value=raw)
+        problems.add("facts", f"{key}: {exc}", path, focus=focus, label=label, prop=key, value=raw)
         return None
     if given is not None and resolved is not None and given != resolved:
         problems.add(
@@ -509,6 +575,7 @@ def _date(
             f"{published.lexical}, but value says {given.lexical}",
             path,
             focus=focus,
+            label=label,
             prop=key,
             value=given.lexical,
         )
@@ -520,6 +587,7 @@ def _date(
             f"{key}: cannot resolve the relative date {stated!r}; add value: YYYY-MM-DD (and note:)",
             path,
             focus=focus,
+            label=label,
             prop=key,
             value=stated,
         )
@@ -533,10 +601,14 @@ def _locate_evidence(
     for j, quote in enumerate(raw["evidence"]):
         span = find_span(quote, body)
         if span is None:
-            near = closest_passage(quote, body)
+            if problems.passages_shown < MAX_PASSAGE_HINTS:
+                problems.passages_shown += 1
+                hint = f"closest passage: {closest_passage(quote, body)!r}"
+            else:
+                hint = f"closest passages are shown for the first {MAX_PASSAGE_HINTS} quotes only"
             problems.add(
                 "evidence",
-                f"quote not found in the body of {src.text_path.name}; closest passage: {near!r}",
+                f"quote not found in the body of {src.text_path.name}; {hint}",
                 ("entities", index, "evidence", j),
                 focus=settings.base_iri + ent.id,
                 label=ent.label(),

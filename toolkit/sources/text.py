@@ -60,18 +60,29 @@ def find_span(quote: str, body: Normalised) -> tuple[int, int] | None:
 
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
+#: the longest passage a hint quotes: a report shows a window of the text, never the text
+MAX_PASSAGE_CHARS = 80
 
 
-def closest_passage(quote: str, body: Normalised) -> str:
-    """The body sentence most like the quote, to show a person where it went wrong."""
+def closest_passage(quote: str, body: Normalised, width: int = MAX_PASSAGE_CHARS) -> str:
+    """The body sentence most like the quote, to show a person where it went wrong.
+
+    At most ``width`` characters of it, centred on the part it shares with the quote, with
+    "…" where it was cut: enough to spot a typo, never a way to print a whole file.
+    """
     q = normalise(quote)
-    best, best_score = "", -1.0
+    best, best_score, best_at = "", -1.0, 0
     for m in _SENTENCE.finditer(body.text):
         sentence = m.group(0).strip()
         if not sentence:
             continue
         matcher = difflib.SequenceMatcher(None, q, sentence, autojunk=False)
-        score = matcher.find_longest_match(0, len(q), 0, len(sentence)).size + matcher.ratio()
+        match = matcher.find_longest_match(0, len(q), 0, len(sentence))
+        score = match.size + matcher.ratio()
         if score > best_score:
-            best, best_score = sentence, score
-    return best
+            best, best_score, best_at = sentence, score, match.b + match.size // 2
+    if len(best) <= width:
+        return best
+    start = max(0, min(best_at - width // 2, len(best) - width))
+    end = start + width
+    return ("…" if start else "") + best[start:end] + ("…" if end < len(best) else "")

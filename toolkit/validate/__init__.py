@@ -16,7 +16,7 @@ from toolkit.validate.base import ValidationContext, Validator
 from toolkit.validate.dcatap import DcatApValidator
 from toolkit.validate.facts import EvidenceValidator, FactsReferenceValidator, FactsSchemaValidator
 from toolkit.validate.outputs import OutputSchemaValidator
-from toolkit.validate.rdfinput import read_rdf_file
+from toolkit.validate.rdfinput import read_rdf_input
 from toolkit.validate.shacl import ShaclValidator
 
 #: Every check of the sources and their release, in order: the one list that `validate` runs,
@@ -66,9 +66,11 @@ def validate_sources(settings: Settings, validators: list[Validator] | None = No
 def validate_rdf(settings: Settings, path: Path) -> Outcome:
     """Validate an RDF file someone hands us (any format we read) against the shapes."""
     model = load_model(settings.schema_dir)
-    graph = read_rdf_file(path, settings)
-    ctx = ValidationContext(settings=settings, model=model, graph=graph)
-    return Outcome(run_validators(ctx, [ShaclValidator(), DcatApValidator()]), model, None, graph)
+    loaded = read_rdf_input(path, settings)
+    ctx = ValidationContext(settings=settings, model=model, graph=loaded.graph)
+    report = run_validators(ctx, [ShaclValidator(), DcatApValidator()])
+    report.extend(loaded.results)  # invalid IRIs (violations), an empty file (a warning)
+    return Outcome(report, model, None, loaded.graph)
 
 
 __all__ = ["RELEASE_CHECKS", "VALIDATORS", "Outcome", "run_validators", "validate_rdf", "validate_sources"]
