@@ -40,7 +40,7 @@ def diff_release(target: Path, files: StagedFiles) -> list[str]:
     return _diff(old, files, lambda rel: (old[rel].stat().st_size, _sha256(old[rel])))
 
 
-def diff_against(recorded: dict[str, tuple[int, int, int, str]], files: StagedFiles) -> list[str]:
+def diff_against(recorded: dict[str, tuple[int, Any, int, str]], files: StagedFiles) -> list[str]:
     """:func:`diff_release` against the sizes and checksums a build recorded for the release on disk
     (only where the disk was found unchanged since, by size, modification time and inode; never
     for ``build --check``)."""

@@ -54,7 +54,7 @@ from toolkit.scale.assemble import bump
 from toolkit.scale.timing import stage
 from toolkit.sources import loader
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 SUBCLASS = b"<" + str(RDFS.subClassOf).encode() + b">"
 TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")
 #: beyond this share of changed sources a full build is as quick
@@ -74,7 +74,7 @@ class State:
 
     fingerprint: str
     folders: dict[str, tuple[int, str, tuple[Any, ...]]]  # folder -> (uid, unit key, stat signature)
-    release: dict[str, tuple[int, int, int, str]]  # file -> (size, mtime_ns, inode, sha256)
+    release: dict[str, tuple[int, Any, int, str]]  # file -> (size, (mtime_ns, ctime_ns), inode, sha256)
     layouts: dict[str, bytes]
     source_owner: dict[str, int]
     entity_owner: dict[str, int]
@@ -136,12 +136,14 @@ def scan_sources(sources_dir: Path) -> dict[str, tuple[Any, ...]]:
     return found
 
 
-def release_signature(folder: Path) -> dict[str, tuple[int, int, int]]:
-    """Every release file's size, modification time and inode (the toolkit's marker left out)."""
+def release_signature(folder: Path) -> dict[str, tuple[int, Any, int]]:
+    """Every release file's size, modification and change times, and inode (the toolkit's marker
+    left out). The change time is set by the kernel on any write or ``touch``, so a file altered
+    and given back its old modification time is still seen as altered."""
     out = {}
     for p in atomic.release_files(folder):
         st = p.stat()
-        out[str(p.relative_to(folder))] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        out[str(p.relative_to(folder))] = (st.st_size, (st.st_mtime_ns, st.st_ctime_ns), st.st_ino)
     return out
 
 
