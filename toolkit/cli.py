@@ -168,15 +168,26 @@ def build(
     """Sources -> graph -> validate -> release (JSON-LD, Turtle, N-Triples, RDF/XML, CSV, manifest).
 
     Nothing is written if validation fails (exit 1); the previous release stays as it was.
+    --release must be missing, empty, or a release policy-toolkit made (else exit 2, nothing
+    touched). One build at a time: a second one waits for the first. Ctrl-C exits 130.
     Per-source stages run in --jobs processes and are cached under .cache/policy-toolkit/;
     after a few sources changed, the next build is incremental. The release is byte-identical
     whatever --jobs is, incremental or not, and to the --naive path's.
     """
-    from toolkit.publish import build_release
+    from toolkit.errors import EXIT_INTERRUPTED, Interrupted
 
     def body() -> None:
-        settings = _settings(sources, release, base_iri)
-        rel = build_release(settings, check=check, jobs=jobs, naive=naive)
+        try:
+            from toolkit.publish import build_release
+
+            settings = _settings(sources, release, base_iri)
+            rel = build_release(settings, check=check, jobs=jobs, naive=naive)
+        except Interrupted as exc:  # Ctrl-C: one line saying what became of the release
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except KeyboardInterrupt:  # before the build began (typer would exit 130 in silence)
+            typer.echo("interrupted: nothing was written", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         m = rel.manifest
         where = settings.release_dir
         if check:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 class ToolkitError(Exception):
@@ -68,3 +69,17 @@ class ReleaseMismatch(ToolkitError):
     """`build --check`: the committed release differs from what the sources produce."""
 
     exit_code = EXIT_INVALID
+
+
+class ReleaseRefused(UsageError):
+    """`build --release DIR`: DIR exists and is not a folder the toolkit may replace whole."""
+
+
+class NoSpace(ToolkitError):
+    """The disk filled up while the build wrote (ENOSPC); the previous release is intact."""
+
+
+class Interrupted(ToolkitError):
+    """Ctrl-C (SIGINT) during a command; the message says what was left on disk."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -1,8 +1,19 @@
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
+from socket import gethostname
 
 from toolkit.publish import atomic
 from toolkit.publish.atomic import read_tree, recover, replace_tree
+
+
+def ended_pid() -> int:
+    """The process id of a process that has ended (what a killed build's staging marker names)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
 
 
 def test_replace_creates_then_swaps(tmp_path: Path) -> None:
@@ -26,15 +37,16 @@ def test_fallback_without_renameat2(tmp_path: Path, monkeypatch) -> None:
 
 def test_recover_restores_an_interrupted_fallback_swap(tmp_path: Path) -> None:
     target = tmp_path / "release"
-    old = tmp_path / ".release-old-abc"
-    old.mkdir()
-    (old / "a.txt").write_bytes(b"old")
-    new = tmp_path / ".release-new-def"
+    replace_tree(target, {"a.txt": b"old"})
+    os.rename(target, tmp_path / ".release-old-abcd1234")  # killed between the fallback's two renames
+    new = tmp_path / ".release-new-efgh5678"
     new.mkdir()
     (new / "a.txt").write_bytes(b"half")
+    (new / atomic.STAGING_MARKER).write_text(json.dumps({"pid": ended_pid(), "host": gethostname()}))
     recover(target)
     assert read_tree(target) == {"a.txt": b"old"}
     assert atomic.leftovers(target) == []
+    assert sorted(os.listdir(tmp_path)) == ["release"]
 
 
 def test_failure_while_writing_leaves_the_old_tree(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from toolkit.cli import app
 from toolkit.config import Settings, load_settings
 from toolkit.errors import DataError, LoadError, ReleaseMismatch
+from toolkit.publish import atomic
 from toolkit.publish.release import Release, build_release, release_outcome
 from toolkit.scale import pipeline
 from toolkit.scale.generate import write_corpus
@@ -24,7 +25,8 @@ from toolkit.sources.loader import Entity, LangText, RefValue
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The release files (the toolkit's marker, which is not one, left out)."""
+    return atomic.read_tree(folder)
 
 
 def settings_for(tmp: Path, sources: Path | None = None) -> Settings:

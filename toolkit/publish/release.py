@@ -1,13 +1,17 @@
 """Assemble the release: every export, the validation report and a manifest with checksums.
 
-Nothing is written unless validation passes; the release folder is replaced atomically; and
-``check=True`` compares instead of writing, for CI (`policy-toolkit build --check`).
+Nothing is written unless validation passes; the release folder is replaced atomically, and
+only when it is a folder the toolkit may replace (:func:`toolkit.publish.atomic.refusal`); one
+build at a time holds the release (a lock beside it); and ``check=True`` compares instead of
+writing, for CI (`policy-toolkit build --check`).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -18,9 +22,10 @@ from rdflib.namespace import RDF
 
 from toolkit import __version__
 from toolkit.config import Settings
-from toolkit.errors import DataError, LoadError, ReleaseMismatch
+from toolkit.errors import DataError, Interrupted, LoadError, NoSpace, ReleaseMismatch, ReleaseRefused
 from toolkit.export import RDF_EXPORTERS, export_tables
 from toolkit.export.jsonld import to_document
+from toolkit.publish import atomic
 from toolkit.publish.atomic import read_tree, replace_tree
 from toolkit.publish.extras import ReleaseInputs, post_exporters
 from toolkit.report import ValidationReport
@@ -29,7 +34,7 @@ from toolkit.validate import RELEASE_CHECKS, VALIDATORS, Outcome, validate_sourc
 from toolkit.validate.dcatap import CATALOG_FILE, dcat_ap_results
 from toolkit.validate.outputs import check_csv_rows, check_jsonld
 
-MANIFEST = "manifest.json"
+MANIFEST = atomic.MANIFEST
 MEDIA_TYPES = {
     ".csv": "text/csv",
     ".json": "application/json",
@@ -188,6 +193,39 @@ def release_outcome(settings: Settings) -> Outcome:
     return validate_sources(settings, [v for v in VALIDATORS if v.name not in BUILD_SKIPS])
 
 
+def where(path: Path, settings: Settings) -> str:
+    """``path`` for a message: relative to the project when it is inside it."""
+    try:
+        return str(path.relative_to(settings.root))
+    except ValueError:
+        return str(path)
+
+
+def check_release_folder(settings: Settings, *, check: bool = False) -> None:
+    """Raise ReleaseRefused unless the release folder is one `build` may replace (or, with
+    ``check``, compare with): missing, empty, or a release the toolkit made."""
+    target = settings.release_dir
+    reason = atomic.refusal(target, writing=not check)
+    if reason is None:
+        return
+    at = where(target, settings)
+    todo = "Give --release a new or empty folder"
+    todo += "." if target.is_file() or target.is_symlink() else f", or move the files out of {at} first."
+    action = "compares the release folder with what the sources give" if check else "replaces the release folder whole"
+    raise ReleaseRefused(
+        f"refusing to use {at} as the release folder: {reason}. `build` {action}, so it only takes a "
+        f"folder that is missing, empty, or holds a release it made itself ({atomic.MARKER}, or a "
+        f"{MANIFEST} that lists exactly its files with their SHA-256); nothing was changed. {todo}"
+    )
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
 def build_release(settings: Settings, *, check: bool = False, jobs: int | None = None, naive: bool = False) -> Release:
     """Validate, export and write the release (or, with ``check``, only compare).
 
@@ -195,7 +233,35 @@ def build_release(settings: Settings, *, check: bool = False, jobs: int | None =
     processes, cached; SHACL compiled to SPARQL); it gives the same report and the same bytes
     as the naive path (rdflib graph, pyshacl, rdflib and pyld serialisers), which ``naive=True``
     runs and which the fast path falls back to where its per-subject renderings cannot be exact.
+
+    The release folder is checked before anything else (:func:`check_release_folder`) and
+    again under an exclusive lock on it (a second build waits). Ctrl-C raises
+    :class:`~toolkit.errors.Interrupted` and a full disk :class:`~toolkit.errors.NoSpace`,
+    each saying what became of the release.
     """
+    target = settings.release_dir
+    at = where(target, settings)
+    check_release_folder(settings, check=check)
+    before = _inode(target)
+    try:
+        with atomic.exclusive_lock(atomic.lock_path(target), f"the release folder {at}"):
+            check_release_folder(settings, check=check)
+            return _build_release(settings, check=check, jobs=jobs, naive=naive)
+    except KeyboardInterrupt:
+        left = "was left as it was" if _inode(target) == before else "was already replaced by the new, complete one"
+        raise Interrupted(f"interrupted: the release in {at} {left}") from None
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        full = Path(exc.filename) if exc.filename else target.parent
+        what = exc.filename or "the new release"
+        left = "was left as it was" if _inode(target) == before else "was replaced by the new, complete one"
+        raise NoSpace(
+            f"no space left on {atomic.mount_point(full)} (while writing {what}); the release in {at} {left}"
+        ) from None
+
+
+def _build_release(settings: Settings, *, check: bool, jobs: int | None, naive: bool) -> Release:
     if not naive:
         from toolkit.scale.build import build_fast
 
@@ -210,17 +276,20 @@ def build_release(settings: Settings, *, check: bool = False, jobs: int | None =
     release.changed = diff_trees(current, release.files)
     if check:
         if release.changed:
-            raise ReleaseMismatch(
-                "the release in "
-                + _rel(settings.release_dir, settings)
-                + " is not what the sources produce:\n  "
-                + "\n  ".join(release.changed),
-                hint="run `policy-toolkit build` and commit the result",
-            )
+            raise mismatch(settings, release.changed)
         return release
     if release.changed:
         replace_tree(settings.release_dir, release.files)
     return release
+
+
+def mismatch(settings: Settings, changed: list[str]) -> ReleaseMismatch:
+    """`build --check`'s error: the release on disk differs from what the sources give."""
+    return ReleaseMismatch(
+        f"the release in {where(settings.release_dir, settings)} is not what the sources produce:\n  "
+        + "\n  ".join(changed),
+        hint="run `policy-toolkit build` and commit the result",
+    )
 
 
 def release_info(settings: Settings) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """``build`` on the fast path: validate, write the release into a staging folder, compare or swap.
 
-The staging folder is created beside the release with the prefix :mod:`toolkit.publish.atomic`
-uses, so a killed build leaves the previous release in place and the next build removes the
-leftover; the swap is the same ``renameat2(RENAME_EXCHANGE)`` (or the two-rename fallback).
-``build --check`` compares sizes and SHA-256 with the release on disk without reading it
-into memory.
+The staging folder is made by :func:`toolkit.publish.atomic.new_staging` (named and marked as
+the toolkit's), so a killed build leaves the previous release in place and the next build
+removes the leftover; the swap is the same ``renameat2(RENAME_EXCHANGE)`` (or the two-rename
+fallback). The cache is held with an exclusive lock for the whole build, so two builds never
+write one cache at once. ``build --check`` compares the sizes and SHA-256 of the real bytes on
+disk (never the cache's record of them), streaming, without reading the release into memory.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.config import Settings
-from toolkit.errors import DataError, ReleaseMismatch
+from toolkit.errors import DataError
 from toolkit.publish import atomic
-from toolkit.publish.release import Release
+from toolkit.publish.release import Release, mismatch
 from toolkit.scale.assemble import StagedFiles, Unsupported, write_release
-from toolkit.scale.pipeline import fast_outcome
+from toolkit.scale.pipeline import cache_root, fast_outcome
 from toolkit.scale.timing import stage
 from toolkit.scale.units import DamagedCache
 
@@ -35,14 +36,14 @@ def _sha256(path: Path) -> str:
 
 def diff_release(target: Path, files: StagedFiles) -> list[str]:
     """:func:`toolkit.publish.release.diff_trees` by sizes and checksums, streaming."""
-    old: dict[str, Path] = {}
-    if target.is_dir():
-        old = {str(p.relative_to(target)): p for p in sorted(target.rglob("*")) if p.is_file()}
+    old = {str(p.relative_to(target)): p for p in atomic.release_files(target)}
     return _diff(old, files, lambda rel: (old[rel].stat().st_size, _sha256(old[rel])))
 
 
-def diff_against(recorded: dict[str, tuple[int, int, int, str]], files: StagedFiles) -> list[str]:
-    """:func:`diff_release` against the sizes and checksums a build recorded for the release on disk."""
+def diff_against(recorded: dict[str, tuple[int, Any, int, str]], files: StagedFiles) -> list[str]:
+    """:func:`diff_release` against the sizes and checksums a build recorded for the release on disk
+    (only where the disk was found unchanged since, by size, modification time and inode; never
+    for ``build --check``)."""
     return _diff(recorded, files, lambda rel: (recorded[rel][0], recorded[rel][3]))
 
 
@@ -66,14 +67,16 @@ def build_fast(settings: Settings, *, check: bool = False, jobs: int | None = No
     exactly, the full build runs."""
     from toolkit.scale import incremental
 
-    if not os.environ.get("POLICY_TOOLKIT_NO_INCREMENTAL"):
-        release = incremental.rebuild(settings, check=check, jobs=jobs)
-        if release is not None:
-            return release
-    try:
-        return _build_fast(settings, check=check, jobs=jobs)
-    except DamagedCache:  # the damaged entry was dropped: once more, computing it again
-        return _build_fast(settings, check=check, jobs=jobs)
+    cache = cache_root(settings)
+    with atomic.exclusive_lock(cache / ".lock", f"the cache {cache}"):
+        if not os.environ.get("POLICY_TOOLKIT_NO_INCREMENTAL"):
+            release = incremental.rebuild(settings, check=check, jobs=jobs)
+            if release is not None:
+                return release
+        try:
+            return _build_fast(settings, check=check, jobs=jobs)
+        except DamagedCache:  # the damaged entry was dropped: once more, computing it again
+            return _build_fast(settings, check=check, jobs=jobs)
 
 
 def _build_fast(settings: Settings, *, check: bool, jobs: int | None) -> Release | None:
@@ -99,15 +102,7 @@ def _build_fast(settings: Settings, *, check: bool, jobs: int | None) -> Release
         state = _state(settings, outcome, files, report)
         if check:
             if changed:
-                rel = settings.release_dir
-                try:
-                    where = str(rel.relative_to(settings.root))
-                except ValueError:
-                    where = rel.name
-                raise ReleaseMismatch(
-                    "the release in " + where + " is not what the sources produce:\n  " + "\n  ".join(changed),
-                    hint="run `policy-toolkit build` and commit the result",
-                )
+                raise mismatch(settings, changed)
             _save(settings, state, files)
             return release
         if changed:

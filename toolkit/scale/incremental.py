@@ -46,16 +46,15 @@ from rdflib import Graph, URIRef, Variable
 from rdflib.namespace import RDF, RDFS, SH
 
 from toolkit.config import Settings
-from toolkit.errors import ReleaseMismatch
 from toolkit.publish import atomic
-from toolkit.publish.release import MANIFEST, Release
+from toolkit.publish.release import MANIFEST, Release, mismatch
 from toolkit.report import ValidationReport
 from toolkit.scale import units as U
 from toolkit.scale.assemble import bump
 from toolkit.scale.timing import stage
 from toolkit.sources import loader
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 SUBCLASS = b"<" + str(RDFS.subClassOf).encode() + b">"
 TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")
 #: beyond this share of changed sources a full build is as quick
@@ -75,7 +74,7 @@ class State:
 
     fingerprint: str
     folders: dict[str, tuple[int, str, tuple[Any, ...]]]  # folder -> (uid, unit key, stat signature)
-    release: dict[str, tuple[int, int, int, str]]  # file -> (size, mtime_ns, inode, sha256)
+    release: dict[str, tuple[int, Any, int, str]]  # file -> (size, (mtime_ns, ctime_ns), inode, sha256)
     layouts: dict[str, bytes]
     source_owner: dict[str, int]
     entity_owner: dict[str, int]
@@ -137,12 +136,14 @@ def scan_sources(sources_dir: Path) -> dict[str, tuple[Any, ...]]:
     return found
 
 
-def release_signature(folder: Path) -> dict[str, tuple[int, int, int]]:
+def release_signature(folder: Path) -> dict[str, tuple[int, Any, int]]:
+    """Every release file's size, modification and change times, and inode (the toolkit's marker
+    left out). The change time is set by the kernel on any write or ``touch``, so a file altered
+    and given back its old modification time is still seen as altered."""
     out = {}
-    for p in folder.rglob("*"):
-        if p.is_file():
-            st = p.stat()
-            out[str(p.relative_to(folder))] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    for p in atomic.release_files(folder):
+        st = p.stat()
+        out[str(p.relative_to(folder))] = (st.st_size, (st.st_mtime_ns, st.st_ctime_ns), st.st_ino)
     return out
 
 
@@ -225,9 +226,12 @@ def full_state(
 
 
 def record_release(state: State, settings: Settings, sha256: dict[str, str]) -> None:
-    """Note the release on disk as this state's (after the swap, or a check that found it equal)."""
+    """Note the release on disk as this state's (after the swap, or a check that found it equal).
+
+    Every file the build made is noted, found on disk or not: a file missing (or one more on
+    disk) makes the next build see a release that is not this state's, and rebuild it."""
     sig = release_signature(settings.release_dir)
-    state.release = {rel: (*sig[rel], sha256[rel]) for rel in sig if rel in sha256}
+    state.release = {rel: (*sig.get(rel, (-1, -1, -1)), digest) for rel, digest in sha256.items()}
 
 
 # ------------------------------------------------------------------------------ locality
@@ -409,7 +413,7 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None)
             state.folders = {f: (*state.folders[f][:2], sig) for f, sig in signatures.items()}
             if not check:
                 save_state(settings, state)
-        return _unchanged(settings, state)
+        return _unchanged(settings, state, check=check)
     root = cache_root(settings) / "units"
     units = _Units(state, root)
     with stage("units"):
@@ -568,7 +572,7 @@ def _write(
     check: bool,
 ) -> Release | None:
     from toolkit.scale import assemble as A
-    from toolkit.scale.build import diff_against
+    from toolkit.scale.build import diff_against, diff_release
     from toolkit.schema.model import load_model
 
     model = load_model(settings.schema_dir)
@@ -620,7 +624,8 @@ def _write(
             _splice(files, state, target, MANIFEST, spec, {uid for uid, _o, _n in pairs}, blocks)
             manifest = A.read_manifest(files)
         with stage("diff"):
-            changed = diff_against(state.release, files)
+            # --check reads the real bytes; a build trusts its record where the disk matched it
+            changed = diff_release(target, files) if check else diff_against(state.release, files)
         release = Release(
             files=files.moved_to(target),
             manifest=manifest,
@@ -630,10 +635,7 @@ def _write(
         )
         if check:
             if changed:
-                raise ReleaseMismatch(
-                    f"the release in {target.name} is not what the sources produce:\n  " + "\n  ".join(changed),
-                    hint="run `policy-toolkit build` and commit the result",
-                )
+                raise mismatch(settings, changed)
             return release
         state.layouts.update(files.layouts)
         if changed:
@@ -648,13 +650,22 @@ def _write(
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _unchanged(settings: Settings, state: State) -> Release:
+def _unchanged(settings: Settings, state: State, *, check: bool) -> Release:
+    """The sources are those of the release this state describes. ``build`` trusts the state
+    where the disk matches it by size, modification time and inode (else the full build ran);
+    ``build --check`` compares the real bytes on disk with what the sources give."""
     from toolkit.scale.assemble import StagedFiles
+    from toolkit.scale.build import diff_release
 
     target = settings.release_dir
     files = StagedFiles(target)
     files.sizes = {rel: v[0] for rel, v in state.release.items()}
     files.sha256 = {rel: v[3] for rel, v in state.release.items()}
+    if check:
+        with stage("diff"):
+            changed = diff_release(target, files)
+        if changed:
+            raise mismatch(settings, changed)
     return Release(
         files=files,
         manifest=json.loads((target / MANIFEST).read_bytes()),

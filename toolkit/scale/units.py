@@ -222,12 +222,15 @@ class StageContext:
 
 
 def code_digest(settings: Settings) -> str:
-    """Schema files + the toolkit's code + versions of the libraries whose output we reproduce."""
+    """Schema files + the toolkit's code + versions of the libraries whose output we reproduce +
+    the settings a unit depends on (base IRI, project root, sources folder, catalog settings)."""
     import pyld
     import rdflib
 
     h = hashlib.sha256()
     h.update(f"unit-format={UNIT_FORMAT};base={settings.base_iri};root={settings.root}".encode())
+    h.update(f";sources={os.path.abspath(settings.sources_dir)};".encode())
+    h.update(json.dumps(settings.catalog, sort_keys=True, default=str).encode())
     h.update(f"rdflib={rdflib.__version__};pyld={getattr(pyld, '__version__', '?')};yaml={yaml.__version__}".encode())
     for p in sorted(settings.schema_dir.glob("*")):
         if p.is_file():
@@ -239,8 +242,11 @@ def code_digest(settings: Settings) -> str:
 
 
 def unit_key(folder: Path, digest: str) -> str:
-    """Content hash of a source folder: every file in it, by name, plus the code/schema digest."""
+    """Content hash of a source folder: its path (a unit records where it was read, and the
+    manifest publishes that path), every file in it by name, plus the code/schema digest. The
+    same files copied elsewhere are another unit: they must not stand in for these."""
     h = hashlib.sha256(digest.encode())
+    h.update(os.fsencode(os.path.abspath(folder)) + b"\0")
     for p in sorted(folder.iterdir()):
         if p.is_file():
             h.update(p.name.encode() + b"\0")
