@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from toolkit.config import Settings, load_settings
-from toolkit.errors import EXIT_INVALID, EXIT_USAGE, DataError, ToolkitError
+from toolkit.errors import EXIT_INVALID, EXIT_USAGE, DataError, ToolkitError, UsageError
 from toolkit.report import ValidationReport
 
 EXIT_CODES = (
@@ -139,13 +139,28 @@ def validate(
         ReportFormat.text
     ),
     sources: SourcesOpt = None,
+    shapes: Annotated[
+        Path | None, typer.Option("--shapes", help="Validate FILE against these SHACL shapes instead of the project's.")
+    ] = None,
+    ontology: Annotated[
+        Path | None, typer.Option("--ontology", help="An ontology mixed into FILE's graph (class hierarchy).")
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="SHACL engine: shacl (default, fast) or pyshacl (the reference).")
+    ] = None,
 ) -> None:
-    """Validate the sources (facts schema, references, evidence, SHACL) or one RDF file."""
+    """Validate the sources (facts schema, references, evidence, SHACL) or one RDF file, against any shapes."""
     from toolkit.validate import validate_rdf, validate_sources
 
     def body() -> None:
         settings = _settings(sources)
-        outcome = validate_rdf(settings, file) if file is not None else validate_sources(settings)
+        if file is None and (shapes or ontology):
+            raise UsageError("--shapes and --ontology need an RDF FILE to validate")
+        outcome = (
+            validate_rdf(settings, file, shapes=shapes, ontology=ontology, engine=engine)
+            if file is not None
+            else validate_sources(settings, engine=engine)
+        )
         _print_report(outcome.report, fmt)
         if not outcome.report.conforms:
             raise typer.Exit(EXIT_INVALID)
