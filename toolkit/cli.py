@@ -65,9 +65,11 @@ def _print_report(report: ValidationReport, fmt: ReportFormat, *, err: bool = Fa
     if fmt is ReportFormat.json:
         typer.echo(report.to_json(), nl=False, err=err)
     elif fmt is ReportFormat.turtle:
+        from toolkit.validate.shacl import report_turtle
+
         raw = report.raw_graphs.get("shacl")
         if raw is not None:
-            typer.echo(raw.serialize(format="turtle"), err=err)
+            typer.echo(report_turtle(raw), err=err)
         if not report.raw_graphs or any(r.validator != "shacl" for r in report.results):
             typer.echo(report.to_text(), nl=False, err=True)
     else:

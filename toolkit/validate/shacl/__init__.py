@@ -19,10 +19,11 @@ from rdflib.namespace import RDFS
 from toolkit.errors import LoadError, UsageError
 from toolkit.report import ValidationReport, ValidationResult
 from toolkit.validate.base import ValidationContext
+from toolkit.validate.rdfinput import read_rdf_file
 from toolkit.validate.shacl.engine import Data, Engine, as_graph, exact_literals
 from toolkit.validate.shacl.literals import mark_graph, mark_ntriples, unmark
 from toolkit.validate.shacl.pyshacl_engine import PyshaclEngine
-from toolkit.validate.shacl.results import label_of, normalise, short, to_results
+from toolkit.validate.shacl.results import label_of, normalise, report_turtle, short, to_results
 from toolkit.validate.shacl.rust_engine import EngineError, RustEngine
 
 ENGINES: dict[str, Callable[[], Engine]] = {"shacl": RustEngine, "pyshacl": PyshaclEngine}
@@ -46,7 +47,9 @@ def load_schema_graph(path: Path) -> Graph:
     g = Graph()
     try:
         g.parse(path, format="turtle")
-    except (OSError, ValueError, SyntaxError) as exc:
+    except OSError as exc:
+        raise LoadError(f"cannot read: {exc.strerror}", file=path) from None
+    except Exception as exc:  # rdflib raises many parser-specific types for bad syntax
         raise LoadError(f"cannot parse: {exc}", file=path) from None
     return g
 
@@ -131,11 +134,13 @@ class ShaclValidator:
         if ctx.graph is None:
             return
         schema = ctx.settings.schema_dir
-        shapes = load_schema_graph(self.shapes or schema / "shapes.ttl")
-        if self.ontology is not None:
-            ontology = load_schema_graph(self.ontology)
-        else:
-            ontology = load_schema_graph(schema / "ontology.ttl") if self.shapes is None else Graph()
+        # a user's files are read as any RDF input is (formats, size caps, no DTDs)
+        with exact_literals():
+            shapes = read_rdf_file(self.shapes, ctx.settings) if self.shapes else None
+            ontology = read_rdf_file(self.ontology, ctx.settings) if self.ontology else None
+        if shapes is None:
+            shapes = load_schema_graph(schema / "shapes.ttl")
+            ontology = ontology if ontology is not None else load_schema_graph(schema / "ontology.ttl")
         locate: dict[str, tuple[str, int]] = {}
         if ctx.corpus is not None:
             root = ctx.settings.root
@@ -161,6 +166,7 @@ __all__ = [
     "get_engine",
     "label_of",
     "load_schema_graph",
+    "report_turtle",
     "shacl_results",
     "short",
     "validate_data",

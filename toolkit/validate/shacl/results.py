@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pyoxigraph as ox
 from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
 from pyshacl.shapes_graph import ShapesGraph
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from toolkit.report import Severity, ValidationResult
+from toolkit.validate.shacl.literals import well_formed
 
 #: constraint component IRI -> pyshacl's class for it (the source of the generic messages)
 _COMPONENTS = {cls.shacl_constraint_component: cls for cls in CONSTRAINT_PARAMETERS_MAP.values()}
@@ -49,6 +51,17 @@ def label_of(data: Graph, node: object) -> str | None:
             if isinstance(lab, Literal) and lab.language == lang:
                 return str(lab)
     return None
+
+
+def shape_name(shapes: Graph, node: object) -> str | None:
+    """A shape as a person reads it, the same on every run: a blank property shape is named by
+    the shape holding it and its path (``ex:S [sh:path ex:p]``), not by a blank node label."""
+    if not isinstance(node, BNode):
+        return short(shapes, node)
+    path = shapes.value(node, SH.path)
+    parent = shapes.value(None, SH.property, node)
+    inner = f"[sh:path {short(shapes, path)}]" if isinstance(path, URIRef) else "[]"
+    return inner if parent is None else f"{shape_name(shapes, parent)} {inner}"
 
 
 class Messages:
@@ -150,6 +163,28 @@ def _sort_key(report: Graph, res: Any) -> tuple[str, ...]:
     )
 
 
+_SHORTHAND = {XSD.boolean, XSD.integer, XSD.decimal, XSD.double}
+
+
+def report_turtle(report: Graph) -> str:
+    """The report as Turtle. rdflib writes a boolean, integer, decimal or double in its short form
+    from the lexical form, which for an ill-formed value (``"yes"^^xsd:boolean``) is not Turtle;
+    such a report is written by pyoxigraph instead, which keeps the full form."""
+    bad = any(
+        isinstance(o, Literal)
+        and o.datatype in _SHORTHAND
+        and not well_formed(str(o), str(o.datatype)[len(str(XSD)) :])
+        for o in report.objects()
+    )
+    if not bad:
+        return report.serialize(format="turtle")
+    nt = report.serialize(format="nt", encoding="utf-8")
+    prefixes = {p: str(ns) for p, ns in report.namespaces() if p and f"<{ns}".encode() in nt}
+    nt = b"\n".join(sorted(nt.split(b"\n"))) + b"\n"
+    quads = ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)
+    return ox.serialize(quads, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
+
+
 def to_results(
     report: Graph,
     shapes: Graph,
@@ -183,7 +218,7 @@ def to_results(
                 source_file=file,
                 line=line,
                 constraint=short(shapes, report.value(res, SH.sourceConstraintComponent)),
-                shape=short(shapes, report.value(res, SH.sourceShape)),
+                shape=shape_name(shapes, report.value(res, SH.sourceShape)),
             )
         )
     return out
