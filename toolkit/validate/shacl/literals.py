@@ -97,9 +97,10 @@ def mark_graph(g: Graph) -> Graph:
     return out
 
 
-_NT_LITERAL = re.compile(
-    rb'"((?:[^"\\]|\\.)*)"\^\^<' + re.escape(XSD.encode()) + rb"(" + "|".join(LEXICAL).encode() + rb")>"
-)
+# the end of a typed literal of a checked type: found by a fast literal-prefix search; the
+# literal's start is then found on its line (N-Triples: one triple per line, the literal last)
+_NT_TYPED = re.compile(rb'"\^\^<' + re.escape(XSD.encode()) + rb"(" + "|".join(LEXICAL).encode() + rb")> \.")
+_LINE = re.compile(rb'\S+ <[^>]*> "')  # matched at the line's start
 _ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
 
@@ -115,13 +116,23 @@ def _unescape(text: str) -> str:
 
 def mark_ntriples(nt: bytes) -> bytes:
     """N-Triples with the stand-in datatype on each ill-formed literal (the same bytes when none)."""
-
-    def sub(m: re.Match[bytes]) -> bytes:
-        if well_formed(_unescape(m.group(1).decode("utf-8")), m.group(2).decode()):
-            return m.group(0)
-        return b'"' + m.group(1) + b'"^^<' + STANDIN.encode() + XSD.encode() + m.group(2) + b">"
-
-    return _NT_LITERAL.sub(sub, nt)
+    cuts: list[tuple[int, int, bytes]] = []
+    for m in _NT_TYPED.finditer(nt):
+        start = nt.rfind(b"\n", 0, m.start()) + 1
+        head = _LINE.match(nt, start)
+        if head is None:
+            continue
+        lexical = nt[head.end() : m.start()].decode("utf-8")
+        if not well_formed(_unescape(lexical), m.group(1).decode()):
+            cuts.append((m.start() + 4, m.start() + 4, STANDIN.encode()))
+    if not cuts:
+        return nt
+    out, at = [], 0
+    for begin, end, text in cuts:
+        out += [nt[at:begin], text]
+        at = end
+    out.append(nt[at:])
+    return b"".join(out)
 
 
 def unmark(report: Graph) -> Graph:

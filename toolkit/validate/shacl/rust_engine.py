@@ -14,6 +14,8 @@ what was given, rather than guess.
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -92,10 +94,17 @@ class RustEngine:
     def validate(self, data: Data, shapes: Graph, ontology: Graph | None = None) -> Graph:
         compiled, shape_labels = self._shapes(shapes)
         nt = as_ntriples(data)
-        if ontology is not None and len(ontology):
-            nt = nt + b"\n" + ontology.serialize(format="nt", encoding="utf-8")
-        report = compiled.validate_text(nt.decode("utf-8"), format="ntriples", allow_warnings=True)
-        labels = _Labels(shape_labels, _blank_labels(nt))
+        onto = ontology.serialize(format="nt", encoding="utf-8") if ontology is not None and len(ontology) else b""
+        # handed over as a file: no second copy of a large graph as a Python string
+        with tempfile.TemporaryDirectory(prefix="policy-toolkit-shacl-") as tmp:
+            path = Path(tmp) / "data.nt"
+            with path.open("wb") as f:
+                f.write(nt)
+                f.write(b"\n")
+                f.write(onto)
+            report = compiled.validate_file(str(path), allow_warnings=True)
+        blank = b"_:" in nt or b"_:" in onto
+        labels = _Labels(shape_labels, _blank_labels(nt + b"\n" + onto) if blank else [])
         g = Graph()
         with exact_literals():  # sh:value as the data wrote it ("yes"^^xsd:boolean, "0920")
             for q in ox.parse(report.serialize("ntriples").encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
