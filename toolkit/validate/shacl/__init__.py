@@ -67,9 +67,13 @@ def _labels_from(data: Data) -> Callable[[object], str | None]:
             return None
         if not index:  # the label lines by subject, once a result asks; only the asked are parsed
             index[b""] = []
-            for ln in data.split(b"\n"):
-                if _LABEL in ln:
-                    index.setdefault(ln[: ln.index(_LABEL) + 1], []).append(ln)
+            at = data.find(_LABEL)
+            while at != -1:
+                start = data.rfind(b"\n", 0, at) + 1
+                end = data.find(b"\n", at)
+                end = len(data) if end == -1 else end
+                index.setdefault(data[start : at + 1], []).append(data[start:end])
+                at = data.find(_LABEL, end)
         lines = index.get(f"<{node}>".encode(), [])
         g = Graph()
         if lines:

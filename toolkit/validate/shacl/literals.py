@@ -13,6 +13,7 @@ the engine; the report gets the literal back as written. (A SPARQL constraint th
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
@@ -97,9 +98,9 @@ def mark_graph(g: Graph) -> Graph:
     return out
 
 
-# the end of a typed literal of a checked type: found by a fast literal-prefix search; the
-# literal's start is then found on its line (N-Triples: one triple per line, the literal last)
-_NT_TYPED = re.compile(rb'"\^\^<' + re.escape(XSD.encode()) + rb"(" + "|".join(LEXICAL).encode() + rb")> \.")
+# a typed literal of a checked type, quote to datatype, within one line (C-speed scan; a match
+# whose opening quote is escaped, i.e. inside a longer literal, is re-read from its line start)
+_NT_TYPED = re.compile(rb'"([^"\n]*)"\^\^<' + re.escape(XSD.encode()) + rb"(" + "|".join(LEXICAL).encode() + rb")> \.")
 _LINE = re.compile(rb'\S+ <[^>]*> "')  # matched at the line's start
 _ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
@@ -116,23 +117,30 @@ def _unescape(text: str) -> str:
 
 def mark_ntriples(nt: bytes) -> bytes:
     """N-Triples with the stand-in datatype on each ill-formed literal (the same bytes when none)."""
-    cuts: list[tuple[int, int, bytes]] = []
+    cuts: list[int] = []
     for m in _NT_TYPED.finditer(nt):
-        start = nt.rfind(b"\n", 0, m.start()) + 1
-        head = _LINE.match(nt, start)
-        if head is None:
-            continue
-        lexical = nt[head.end() : m.start()].decode("utf-8")
-        if not well_formed(_unescape(lexical), m.group(1).decode()):
-            cuts.append((m.start() + 4, m.start() + 4, STANDIN.encode()))
+        lexical = m.group(1)
+        if m.start() and nt[m.start() - 1] == 0x5C:  # an escaped quote: read the literal from its line
+            start = nt.rfind(b"\n", 0, m.start()) + 1
+            head = _LINE.match(nt, start)
+            if head is None:
+                continue
+            lexical = nt[head.end() : m.start(2) - len(XSD) - 4]
+        if not _well_formed_bytes(lexical, m.group(2)):
+            cuts.append(m.start(2) - len(XSD))
     if not cuts:
         return nt
     out, at = [], 0
-    for begin, end, text in cuts:
-        out += [nt[at:begin], text]
-        at = end
+    for cut in cuts:
+        out += [nt[at:cut], STANDIN.encode()]
+        at = cut
     out.append(nt[at:])
     return b"".join(out)
+
+
+@lru_cache(maxsize=1 << 16)
+def _well_formed_bytes(lexical: bytes, local: bytes) -> bool:
+    return well_formed(_unescape(lexical.decode("utf-8")), local.decode())
 
 
 def unmark(report: Graph) -> Graph:
