@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from toolkit import __version__
 from toolkit.config import Settings, load_settings
-from toolkit.errors import EXIT_INVALID, EXIT_USAGE, DataError, ToolkitError
+from toolkit.errors import EXIT_INVALID, EXIT_USAGE, DataError, ToolkitError, UsageError
 from toolkit.report import ValidationReport
 
 EXIT_CODES = (
@@ -126,9 +126,11 @@ def _print_report(report: ValidationReport, fmt: ReportFormat, *, err: bool = Fa
     if fmt is ReportFormat.json:
         typer.echo(report.to_json(), nl=False, err=err)
     elif fmt is ReportFormat.turtle:
+        from toolkit.validate.shacl import report_turtle
+
         raw = report.raw_graphs.get("shacl")
         if raw is not None:
-            typer.echo(raw.serialize(format="turtle"), err=err)
+            typer.echo(report_turtle(raw), err=err)
         if not report.raw_graphs or any(r.validator != "shacl" for r in report.results):
             typer.echo(report.to_text(), nl=False, err=True)
     else:
@@ -211,15 +213,30 @@ def validate(
         ReportFormat.text
     ),
     sources: SourcesOpt = None,
+    shapes: Annotated[
+        Path | None, typer.Option("--shapes", help="Validate FILE against these SHACL shapes instead of the project's.")
+    ] = None,
+    ontology: Annotated[
+        Path | None, typer.Option("--ontology", help="An ontology mixed into FILE's graph (class hierarchy).")
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="SHACL engine: shacl (default, fast) or pyshacl (the reference).")
+    ] = None,
 ) -> None:
-    """Validate the sources (facts schema, references, evidence, SHACL) or one RDF file."""
+    """Validate the sources (facts schema, references, evidence, SHACL) or one RDF file, against any shapes."""
     from toolkit.validate import validate_rdf, validate_sources
 
     def body() -> None:
         settings = _settings(sources)
+        if file is None and (shapes or ontology):
+            raise UsageError("--shapes and --ontology need an RDF FILE to validate")
         if file is None:
             _require_current_schema(settings)
-        outcome = validate_rdf(settings, file) if file is not None else validate_sources(settings)
+        outcome = (
+            validate_rdf(settings, file, shapes=shapes, ontology=ontology, engine=engine)
+            if file is not None
+            else validate_sources(settings, engine=engine)
+        )
         _print_report(outcome.report, fmt)
         if not outcome.report.conforms:
             raise typer.Exit(EXIT_INVALID)

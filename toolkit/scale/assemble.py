@@ -508,29 +508,20 @@ def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: lis
 
 
 def dcat_ap(files: Mapping[str, bytes], settings: Settings, lines: list[str] | None = None) -> list[ValidationResult]:
-    """:func:`toolkit.validate.dcatap.dcat_ap_results` with the compiled validator.
+    """:func:`toolkit.validate.dcatap.dcat_ap_results` on N-Triples (no rdflib graph of the catalog).
 
     ``lines`` are the catalog's N-Triples lines when the caller has them (else catalog.ttl is read)."""
     import pyoxigraph as ox
 
-    from toolkit.scale.validation import validate_lines
     from toolkit.validate.dcatap import _shapes
+    from toolkit.validate.shacl import validate_data
 
     shapes = _shapes(settings.schema_dir / SHAPES)
     if lines is None:
         quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)
         lines = sorted({f"{q.subject} {q.predicate} {q.object} ." for q in quads})
-    store = ox.Store()
-    step = 50_000  # loaded in slices: the whole text at once would double the peak memory
-    for i in range(0, len(lines), step):
-        store.bulk_load(("\n".join(lines[i : i + step]) + "\n").encode("utf-8"), ox.RdfFormat.N_TRIPLES)
-
-    def graph() -> Graph:
-        return Graph().parse(data="\n".join(lines) + "\n", format="nt")
-
-    results, _raw = validate_lines(
-        b"", shapes, Graph(), Graph(), store=store, validator="dcat-ap", lines=lines, fallback_data=graph
-    )
+    data = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    results, _raw = validate_data(data, shapes, validator="dcat-ap")
     return as_dcat_ap(results, CATALOG_FILE)
 
 

@@ -291,23 +291,17 @@ def _only_this(node: Any) -> bool:
 def fragment_results(
     shapes: Graph, ontology_nt: bytes, lines: list[str], context: list[str], focus: set[str]
 ) -> list[Any]:
-    """The compiled validator's results about ``focus`` on a fragment of the data (its lines and
-    the ``context`` lines of what it links to); Fallback if a shape needs pyshacl there."""
-    import pyoxigraph as ox
+    """The SHACL results about ``focus`` on a fragment of the data (its lines and the ``context``
+    lines of what it links to), with the default engine."""
+    from rdflib import Graph
 
-    from toolkit.scale.shacl import FastValidator
+    from toolkit.validate.shacl import validate_data
 
     every = lines + context
-    store = ox.Store()
     data = ("\n".join(every) + "\n").encode("utf-8") if every else b""
-    if data:
-        store.bulk_load(data, ox.RdfFormat.N_TRIPLES)
-    if ontology_nt:
-        store.bulk_load(ontology_nt, ox.RdfFormat.N_TRIPLES)
-    raw, fallback = FastValidator(shapes, lines=every).run(store)
-    if fallback:
-        raise Fallback("a shape the compiled validator leaves to pyshacl applies")
-    return [r for r in raw if str(r.focus.value if hasattr(r.focus, "value") else r.focus) in focus]
+    ontology = Graph().parse(data=ontology_nt, format="nt") if ontology_nt else None
+    results, _report = validate_data(data, shapes, ontology)
+    return [r for r in results if r.focus_node in focus]
 
 
 # ------------------------------------------------------------------------------ the rebuild

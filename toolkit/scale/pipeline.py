@@ -28,7 +28,7 @@ from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
 from toolkit.validate import RELEASE_CHECKS, VALIDATORS, Outcome
 from toolkit.validate.base import ValidationContext
-from toolkit.validate.shacl import load_schema_graph
+from toolkit.validate.shacl import load_schema_graph, validate_data
 
 CACHE_DIR = Path(".cache") / "policy-toolkit"
 
@@ -252,42 +252,17 @@ def fast_outcome(settings: Settings, *, jobs: int | None = None, cache: Path | N
 
 
 def _shacl(settings: Settings, outcome: FastOutcome) -> None:
-    import pyoxigraph as ox
-
-    from toolkit.scale.validation import validate_lines
-
     model, units, report = outcome.model, outcome.units, outcome.report
     with stage("validation"):
         shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
         ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
-        store = ox.Store()
-        chunk: list[bytes] = []
-        size = 0
-        for u in units:
-            chunk.append(u.nt or b"")
-            size += len(u.nt or b"")
-            if size > 1 << 24:
-                store.bulk_load(b"".join(chunk), ox.RdfFormat.N_TRIPLES)
-                chunk, size = [], 0
-        if chunk:
-            store.bulk_load(b"".join(chunk), ox.RdfFormat.N_TRIPLES)
-        store.bulk_load(ontology.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
-
-        def lines() -> Iterator[str]:
-            for u in units:
-                yield from u.line_list()
-
-        results, raw = validate_lines(
-            b"",
+        results, raw = validate_data(
+            b"".join(u.nt or b"" for u in units),
             shapes,
             ontology,
-            data_namespaces(model, settings),
+            data_namespaces=data_namespaces(model, settings),
             locate=locate_map(units, settings),
-            store=store,
-            lines=lines(),
-            fallback_data=lambda: outcome.rdflib_graph(settings),
         )
-        del store
     report.extend(results)
     report.raw_graphs["shacl"] = raw
     outcome.shacl_report = raw

@@ -18,6 +18,7 @@ from toolkit.validate.facts import EvidenceValidator, FactsReferenceValidator, F
 from toolkit.validate.outputs import OutputSchemaValidator
 from toolkit.validate.rdfinput import read_rdf_input
 from toolkit.validate.shacl import ShaclValidator
+from toolkit.validate.shacl.engine import exact_literals
 
 #: Every check of the sources and their release, in order: the one list that `validate` runs,
 #: that `build` runs, and so that the release manifest (`info`) and `validate` both name.
@@ -54,8 +55,13 @@ def run_validators(ctx: ValidationContext, validators: list[Validator] | None = 
     return report
 
 
-def validate_sources(settings: Settings, validators: list[Validator] | None = None) -> Outcome:
-    """Load every source, build the graph if the facts are sound, and validate it all."""
+def validate_sources(
+    settings: Settings, validators: list[Validator] | None = None, *, engine: str | None = None
+) -> Outcome:
+    """Load every source, build the graph if the facts are sound, and validate it all
+    (SHACL with ``engine``, default the fast one)."""
+    if engine is not None:
+        validators = [ShaclValidator(engine) if v.name == "shacl" else v for v in validators or VALIDATORS]
     model = load_model(settings.schema_dir)
     corpus, problems = load_corpus(settings, model)
     graph = build_graph(corpus, model, settings.base_iri) if not problems else None
@@ -63,12 +69,26 @@ def validate_sources(settings: Settings, validators: list[Validator] | None = No
     return Outcome(run_validators(ctx, validators), model, corpus, graph)
 
 
-def validate_rdf(settings: Settings, path: Path) -> Outcome:
-    """Validate an RDF file someone hands us (any format we read) against the shapes."""
+def validate_rdf(
+    settings: Settings,
+    path: Path,
+    *,
+    shapes: Path | None = None,
+    ontology: Path | None = None,
+    engine: str | None = None,
+) -> Outcome:
+    """Validate an RDF file someone hands us (any format we read) against the project's shapes
+    (and, for a catalog, DCAT-AP's), or against ``shapes`` (with ``ontology`` mixed into the
+    data): the toolkit as a general SHACL validator. Literals are read as written, so an
+    ill-formed ``"yes"^^xsd:boolean`` is reported as such."""
     model = load_model(settings.schema_dir)
-    loaded = read_rdf_input(path, settings)
+    with exact_literals():
+        loaded = read_rdf_input(path, settings)
     ctx = ValidationContext(settings=settings, model=model, graph=loaded.graph)
-    report = run_validators(ctx, [ShaclValidator(), DcatApValidator()])
+    validators: list[Validator] = [ShaclValidator(engine, shapes, ontology)]
+    if shapes is None:
+        validators.append(DcatApValidator())
+    report = run_validators(ctx, validators)
     report.extend(loaded.results)  # invalid IRIs (violations), an empty file (a warning)
     return Outcome(report, model, None, loaded.graph)
 
