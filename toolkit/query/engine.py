@@ -17,7 +17,7 @@ import pyoxigraph as ox
 
 from toolkit.errors import UsageError
 from toolkit.query.child import ChildDied, ChildTimeout, call_in_child
-from toolkit.query.guard import UPDATES_HINT, UPDATES_REFUSED, is_update, refuse_service
+from toolkit.query.guard import UPDATES_HINT, UPDATES_REFUSED, is_update, refuse_service, uses_service
 from toolkit.query.sparqltext import query_form, variables, with_values
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -139,11 +139,15 @@ def check_syntax(text: str, *, source: str | None = None) -> None:
     """Raise UsageError (exit 2) with line and column when ``text`` is not valid SPARQL.
 
     An update request (INSERT, DELETE, LOAD...) is not a syntax error but a refusal: updates
-    are not run.
+    are not run. A query with SERVICE is not checked here: Oxigraph calls the remote endpoint
+    as soon as such a query is prepared, even on an empty store, so only its evaluation (which
+    :func:`run_query` refuses unless federation is allowed) may parse it.
 
     The query is parsed by running it against an empty store: nothing is read and the
     positions refer to the text as the user wrote it (before any VALUES block is added).
     """
+    if uses_service(text):
+        return  # see the docstring: checked where it is evaluated, if federation is allowed at all
     try:
         ox.Store().query(text)  # parsed eagerly; evaluation is lazy and never started here
     except SyntaxError as exc:
@@ -239,6 +243,8 @@ def run_query(
     """
     if timeout is not None and not timeout > 0:
         raise UsageError(f"--timeout {timeout:g}: give a number of seconds above 0")
+    if not allow_service:  # before anything reaches Oxigraph, which calls SERVICE endpoints at once
+        refuse_service(text, source=source)
     check_syntax(text, source=source)
     if query_form(text) is None:
         raise UsageError(UPDATES_REFUSED, file=source, hint=UPDATES_HINT)

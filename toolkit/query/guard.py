@@ -25,6 +25,7 @@ close the gaps between two parsers:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from pyparsing import ParseException, ParseResults
@@ -69,6 +70,7 @@ def _lexed_keyword(text: str, keywords: frozenset[str]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=64)
 def uses_service(text: str) -> bool:
     """True if the query may contact another endpoint (a SERVICE clause); see the module docstring."""
     if _lexed_keyword(text, frozenset({"SERVICE"})):

@@ -345,16 +345,15 @@ def serve_release(
     if timeout is not None and timeout < 1:
         raise UsageError(f"--timeout {timeout}: give a whole number of seconds, 1 or more (0: no limit)")
     removed = remove_stale_databases()
-    folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
-    try:
-        _write_marker(folder)
-        load_location(release_dir or settings.release_dir, folder / "db")
-        with (
-            SparqlGate("http://unset", port=port, allow_service=allow_service, timeout=timeout) as gate,
-            OxigraphServer(folder / "db", read_only=True, timeout=timeout) as backend,
-        ):
-            gate.upstream = backend.url
-            _write_marker(folder, backend.process)
-            yield Endpoint(gate=gate, backend=backend, location=folder / "db", removed=removed)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    # the front first: a busy port fails at once, before anything is loaded
+    with SparqlGate("http://unset", port=port, allow_service=allow_service, timeout=timeout) as gate:
+        folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+        try:
+            _write_marker(folder)
+            load_location(release_dir or settings.release_dir, folder / "db")
+            with OxigraphServer(folder / "db", read_only=True, timeout=timeout) as backend:
+                gate.upstream = backend.url
+                _write_marker(folder, backend.process)
+                yield Endpoint(gate=gate, backend=backend, location=folder / "db", removed=removed)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
