@@ -20,7 +20,9 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -57,6 +59,18 @@ def die_with_parent(parent_pid: int | None = None) -> None:
     _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if parent_pid is not None and os.getppid() != parent_pid:
         os._exit(1)
+
+
+def dies_with_us() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes a child die with this process, or None where it cannot.
+
+    Only from the main thread: the kernel ties the death signal to the thread that forked,
+    and a child started from a short-lived thread (a timer, a worker) would be killed when
+    that thread ends, while this process goes on.
+    """
+    if _LIBC is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return partial(die_with_parent, os.getpid())
 
 
 def can_fork() -> bool:

@@ -31,7 +31,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -41,7 +40,7 @@ import httpx
 from toolkit.config import Settings
 from toolkit.errors import LoadError, UsageError
 from toolkit.export.nquads import RELEASE_FILE
-from toolkit.query.child import die_with_parent
+from toolkit.query.child import dies_with_us
 from toolkit.query.proxy import SparqlGate
 
 HOST = "127.0.0.1"
@@ -98,7 +97,7 @@ def load_location(release_dir: Path, location: Path) -> None:
         text=True,
         check=False,
         env=child_env(),
-        preexec_fn=partial(die_with_parent, os.getpid()),  # only a prctl call
+        preexec_fn=dies_with_us(),  # only a prctl call
     )
     if proc.returncode != 0:
         raise LoadError(f"oxigraph load failed: {first_line(proc.stderr)}", file=dataset)
@@ -108,8 +107,8 @@ class OxigraphServer:
     """An ``oxigraph serve`` (or ``serve-read-only``) process on 127.0.0.1; a context manager.
 
     ``location`` None gives an in-memory read-write store. ``port`` 0 picks a free port.
-    ``timeout``: seconds after which Oxigraph cancels a query (None: no limit). The process
-    dies with the thread that started it (``PR_SET_PDEATHSIG``): start it from the main thread.
+    ``timeout``: seconds after which Oxigraph cancels a query (None: no limit). Started from
+    the main thread, the process dies with this one (``PR_SET_PDEATHSIG``).
     """
 
     def __init__(
@@ -165,7 +164,7 @@ class OxigraphServer:
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
                 env=child_env(),
-                preexec_fn=partial(die_with_parent, os.getpid()),  # only a prctl call
+                preexec_fn=dies_with_us(),  # only a prctl call
             )
             if self._wait_ready(timeout):
                 return self
