@@ -351,7 +351,9 @@ def test_sigkill_of_serve_leaves_nothing_behind(release_dir: Path, tmp_path: Pat
     (backend,) = children(first.proc.pid)
     first.proc.kill()  # SIGKILL: no clean-up code runs
     first.proc.wait(timeout=10)
-    assert wait_for(lambda: not alive(backend), 5), "the oxigraph child outlived serve"
+    if not wait_for(lambda: not alive(backend), 5):
+        os.kill(backend, signal.SIGKILL)  # leave no orphan behind when this fails
+        raise AssertionError("the oxigraph child outlived serve")
     folder = first.location.parent
     assert folder.is_dir()  # left behind by the kill...
 
