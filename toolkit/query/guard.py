@@ -82,6 +82,12 @@ def uses_service(text: str) -> bool:
     return "ServiceGraphPattern" in set(_names(tree))
 
 
+def names_dataset(text: str) -> bool:
+    """True if the query has a FROM or FROM NAMED clause: rdflib's SPARQL loads such graphs from
+    their IRIs (the web, or a local file), so a query from a file a user points at must not."""
+    return _lexed_keyword(text, frozenset({"FROM"})) is not None
+
+
 def is_update(text: str) -> bool:
     """True if ``text`` is a SPARQL Update request (INSERT, DELETE, LOAD, CLEAR, ...), parsed, never run."""
     try:

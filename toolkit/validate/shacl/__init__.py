@@ -13,10 +13,13 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDFS
+from pyparsing import ParseException
+from pyshacl.errors import ReportableRuntimeError
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDFS, SH
 
 from toolkit.errors import LoadError, UsageError
+from toolkit.query.guard import names_dataset, uses_service
 from toolkit.report import ValidationReport, ValidationResult
 from toolkit.validate.base import ValidationContext
 from toolkit.validate.rdfinput import read_rdf_file
@@ -103,14 +106,48 @@ def validate_data(
     with exact_literals():
         marked = mark_graph(data) if isinstance(data, Graph) else mark_ntriples(data)
         try:
-            raw = chosen.validate(marked, shapes, ontology)
-        except EngineError:
-            raw = get_engine("pyshacl").validate(marked, shapes, ontology)
+            try:
+                raw = chosen.validate(marked, shapes, ontology)
+            except EngineError:
+                raw = get_engine("pyshacl").validate(marked, shapes, ontology)
+        except (
+            ValueError,
+            ReportableRuntimeError,
+            ParseException,
+        ) as exc:  # the engines' word for shapes they cannot run
+            raise LoadError(f"the shapes cannot be evaluated: {' '.join(str(exc).split())[:300]}") from None
         unmark(raw)
     if data_namespaces is None:
         data_namespaces = data if isinstance(data, Graph) else Graph()
     report = normalise(raw, shapes, data_namespaces)
     return to_results(report, shapes, _labels_from(data), locate, validator), report
+
+
+#: the SHACL-SPARQL properties whose values are SPARQL text an engine runs
+SPARQL_TEXT = (SH.select, SH.ask, SH.construct, SH.update)
+
+
+def refuse_network_sparql(shapes: Graph, path: Path) -> None:
+    """LoadError (exit 2) when a shapes file's SPARQL would reach the network.
+
+    Why: both engines evaluate SHACL-SPARQL, and a ``SERVICE <http://...>`` in a constraint
+    makes them send a request to any host it names (pyshacl through rdflib's SPARQL, which also
+    loads ``FROM <iri>`` graphs). A file a user points the toolkit at must not reach the
+    network, so such shapes are refused before any engine runs, with the same parse that
+    guards ``query`` (:func:`toolkit.query.guard.uses_service`).
+    """
+    for prop in SPARQL_TEXT:
+        for node, text in shapes.subject_objects(prop):
+            if not isinstance(text, Literal):
+                continue
+            body = str(text)
+            if uses_service(body) or names_dataset(body):
+                owner = next(shapes.subjects(SH.sparql, node), node)
+                raise LoadError(
+                    f"a SPARQL constraint of {owner.n3()} uses SERVICE or FROM, which would reach the network",
+                    file=path,
+                    hint="validation runs offline: remove the SERVICE/FROM clause from the shapes",
+                )
 
 
 def shacl_results(
@@ -142,6 +179,8 @@ class ShaclValidator:
         with exact_literals():
             shapes = read_rdf_file(self.shapes, ctx.settings) if self.shapes else None
             ontology = read_rdf_file(self.ontology, ctx.settings) if self.ontology else None
+        if shapes is not None and self.shapes is not None:
+            refuse_network_sparql(shapes, self.shapes)
         if shapes is None:
             shapes = load_schema_graph(schema / "shapes.ttl")
             ontology = ontology if ontology is not None else load_schema_graph(schema / "ontology.ttl")
@@ -154,7 +193,10 @@ class ShaclValidator:
                 except ValueError:
                     rel = str(ent.file)
                 locate[ctx.settings.base_iri + ent.id] = (rel, ent.line)
-        results, raw = shacl_results(ctx.graph, shapes, ontology, locate, engine=self.engine)
+        try:
+            results, raw = shacl_results(ctx.graph, shapes, ontology, locate, engine=self.engine)
+        except LoadError as exc:
+            raise LoadError(exc.message, file=self.shapes or exc.file, hint=exc.hint) from None
         report.extend(results)
         report.raw_graphs[self.name] = raw
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyshacl import validate as pyshacl_validate
+from pyshacl.errors import ReportableRuntimeError
 from rdflib import Graph
 
 from toolkit.validate.shacl.engine import Data, as_graph
@@ -26,4 +27,6 @@ class PyshaclEngine:
             js=False,
             inplace=False,
         )
+        if isinstance(report, ReportableRuntimeError):  # pyshacl returns, not raises, a failure to validate
+            raise report
         return report
