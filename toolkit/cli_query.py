@@ -7,6 +7,7 @@ unverified upload: 1).
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import textwrap
@@ -18,6 +19,9 @@ import typer
 
 from toolkit.cli import ReleaseOpt, _guard, _settings, app, publish_app
 from toolkit.errors import UsageError
+
+#: the shell's code for a process ended by SIGINT (128 + 2)
+EXIT_INTERRUPTED = 130
 
 
 def _params(pairs: list[str] | None) -> dict[str, str]:
@@ -74,11 +78,21 @@ def query(
     max_width: Annotated[
         int, typer.Option("--max-width", help="Table cells longer than this many columns are cut (0: never).")
     ] = 60,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Stop the query after this many seconds (exit 2). Default: no limit."),
+    ] = None,
+    allow_service: Annotated[
+        bool,
+        typer.Option("--allow-service", help="Let SERVICE clauses contact other endpoints (off: refused, exit 2)."),
+    ] = False,
     release: ReleaseOpt = None,
 ) -> None:
     """Run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the release, ontology included.
 
-    Parameters are bound as typed RDF terms, never pasted into the query text.
+    Parameters are bound as typed RDF terms, never pasted into the query text. Nothing is sent
+    over the network unless --allow-service; updates are not run; Ctrl-C stops a query at once
+    (exit 130).
     """
     from toolkit.query import (
         OutputFormat,
@@ -112,29 +126,57 @@ def query(
             declared=saved.params,
             base_iri=release_base_iri(settings),
             source=str(saved.path),
+            allow_service=allow_service,
+            timeout=timeout,
         )
         data = serialize(result, wanted or default_format(result), release_prefixes(settings), max_width)
         typer.echo(data.decode("utf-8"), nl=False)
 
-    _guard(body)
+    # SIGINT raises KeyboardInterrupt even where it was inherited as ignored (a job started with &)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _guard(body)
+    except KeyboardInterrupt:
+        # The query's child is already killed and nothing was written: leave now. A normal exit
+        # tears down pandas and the rest of the imports first, a second or more on a busy machine.
+        typer.echo("interrupted", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @app.command()
 def serve(
     port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1 (0 picks a free one).")] = 7878,
+    timeout: Annotated[
+        int, typer.Option("--timeout", help="Seconds a query may run before it is cancelled (0: no limit).")
+    ] = 30,
+    allow_service: Annotated[
+        bool,
+        typer.Option("--allow-service", help="Let SERVICE clauses contact other endpoints (off: HTTP 400)."),
+    ] = False,
     release: ReleaseOpt = None,
 ) -> None:
-    """Serve the release as a read-only SPARQL endpoint on 127.0.0.1 (the Oxigraph server) until stopped."""
+    """Serve the release as a read-only SPARQL endpoint on 127.0.0.1 (the Oxigraph server) until stopped.
+
+    Queries that use SERVICE and updates are refused; nothing is left behind when it stops.
+    """
     from toolkit.query.server import serve_release
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     def body() -> None:
+        if timeout < 0:
+            raise UsageError(f"--timeout {timeout}: give a number of seconds, 0 for no limit")
         settings = _settings(release=release)
         previous = signal.signal(signal.SIGTERM, stop)
         try:
-            with serve_release(settings, port=port) as server:
+            with serve_release(settings, port=port, timeout=timeout or None, allow_service=allow_service) as server:
+                for folder in server.removed:
+                    typer.echo(f"removed {folder}: left by a serve that was killed", err=True)
                 typer.echo(f"SPARQL endpoint: {server.query_url}  (read-only; graph store: {server.store_url})")
                 typer.echo(f"serving {settings.release_dir} from {server.location}; Ctrl-C stops")
                 sys.stdout.flush()

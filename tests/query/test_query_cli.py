@@ -205,4 +205,4 @@ def test_serve_on_a_busy_port_exits_2(release_dir: Path) -> None:
         port = busy.getsockname()[1]
         result = runner.invoke(app, ["serve", "--port", str(port), "--release", str(release_dir)])
     assert result.exit_code == 2
-    assert "did not start" in result.output
+    assert f"port {port} on 127.0.0.1 is in use" in result.output

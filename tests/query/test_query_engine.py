@@ -225,10 +225,21 @@ def test_a_syntax_error_gives_line_and_column(store: ox.Store, repo_settings: Se
     assert "  ?x undefined:p ?c .\n" + " " * 18 + "^" in msg
 
 
-def test_updates_are_not_run(store: ox.Store, repo_settings: Settings) -> None:
+@pytest.mark.parametrize(
+    "update",
+    [
+        "DELETE WHERE { ?s ?p ?o }",
+        "INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }",
+        "prefix x: <http://x/>\n# a comment\nclear all",
+        "LOAD <http://127.0.0.1:9/data.ttl>",
+        "WITH <http://x/g> DELETE { ?s ?p ?o } INSERT { ?s ?p 1 } WHERE { ?s ?p ?o }",
+    ],
+)
+def test_updates_are_not_run(store: ox.Store, repo_settings: Settings, update: str) -> None:
     before = len(store)
-    with pytest.raises(UsageError, match="syntax error"):
-        q(store, repo_settings, "DELETE WHERE { ?s ?p ?o }")
+    with pytest.raises(UsageError, match="update requests are not run") as info:
+        q(store, repo_settings, update, source="u.rq")
+    assert info.value.exit_code == 2 and "expected CONSTRUCT" not in str(info.value)
     assert len(store) == before
 
 

@@ -16,6 +16,8 @@ from datetime import date
 import pyoxigraph as ox
 
 from toolkit.errors import UsageError
+from toolkit.query.child import ChildDied, ChildTimeout, call_in_child
+from toolkit.query.guard import UPDATES_HINT, UPDATES_REFUSED, is_update, refuse_service, uses_service
 from toolkit.query.sparqltext import query_form, variables, with_values
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -136,12 +138,21 @@ class Result:
 def check_syntax(text: str, *, source: str | None = None) -> None:
     """Raise UsageError (exit 2) with line and column when ``text`` is not valid SPARQL.
 
+    An update request (INSERT, DELETE, LOAD...) is not a syntax error but a refusal: updates
+    are not run. A query with SERVICE is not checked here: Oxigraph calls the remote endpoint
+    as soon as such a query is prepared, even on an empty store, so only its evaluation (which
+    :func:`run_query` refuses unless federation is allowed) may parse it.
+
     The query is parsed by running it against an empty store: nothing is read and the
     positions refer to the text as the user wrote it (before any VALUES block is added).
     """
+    if uses_service(text):
+        return  # see the docstring: checked where it is evaluated, if federation is allowed at all
     try:
         ox.Store().query(text)  # parsed eagerly; evaluation is lazy and never started here
     except SyntaxError as exc:
+        if is_update(text):  # Oxigraph parses it as a query and would say "expected CONSTRUCT"
+            raise UsageError(UPDATES_REFUSED, file=source, hint=UPDATES_HINT) from None
         raise syntax_error(str(exc), text, source) from None
 
 
@@ -219,22 +230,69 @@ def run_query(
     declared: list[Param] | None = None,
     base_iri: str,
     source: str | None = None,
+    allow_service: bool = False,
+    timeout: float | None = None,
 ) -> Result:
     """Run a SELECT, ASK, CONSTRUCT or DESCRIBE query over ``store`` (default graph = all graphs).
 
     ``params`` are bound as typed RDF terms (see :func:`bind`); ``source`` names the query
-    file in error messages.
+    file in error messages. A query using SERVICE is refused (UsageError) unless
+    ``allow_service``: federation would send the query to another host. The query is
+    evaluated in a child process (:func:`toolkit.query.child.call_in_child`), so that Ctrl-C
+    (KeyboardInterrupt) stops it at once and ``timeout`` seconds end it with a UsageError.
     """
+    if timeout is not None and not timeout > 0:
+        raise UsageError(f"--timeout {timeout:g}: give a number of seconds above 0")
+    if not allow_service:  # before anything reaches Oxigraph, which calls SERVICE endpoints at once
+        refuse_service(text, source=source)
     check_syntax(text, source=source)
     if query_form(text) is None:
-        raise UsageError("not a query: use SELECT, ASK, CONSTRUCT or DESCRIBE (updates are not run)", file=source)
+        raise UsageError(UPDATES_REFUSED, file=source, hint=UPDATES_HINT)
     bound, _terms = bind(text, params or {}, declared, base_iri=base_iri, store=store)
+    if not allow_service:
+        refuse_service(bound, source=source)
     try:
-        return materialise(store.query(bound, use_default_graph_as_union=True))
-    except SyntaxError as exc:  # only if binding broke the query: report it against the bound text
-        raise syntax_error(str(exc), bound, source) from None
-    except (OSError, RuntimeError, ValueError) as exc:  # evaluation errors (a failing SERVICE, say)
-        raise UsageError(f"the query failed: {exc}", file=source) from None
+        kind, data = call_in_child(evaluate, store, bound, timeout=timeout)
+    except ChildTimeout:
+        raise UsageError(
+            f"the query did not finish within {timeout:g} s and was stopped (--timeout)",
+            file=source,
+            hint="narrow the query (fewer joins, a LIMIT) or give it more time with a larger --timeout",
+        ) from None
+    except ChildDied:
+        raise UsageError("the query stopped without an answer (its process was killed)", file=source) from None
+    if kind == "syntax":  # only if binding broke the query: report it against the bound text
+        raise syntax_error(data.decode("utf-8"), bound, source)
+    if kind == "failed":  # evaluation errors (a failing SERVICE, say)
+        raise UsageError(f"the query failed: {data.decode('utf-8')}", file=source)
+    return from_wire(kind, data)
+
+
+def evaluate(store: ox.Store, text: str) -> tuple[str, bytes]:
+    """Evaluate ``text``; the answer serialised for the trip back from a child process.
+
+    ("select" | "ask", SPARQL-JSON), ("graph", N-Triples), or ("syntax" | "failed", message).
+    """
+    try:
+        raw = store.query(text, use_default_graph_as_union=True)
+        if isinstance(raw, ox.QueryTriples):
+            return "graph", ox.serialize(raw, format=ox.RdfFormat.N_TRIPLES)
+        kind = "ask" if isinstance(raw, ox.QueryBoolean) else "select"
+        return kind, raw.serialize(format=ox.QueryResultsFormat.JSON)
+    except SyntaxError as exc:
+        return "syntax", str(exc).encode("utf-8")
+    except (OSError, RuntimeError, ValueError) as exc:
+        return "failed", str(exc).encode("utf-8")
+
+
+def from_wire(kind: str, data: bytes) -> Result:
+    """The :class:`Result` for an answer serialised by :func:`evaluate`."""
+    if kind == "graph":
+        triples = {q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)}
+        return Result(
+            kind="graph", triples=sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        )
+    return materialise(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON))
 
 
 def materialise(raw: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> Result:

@@ -131,7 +131,9 @@ def serialize(result: Result, fmt: OutputFormat, prefixes: dict[str, str], max_w
             hint="use --format table, csv, tsv, json or xml",
         )
     parsed = ox.parse_query_results(result.raw_json, format=ox.QueryResultsFormat.JSON)
-    return parsed.serialize(format=_RESULT_FORMATS[fmt])
+    data = parsed.serialize(format=_RESULT_FORMATS[fmt])
+    # Oxigraph ends JSON and XML without a newline; a shell prompt would follow on the same line
+    return data if data.endswith(b"\n") else data + b"\n"
 
 
 def default_format(result: Result) -> OutputFormat:

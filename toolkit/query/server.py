@@ -5,13 +5,23 @@ and Graph Store Protocol (content negotiation, every result format, errors) as a
 expects, and it is the same engine as the embedded one, so answers agree.
 
 ``serve`` loads the release's ``policy.nq`` into a fresh database folder with ``oxigraph
-load`` and opens it with ``oxigraph serve-read-only`` on 127.0.0.1: nothing can be written
-through the endpoint, and the folder is deleted when the server stops. The tests use the
-same class to run a read-write server to publish to.
+load`` and opens it with ``oxigraph serve-read-only`` on a private port of 127.0.0.1, behind
+:class:`~toolkit.query.proxy.SparqlGate` on the user's port, which refuses federated queries
+(SERVICE) and updates: nothing can be written through the endpoint, and no query reaches
+another host. The tests use :class:`OxigraphServer` alone to run a read-write server to
+publish to.
+
+Nothing is left behind. The folder is deleted when the server stops; the ``oxigraph`` child
+is killed by the kernel if ``serve`` itself is killed (``PR_SET_PDEATHSIG``, see
+:mod:`toolkit.query.child`); and as SIGKILL runs no clean-up, each ``serve`` first deletes
+the folders of earlier ``serve`` processes that are gone, recognised by the marker file each
+writes into its folder (its own and its child's process id and start time).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import subprocess
@@ -20,17 +30,39 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
 from toolkit.config import Settings
 from toolkit.errors import LoadError, UsageError
 from toolkit.export.nquads import RELEASE_FILE
+from toolkit.query.child import dies_with_us
+from toolkit.query.proxy import SparqlGate
 
 HOST = "127.0.0.1"
+#: temporary database folders of ``serve`` are named so, and hold the marker file
+FOLDER_PREFIX = "policy-toolkit-sparql-"
+MARKER = "policy-toolkit-serve.json"
+MADE_BY = "policy-toolkit serve"
+#: Rust prints a backtrace after an error when these are set; the user wants the one line
+RUST_ENV = ("RUST_BACKTRACE", "RUST_LIB_BACKTRACE")
+
+
+def child_env() -> dict[str, str]:
+    """The environment for an ``oxigraph`` child: ours, without the Rust backtrace switches."""
+    return {k: v for k, v in os.environ.items() if k not in RUST_ENV}
+
+
+def first_line(output: str) -> str:
+    """The message of a failed ``oxigraph`` command: its first non-empty line, whole."""
+    for line in output.splitlines():
+        if line.strip():
+            return line.strip()
+    return "no output"
 
 
 def oxigraph_binary() -> str:
@@ -64,15 +96,19 @@ def load_location(release_dir: Path, location: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
+        env=child_env(),
+        preexec_fn=dies_with_us(),  # only a prctl call
     )
     if proc.returncode != 0:
-        raise LoadError(f"oxigraph load failed: {proc.stderr.strip()[-500:]}", file=dataset)
+        raise LoadError(f"oxigraph load failed: {first_line(proc.stderr)}", file=dataset)
 
 
 class OxigraphServer:
     """An ``oxigraph serve`` (or ``serve-read-only``) process on 127.0.0.1; a context manager.
 
     ``location`` None gives an in-memory read-write store. ``port`` 0 picks a free port.
+    ``timeout``: seconds after which Oxigraph cancels a query (None: no limit). Started from
+    the main thread, the process dies with this one (``PR_SET_PDEATHSIG``).
     """
 
     def __init__(
@@ -82,6 +118,7 @@ class OxigraphServer:
         port: int = 0,
         read_only: bool = False,
         union_default_graph: bool = True,
+        timeout: int | None = None,
     ) -> None:
         if read_only and location is None:
             raise ValueError("a read-only server needs a database location")
@@ -90,6 +127,7 @@ class OxigraphServer:
         self.port = port
         self.read_only = read_only
         self.union_default_graph = union_default_graph
+        self.timeout = timeout
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -111,6 +149,8 @@ class OxigraphServer:
             cmd += ["--location", str(self.location)]
         if self.union_default_graph:
             cmd.append("--union-default-graph")
+        if self.timeout is not None:
+            cmd += ["--timeout-s", str(self.timeout)]
         return cmd
 
     def start(self, timeout: float = 15.0) -> OxigraphServer:
@@ -119,13 +159,19 @@ class OxigraphServer:
         for attempt in range(tries):
             self.port = self.requested_port or free_port()
             self._log = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the process; closed in stop()
-            self.process = subprocess.Popen(self._command(), stdout=self._log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                self._command(),
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                env=child_env(),
+                preexec_fn=dies_with_us(),  # only a prctl call
+            )
             if self._wait_ready(timeout):
                 return self
             output = self._output()
             self.stop()
             if attempt == tries - 1 or "in use" not in output.lower():
-                raise LoadError(f"the Oxigraph server did not start on {self.url}: {output.strip()[-500:]}")
+                raise LoadError(f"the Oxigraph server did not start on {self.url}: {first_line(output)}")
         raise AssertionError("unreachable")
 
     def _wait_ready(self, timeout: float) -> bool:
@@ -175,15 +221,138 @@ class OxigraphServer:
         self.stop()
 
 
+def _process_start(pid: int) -> tuple[str, int] | None:
+    """(state, start time in clock ticks) of a process from /proc, or None where there is no /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    try:
+        return fields[0], int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _alive(pid: Any, started: Any) -> bool:
+    """Is the process that had ``pid`` (and ``started`` at that tick) still running? Unsure: yes."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    now = _process_start(pid)
+    if now is None:
+        return True
+    state, start = now
+    if state == "Z":  # killed, not yet reaped by its parent
+        return False
+    return not isinstance(started, int) or start == started
+
+
+def _write_marker(folder: Path, child: subprocess.Popen[bytes] | None = None) -> None:
+    pid = os.getpid()
+    mark: dict[str, Any] = {"made_by": MADE_BY, "pid": pid, "started": (_process_start(pid) or ("", None))[1]}
+    if child is not None:
+        mark |= {"child": child.pid, "child_started": (_process_start(child.pid) or ("", None))[1]}
+    tmp = folder / (MARKER + ".tmp")
+    tmp.write_text(json.dumps(mark), encoding="utf-8")
+    tmp.replace(folder / MARKER)
+
+
+def remove_stale_databases(parent: Path | None = None) -> list[Path]:
+    """Delete the database folders of earlier ``serve`` processes that are gone; return them.
+
+    A folder is removed only when all of these hold: it is in the temporary folder, named
+    ``policy-toolkit-sparql-*``, a real folder (not a link) owned by this user, its marker
+    file says ``policy-toolkit serve`` made it, and neither the process that made it nor its
+    ``oxigraph`` child is running (a process id reused since is told apart by its start time).
+    Anything else, however similar, is left alone.
+    """
+    removed = []
+    where = parent or Path(tempfile.gettempdir())
+    try:
+        candidates = sorted(where.glob(FOLDER_PREFIX + "*"))
+    except OSError:
+        return []
+    for folder in candidates:
+        try:
+            info = folder.lstat()
+            marker = folder / MARKER
+            if not folder.is_dir() or folder.is_symlink() or info.st_uid != os.getuid() or marker.is_symlink():
+                continue
+            mark = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(mark, dict) or mark.get("made_by") != MADE_BY:
+            continue
+        if _alive(mark.get("pid"), mark.get("started")) or _alive(mark.get("child"), mark.get("child_started")):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+@dataclass
+class Endpoint:
+    """A running ``serve``: the checking front on the user's port and the Oxigraph server behind it."""
+
+    gate: SparqlGate
+    backend: OxigraphServer
+    location: Path
+    removed: list[Path]
+
+    @property
+    def url(self) -> str:
+        return self.gate.url
+
+    @property
+    def query_url(self) -> str:
+        return self.url + "/query"
+
+    @property
+    def store_url(self) -> str:
+        return self.url + "/store"
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.backend.process
+
+
+#: seconds a query may run on ``serve`` unless --timeout says otherwise
+DEFAULT_TIMEOUT = 30
+
+
 @contextmanager
-def serve_release(settings: Settings, *, port: int = 7878, release_dir: Path | None = None) -> Iterator[OxigraphServer]:
-    """A read-only SPARQL endpoint over the release, for as long as the ``with`` block runs."""
+def serve_release(
+    settings: Settings,
+    *,
+    port: int = 7878,
+    release_dir: Path | None = None,
+    timeout: int | None = DEFAULT_TIMEOUT,
+    allow_service: bool = False,
+) -> Iterator[Endpoint]:
+    """A read-only SPARQL endpoint over the release, for as long as the ``with`` block runs.
+
+    ``timeout`` seconds per query (None: no limit); SERVICE is refused unless ``allow_service``.
+    """
     if not 0 <= port <= 65535:
         raise UsageError(f"--port {port} is not a TCP port (0-65535; 0 picks a free one)")
-    folder = Path(tempfile.mkdtemp(prefix="policy-toolkit-sparql-"))
-    try:
-        load_location(release_dir or settings.release_dir, folder / "db")
-        with OxigraphServer(folder / "db", port=port, read_only=True) as server:
-            yield server
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    if timeout is not None and timeout < 1:
+        raise UsageError(f"--timeout {timeout}: give a whole number of seconds, 1 or more (0: no limit)")
+    removed = remove_stale_databases()
+    # the front first: a busy port fails at once, before anything is loaded
+    with SparqlGate("http://unset", port=port, allow_service=allow_service, timeout=timeout) as gate:
+        folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+        try:
+            _write_marker(folder)
+            load_location(release_dir or settings.release_dir, folder / "db")
+            with OxigraphServer(folder / "db", read_only=True, timeout=timeout) as backend:
+                gate.upstream = backend.url
+                _write_marker(folder, backend.process)
+                yield Endpoint(gate=gate, backend=backend, location=folder / "db", removed=removed)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
