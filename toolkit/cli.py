@@ -1,154 +1,36 @@
-"""The command line: a few lines per command over the library; errors become exit codes here.
+"""The command line: build, validate, info, schema, corpus and bench, a few lines each over
+the library; the entry point :func:`main`.
 
-Exit codes: 0 valid / done, 1 invalid data (or release out of date), 2 bad usage or
-unreadable input.
+The app, the options and the one error guard are in :mod:`toolkit.cli_common`; the query and
+portal commands are in :mod:`toolkit.cli_query` and :mod:`toolkit.cli_portal`, imported here so
+that they register on the app. Command bodies raise :class:`~toolkit.errors.ToolkitError`;
+``guard`` turns it into exit 0 valid / done, 1 invalid data (or release out of date), 2 bad
+usage or unreadable input, 130 interrupted.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
-from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
-from toolkit import __version__
+from toolkit.cli_common import (
+    BaseOpt,
+    InfoFormat,
+    ReleaseOpt,
+    ReportFormat,
+    SourcesOpt,
+    app,
+    guard,
+    print_report,
+    publish_app,
+    settings_for,
+)
 from toolkit.config import Settings, load_settings
-from toolkit.errors import EXIT_INVALID, EXIT_USAGE, DataError, ToolkitError, UsageError
-from toolkit.report import ValidationReport
-
-EXIT_CODES = (
-    "Exit codes: 0 valid / done; 1 invalid data, or the release differs from the sources (build --check); "
-    "2 bad usage or unreadable input (missing file, not UTF-8, broken YAML or RDF)."
-)
-
-
-def unwrap_help(text: str | None) -> str | None:
-    """Join the lines of each paragraph of a help text into one line.
-
-    Why: docstrings are wrapped at the source's width, and the help formatter keeps those
-    line breaks and then wraps again at the terminal's width, which breaks lines
-    mid-sentence. Joined, every paragraph is wrapped once, by the formatter, as whole
-    sentences. Paragraphs are kept; a paragraph starting with ``\\b`` (click's "do not
-    rewrap" marker) is kept as written, and anything after ``\\f`` is dropped as click does.
-    """
-    if not text:
-        return text
-    text = inspect.cleandoc(text).partition("\f")[0]
-    paragraphs = [p.strip("\n") for p in text.split("\n\n")]
-    return "\n\n".join(
-        p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines()) for p in paragraphs
-    )
-
-
-def _unwrap_tree(command: Any) -> None:
-    """Unwrap the help of a command, of its parameters and of all its subcommands.
-
-    Duck-typed: typer 0.2x carries its own copy of click, so there is no public class to test.
-    """
-    command.help = unwrap_help(command.help)
-    for param in command.params:
-        if getattr(param, "help", None):
-            param.help = unwrap_help(param.help)
-    for sub in getattr(command, "commands", {}).values():
-        _unwrap_tree(sub)
-
-
-class _RootGroup(TyperGroup):
-    """The top-level group: unwraps every help text of the tree once, before any run."""
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        _unwrap_tree(self)
-        return super().main(*args, **kwargs)
-
-
-app = typer.Typer(
-    name="policy-toolkit",
-    cls=_RootGroup,
-    help="Publish the facts of policy news as validated linked open data.\n\n" + EXIT_CODES,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"policy-toolkit {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _options(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
-    ] = False,
-) -> None:
-    # The top-level options; the group's help text is the Typer(help=...) above.
-    return None
-
-
-publish_app = typer.Typer(help="Upload the release to a SPARQL store or an open-data portal.", no_args_is_help=True)
-app.add_typer(publish_app, name="publish")
-
-
-class ReportFormat(StrEnum):
-    text = "text"
-    json = "json"
-    turtle = "turtle"
-
-
-class InfoFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-T = TypeVar("T")
-
-SourcesOpt = Annotated[
-    Path | None, typer.Option("--sources", help="Folder of source folders (default from pyproject).")
-]
-ReleaseOpt = Annotated[Path | None, typer.Option("--release", help="Release folder (default datasets/release).")]
-BaseOpt = Annotated[str | None, typer.Option("--base-iri", help="Base IRI of published resources.")]
-
-
-def _settings(sources: Path | None = None, release: Path | None = None, base_iri: str | None = None) -> Settings:
-    return load_settings().with_overrides(sources_dir=sources, release_dir=release, base_iri=base_iri)
-
-
-def _print_report(report: ValidationReport, fmt: ReportFormat, *, err: bool = False) -> None:
-    if fmt is ReportFormat.json:
-        typer.echo(report.to_json(), nl=False, err=err)
-    elif fmt is ReportFormat.turtle:
-        from toolkit.validate.shacl import report_turtle
-
-        raw = report.raw_graphs.get("shacl")
-        if raw is not None:
-            typer.echo(report_turtle(raw), err=err)
-        if not report.raw_graphs or any(r.validator != "shacl" for r in report.results):
-            typer.echo(report.to_text(), nl=False, err=True)
-    else:
-        typer.echo(report.to_text(), nl=False, err=err)
-
-
-def _guard(fn: Callable[[], T], fmt: ReportFormat = ReportFormat.text) -> T:
-    """Run a command body; turn the toolkit's own errors into a message and an exit code."""
-    try:
-        return fn()
-    except DataError as exc:
-        if exc.report is not None:
-            _print_report(exc.report, fmt)
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except ToolkitError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+from toolkit.errors import EXIT_INVALID, EXIT_USAGE, DataError, Interrupted, UsageError
 
 
 @app.command()
@@ -176,20 +58,15 @@ def build(
     after a few sources changed, the next build is incremental. The release is byte-identical
     whatever --jobs is, incremental or not, and to the --naive path's.
     """
-    from toolkit.errors import EXIT_INTERRUPTED, Interrupted
 
     def body() -> None:
         try:
             from toolkit.publish import build_release
 
-            settings = _settings(sources, release, base_iri)
+            settings = settings_for(sources, release, base_iri)
             rel = build_release(settings, check=check, jobs=jobs, naive=naive)
-        except Interrupted as exc:  # Ctrl-C: one line saying what became of the release
-            typer.echo(exc.message, err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
         except KeyboardInterrupt:  # before the build began (typer would exit 130 in silence)
-            typer.echo("interrupted: nothing was written", err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise Interrupted("interrupted: nothing was written") from None
         m = rel.manifest
         where = settings.release_dir
         if check:
@@ -201,7 +78,7 @@ def build(
         else:
             typer.echo(f"release in {where} unchanged ({len(rel.files)} files, {m['triples']} triples)")
 
-    _guard(body)
+    guard(body)
 
 
 @app.command()
@@ -227,7 +104,7 @@ def validate(
     from toolkit.validate import validate_rdf, validate_sources
 
     def body() -> None:
-        settings = _settings(sources)
+        settings = settings_for(sources)
         if file is None and (shapes or ontology):
             raise UsageError("--shapes and --ontology need an RDF FILE to validate")
         if file is None:
@@ -237,11 +114,11 @@ def validate(
             if file is not None
             else validate_sources(settings, engine=engine)
         )
-        _print_report(outcome.report, fmt)
+        print_report(outcome.report, fmt)
         if not outcome.report.conforms:
             raise typer.Exit(EXIT_INVALID)
 
-    _guard(body, fmt)
+    guard(body, fmt)
 
 
 @app.command()
@@ -253,16 +130,15 @@ def info(
     from toolkit.publish import release_info
 
     def body() -> None:
-        manifest = release_info(_settings(release=release))
+        manifest = release_info(settings_for(release=release))
         if fmt is InfoFormat.json:
             typer.echo(json.dumps(manifest, ensure_ascii=False, indent=2))
         else:
             typer.echo(_info_text(manifest))
         if not all(f["verified"] for f in manifest["files"]):
-            typer.echo("error: some files do not match the manifest's checksums", err=True)
-            raise typer.Exit(EXIT_INVALID)
+            raise DataError("some files do not match the manifest's checksums")
 
-    _guard(body)
+    guard(body)
 
 
 def _info_text(m: dict[str, Any]) -> str:
@@ -286,7 +162,7 @@ def _info_text(m: dict[str, Any]) -> str:
 
 
 def _require_current_schema(settings: Settings) -> None:
-    """Exit 1 when a generated schema file differs from model.yaml (`schema` and `validate`).
+    """Raise DataError (exit 1) when a generated schema file differs from model.yaml (`schema` and `validate`).
 
     Why before validating: the shapes and JSON Schemas would check the data against a stale
     model. It is a check of the project's files, not of the data, so it is not one of the
@@ -298,8 +174,7 @@ def _require_current_schema(settings: Settings) -> None:
     stale = check_all(load_model(settings.schema_dir), settings.schema_dir)
     if stale:
         files = ", ".join(f"schema/{name}" for name in stale)
-        typer.echo(f"error: out of date with model.yaml: {files}; run `policy-toolkit schema --write`", err=True)
-        raise typer.Exit(EXIT_INVALID)
+        raise DataError(f"out of date with model.yaml: {files}; run `policy-toolkit schema --write`")
 
 
 @app.command()
@@ -320,7 +195,7 @@ def schema(
         _require_current_schema(settings)
         typer.echo("schema files match model.yaml")
 
-    _guard(body)
+    guard(body)
 
 
 corpus_app = typer.Typer(help="Synthetic corpora for tests and benchmarks.", no_args_is_help=True)
@@ -361,7 +236,7 @@ def corpus_generate(
         made = ", ".join(f"{k} {v}" for k, v in rep.defects.items() if v) or "none"
         typer.echo(f"wrote {rep.sources} sources ({rep.triples} triples) to {out}; defects: {made}")
 
-    _guard(body)
+    guard(body)
 
 
 @app.command()
@@ -400,10 +275,11 @@ def bench(
         )
         typer.echo(results["table"])
 
-    _guard(body)
+    guard(body)
 
 
-# Command modules register their commands on `app` / `publish_app` when imported.
+# The query and portal command modules register their commands on `app` / `publish_app` when
+# imported; imported last so that `--help` lists the pipeline's commands first.
 from toolkit import cli_portal, cli_query  # noqa: E402
 
 __all__ = ["app", "cli_portal", "cli_query", "main", "publish_app"]

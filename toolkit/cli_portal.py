@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from toolkit.cli import EXIT_INVALID, _guard, _settings, publish_app
+from toolkit.cli_common import guard, publish_app, settings_for
+from toolkit.errors import EXIT_INVALID
 
 
 @publish_app.command("ckan")
@@ -36,9 +37,9 @@ def publish_ckan_command(
     from toolkit.publish.ckan import publish_ckan
 
     def body() -> None:
-        report = publish_ckan(_settings(), url, org, name=name, dry_run=dry_run, token_env=token_env)
+        report = publish_ckan(settings_for(), url, org, name=name, dry_run=dry_run, token_env=token_env)
         typer.echo(report.to_text())
         if report.verified is False:
             raise typer.Exit(EXIT_INVALID)
 
-    _guard(body)
+    guard(body)

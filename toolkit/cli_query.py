@@ -1,7 +1,7 @@
 """CLI commands for SPARQL: `query`, `serve` and `publish sparql` (registered on import).
 
 Each command is a few lines over :mod:`toolkit.query` and :mod:`toolkit.publish.sparql`;
-errors become exit codes in ``_guard`` (bad query, parameter or option: 2; failed or
+errors become exit codes in ``toolkit.cli_common.guard`` (bad query, parameter or option: 2; failed or
 unverified upload: 1).
 """
 
@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from toolkit.cli import ReleaseOpt, _guard, _settings, app, publish_app
+from toolkit.cli_common import ReleaseOpt, app, guard, publish_app, settings_for
 from toolkit.errors import UsageError
 
 #: the shell's code for a process ended by SIGINT (128 + 2)
@@ -107,7 +107,7 @@ def query(
     )
 
     def body() -> None:
-        settings = _settings(release=release)
+        settings = settings_for(release=release)
         if list_:
             typer.echo(_list_text(queries_dir(settings)), nl=False)
             return
@@ -135,7 +135,7 @@ def query(
     # SIGINT raises KeyboardInterrupt even where it was inherited as ignored (a job started with &)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        _guard(body)
+        guard(body)
     except KeyboardInterrupt:
         # The query's child is already killed and nothing was written: leave now. A normal exit
         # tears down pandas and the rest of the imports first, a second or more on a busy machine.
@@ -171,7 +171,7 @@ def serve(
     def body() -> None:
         if timeout < 0:
             raise UsageError(f"--timeout {timeout}: give a number of seconds, 0 for no limit")
-        settings = _settings(release=release)
+        settings = settings_for(release=release)
         previous = signal.signal(signal.SIGTERM, stop)
         try:
             with serve_release(settings, port=port, timeout=timeout or None, allow_service=allow_service) as server:
@@ -190,7 +190,7 @@ def serve(
         finally:
             signal.signal(signal.SIGTERM, previous)
 
-    _guard(body)
+    guard(body)
 
 
 @publish_app.command("sparql")
@@ -228,7 +228,7 @@ def publish_sparql_command(
     def body() -> None:
         if retries < 1:
             raise UsageError("--retries must be at least 1")
-        settings = _settings(release=release)
+        settings = settings_for(release=release)
         report = publish_sparql(
             settings,
             store,
@@ -242,4 +242,4 @@ def publish_sparql_command(
         )
         typer.echo(report.to_text(), nl=False)
 
-    _guard(body)
+    guard(body)

@@ -83,3 +83,26 @@ class Interrupted(ToolkitError):
     """Ctrl-C (SIGINT) during a command; the message says what was left on disk."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class PublishError(ToolkitError):
+    """`publish sparql`: the upload failed or the store does not hold what was sent (exit 1).
+
+    ``attempts`` is how many times the request was tried (the retry policy's count).
+    """
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, message: str, *, attempts: int = 0, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.attempts = attempts
+
+
+class PortalError(ToolkitError):
+    """`publish ckan`: the portal refused or failed the upload (exit 1); the message says what to do."""
+
+    exit_code = EXIT_INVALID
+
+
+class PortalUnavailable(PortalError):
+    """The portal could not be reached, or answered 5xx, on every attempt (exit 1)."""

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from toolkit.cli import app
 from toolkit.config import Settings
-from toolkit.errors import UsageError
+from toolkit.errors import PublishError, UsageError
 from toolkit.export.nquads import graph_iri
 from toolkit.publish import build_release
 from toolkit.publish.sparql import (
@@ -33,7 +33,6 @@ from toolkit.publish.sparql import (
     ENV_TOKEN,
     ENV_USER,
     BearerAuth,
-    PublishError,
     RetryPolicy,
     auth_from_env,
     endpoints,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -19,6 +20,7 @@ from toolkit.errors import DataError, LoadError, ReleaseMismatch
 from toolkit.publish import atomic
 from toolkit.publish.release import Release, build_release, release_outcome
 from toolkit.scale import pipeline
+from toolkit.scale import units as U
 from toolkit.scale.generate import write_corpus
 from toolkit.sources import loader
 from toolkit.sources.loader import Entity, LangText, RefValue
@@ -132,14 +134,28 @@ def test_rebuild_after_one_change_equals_a_full_build(corpus: Path, tmp_path: Pa
     assert tree(tmp_path / "a" / "release") == tree(tmp_path / "b" / "release")
 
 
-def test_a_damaged_cache_entry_is_computed_again(corpus: Path, tmp_path: Path, cache: Path) -> None:
+def _full_build_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip the incremental rebuild: with no source changed it returns early and reads no unit,
+    so a damaged cache entry would never be looked at (and a test of it could not fail)."""
+    monkeypatch.setenv("POLICY_TOOLKIT_NO_INCREMENTAL", "1")
+
+
+def test_a_damaged_cache_entry_is_computed_again(
+    corpus: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = settings_for(tmp_path, corpus)
     build_release(settings)
-    victim = sorted(cache.rglob("*.pickle"))[0]
-    victim.write_bytes(b"not a pickle")
-    part = sorted(cache.rglob("*.pickle.ttl"))[1]
-    part.unlink()
-    build_release(settings, check=True)
+    _full_build_only(monkeypatch)
+    units = sorted((cache / "units").rglob("*.pickle"))
+    damaged, unrendered = units[0], units[1]
+    damaged.write_bytes(b"not a pickle")  # a unit entry itself, not the build state
+    Path(f"{unrendered}.ttl").unlink()  # a unit whose Turtle rendering is gone
+    fresh = {u.key for u in pipeline.collect_units(settings) if u.fresh}
+    assert fresh == {damaged.stem, unrendered.stem}  # those two, and only they, computed again
+    unit = U.load(damaged)
+    assert unit is not None and unit.key == damaged.stem  # the entry was written again
+    assert Path(f"{unrendered}.ttl").is_file()
+    build_release(settings, check=True)  # and the release from the cache is the same
 
 
 def test_load_errors_are_the_naive_ones(project: Project, cache: Path) -> None:
@@ -215,11 +231,17 @@ def test_cycle_check_finds_the_same_cycles_in_linear_time(repo_settings: Setting
     assert loader._cycles(chain, repo_settings) == []  # a long chain: quadratic before, instant now
 
 
-def test_a_corrupt_rendering_in_the_cache_is_computed_again(corpus: Path, tmp_path: Path, cache: Path) -> None:
+def test_a_corrupt_rendering_in_the_cache_is_computed_again(
+    corpus: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = settings_for(tmp_path, corpus)
     build_release(settings)
-    sorted(cache.rglob("*.pickle.jsonld"))[2].write_bytes(b"garbage")
-    build_release(settings, check=True)
+    _full_build_only(monkeypatch)
+    victim = sorted((cache / "units").rglob("*.pickle.jsonld"))[2]
+    victim.write_bytes(b"garbage")  # the unit entry itself is intact: only reading the part finds it
+    build_release(settings, check=True)  # the same bytes, so the unit was rendered again
+    part = pickle.loads(victim.read_bytes())  # and the garbage was replaced in the cache
+    assert isinstance(part, dict) and set(part) == set(U.PARTS["jsonld"])
 
 
 def test_triples_written_directly_are_rdflibs(repo_settings: Settings, corpus: Path) -> None:

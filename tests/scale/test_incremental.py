@@ -24,7 +24,7 @@ from toolkit.errors import DataError
 from toolkit.publish.release import build_release
 from toolkit.scale import incremental
 from toolkit.scale.generate import write_corpus
-from toolkit.validate.dcatap import SHAPES, _shapes
+from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
 from toolkit.validate.shacl import load_schema_graph
 
 
@@ -186,7 +186,7 @@ def test_check_uses_the_state_and_reports_a_stale_release(
 
 def test_project_and_dcat_ap_shapes_are_local() -> None:
     assert incremental.local_shapes(load_schema_graph(REPO / "schema" / "shapes.ttl")) is None
-    assert incremental.local_shapes(_shapes(REPO / "schema" / SHAPES)) is None
+    assert incremental.local_shapes(dcat_ap_shapes(REPO / "schema" / SHAPES)) is None
 
 
 NODE = "ex:S a sh:NodeShape ; sh:targetClass ex:C ; "

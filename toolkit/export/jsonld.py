@@ -126,7 +126,11 @@ def _no_fetch(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]
 
 
 @cache
-def _context(model: Model) -> str:
+def context_json(model: Model) -> str:
+    """The published JSON-LD context as JSON text (cached; callers parse their own copy).
+
+    Public because the fast build compacts per-source blocks with the same context.
+    """
     return json.dumps(context_document(model))
 
 
@@ -134,7 +138,7 @@ def compact(lines: list[str], model: Model) -> dict[str, Any]:
     """The compacted document of sorted N-Triples lines: @graph sorted by id, lists sorted."""
     nquads = "\n".join(lines) + "\n"
     expanded = jsonld.from_rdf(nquads, {"format": NQUADS, "useNativeTypes": False})
-    context = json.loads(_context(model))
+    context = json.loads(context_json(model))
     compacted = jsonld.compact(expanded, context, {"documentLoader": _no_fetch, "compactArrays": True, "graph": True})
     compacted["@graph"] = sorted(compacted.get("@graph", []), key=lambda n: n["id"])
     for node in compacted["@graph"]:

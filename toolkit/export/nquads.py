@@ -31,7 +31,7 @@ from toolkit.schema.model import Model
 from toolkit.sources.loader import Corpus
 
 if TYPE_CHECKING:  # the publish stage imports us, never the other way round
-    from toolkit.publish.extras import ReleaseInputs
+    from toolkit.publish.inputs import ReleaseInputs
 
 RELEASE_FILE = "policy.nq"
 ONTOLOGY = "ontology"

@@ -22,7 +22,12 @@ def iri_for(base: str, kind: str, *parts: str) -> URIRef:
     return URIRef(base + kind + "/" + "-".join(parts))
 
 
-def _bind(g: Graph, model: Model, base: str) -> None:
+def bind_prefixes(g: Graph, model: Model, base: str) -> None:
+    """Bind the prefixes every release file uses (``pt``, ``rdfs``, ``xsd``, ``id``).
+
+    Public because the fast build binds the same prefixes on its per-source graphs: the
+    Turtle and RDF/XML headers must be the ones the reference graph gets.
+    """
     for prefix in ("pt", "rdfs", "xsd"):
         g.bind(prefix, Namespace(model.prefixes[prefix]), override=True, replace=True)
     g.bind("id", Namespace(base), override=True, replace=True)
@@ -81,7 +86,7 @@ def model_comment(model: Model) -> URIRef:
 def build_graph(corpus: Corpus, model: Model, base: str) -> Graph:
     """The data graph of every source: articles, entities, evidence and inferred dates."""
     g = Graph()
-    _bind(g, model, base)
+    bind_prefixes(g, model, base)
     pt = Namespace(model.ns)
     for src in corpus.sources:
         article = iri_for(base, "source", src.id)

@@ -19,7 +19,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, XSD
 
 from toolkit.config import Settings
 from toolkit.export.canonical import canonical_copy, sorted_ntriples
-from toolkit.publish.extras import ReleaseInputs
+from toolkit.publish.inputs import ReleaseInputs
 from toolkit.schema.model import Model
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")

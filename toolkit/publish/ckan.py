@@ -38,7 +38,7 @@ from rdflib.namespace import DCAT, DCTERMS, PROV
 
 from toolkit import __version__
 from toolkit.config import Settings
-from toolkit.errors import LoadError, ToolkitError, UsageError
+from toolkit.errors import LoadError, PortalError, PortalUnavailable, UsageError
 from toolkit.progress import progress
 from toolkit.publish.catalog import catalog_conf
 from toolkit.publish.credentials import has_userinfo, redact, url_for_display
@@ -57,16 +57,6 @@ FORMATS = {
     ".csv": "CSV",
     ".json": "JSON",
 }
-
-
-class PortalError(ToolkitError):
-    """The portal refused or failed the upload (exit 1); the message says what to do."""
-
-    exit_code = 1
-
-
-class PortalUnavailable(PortalError):
-    """The portal could not be reached, or answered 5xx, on every attempt (exit 1)."""
 
 
 @dataclass

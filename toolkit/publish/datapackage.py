@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-from toolkit.publish.extras import ReleaseInputs
+from toolkit.publish.inputs import ReleaseInputs
 from toolkit.schema.generate import DATE_PATTERN, single_valued
 from toolkit.schema.model import Model, Table
 

@@ -9,11 +9,9 @@ writing, for CI (`policy-toolkit build --check`).
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,64 +20,19 @@ from rdflib.namespace import RDF
 
 from toolkit import __version__
 from toolkit.config import Settings
-from toolkit.errors import DataError, Interrupted, LoadError, NoSpace, ReleaseMismatch, ReleaseRefused
+from toolkit.errors import DataError, Interrupted, LoadError, NoSpace, ReleaseRefused
 from toolkit.export import RDF_EXPORTERS, export_tables
 from toolkit.export.jsonld import to_document
 from toolkit.publish import atomic
 from toolkit.publish.atomic import read_tree, replace_tree
 from toolkit.publish.extras import ReleaseInputs, post_exporters
+from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES, Release, mismatch, sha256, where
 from toolkit.report import ValidationReport
 from toolkit.schema.model import Model
 from toolkit.validate import RELEASE_CHECKS, VALIDATORS, Outcome, validate_sources
 from toolkit.validate.dcatap import CATALOG_FILE, dcat_ap_results
 from toolkit.validate.outputs import check_csv_rows, check_jsonld
 from toolkit.validate.shacl import ShaclValidator
-
-MANIFEST = atomic.MANIFEST
-MEDIA_TYPES = {
-    ".csv": "text/csv",
-    ".json": "application/json",
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".nq": "application/n-quads",
-    ".rdf": "application/rdf+xml",
-    ".jsonld": "application/ld+json",
-}
-
-
-class Release:
-    """A release: its files (path -> bytes), manifest, validation report and graph.
-
-    The fast build keeps the files on disk (``files`` reads them on access) and makes the rdflib
-    graph only when someone asks for it (``graph_loader``); the naive build holds both in memory.
-    """
-
-    def __init__(
-        self,
-        files: Mapping[str, bytes],
-        manifest: dict[str, Any],
-        report: ValidationReport,
-        graph: Graph | None = None,
-        changed: list[str] | None = None,
-        *,
-        graph_loader: Callable[[], Graph] | None = None,
-    ) -> None:
-        self.files = files
-        self.manifest = manifest
-        self.report = report
-        self.changed = changed if changed is not None else []
-        self._graph = graph
-        self._graph_loader = graph_loader
-
-    @property
-    def graph(self) -> Graph:
-        if self._graph is None:
-            self._graph = self._graph_loader() if self._graph_loader is not None else Graph()
-        return self._graph
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def counts_by_class(g: Graph, model: Model) -> dict[str, int]:
@@ -196,14 +149,6 @@ def release_outcome(settings: Settings) -> Outcome:
     return validate_sources(settings, [v for v in chosen if v.name not in BUILD_SKIPS])
 
 
-def where(path: Path, settings: Settings) -> str:
-    """``path`` for a message: relative to the project when it is inside it."""
-    try:
-        return str(path.relative_to(settings.root))
-    except ValueError:
-        return str(path)
-
-
 def check_release_folder(settings: Settings, *, check: bool = False) -> None:
     """Raise ReleaseRefused unless the release folder is one `build` may replace (or, with
     ``check``, compare with): missing, empty, or a release the toolkit made."""
@@ -284,15 +229,6 @@ def _build_release(settings: Settings, *, check: bool, jobs: int | None, naive: 
     if release.changed:
         replace_tree(settings.release_dir, release.files)
     return release
-
-
-def mismatch(settings: Settings, changed: list[str]) -> ReleaseMismatch:
-    """`build --check`'s error: the release on disk differs from what the sources give."""
-    return ReleaseMismatch(
-        f"the release in {where(settings.release_dir, settings)} is not what the sources produce:\n  "
-        + "\n  ".join(changed),
-        hint="run `policy-toolkit build` and commit the result",
-    )
 
 
 def release_info(settings: Settings) -> dict[str, Any]:

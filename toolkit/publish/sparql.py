@@ -32,7 +32,7 @@ import httpx
 import pyoxigraph as ox
 
 from toolkit.config import Settings
-from toolkit.errors import EXIT_INVALID, LoadError, ToolkitError, UsageError
+from toolkit.errors import LoadError, PublishError, UsageError
 from toolkit.export.nquads import ONTOLOGY, RELEASE_FILE, graph_prefix
 from toolkit.progress import progress
 from toolkit.publish.credentials import basic_auth_value, has_userinfo, redact, url_for_display
@@ -44,16 +44,6 @@ ENV_PASSWORD = "POLICY_TOOLKIT_SPARQL_PASSWORD"
 NTRIPLES = "application/n-triples"
 SPARQL_JSON = "application/sparql-results+json"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-class PublishError(ToolkitError):
-    """The upload failed or the store does not hold what was sent (exit 1)."""
-
-    exit_code = EXIT_INVALID
-
-    def __init__(self, message: str, *, attempts: int = 0, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.attempts = attempts
 
 
 @dataclass(frozen=True)

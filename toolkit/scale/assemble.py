@@ -32,9 +32,9 @@ from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import DataError
 from toolkit.export import nquads
-from toolkit.export.jsonld import _context
-from toolkit.publish.extras import ReleaseInputs
-from toolkit.publish.release import MANIFEST, MEDIA_TYPES
+from toolkit.export.jsonld import context_json
+from toolkit.publish.inputs import ReleaseInputs
+from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES
 from toolkit.report import ValidationReport, ValidationResult
 from toolkit.scale import units as U
 from toolkit.scale.pipeline import FastOutcome
@@ -126,17 +126,6 @@ def _enc(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-def bump(counter: Counter[Any], counts: Mapping[Any, int], sign: int) -> None:
-    """Add (sign 1) or subtract (-1) counts, dropping what falls to zero (only the keys touched:
-    normalising the whole counter per unit would make a sum over units quadratic)."""
-    for k, v in counts.items():
-        n = counter.get(k, 0) + sign * v
-        if n > 0:
-            counter[k] = n
-        else:
-            counter.pop(k, None)
-
-
 class Prefixes:
     """The prefixes a file declares: the union of the units' (a prefix bound to two namespaces
     is not something the per-unit renderings can reproduce)."""
@@ -146,7 +135,7 @@ class Prefixes:
         self.fixed = dict(start or {})
 
     def add(self, prefixes: dict[str, str], sign: int = 1) -> None:
-        bump(self.count, {(p, ns): 1 for p, ns in prefixes.items()}, sign)
+        U.bump(self.count, {(p, ns): 1 for p, ns in prefixes.items()}, sign)
 
     def bound(self) -> dict[str, str]:
         out = dict(self.fixed)
@@ -192,7 +181,7 @@ NT_SPEC = Spec(header=b"", footer=b"")
 
 
 def jsonld_spec(model: Any) -> Spec:
-    return json_list_spec({"@context": json.loads(_context(model))["@context"], "@graph": []}, "@graph")
+    return json_list_spec({"@context": json.loads(context_json(model))["@context"], "@graph": []}, "@graph")
 
 
 def jsonld_blocks(part: dict[str, Any], uid: int) -> list[Block]:
@@ -446,10 +435,10 @@ class Aggregates:
 
     def add(self, unit: U.Unit, sign: int) -> None:
         ttl = U.load_part(unit, "ttl")
-        bump(self.refs, ttl["references"], sign)
+        U.bump(self.refs, ttl["references"], sign)
         self.ttl_prefixes.add(ttl["ttl_prefixes"], sign)
         self.xml_prefixes.add(U.load_part(unit, "rdf")["xml_prefixes"], sign)
-        bump(self.counts, unit.counts_by_class, sign)
+        U.bump(self.counts, unit.counts_by_class, sign)
 
 
 def write_data_files(
@@ -513,10 +502,10 @@ def dcat_ap(files: Mapping[str, bytes], settings: Settings, lines: list[str] | N
     ``lines`` are the catalog's N-Triples lines when the caller has them (else catalog.ttl is read)."""
     import pyoxigraph as ox
 
-    from toolkit.validate.dcatap import _shapes
+    from toolkit.validate.dcatap import dcat_ap_shapes
     from toolkit.validate.shacl import validate_data
 
-    shapes = _shapes(settings.schema_dir / SHAPES)
+    shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
     if lines is None:
         quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)
         lines = sorted({f"{q.subject} {q.predicate} {q.object} ." for q in quads})

@@ -23,9 +23,9 @@ from toolkit.config import Settings
 from toolkit.export.canonical import canonical_copy
 from toolkit.publish import catalog as C
 from toolkit.scale import units as U
-from toolkit.scale.assemble import bump
 from toolkit.scale.render import Obj, TurtleWriter, Unsupported, subjects_of
 from toolkit.scale.splice import GLOBAL, Spec, json_list_item, json_list_spec
+from toolkit.scale.units import bump
 from toolkit.schema.model import Model
 
 DATE_TYPES = {str(XSD.date), str(XSD.gYearMonth), str(XSD.gYear)}

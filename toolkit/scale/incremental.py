@@ -47,11 +47,11 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from toolkit.config import Settings
 from toolkit.publish import atomic
-from toolkit.publish.release import MANIFEST, Release, mismatch
+from toolkit.publish.manifest import MANIFEST, Release, mismatch
 from toolkit.report import ValidationReport
 from toolkit.scale import units as U
-from toolkit.scale.assemble import bump
 from toolkit.scale.timing import stage
+from toolkit.scale.units import bump
 from toolkit.sources import loader
 
 STATE_FORMAT = 2
@@ -376,7 +376,7 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None)
 
 
 def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None) -> Release | None:
-    from toolkit.scale.pipeline import _work, cache_root, default_jobs
+    from toolkit.scale.pipeline import build_unit, cache_root, default_jobs
 
     with stage("units:hash"):
         loader._schema(settings)
@@ -424,10 +424,10 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None)
             with ProcessPoolExecutor(
                 max_workers=jobs or default_jobs(), mp_context=multiprocessing.get_context("fork")
             ) as pool:
-                list(pool.map(_work, todo))
+                list(pool.map(build_unit, todo))
         else:
             for item in todo:
-                _work(item)
+                build_unit(item)
         pairs: list[tuple[int, U.Unit | None, U.Unit | None]] = []  # (uid, old, new)
         for folder, key in changed:
             new = U.load(root / key[:2] / f"{key}.pickle")
@@ -566,7 +566,7 @@ def _write(
     check: bool,
 ) -> Release | None:
     from toolkit.scale import assemble as A
-    from toolkit.scale.build import diff_against, diff_release
+    from toolkit.scale.diff import diff_against, diff_release
     from toolkit.schema.model import load_model
 
     model = load_model(settings.schema_dir)
@@ -588,7 +588,7 @@ def _write(
                 files.sha256[rel] = state.release[rel][3]
         with stage("datapackage"):
             from toolkit.publish.datapackage import datapackage_files
-            from toolkit.publish.extras import ReleaseInputs
+            from toolkit.publish.inputs import ReleaseInputs
 
             class _Outcome:
                 pass
@@ -649,7 +649,7 @@ def _unchanged(settings: Settings, state: State, *, check: bool) -> Release:
     where the disk matches it by size, modification time and inode (else the full build ran);
     ``build --check`` compares the real bytes on disk with what the sources give."""
     from toolkit.scale.assemble import StagedFiles
-    from toolkit.scale.build import diff_release
+    from toolkit.scale.diff import diff_release
 
     target = settings.release_dir
     files = StagedFiles(target)
@@ -889,9 +889,9 @@ def _dcat_ap(
     owned: dict[int, list[str]],
     types: dict[int, list[str]],
 ) -> list[Any]:
-    from toolkit.validate.dcatap import SHAPES, _shapes
+    from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
 
-    shapes = _shapes(settings.schema_dir / SHAPES)
+    shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
     if local_shapes(shapes) is not None:
         raise Fallback("the DCAT-AP shapes are not local")
     type_of: dict[str, list[str]] = {}

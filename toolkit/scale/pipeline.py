@@ -19,7 +19,7 @@ from typing import Any
 from rdflib import Graph
 
 from toolkit.config import Settings
-from toolkit.graph.build import _bind
+from toolkit.graph.build import bind_prefixes
 from toolkit.progress import progress
 from toolkit.report import Severity, ValidationReport, ValidationResult
 from toolkit.scale import units as U
@@ -45,7 +45,12 @@ def cache_root(settings: Settings) -> Path:
 # ------------------------------------------------------------------------------- the units
 
 
-def _work(item: tuple[str, str, str, U.StageContext]) -> str:
+def build_unit(item: tuple[str, str, str, U.StageContext]) -> str:
+    """Process one source folder into its unit and pickle it to the cache; returns its key.
+
+    A top-level function so the process pool can send it to workers; the incremental
+    rebuild runs it too.
+    """
     folder, key, path, ctx = item
     unit = U.process_folder(Path(folder), ctx, key)
     target = Path(path)
@@ -71,13 +76,13 @@ def collect_units(settings: Settings, *, jobs: int | None = None, cache: Path | 
         with progress("sources", len(todo)) as tick:
             if jobs <= 1 or len(todo) == 1:
                 for item in todo:
-                    _work(item)
+                    build_unit(item)
                     tick.advance()
             else:
                 import multiprocessing
 
                 with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                    for _ in pool.map(_work, todo, chunksize=max(1, min(32, len(todo) // (jobs * 8) or 1))):
+                    for _ in pool.map(build_unit, todo, chunksize=max(1, min(32, len(todo) // (jobs * 8) or 1))):
                         tick.advance()
     add("units:pool", time.perf_counter() - t_pool)
     t_load = time.perf_counter()
@@ -199,7 +204,7 @@ class FastOutcome(Outcome):
 
     def rdflib_graph(self, settings: Settings) -> Graph:
         g = Graph()
-        _bind(g, self.model, settings.base_iri)
+        bind_prefixes(g, self.model, settings.base_iri)
         if self.clean:
             g.parse(data=b"".join(self.ntriples_chunks()), format="nt")
         return g
@@ -207,7 +212,7 @@ class FastOutcome(Outcome):
 
 def data_namespaces(model: Model, settings: Settings) -> Graph:
     g = Graph()
-    _bind(g, model, settings.base_iri)
+    bind_prefixes(g, model, settings.base_iri)
     return g
 
 

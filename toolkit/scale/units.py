@@ -28,6 +28,7 @@ import os
 import pickle
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -497,18 +498,18 @@ def csv_line(cells: list[str]) -> str:
 
 @cache
 def _writers(schema_dir: str, base: str) -> tuple[Any, Any, Any]:
-    from toolkit.export.jsonld import _context
-    from toolkit.graph.build import _bind
+    from toolkit.export.jsonld import context_json
+    from toolkit.graph.build import bind_prefixes
     from toolkit.scale.render import JsonLdWriter, TurtleWriter, XmlWriter
 
     model = _model(schema_dir)
 
     def ns() -> Graph:
         g = Graph()
-        _bind(g, model, base)
+        bind_prefixes(g, model, base)
         return g
 
-    return TurtleWriter(ns()), XmlWriter(ns()), JsonLdWriter(json.loads(_context(model)))
+    return TurtleWriter(ns()), XmlWriter(ns()), JsonLdWriter(json.loads(context_json(model)))
 
 
 def render(graph: Any, lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
@@ -864,3 +865,14 @@ def entity_stub(summary: EntitySummary, source_id: str, facts: Path) -> Entity:
 
 
 __all__ = ["Literal", "Source", "StageContext", "Unit", "code_digest", "load_yaml_fast", "process_folder", "unit_key"]
+
+
+def bump(counter: Counter[Any], counts: Mapping[Any, int], sign: int) -> None:
+    """Add (sign 1) or subtract (-1) counts, dropping what falls to zero (only the keys touched:
+    normalising the whole counter per unit would make a sum over units quadratic)."""
+    for k, v in counts.items():
+        n = counter.get(k, 0) + sign * v
+        if n > 0:
+            counter[k] = n
+        else:
+            counter.pop(k, None)

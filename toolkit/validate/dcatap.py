@@ -23,12 +23,16 @@ CATALOG_FILE = "catalog.ttl"
 
 
 @cache
-def _shapes(path: Path) -> Graph:
+def dcat_ap_shapes(path: Path) -> Graph:
+    """The DCAT-AP shapes graph at ``path``, parsed once per process (it is large).
+
+    Public because the fast and incremental builds check the catalog with the same shapes.
+    """
     return load_schema_graph(path)
 
 
 def dcat_ap_results(catalog: Graph, settings: Settings, file_name: str | None = None) -> list[ValidationResult]:
-    shapes = _shapes(settings.schema_dir / SHAPES)
+    shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
     results, _raw = shacl_results(catalog, shapes, Graph())
     return as_dcat_ap(results, file_name)
 

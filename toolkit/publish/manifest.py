@@ -1,0 +1,84 @@
+"""What a release is, for every path that writes one: its files, manifest and media types,
+and the error `build --check` raises when the release on disk differs.
+
+Its own module, below :mod:`toolkit.publish.release`, so that the fast build in
+:mod:`toolkit.scale` (which :func:`toolkit.publish.release.build_release` calls) can use
+these without importing the module that calls it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph
+
+from toolkit.config import Settings
+from toolkit.errors import ReleaseMismatch
+from toolkit.publish import atomic
+from toolkit.report import ValidationReport
+
+MANIFEST = atomic.MANIFEST
+MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".nq": "application/n-quads",
+    ".rdf": "application/rdf+xml",
+    ".jsonld": "application/ld+json",
+}
+
+
+class Release:
+    """A release: its files (path -> bytes), manifest, validation report and graph.
+
+    The fast build keeps the files on disk (``files`` reads them on access) and makes the rdflib
+    graph only when someone asks for it (``graph_loader``); the naive build holds both in memory.
+    """
+
+    def __init__(
+        self,
+        files: Mapping[str, bytes],
+        manifest: dict[str, Any],
+        report: ValidationReport,
+        graph: Graph | None = None,
+        changed: list[str] | None = None,
+        *,
+        graph_loader: Callable[[], Graph] | None = None,
+    ) -> None:
+        self.files = files
+        self.manifest = manifest
+        self.report = report
+        self.changed = changed if changed is not None else []
+        self._graph = graph
+        self._graph_loader = graph_loader
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            self._graph = self._graph_loader() if self._graph_loader is not None else Graph()
+        return self._graph
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def where(path: Path, settings: Settings) -> str:
+    """``path`` for a message: relative to the project when it is inside it."""
+    try:
+        return str(path.relative_to(settings.root))
+    except ValueError:
+        return str(path)
+
+
+def mismatch(settings: Settings, changed: list[str]) -> ReleaseMismatch:
+    """`build --check`'s error: the release on disk differs from what the sources give."""
+    return ReleaseMismatch(
+        f"the release in {where(settings.release_dir, settings)} is not what the sources produce:\n  "
+        + "\n  ".join(changed),
+        hint="run `policy-toolkit build` and commit the result",
+    )

@@ -1,0 +1,48 @@
+"""What differs between the release on disk and a staged one, by sizes and SHA-256, streaming.
+
+Its own module because both the full fast build (:mod:`toolkit.scale.build`) and the
+incremental rebuild (:mod:`toolkit.scale.incremental`, which the full build calls) compare
+releases this way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from toolkit.publish import atomic
+from toolkit.scale.assemble import StagedFiles
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def diff_release(target: Path, files: StagedFiles) -> list[str]:
+    """:func:`toolkit.publish.release.diff_trees` by sizes and checksums, streaming."""
+    old = {str(p.relative_to(target)): p for p in atomic.release_files(target)}
+    return _diff(old, files, lambda rel: (old[rel].stat().st_size, _sha256(old[rel])))
+
+
+def diff_against(recorded: dict[str, tuple[int, Any, int, str]], files: StagedFiles) -> list[str]:
+    """:func:`diff_release` against the sizes and checksums a build recorded for the release on disk
+    (only where the disk was found unchanged since, by size, modification time and inode; never
+    for ``build --check``)."""
+    return _diff(recorded, files, lambda rel: (recorded[rel][0], recorded[rel][3]))
+
+
+def _diff(old: Any, files: StagedFiles, size_and_sha: Any) -> list[str]:
+    lines = []
+    for rel in sorted(set(old) | set(files.sizes)):
+        if rel not in old:
+            lines.append(f"missing from the release: {rel}")
+        elif rel not in files.sizes:
+            lines.append(f"not produced by the sources: {rel}")
+        elif size_and_sha(rel) != (files.sizes[rel], files.sha256[rel]):
+            lines.append(f"differs: {rel}")
+    return lines
