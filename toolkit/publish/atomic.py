@@ -134,7 +134,8 @@ def manifest_files(folder: Path) -> dict[str, tuple[int, str]] | None:
     return out
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (a release file may be large)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -150,7 +151,7 @@ def _manifest_mismatch(folder: Path, listed: dict[str, tuple[int, str]]) -> str 
         path = folder / rel
         if not path.is_file() or path.is_symlink():
             return f"{rel} is missing"
-        if path.stat().st_size != size or _sha256(path) != digest:
+        if path.stat().st_size != size or file_sha256(path) != digest:
             return f"{rel} differs from its checksum"
     return None
 

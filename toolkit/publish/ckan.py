@@ -41,7 +41,7 @@ from toolkit.config import Settings
 from toolkit.errors import LoadError, PortalError, PortalUnavailable, UsageError
 from toolkit.progress import progress
 from toolkit.publish.catalog import catalog_conf
-from toolkit.publish.credentials import has_userinfo, redact, url_for_display
+from toolkit.publish.credentials import check_http_url, redact, url_for_display
 from toolkit.publish.release import MANIFEST, release_info
 
 TOKEN_ENV = "CKAN_API_TOKEN"
@@ -370,18 +370,12 @@ def publish_ckan(
 
 def check_url(url: str) -> None:
     """Refuse a ``--url`` that is not http(s) or that carries credentials, without echoing them."""
-    if has_userinfo(url):
-        raise UsageError(
-            "--url must not contain credentials (user:password@)",
-            hint=f"pass the portal's address alone and put the API token in {TOKEN_ENV} (or --token-env)",
-        )
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError on a bad port
-    except ValueError:
-        raise UsageError(f"--url {url_for_display(url)!r} is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--url {url_for_display(url)!r} is not an http(s) URL, e.g. https://data.example.org")
+    check_http_url(
+        url,
+        "--url",
+        credentials_hint=f"pass the portal's address alone and put the API token in {TOKEN_ENV} (or --token-env)",
+        example="https://data.example.org",
+    )
 
 
 def preflight(portal: _Portal, retry: RetryPolicy, org: str, token_env: str) -> list[str]:

@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
+from toolkit.errors import UsageError
+
 __all__ = ["MASK", "basic_auth_value", "has_userinfo", "redact", "url_for_display"]
 
 MASK = "***"
@@ -71,6 +73,20 @@ def has_userinfo(url: str) -> bool:
     except ValueError:
         return False
     return bool(parts.username or parts.password or "@" in parts.netloc)
+
+
+def check_http_url(url: str, option: str, *, credentials_hint: str, example: str) -> None:
+    """UsageError unless ``url`` is a plain http(s) URL: no ``user:password@`` (never echoed), a
+    valid port, a host. Both publishers take their endpoints through here."""
+    if has_userinfo(url):
+        raise UsageError(f"{option} must not contain credentials (user:password@)", hint=credentials_hint)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        raise UsageError(f"{option} {url_for_display(url)!r} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{option} {url_for_display(url)!r} is not an http(s) URL, e.g. {example}")
 
 
 def url_for_display(url: str) -> str:

@@ -35,7 +35,7 @@ from toolkit.config import Settings
 from toolkit.errors import LoadError, PublishError, UsageError
 from toolkit.export.nquads import ONTOLOGY, RELEASE_FILE, graph_prefix
 from toolkit.progress import progress
-from toolkit.publish.credentials import basic_auth_value, has_userinfo, redact, url_for_display
+from toolkit.publish.credentials import basic_auth_value, check_http_url, redact, url_for_display
 from toolkit.publish.release import release_info
 
 ENV_TOKEN = "POLICY_TOOLKIT_SPARQL_TOKEN"
@@ -153,18 +153,13 @@ def endpoints(store_url: str, query_url: str | None = None) -> tuple[str, str]:
     for option, url in (("--store", store_url), ("--query-url", query_url)):
         if url is None:
             continue
-        if has_userinfo(url):
-            raise UsageError(
-                f"{option} must not contain credentials",
-                hint=f"set {ENV_TOKEN}, or {ENV_USER} and {ENV_PASSWORD}, in the environment instead",
-            )
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 -- raises ValueError on a bad port
-        except ValueError:
-            raise UsageError(f"{option} is not a valid URL") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UsageError(f"{option} must be an http(s) URL, e.g. http://127.0.0.1:7878")
+        check_http_url(
+            url,
+            option,
+            credentials_hint=f"set {ENV_TOKEN}, or {ENV_USER} and {ENV_PASSWORD}, in the environment instead",
+            example="http://127.0.0.1:7878",
+        )
+        parts = urlsplit(url)
         if parts.query or parts.fragment:
             raise UsageError(f"{option} must not have a query string or fragment")
     base = store_url.rstrip("/")

@@ -7,7 +7,6 @@ releases this way.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,10 @@ from toolkit.publish import atomic
 from toolkit.scale.assemble import StagedFiles
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def diff_release(target: Path, files: StagedFiles) -> list[str]:
     """:func:`toolkit.publish.release.diff_trees` by sizes and checksums, streaming."""
     old = {str(p.relative_to(target)): p for p in atomic.release_files(target)}
-    return _diff(old, files, lambda rel: (old[rel].stat().st_size, _sha256(old[rel])))
+    return _diff(old, files, lambda rel: (old[rel].stat().st_size, atomic.file_sha256(old[rel])))
 
 
 def diff_against(recorded: dict[str, tuple[int, Any, int, str]], files: StagedFiles) -> list[str]:

@@ -289,11 +289,13 @@ def _read_with_oxigraph(raw: bytes, fmt: str, path: Path) -> RdfInput:
                 line=line,
                 hint="fix the syntax at this line and column",
             ) from None
-        graph.add((_term(quad.subject), _term(quad.predicate), _term(quad.object)))
+        graph.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
+    for prefix, namespace in sorted(parser.prefixes.items()):  # reports name terms as the file does (ex:rex)
+        graph.bind(prefix, namespace, override=True)
     return RdfInput(graph, results)
 
 
-def _term(term: Any) -> Node:
+def rdflib_term(term: Any) -> Node:
     """An rdflib term for a pyoxigraph term, as rdflib's own parsers would make it."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
@@ -321,11 +323,19 @@ def _excerpt(lines: list[str], line: int | None, column: int | None, end_line: i
 
 def _invalid_iris(graph: Graph, raw: bytes, path: Path) -> list[ValidationResult]:
     """Every IRI of a graph read by rdflib or pyld that pyoxigraph would not accept, with the
-    line where it first occurs in the file (when it is written there as it is)."""
+    line where it first occurs in the file (when it is written there as it is).
+
+    The triples holding such an IRI are taken out of the graph, as pyoxigraph's parser skips
+    them in the other formats: they are reported here, and no SHACL engine can be handed them
+    (an invalid IRI has no N-Triples form)."""
     text: str | None = None
     out = []
     seen: set[str] = set()
-    for triple in graph:
+    bad: set[str] = set()
+    for triple in list(graph):
+        if any(str(t) in bad or (isinstance(t, Literal) and str(t.datatype) in bad) for t in triple):
+            graph.remove(triple)
+            continue
         for term in triple:
             iris = [term] if isinstance(term, URIRef) else []
             if isinstance(term, Literal) and term.datatype is not None:
@@ -340,6 +350,8 @@ def _invalid_iris(graph: Graph, raw: bytes, path: Path) -> list[ValidationResult
                     continue
                 except ValueError as exc:
                     reason = str(exc)
+                bad.add(value)
+                graph.remove(triple)
                 if text is None:
                     text = raw.decode("utf-8", errors="replace")
                 at = text.find(value)

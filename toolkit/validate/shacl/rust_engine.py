@@ -20,8 +20,9 @@ from typing import Any
 
 import pyoxigraph as ox
 import shacl
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 
+from toolkit.validate.rdfinput import rdflib_term
 from toolkit.validate.shacl.engine import Data, as_ntriples, exact_literals
 
 _ENGINE_BNODE = re.compile(r"^([01])_b([0-9]+)$")
@@ -49,17 +50,6 @@ class _Labels:
         self.data = data_labels
 
     def term(self, t: Any) -> Any:
-        if isinstance(t, ox.NamedNode):
-            return URIRef(t.value)
-        if isinstance(t, ox.Literal):
-            if t.language:
-                return Literal(t.value, lang=t.language)
-            dt = t.datatype.value
-            return (
-                Literal(t.value)
-                if dt == "http://www.w3.org/2001/XMLSchema#string"
-                else Literal(t.value, datatype=URIRef(dt))
-            )
         if isinstance(t, ox.BlankNode):
             m = _ENGINE_BNODE.match(t.value)
             if m is None:
@@ -73,6 +63,8 @@ class _Labels:
             if not 0 <= n < len(self.data):
                 raise EngineError(f"data blank node {t.value} out of range")
             return BNode(self.data[n])
+        if isinstance(t, ox.NamedNode | ox.Literal):
+            return rdflib_term(t)
         raise EngineError(f"unexpected term {t!r}")
 
 
