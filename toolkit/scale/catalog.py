@@ -23,7 +23,7 @@ from toolkit.config import Settings
 from toolkit.export.canonical import canonical_copy
 from toolkit.publish import catalog as C
 from toolkit.scale import units as U
-from toolkit.scale.render import Obj, TurtleWriter, Unsupported, subjects_of
+from toolkit.scale.render import Obj, TurtleWriter, Unsupported, each_subject, subjects_of
 from toolkit.scale.splice import GLOBAL, Spec, json_list_item, json_list_spec
 from toolkit.scale.units import bump
 from toolkit.schema.model import Model
@@ -512,16 +512,21 @@ class CatalogBuild:
 
     # ---------------------------------------------------------------- the parts
     def full(self, units: list[tuple[int, U.Unit]], files: Any) -> None:
-        per_unit = [(uid, u, unit_lines(u)) for uid, u in units if u.source is not None]
-        for _uid, _u, lines in per_unit:
-            self.index.add(UnitIndex(lines, self.model))
-        for uid, u, lines in per_unit:
-            assert u.source is not None
+        per_unit: list[tuple[int, U.Unit, list[str]] | None] = [
+            (uid, u, unit_lines(u)) for uid, u in units if u.source is not None
+        ]
+        for item in per_unit:
+            assert item is not None
+            self.index.add(UnitIndex(item[2], self.model))
+        for i, item in enumerate(per_unit):
+            assert item is not None and item[1].source is not None
+            uid, u, lines = item
             self.sources[uid] = (u.source.id, holders(self.ctx, u, lines))
             self.owned[uid] = owned_lines(self.ctx, u, lines, self.index)
+            per_unit[i] = None  # a source's input lines go as soon as its own lines are made
+        del per_unit
         self.finish(files)
         self.lines = sorted(self.global_lines + [ln for lines in self.owned.values() for ln in lines])
-        del per_unit
 
     def finish(self, files: Any) -> None:
         """The global lines, from the index and the sources (in their order), with the files' sizes."""
@@ -543,23 +548,33 @@ class CatalogBuild:
         self.global_memo = {s: GlobalSubject.of(lines) for s, lines in groups.items()}
         global_refs = sum_refs(self.global_memo.values())
         refs = self.owned_refs + global_refs
-        g_subjects, o_subjects = subjects_of(self.global_lines), subjects_of(owned)
-        if any(self.owner(s) != GLOBAL for s in g_subjects) or any(self.owner(s) == GLOBAL for s in o_subjects):
+        g_subjects = subjects_of(self.global_lines)
+        if any(self.owner(s) != GLOBAL for s in g_subjects) or any(
+            self.owner(s) == GLOBAL for s in {ln[1 : ln.index("> ")] for ln in owned}
+        ):
             raise Unsupported("a subject described both by a source and by the catalog")
-        g_ttl, g_used = ttl_blocks(self.writer, g_subjects, refs, self.owner)
+        ttl, g_used = ttl_blocks(self.writer, g_subjects, refs, self.owner)
         for s, used in g_used.items():
             self.global_memo[s].prefixes = used
-        o_ttl, o_used = ttl_blocks(self.writer, o_subjects, refs, self.owner)
+        blocks = jsonld_blocks(g_subjects, self.owner)
+        del g_subjects
+        # the sources' subjects one at a time (both renderings of each, in the order they were
+        # made before): the parsed objects of the whole catalog are never alive at once
+        o_used: dict[str, frozenset[str]] = {}
+        for s, items in each_subject(owned):
+            one = {s: items}
+            o_ttl, used = ttl_blocks(self.writer, one, refs, self.owner)
+            ttl.extend(o_ttl)
+            o_used.update(used)
+            blocks.extend(jsonld_blocks(one, self.owner))
         self.owned_prefixes = prefix_uses(o_used)
-        ttl = sorted(g_ttl + o_ttl, key=lambda b: b[0])
-        del g_ttl, o_ttl
+        ttl.sort(key=lambda b: b[0])
         spec = Spec(header=ttl_header(self.writer, self.owned_prefixes + prefix_uses(g_used)), footer=b"\n")
         files.write_blocks("catalog.ttl", spec, ttl)
         del ttl
-        blocks = jsonld_blocks(g_subjects, self.owner) + jsonld_blocks(o_subjects, self.owner)
         blocks.sort(key=lambda b: b[0])
         files.write_blocks("catalog.jsonld", JSONLD_SPEC, blocks)
-        del blocks, g_subjects, o_subjects
+        del blocks
         self.owned_types = {}
         for line in owned:
             if " <" + RDF_TYPE + "> " in line:
