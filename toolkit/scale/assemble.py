@@ -213,10 +213,11 @@ def nq_iri(unit: U.Unit, base: str) -> str:
 
 
 def nq_block(unit: U.Unit, uid: int, base: str) -> Block:
-    assert unit.nt is not None
+    nt = unit.nt
+    assert nt is not None
     iri = nq_iri(unit, base)
     # every line ends with " .\n" and no line holds a raw newline: add the graph name there
-    return (iri, uid, unit.nt.replace(b" .\n", f" <{iri}> .\n".encode()))
+    return (iri, uid, nt.replace(b" .\n", f" <{iri}> .\n".encode()))
 
 
 def nq_ontology_block(settings: Settings) -> Block:
@@ -468,15 +469,12 @@ def write_data_files(
         files.write_blocks("policy.ttl", ttl_spec(agg.ttl_prefixes), ttl)
         del ttl
     with stage("export:nt"):
-        # the blocks are slices of the units' lines: sorted by key first, sliced while written
+        # the blocks are slices of the units' lines (read once each, for this stage only):
+        # sorted by key first, sliced while written
         spans = sorted((s + ">", uid, a, b) for uid, u in units for s, a, b in u.spans)
-        by_uid = dict(units)
-        files.write_blocks(
-            "policy.nt",
-            NT_SPEC,
-            ((key, uid, by_uid[uid].nt[a:b]) for key, uid, a, b in spans),  # type: ignore[index]
-        )
-        del spans
+        nts = {uid: u.nt or b"" for uid, u in units}
+        files.write_blocks("policy.nt", NT_SPEC, ((key, uid, nts[uid][a:b]) for key, uid, a, b in spans))
+        del spans, nts
     with stage("export:rdf"):
         files.write_blocks(
             "policy.rdf", xml_spec(agg.xml_prefixes), blocks(lambda uid, u: xml_blocks(U.load_part(u, "rdf"), uid))
@@ -581,7 +579,7 @@ def catalog_outcome(settings: Settings, outcome: FastOutcome) -> Any:
     from toolkit.validate import Outcome
 
     g = Graph()
-    lines = [ln for u in outcome.units if u.nt is not None for ln in U.load_part(u, "catalog")["catalog_lines"]]
+    lines = [ln for u in outcome.units if u.has_nt for ln in U.load_part(u, "catalog")["catalog_lines"]]
     if lines:
         g.parse(data="\n".join(lines) + "\n", format="nt")
     corpus = Corpus(sources=[_CatalogSource(u) for u in outcome.units], entities={})  # type: ignore[misc]

@@ -140,7 +140,7 @@ RDFS_LABEL = str(RDFS.label)
 
 
 def unit_lines(unit: U.Unit) -> list[str]:
-    return U.load_part(unit, "catalog")["catalog_lines"] if unit.nt is not None else []
+    return U.load_part(unit, "catalog")["catalog_lines"] if unit.has_nt else []
 
 
 def _keywords_and_coverage(

@@ -9,6 +9,7 @@ generated corpora with injected defects), at a fraction of the time and memory.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import time
 from collections.abc import Iterator
@@ -90,7 +91,7 @@ def collect_units(settings: Settings, *, jobs: int | None = None, cache: Path | 
     units = []
     for f, k, p in zip(folders, keys, paths, strict=True):
         unit = U.load(p)
-        if unit is None or unit.key != k or (unit.nt is not None and not U.has_render(unit)):  # damaged: again
+        if unit is None or unit.key != k or (unit.has_nt and not U.has_render(unit)):  # damaged: again
             unit = U.process_folder(f, ctx, k)
             U.dump(unit, p)
             computed.add(k)
@@ -196,8 +197,9 @@ class FastOutcome(Outcome):
         self.shacl_report: Graph | None = None
 
     def ntriples_chunks(self) -> Iterator[bytes]:
+        nts = [u.nt or b"" for u in self.units]  # each unit's lines read once
         for _key, i, start, end in self.order:
-            yield self.units[i].nt[start:end]  # type: ignore[index]
+            yield nts[i][start:end]
 
     def sorted_lines(self) -> list[str]:
         return b"".join(self.ntriples_chunks()).decode("utf-8").split("\n")[:-1]
@@ -256,13 +258,25 @@ def fast_outcome(settings: Settings, *, jobs: int | None = None, cache: Path | N
     return outcome
 
 
+def units_ntriples(units: list[U.Unit]) -> bytes:
+    """Every unit's lines, one after the other, read from the cache one unit at a time into one
+    growing buffer (``getvalue`` hands it over without a copy): the validation's input, held
+    once (``b"".join`` would hold every unit's lines beside the joined copy)."""
+    buf = io.BytesIO()
+    for u in units:
+        nt = u.nt
+        if nt:
+            buf.write(nt)
+    return buf.getvalue()
+
+
 def _shacl(settings: Settings, outcome: FastOutcome) -> None:
     model, units, report = outcome.model, outcome.units, outcome.report
     with stage("validation"):
         shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
         ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
         results, raw = validate_data(
-            b"".join(u.nt or b"" for u in units),
+            units_ntriples(units),
             shapes,
             ontology,
             data_namespaces=data_namespaces(model, settings),
