@@ -108,6 +108,7 @@ class Unit:
     lines: list[str] | None = None  # while computing only; the cache keeps ``nt`` and ``spans``
     nt_data: bytes | None = None  # ``nt`` while computing; once cached, read from the cache on demand
     has_nt: bool = False  # the unit loaded clean: it has lines (``nt``)
+    nt_size: int = 0  # bytes of ``nt`` (a cache file of another size is damaged)
     states_subclass: bool = False  # a line states rdfs:subClassOf (the incremental build's locality)
     spans: list[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
     triples: int = 0
@@ -135,6 +136,7 @@ class Unit:
     def nt(self, value: bytes | None) -> None:
         self.nt_data = value
         self.has_nt = value is not None
+        self.nt_size = len(value) if value is not None else 0
 
     def line_list(self) -> list[str]:
         nt = self.nt
@@ -871,18 +873,25 @@ def read_nt(unit: Unit) -> bytes:
     assert unit.cache_path is not None
     try:
         with open(f"{unit.cache_path}.{NT_PART}", "rb") as fh:
-            return fh.read()
-    except OSError as exc:
+            data = fh.read()
+        if len(data) != unit.nt_size:
+            raise ValueError(f"{len(data)} bytes, not {unit.nt_size}")
+        return data
+    except (OSError, ValueError) as exc:
         Path(unit.cache_path).unlink(missing_ok=True)
         raise DamagedCache(f"{unit.cache_path}.{NT_PART}: {exc}") from None
 
 
 def has_render(unit: Unit) -> bool:
-    return (
-        unit.cache_path is not None
-        and unit.has_nt
-        and all(Path(f"{unit.cache_path}.{part}").is_file() for part in (NT_PART, *PARTS))
-    )
+    """A cached clean unit's lines and renderings are all there (the lines of their size)."""
+    if unit.cache_path is None or not unit.has_nt:
+        return False
+    try:
+        if os.path.getsize(f"{unit.cache_path}.{NT_PART}") != unit.nt_size:
+            return False
+    except OSError:
+        return False
+    return all(Path(f"{unit.cache_path}.{part}").is_file() for part in PARTS)
 
 
 # --------------------------------------------------------------------------- helpers for tests
