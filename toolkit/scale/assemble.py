@@ -38,7 +38,7 @@ from toolkit.publish.inputs import ReleaseInputs
 from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES
 from toolkit.report import ValidationReport, ValidationResult
 from toolkit.scale import units as U
-from toolkit.scale.pipeline import FastOutcome
+from toolkit.scale.pipeline import FastOutcome, give_back_memory
 from toolkit.scale.splice import GLOBAL, Spec, Written, json_list_item, json_list_spec, write_blocks
 from toolkit.scale.timing import stage
 from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap
@@ -346,12 +346,14 @@ def write_release(
                 files.write(rel, [data])
     with stage("dcat-ap"):
         lines: bytes | None = None
-        if cat is not None:  # the catalog's lines as UTF-8 bytes; its str lines are let go first
-            lines = ntriples_bytes(cat.lines)
+        if cat is not None:  # the catalog's lines as UTF-8 bytes, its str lines let go as they are encoded
+            lines = ntriples_bytes(cat.lines, consume=True)
             agg.catalog = cat.state()
             cat = None
+            give_back_memory()
         problems = dcat_ap(files, settings, lines)
         del lines
+        give_back_memory()
     report.extend(problems)
     report.validators_run.append("dcat-ap")
     if not report.conforms:
@@ -468,6 +470,7 @@ def write_data_files(
         ttl = blocks(lambda uid, u: ttl_blocks(U.load_part(u, "ttl"), uid, agg.refs))
         files.write_blocks("policy.ttl", ttl_spec(agg.ttl_prefixes), ttl)
         del ttl
+        give_back_memory()
     with stage("export:nt"):
         # the blocks are slices of the units' lines (read once each, for this stage only):
         # sorted by key first, sliced while written
@@ -475,15 +478,18 @@ def write_data_files(
         nts = {uid: u.nt or b"" for uid, u in units}
         files.write_blocks("policy.nt", NT_SPEC, ((key, uid, nts[uid][a:b]) for key, uid, a, b in spans))
         del spans, nts
+        give_back_memory()
     with stage("export:rdf"):
         files.write_blocks(
             "policy.rdf", xml_spec(agg.xml_prefixes), blocks(lambda uid, u: xml_blocks(U.load_part(u, "rdf"), uid))
         )
+        give_back_memory()
     try:
         with stage("export:jsonld"):
             files.write_blocks(
                 "policy.jsonld", jsonld_spec(model), blocks(lambda uid, u: jsonld_blocks(U.load_part(u, "jsonld"), uid))
             )
+            give_back_memory()
         with stage("export:csv"):
             tables: dict[str, list[Block]] = {t: [] for t in model.tables}
             for uid, unit in units:
@@ -506,6 +512,7 @@ def write_data_files(
             NQ_SPEC,
             (onto if uid == GLOBAL else nq_block(by_uid[uid], uid, settings.base_iri) for _iri, uid in order),
         )
+    give_back_memory()
 
 
 def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> Any:
@@ -539,8 +546,9 @@ def dcat_ap(
     return as_dcat_ap(results, CATALOG_FILE)
 
 
-def ntriples_bytes(lines: list[str]) -> bytes:
-    """The lines as N-Triples, UTF-8, each ending with a newline.
+def ntriples_bytes(lines: list[str], *, consume: bool = False) -> bytes:
+    """The lines as N-Triples, UTF-8, each ending with a newline (``consume``: each slice of
+    ``lines`` is dropped from the list once encoded, so the caller's lines go as the bytes grow).
 
     Why not ``("\\n".join(lines) + "\\n").encode()``: the joined text of a million-line catalog
     is a str of two bytes per character (the labels are Chinese), held beside its UTF-8 copy;
@@ -548,8 +556,13 @@ def ntriples_bytes(lines: list[str]) -> bytes:
     hands over the buffer without a copy)."""
     buf = io.BytesIO()
     step = 4096
-    for i in range(0, len(lines), step):
-        buf.write(("\n".join(lines[i : i + step]) + "\n").encode("utf-8"))
+    held: list[Any] = lines
+    for i in range(0, len(held), step):
+        buf.write(("\n".join(held[i : i + step]) + "\n").encode("utf-8"))
+        if consume:
+            held[i : i + step] = [None] * len(held[i : i + step])
+    if consume:
+        held.clear()
     return buf.getvalue()
 
 
