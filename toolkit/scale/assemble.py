@@ -499,6 +499,8 @@ def write_data_files(
                 rows = tables.pop(table.name)
                 rows.sort(key=lambda b: b[0])
                 files.write_blocks(f"csv/{table.name}.csv", csv_spec(model, table), rows)
+            del rows
+            give_back_memory()
     except OutputProblems:
         agg.output_problems = True
         return
