@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import ctypes
 import difflib
+import functools
 import io
 import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ def collect_units(settings: Settings, *, jobs: int | None = None, cache: Path | 
     return units
 
 
-@cache
+@functools.cache
 def _malloc_trim() -> Any:
     try:
         return getattr(ctypes.CDLL(None), "malloc_trim", None)

@@ -389,8 +389,9 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         counter[cls.name if cls else o] += 1
     unit.counts_by_class = dict(counter)
     unit.triples = len(unit.lines)
-    unit.nt = "".join(line + "\n" for line in unit.lines).encode("utf-8")
-    unit.states_subclass = SUBCLASS in unit.nt_data
+    nt = "".join(line + "\n" for line in unit.lines).encode("utf-8")
+    unit.nt = nt
+    unit.states_subclass = SUBCLASS in nt
     pos = 0
     for line in unit.lines:
         size = len(line.encode("utf-8")) + 1
