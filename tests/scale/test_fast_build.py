@@ -244,6 +244,26 @@ def test_a_corrupt_rendering_in_the_cache_is_computed_again(
     assert isinstance(part, dict) and set(part) == set(U.PARTS["jsonld"])
 
 
+def test_units_lines_are_read_from_the_cache_and_a_damaged_copy_is_computed_again(
+    corpus: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached unit's N-Triples are not held in memory; a lines file of the wrong size (cut
+    short, or replaced) is found when the units are read and the unit is computed again."""
+    settings = settings_for(tmp_path, corpus)
+    build_release(settings)
+    _full_build_only(monkeypatch)
+    units = pipeline.collect_units(settings)
+    assert all(u.nt_data is None and u.has_nt for u in units)  # nothing in memory...
+    lines = next(u for u in units if u.nt)
+    nt_file = Path(f"{lines.cache_path}.{U.NT_PART}")
+    assert lines.nt == nt_file.read_bytes()  # ...but read from the cache on demand
+    nt_file.write_bytes(b"<a> <b> <c> .\n")  # not this unit's lines
+    fresh = {u.key for u in pipeline.collect_units(settings) if u.fresh}
+    assert fresh == {lines.key}
+    nt_file.write_bytes(nt_file.read_bytes()[:-1])  # cut short
+    build_release(settings, check=True)  # the same bytes: the unit's lines were computed again
+
+
 def test_triples_written_directly_are_rdflibs(repo_settings: Settings, corpus: Path) -> None:
     """The units write their N-Triples lines without rdflib; they must be build_graph's, line for line."""
     from rdflib.namespace import RDF

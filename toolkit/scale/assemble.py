@@ -18,6 +18,7 @@ whole release in memory. The bytes are those :func:`toolkit.publish.release.asse
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from collections import Counter
@@ -37,7 +38,7 @@ from toolkit.publish.inputs import ReleaseInputs
 from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES
 from toolkit.report import ValidationReport, ValidationResult
 from toolkit.scale import units as U
-from toolkit.scale.pipeline import FastOutcome
+from toolkit.scale.pipeline import FastOutcome, give_back_memory
 from toolkit.scale.splice import GLOBAL, Spec, Written, json_list_item, json_list_spec, write_blocks
 from toolkit.scale.timing import stage
 from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap
@@ -203,13 +204,20 @@ def csv_blocks(part: dict[str, Any], uid: int) -> dict[str, list[Block]]:
 NQ_SPEC = Spec(header=b"", footer=b"")
 
 
-def nq_block(unit: U.Unit, uid: int, base: str) -> Block:
-    assert unit.source is not None and unit.nt is not None
+def nq_iri(unit: U.Unit, base: str) -> str:
+    """A source's graph name in policy.nq."""
+    assert unit.source is not None
     if unit.source.id == nquads.ONTOLOGY:
         raise ValueError(f"a source may not be called {nquads.ONTOLOGY!r}: that graph name holds the ontology")
-    iri = nquads.graph_iri(base, unit.source.id)
+    return nquads.graph_iri(base, unit.source.id)
+
+
+def nq_block(unit: U.Unit, uid: int, base: str) -> Block:
+    nt = unit.nt
+    assert nt is not None
+    iri = nq_iri(unit, base)
     # every line ends with " .\n" and no line holds a raw newline: add the graph name there
-    return (iri, uid, unit.nt.replace(b" .\n", f" <{iri}> .\n".encode()))
+    return (iri, uid, nt.replace(b" .\n", f" <{iri}> .\n".encode()))
 
 
 def nq_ontology_block(settings: Settings) -> Block:
@@ -337,10 +345,15 @@ def write_release(
             for rel, data in catalog_files(cat_inputs).items():
                 files.write(rel, [data])
     with stage("dcat-ap"):
-        problems = dcat_ap(files, settings, cat.lines if cat is not None else None)
-        if cat is not None:
+        lines: bytes | None = None
+        if cat is not None:  # the catalog's lines as UTF-8 bytes, its str lines let go as they are encoded
+            lines = ntriples_bytes(cat.lines, consume=True)
             agg.catalog = cat.state()
-            cat.lines = []
+            cat = None
+            give_back_memory()
+        problems = dcat_ap(files, settings, lines)
+        del lines
+        give_back_memory()
     report.extend(problems)
     report.validators_run.append("dcat-ap")
     if not report.conforms:
@@ -457,17 +470,26 @@ def write_data_files(
         ttl = blocks(lambda uid, u: ttl_blocks(U.load_part(u, "ttl"), uid, agg.refs))
         files.write_blocks("policy.ttl", ttl_spec(agg.ttl_prefixes), ttl)
         del ttl
+        give_back_memory()
     with stage("export:nt"):
-        files.write_blocks("policy.nt", NT_SPEC, blocks(lambda uid, u: nt_blocks(u, uid)))
+        # the blocks are slices of the units' lines (read once each, for this stage only):
+        # sorted by key first, sliced while written
+        spans = sorted((s + ">", uid, a, b) for uid, u in units for s, a, b in u.spans)
+        nts = {uid: u.nt or b"" for uid, u in units}
+        files.write_blocks("policy.nt", NT_SPEC, ((key, uid, nts[uid][a:b]) for key, uid, a, b in spans))
+        del spans, nts
+        give_back_memory()
     with stage("export:rdf"):
         files.write_blocks(
             "policy.rdf", xml_spec(agg.xml_prefixes), blocks(lambda uid, u: xml_blocks(U.load_part(u, "rdf"), uid))
         )
+        give_back_memory()
     try:
         with stage("export:jsonld"):
             files.write_blocks(
                 "policy.jsonld", jsonld_spec(model), blocks(lambda uid, u: jsonld_blocks(U.load_part(u, "jsonld"), uid))
             )
+            give_back_memory()
         with stage("export:csv"):
             tables: dict[str, list[Block]] = {t: [] for t in model.tables}
             for uid, unit in units:
@@ -477,14 +499,22 @@ def write_data_files(
                 rows = tables.pop(table.name)
                 rows.sort(key=lambda b: b[0])
                 files.write_blocks(f"csv/{table.name}.csv", csv_spec(model, table), rows)
+            del rows
+            give_back_memory()
     except OutputProblems:
         agg.output_problems = True
         return
     with stage("export:nq"):
-        nq = [nq_block(u, uid, settings.base_iri) for uid, u in units]
-        nq.append(nq_ontology_block(settings))
-        nq.sort(key=lambda b: b[0])
-        files.write_blocks(nquads.RELEASE_FILE, NQ_SPEC, nq)
+        # one block per source, each a copy of its lines with the graph name: made while written
+        onto = nq_ontology_block(settings)
+        order = sorted([(nq_iri(u, settings.base_iri), uid) for uid, u in units] + [(onto[0], GLOBAL)])
+        by_uid = dict(units)
+        files.write_blocks(
+            nquads.RELEASE_FILE,
+            NQ_SPEC,
+            (onto if uid == GLOBAL else nq_block(by_uid[uid], uid, settings.base_iri) for _iri, uid in order),
+        )
+    give_back_memory()
 
 
 def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> Any:
@@ -496,10 +526,13 @@ def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: lis
     return cat
 
 
-def dcat_ap(files: Mapping[str, bytes], settings: Settings, lines: list[str] | None = None) -> list[ValidationResult]:
+def dcat_ap(
+    files: Mapping[str, bytes], settings: Settings, lines: list[str] | bytes | None = None
+) -> list[ValidationResult]:
     """:func:`toolkit.validate.dcatap.dcat_ap_results` on N-Triples (no rdflib graph of the catalog).
 
-    ``lines`` are the catalog's N-Triples lines when the caller has them (else catalog.ttl is read)."""
+    ``lines`` are the catalog's N-Triples lines (or those lines as :func:`ntriples_bytes`) when
+    the caller has them (else catalog.ttl is read)."""
     import pyoxigraph as ox
 
     from toolkit.validate.dcatap import dcat_ap_shapes
@@ -509,9 +542,30 @@ def dcat_ap(files: Mapping[str, bytes], settings: Settings, lines: list[str] | N
     if lines is None:
         quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)
         lines = sorted({f"{q.subject} {q.predicate} {q.object} ." for q in quads})
-    data = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    data = lines if isinstance(lines, bytes) else ntriples_bytes(lines)
+    del lines
     results, _raw = validate_data(data, shapes, validator="dcat-ap")
     return as_dcat_ap(results, CATALOG_FILE)
+
+
+def ntriples_bytes(lines: list[str], *, consume: bool = False) -> bytes:
+    """The lines as N-Triples, UTF-8, each ending with a newline (``consume``: each slice of
+    ``lines`` is dropped from the list once encoded, so the caller's lines go as the bytes grow).
+
+    Why not ``("\\n".join(lines) + "\\n").encode()``: the joined text of a million-line catalog
+    is a str of two bytes per character (the labels are Chinese), held beside its UTF-8 copy;
+    encoding slice by slice into one growing buffer holds the UTF-8 bytes alone (``getvalue``
+    hands over the buffer without a copy)."""
+    buf = io.BytesIO()
+    step = 4096
+    held: list[Any] = lines
+    for i in range(0, len(held), step):
+        buf.write(("\n".join(held[i : i + step]) + "\n").encode("utf-8"))
+        if consume:
+            held[i : i + step] = [None] * len(held[i : i + step])
+    if consume:
+        held.clear()
+    return buf.getvalue()
 
 
 class _CatalogSource:
@@ -540,7 +594,7 @@ def catalog_outcome(settings: Settings, outcome: FastOutcome) -> Any:
     from toolkit.validate import Outcome
 
     g = Graph()
-    lines = [ln for u in outcome.units if u.nt is not None for ln in U.load_part(u, "catalog")["catalog_lines"]]
+    lines = [ln for u in outcome.units if u.has_nt for ln in U.load_part(u, "catalog")["catalog_lines"]]
     if lines:
         g.parse(data="\n".join(lines) + "\n", format="nt")
     corpus = Corpus(sources=[_CatalogSource(u) for u in outcome.units], entities={})  # type: ignore[misc]

@@ -23,7 +23,7 @@ from toolkit.config import Settings
 from toolkit.export.canonical import canonical_copy
 from toolkit.publish import catalog as C
 from toolkit.scale import units as U
-from toolkit.scale.render import Obj, TurtleWriter, Unsupported, subjects_of
+from toolkit.scale.render import Obj, TurtleWriter, Unsupported, each_subject, subjects_of
 from toolkit.scale.splice import GLOBAL, Spec, json_list_item, json_list_spec
 from toolkit.scale.units import bump
 from toolkit.schema.model import Model
@@ -112,7 +112,7 @@ class Index:
 class UnitIndex:
     """One source's part of the :class:`Index` (subjects are one source's alone: labels too)."""
 
-    def __init__(self, lines: list[str], model: Model) -> None:
+    def __init__(self, lines: list[str], model: Model, subjects: Subjects | None = None) -> None:
         pt = model.ns
         not_before = model.properties["publishedNotBefore"].iri
         tf, region = pt + "TechnologyField", pt + "Region"
@@ -120,7 +120,7 @@ class UnitIndex:
         self.regions: set[str] = set()
         self.labels: dict[str, list[str]] = {}
         self.dates: Counter[str] = Counter()
-        for s, items in subjects_of(lines).items():
+        for s, items in (subjects_of(lines) if subjects is None else subjects).items():
             for p, o in items:
                 if p == RDF_TYPE:
                     if o.iri == tf:
@@ -140,7 +140,7 @@ RDFS_LABEL = str(RDFS.label)
 
 
 def unit_lines(unit: U.Unit) -> list[str]:
-    return U.load_part(unit, "catalog")["catalog_lines"] if unit.nt is not None else []
+    return U.load_part(unit, "catalog")["catalog_lines"] if unit.has_nt else []
 
 
 def _keywords_and_coverage(
@@ -187,22 +187,54 @@ class Context:
         _common(t, ds, self.publisher, self.contact, self.licence, self.issued, self.modified)
 
 
-def holders(ctx: Context, unit: U.Unit, lines: list[str]) -> list[str]:
+Subjects = dict[str, list[tuple[str, Obj]]]
+
+
+def holders(ctx: Context, unit: U.Unit, lines: list[str], subjects: Subjects | None = None) -> list[str]:
     """The rights holders of a source's article (IRIs), as its catalog lines give them."""
     assert unit.source is not None
     article = ctx.owned(unit.source.id)[2]
     prop = ctx.pt + "rightsHolder"
-    return [o.iri for p, o in subjects_of(lines).get(article, []) if p == prop and o.iri is not None]
+    subjects = subjects_of(lines) if subjects is None else subjects
+    return [o.iri for p, o in subjects.get(article, []) if p == prop and o.iri is not None]
+
+
+class OwnedInput:
+    """What :func:`owned_lines` reads of a source's catalog lines: its article's rights holders
+    and publication dates (as written), and the IRIs and dates of its entities. A fraction of
+    the lines: the full build keeps this of every source while the :class:`Index` is summed,
+    rather than every source's lines."""
+
+    __slots__ = ("article_dates", "article_holders", "dates", "links")
+
+    def __init__(self, ctx: Context, unit: U.Unit, subjects: Subjects) -> None:
+        assert unit.source is not None
+        art = subjects.get(ctx.owned(unit.source.id)[2], [])
+        self.article_holders = [o.text for p, o in art if p == ctx.pt + "rightsHolder" and o.iri is not None]
+        self.article_dates = [o.text for p, o in art if p == ctx.pt + "datePublished"]
+        self.links: set[str] = set()
+        self.dates: list[str] = []
+        for eid in {ctx.base + e.id for e in unit.entities}:
+            self.links.add(eid)
+            for p, o in subjects.get(eid, []):
+                if o.iri is not None:
+                    self.links.add(o.iri)
+                if o.datatype in DATE_TYPES and p != ctx.not_before:
+                    self.dates.append(o.lexical)
 
 
 def owned_lines(ctx: Context, unit: U.Unit, lines: list[str], data: Index) -> list[str]:
     """The lines about a source's own subjects (:meth:`Context.owned`): its dataset, the dataset's
     period and its article. They depend on the source and on what ``data`` says of the subjects
     its entities link to (kind and labels), nothing else."""
+    return owned_lines_of(ctx, unit, OwnedInput(ctx, unit, subjects_of(lines)), data)
+
+
+def owned_lines_of(ctx: Context, unit: U.Unit, given: OwnedInput, data: Index) -> list[str]:
+    """:func:`owned_lines` from what it reads of the lines."""
     src = unit.source
     assert src is not None
     t = _Triples()
-    subjects = subjects_of(lines)
     ds, _period, article = ctx.owned(src.id)
     ctx.common(t, ds)
     zh, en = src.label_zh or src.id, src.label_en or src.id
@@ -218,26 +250,15 @@ def owned_lines(ctx: Context, unit: U.Unit, lines: list[str], data: Index) -> li
     t.add(ds, DCTERMS.isPartOf, _iri(ctx.release))
     t.add(ds, PROV.wasDerivedFrom, _iri(article))
     t.add(article, RDF.type, _iri(PROV.Entity))
-    art = subjects.get(article, [])
-    for p, o in art:
-        if p == ctx.pt + "rightsHolder" and o.iri is not None:
-            t.add(article, DCTERMS.rightsHolder, o.text)
+    for text in given.article_holders:
+        t.add(article, DCTERMS.rightsHolder, text)
     for lab in data.labels.get(article, []):
         t.add(article, DCTERMS.title, lab)
-    for p, o in art:
-        if p == ctx.pt + "datePublished":
-            t.add(article, DCTERMS.issued, o.text)
+    for text in given.article_dates:
+        t.add(article, DCTERMS.issued, text)
     # the source's own sub-graph: its entities' triples and the types/labels of what they link to
-    sub: set[str] = set()
-    dates: list[str] = []
-    for eid in {ctx.base + e.id for e in entities}:
-        sub.add(eid)
-        for p, o in subjects.get(eid, []):
-            if o.iri is not None:
-                sub.add(o.iri)
-            if o.datatype in DATE_TYPES and p != ctx.not_before:
-                dates.append(o.lexical)
-    _keywords_and_coverage(t, ds, sub, data, min(dates, default=None), max(dates, default=None))
+    dates = given.dates
+    _keywords_and_coverage(t, ds, given.links, data, min(dates, default=None), max(dates, default=None))
     own = set(ctx.owned(src.id))
     return sorted(line for line in t.lines if line[1 : line.index("> ")] in own)
 
@@ -512,16 +533,24 @@ class CatalogBuild:
 
     # ---------------------------------------------------------------- the parts
     def full(self, units: list[tuple[int, U.Unit]], files: Any) -> None:
-        per_unit = [(uid, u, unit_lines(u)) for uid, u in units if u.source is not None]
-        for _uid, _u, lines in per_unit:
-            self.index.add(UnitIndex(lines, self.model))
-        for uid, u, lines in per_unit:
-            assert u.source is not None
-            self.sources[uid] = (u.source.id, holders(self.ctx, u, lines))
-            self.owned[uid] = owned_lines(self.ctx, u, lines, self.index)
+        # one source's lines at a time: parsed once, summed into the index, and only what its
+        # own lines are made from kept until the index is whole (every source's lines at once
+        # were the catalog's largest cost in memory)
+        given: list[tuple[int, U.Unit, OwnedInput]] = []
+        for uid, u in units:
+            if u.source is None:
+                continue
+            lines = unit_lines(u)
+            subjects = subjects_of(lines)
+            self.index.add(UnitIndex(lines, self.model, subjects))
+            self.sources[uid] = (u.source.id, holders(self.ctx, u, lines, subjects))
+            given.append((uid, u, OwnedInput(self.ctx, u, subjects)))
+            del lines, subjects
+        for uid, u, inp in given:
+            self.owned[uid] = owned_lines_of(self.ctx, u, inp, self.index)
+        del given
         self.finish(files)
         self.lines = sorted(self.global_lines + [ln for lines in self.owned.values() for ln in lines])
-        del per_unit
 
     def finish(self, files: Any) -> None:
         """The global lines, from the index and the sources (in their order), with the files' sizes."""
@@ -543,23 +572,33 @@ class CatalogBuild:
         self.global_memo = {s: GlobalSubject.of(lines) for s, lines in groups.items()}
         global_refs = sum_refs(self.global_memo.values())
         refs = self.owned_refs + global_refs
-        g_subjects, o_subjects = subjects_of(self.global_lines), subjects_of(owned)
-        if any(self.owner(s) != GLOBAL for s in g_subjects) or any(self.owner(s) == GLOBAL for s in o_subjects):
+        g_subjects = subjects_of(self.global_lines)
+        if any(self.owner(s) != GLOBAL for s in g_subjects) or any(
+            self.owner(s) == GLOBAL for s in {ln[1 : ln.index("> ")] for ln in owned}
+        ):
             raise Unsupported("a subject described both by a source and by the catalog")
-        g_ttl, g_used = ttl_blocks(self.writer, g_subjects, refs, self.owner)
+        ttl, g_used = ttl_blocks(self.writer, g_subjects, refs, self.owner)
         for s, used in g_used.items():
             self.global_memo[s].prefixes = used
-        o_ttl, o_used = ttl_blocks(self.writer, o_subjects, refs, self.owner)
+        blocks = jsonld_blocks(g_subjects, self.owner)
+        del g_subjects
+        # the sources' subjects one at a time (both renderings of each, in the order they were
+        # made before): the parsed objects of the whole catalog are never alive at once
+        o_used: dict[str, frozenset[str]] = {}
+        for s, items in each_subject(owned):
+            one = {s: items}
+            o_ttl, used = ttl_blocks(self.writer, one, refs, self.owner)
+            ttl.extend(o_ttl)
+            o_used.update(used)
+            blocks.extend(jsonld_blocks(one, self.owner))
         self.owned_prefixes = prefix_uses(o_used)
-        ttl = sorted(g_ttl + o_ttl, key=lambda b: b[0])
-        del g_ttl, o_ttl
+        ttl.sort(key=lambda b: b[0])
         spec = Spec(header=ttl_header(self.writer, self.owned_prefixes + prefix_uses(g_used)), footer=b"\n")
         files.write_blocks("catalog.ttl", spec, ttl)
         del ttl
-        blocks = jsonld_blocks(g_subjects, self.owner) + jsonld_blocks(o_subjects, self.owner)
         blocks.sort(key=lambda b: b[0])
         files.write_blocks("catalog.jsonld", JSONLD_SPEC, blocks)
-        del blocks, g_subjects, o_subjects
+        del blocks
         self.owned_types = {}
         for line in owned:
             if " <" + RDF_TYPE + "> " in line:

@@ -55,7 +55,6 @@ from toolkit.scale.units import bump
 from toolkit.sources import loader
 
 STATE_FORMAT = 2
-SUBCLASS = b"<" + str(RDFS.subClassOf).encode() + b">"
 TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")
 #: beyond this share of changed sources a full build is as quick
 MAX_CHANGED = 0.05
@@ -219,7 +218,7 @@ def full_state(
     for uid, unit in enumerate(units):
         state.folders[unit.folder] = (uid, unit.key, folder_signature(Path(unit.folder)))
         _index_unit(state, uid, unit, 1)
-        if local is None and unit.nt is not None and SUBCLASS in unit.nt:
+        if local is None and unit.states_subclass:
             state.local = "a source states rdfs:subClassOf"
     state.aggregates.catalog = None
     return state
@@ -467,7 +466,7 @@ def _check_links(state: State, settings: Settings, pairs: list[Any], units: _Uni
             raise Fallback("an id defined twice")
         if any(s in state.subject_owner for s in new.subjects):
             raise Fallback("a subject described by two sources")
-        if new.nt is not None and SUBCLASS in new.nt:
+        if new.states_subclass:
             raise Fallback("a source states rdfs:subClassOf")
         _index_unit(state, uid, new, 1)  # before the next one: two changed sources may clash too
     for _uid, old, new in pairs:

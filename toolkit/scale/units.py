@@ -54,15 +54,17 @@ from toolkit.sources import loader
 from toolkit.sources.loader import FACTS_FILE, Corpus, Entity, RefValue, Source
 from toolkit.sources.text import Normalised
 
-UNIT_FORMAT = 2
+UNIT_FORMAT = 3
+SUBCLASS = b"<" + str(RDFS.subClassOf).encode() + b">"
 
 
 # ---------------------------------------------------------------------------------- summaries
 
 
-@dataclass
+@dataclass(slots=True)
 class EntitySummary:
-    """One entity as the checks across sources need it (no values but its links)."""
+    """One entity as the checks across sources need it (no values but its links). Slotted:
+    a million-triple build holds some 150,000 of them for the whole build."""
 
     id: str
     index: int
@@ -77,7 +79,7 @@ class EntitySummary:
     evidence_problems: list[ValidationResult]
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceSummary:
     id: str
     id_line: int | None
@@ -105,7 +107,10 @@ class Unit:
     source: SourceSummary | None = None
     entities: list[EntitySummary] = field(default_factory=list)
     lines: list[str] | None = None  # while computing only; the cache keeps ``nt`` and ``spans``
-    nt: bytes | None = None  # the sorted N-Triples lines, UTF-8
+    nt_data: bytes | None = None  # ``nt`` while computing; once cached, read from the cache on demand
+    has_nt: bool = False  # the unit loaded clean: it has lines (``nt``)
+    nt_size: int = 0  # bytes of ``nt`` (a cache file of another size is damaged)
+    states_subclass: bool = False  # a line states rdfs:subClassOf (the incremental build's locality)
     spans: list[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
     triples: int = 0
     subjects: list[str] = field(default_factory=list)
@@ -117,8 +122,26 @@ class Unit:
     timings: dict[str, float] = field(default_factory=dict)  # CPU seconds of this unit's stages
     fresh: bool = False  # computed by this build (not read from the cache)
 
+    @property
+    def nt(self) -> bytes | None:
+        """The sorted N-Triples lines, UTF-8 (None when the source did not load clean).
+
+        Why not kept in memory: at a million triples the units' lines are 160 MB that the
+        build needs only in a few stages, one unit or one stage at a time; a cached unit's
+        lines are read from its cache file on each access (callers read them once per unit)."""
+        if self.nt_data is not None or not self.has_nt:
+            return self.nt_data
+        return read_nt(self)
+
+    @nt.setter
+    def nt(self, value: bytes | None) -> None:
+        self.nt_data = value
+        self.has_nt = value is not None
+        self.nt_size = len(value) if value is not None else 0
+
     def line_list(self) -> list[str]:
-        return self.nt.decode("utf-8").split("\n")[:-1] if self.nt else []
+        nt = self.nt
+        return nt.decode("utf-8").split("\n")[:-1] if nt else []
 
     @property
     def local_problems(self) -> bool:
@@ -366,7 +389,9 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         counter[cls.name if cls else o] += 1
     unit.counts_by_class = dict(counter)
     unit.triples = len(unit.lines)
-    unit.nt = "".join(line + "\n" for line in unit.lines).encode("utf-8")
+    nt = "".join(line + "\n" for line in unit.lines).encode("utf-8")
+    unit.nt = nt
+    unit.states_subclass = SUBCLASS in nt
     pos = 0
     for line in unit.lines:
         size = len(line.encode("utf-8")) + 1
@@ -783,6 +808,9 @@ PARTS = {
 }
 
 
+NT_PART = "nt"  # a unit's N-Triples lines, as bytes
+
+
 def _write(path: Path, obj: Any) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
@@ -790,13 +818,22 @@ def _write(path: Path, obj: Any) -> None:
     tmp.replace(path)
 
 
+def _write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
 def dump(unit: Unit, path: Path) -> None:
-    """Cache a unit: its renderings first (one file per kind), then the unit, which marks it done."""
+    """Cache a unit: its lines and renderings first (one file per kind), then the unit, which
+    marks it done. The lines stay in the cache only (see :attr:`Unit.nt`)."""
     render, lines = unit.render, unit.lines
+    if unit.nt_data is not None:
+        _write_bytes(path.with_name(f"{path.name}.{NT_PART}"), unit.nt_data)
     if render is not None:
         for part, names in PARTS.items():
             _write(path.with_name(f"{path.name}.{part}"), {n: getattr(render, n) for n in names})
-    unit.render, unit.lines, unit.cache_path = None, None, str(path)
+    unit.render, unit.lines, unit.nt_data, unit.cache_path = None, None, None, str(path)
     try:
         _write(path, unit)
     finally:
@@ -833,12 +870,30 @@ def load_part(unit: Unit, part: str) -> dict[str, Any]:
         raise DamagedCache(f"{unit.cache_path}.{part}: {exc}") from None
 
 
+def read_nt(unit: Unit) -> bytes:
+    """A cached unit's lines (:attr:`Unit.nt`)."""
+    assert unit.cache_path is not None
+    try:
+        with open(f"{unit.cache_path}.{NT_PART}", "rb") as fh:
+            data = fh.read()
+        if len(data) != unit.nt_size:
+            raise ValueError(f"{len(data)} bytes, not {unit.nt_size}")
+        return data
+    except (OSError, ValueError) as exc:
+        Path(unit.cache_path).unlink(missing_ok=True)
+        raise DamagedCache(f"{unit.cache_path}.{NT_PART}: {exc}") from None
+
+
 def has_render(unit: Unit) -> bool:
-    return (
-        unit.cache_path is not None
-        and unit.nt is not None
-        and all(Path(f"{unit.cache_path}.{part}").is_file() for part in PARTS)
-    )
+    """A cached clean unit's lines and renderings are all there (the lines of their size)."""
+    if unit.cache_path is None or not unit.has_nt:
+        return False
+    try:
+        if os.path.getsize(f"{unit.cache_path}.{NT_PART}") != unit.nt_size:
+            return False
+    except OSError:
+        return False
+    return all(Path(f"{unit.cache_path}.{part}").is_file() for part in PARTS)
 
 
 # --------------------------------------------------------------------------- helpers for tests
