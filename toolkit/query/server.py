@@ -103,7 +103,21 @@ def load_location(release_dir: Path, location: Path) -> None:
         raise LoadError(f"oxigraph load failed: {first_line(proc.stderr)}", file=dataset)
 
 
-class OxigraphServer:
+class OxigraphLayout:
+    """Oxigraph's endpoint layout under a server's root ``url``: ``/query`` and ``/store``."""
+
+    url: str
+
+    @property
+    def query_url(self) -> str:
+        return self.url + "/query"
+
+    @property
+    def store_url(self) -> str:
+        return self.url + "/store"
+
+
+class OxigraphServer(OxigraphLayout):
     """An ``oxigraph serve`` (or ``serve-read-only``) process on 127.0.0.1; a context manager.
 
     ``location`` None gives an in-memory read-write store. ``port`` 0 picks a free port.
@@ -134,14 +148,6 @@ class OxigraphServer:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
-
-    @property
-    def query_url(self) -> str:
-        return self.url + "/query"
-
-    @property
-    def store_url(self) -> str:
-        return self.url + "/store"
 
     def _command(self) -> list[str]:
         cmd = [oxigraph_binary(), "serve-read-only" if self.read_only else "serve", "--bind", f"{HOST}:{self.port}"]
@@ -297,7 +303,7 @@ def remove_stale_databases(parent: Path | None = None) -> list[Path]:
 
 
 @dataclass
-class Endpoint:
+class Endpoint(OxigraphLayout):
     """A running ``serve``: the checking front on the user's port and the Oxigraph server behind it."""
 
     gate: SparqlGate
@@ -308,14 +314,6 @@ class Endpoint:
     @property
     def url(self) -> str:
         return self.gate.url
-
-    @property
-    def query_url(self) -> str:
-        return self.url + "/query"
-
-    @property
-    def store_url(self) -> str:
-        return self.url + "/store"
 
     @property
     def process(self) -> subprocess.Popen[bytes] | None:
