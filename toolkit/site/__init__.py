@@ -57,6 +57,14 @@ def build_site_files(settings: Settings, release_dir: Path | None = None) -> dic
     return build_files(release, sitemap)
 
 
+def write_plain(folder: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` into a fresh folder of one's own (no swap, no marker): ``serve``'s temporary site."""
+    for rel, data in sorted(files.items()):
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
 def check_out(out: Path, release_dir: Path) -> None:
     """Refuse an output folder the toolkit may not replace: the release itself, or anything not made by it."""
     if out.resolve() == release_dir.resolve() or release_dir.resolve().is_relative_to(out.resolve()):
@@ -88,4 +96,4 @@ def write_site(settings: Settings, out: Path | None = None, release_dir: Path | 
     )
 
 
-__all__ = ["DEFAULT_OUT", "SiteResult", "build_site_files", "check_out", "site_out", "write_site"]
+__all__ = ["DEFAULT_OUT", "SiteResult", "build_site_files", "check_out", "site_out", "write_plain", "write_site"]

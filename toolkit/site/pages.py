@@ -16,9 +16,11 @@ from typing import Any
 
 import jinja2
 import pyoxigraph as ox
+import rdflib
 from pyld import jsonld
 
 from toolkit.query import find_query, run_query, saved_queries
+from toolkit.query.sitefiles import DATA_FILES
 from toolkit.site.data import (
     CLASS_TYPES,
     COMMENT_PROPS,
@@ -36,7 +38,7 @@ from toolkit.site.data import (
 )
 from toolkit.site.highlight import Mark, runs
 from toolkit.site.i18n import UI
-from toolkit.site.paths import DATA_FILES, DEFAULT_LANG, LANGS, SiteMap, lang_path, rel
+from toolkit.site.paths import DEFAULT_LANG, LANGS, SiteMap, lang_path, rel
 from toolkit.site.search import SearchIndex
 
 #: at most this many incoming links are listed on a page (the rest are counted)
@@ -370,7 +372,11 @@ class SiteBuilder:
         used = {
             name: ns for name, ns in sorted(self.prefixes.items()) if any(str(t).find("<" + ns) >= 0 for t in triples)
         }
-        self.files[path + "data.ttl"] = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=used)
+        graph = rdflib.Graph(bind_namespaces="none")
+        for name, ns in used.items():
+            graph.bind(name, ns)
+        graph.parse(data=nt, format="nt")
+        self.files[path + "data.ttl"] = graph.serialize(format="turtle").encode("utf-8")
         doc = jsonld.from_rdf(nt, {"format": "application/n-quads"})
         compacted = jsonld.compact(doc, {"@context": used}) if used else doc
         self.files[path + "data.jsonld"] = (

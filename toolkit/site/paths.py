@@ -18,12 +18,6 @@ from functools import lru_cache
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
-#: the per-resource data files beside each resource page (rel=alternate): file -> media type
-DATA_FILES = {
-    "data.ttl": "text/turtle",
-    "data.jsonld": "application/ld+json",
-    "data.nt": "application/n-triples",
-}
 
 
 def site_root_of(base_iri: str) -> str:
