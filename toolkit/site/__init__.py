@@ -16,6 +16,7 @@ made, is replaced; anything else is refused (exit 2).
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,14 @@ def write_site(settings: Settings, out: Path | None = None, release_dir: Path | 
     files = build_site_files(settings, release)
     with atomic.exclusive_lock(atomic.lock_path(target), "site"):
         check_out(target, release)
-        atomic.replace_tree(target, files)
+        staging = atomic.new_staging(target)
+        try:
+            # no fsync per file (a site is remade from the release at will); the swap is atomic
+            write_plain(staging, files)
+            atomic.swap_in(staging, target)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
     return SiteResult(
         out=target,
         files=len(files),

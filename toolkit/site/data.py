@@ -42,6 +42,7 @@ PROPERTY_TYPES = frozenset(
     {OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty", RDF + "Property"}
 )
 CATALOG_FILE = "catalog.ttl"
+RELEASE_FILE = "policy.nq"
 MANIFEST_FILE = "manifest.json"
 ONTOLOGY_FILE = "ontology.ttl"
 SHAPES_FILE = "shapes.ttl"
@@ -180,13 +181,21 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
         manifest=manifest,
     )
     out: dict[str, dict[str, dict[Term, set[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
-    quads = list(rel.store.quads_for_pattern(None, None, None, None))
+    # parsed from the file, not read back from the store: the store keeps values, not their
+    # lexical forms and datatypes (a nonNegativeInteger comes back as an integer)
+    dataset = folder / RELEASE_FILE
+    if dataset.is_file():
+        quads = list(ox.parse(path=dataset, format=ox.RdfFormat.N_QUADS))
+    else:
+        quads = list(rel.store.quads_for_pattern(None, None, None, None))
     catalog = folder / CATALOG_FILE
     if catalog.is_file():
-        quads += [
-            ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(rel.base_iri + "catalog"))
-            for q in _load_turtle(catalog).quads_for_pattern(None, None, None, None)
-        ]
+        try:
+            catalog_triples = list(ox.parse(path=catalog, format=ox.RdfFormat.TURTLE))
+        except (SyntaxError, OSError) as exc:
+            raise LoadError(f"cannot read: {exc}", file=catalog) from None
+        graph = ox.NamedNode(rel.base_iri + "catalog")
+        quads += [ox.Quad(t.subject, t.predicate, t.object, graph) for t in catalog_triples]
     ontology_graph = rel.base_iri + "graph/ontology"
     for q in quads:
         if not isinstance(q.subject, ox.NamedNode):

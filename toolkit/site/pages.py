@@ -19,7 +19,9 @@ import pyoxigraph as ox
 import rdflib
 from pyld import jsonld
 
-from toolkit.query import find_query, run_query, saved_queries
+from toolkit.errors import UsageError
+from toolkit.query import Result, SavedQuery, bind, find_query, saved_queries
+from toolkit.query.engine import evaluate, from_wire
 from toolkit.query.sitefiles import DATA_FILES
 from toolkit.site.data import (
     CLASS_TYPES,
@@ -46,6 +48,12 @@ MAX_INCOMING = 200
 _ANCHOR_BAD = re.compile(r"[^A-Za-z0-9_-]")
 _PREFIX_LINE = re.compile(r"^@prefix\s+([A-Za-z][\w.-]*):\s*<([^>]*)>\s*\.\s*$", re.MULTILINE)
 PLAIN_TYPES = frozenset({XSD + "string", RDF + "langString"})
+
+
+def _namespace(iri: str) -> str:
+    """The namespace part of an IRI: up to its last ``#`` or ``/``."""
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1] if cut > 0 else ""
 
 
 def anchor_of(iri: str) -> str:
@@ -84,12 +92,16 @@ class SiteBuilder:
     prefixes: dict[str, str] = field(default_factory=dict)
     search: SearchIndex = field(default_factory=SearchIndex)
     _label_cache: dict[str, dict[str, str]] = field(default_factory=dict)
+    _compact_cache: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.prefixes = dict(self.release.prefixes)
-        ontology_file = self.release.settings.schema_dir / "ontology.ttl"
-        for name, iri in _PREFIX_LINE.findall(ontology_file.read_text(encoding="utf-8")):
-            self.prefixes.setdefault(name, iri)
+        schema = self.release.settings.schema_dir
+        for turtle in (schema / "ontology.ttl", schema / "shapes.ttl", self.release.folder / "catalog.ttl"):
+            if turtle.is_file():
+                for name, iri in _PREFIX_LINE.findall(turtle.read_text(encoding="utf-8")):
+                    if iri not in self.prefixes.values():
+                        self.prefixes.setdefault(name, iri)
         self.prefixes.setdefault("sh", SH)
         self.resources = sorted(s for s in self.release.out if self.sitemap.page_dir(s) is not None)
         self.resource_set = set(self.resources)
@@ -97,6 +109,13 @@ class SiteBuilder:
 
     # ------------------------------------------------------------------ naming things
     def compact(self, iri: str) -> str:
+        """``prefix:local`` for an IRI under a known prefix (the longest), else the IRI."""
+        cached = self._compact_cache.get(iri)
+        if cached is None:
+            cached = self._compact_cache[iri] = self._compact(iri)
+        return cached
+
+    def _compact(self, iri: str) -> str:
         best = ""
         name = ""
         for prefix, ns in self.prefixes.items():
@@ -372,6 +391,14 @@ class SiteBuilder:
         used = {
             name: ns for name, ns in sorted(self.prefixes.items()) if any(str(t).find("<" + ns) >= 0 for t in triples)
         }
+        # a namespace without a known prefix gets ns1, ns2... in sorted order (rdflib would number them in
+        # the order it meets them, which is not fixed)
+        spaces = sorted(
+            {_namespace(t.predicate.value) for t in triples}
+            | {_namespace(t.object.value) for t in triples if t.predicate.value == TYPE}
+        )
+        for n, ns in enumerate((ns for ns in spaces if ns and ns not in used.values()), start=1):
+            used[f"ns{n}"] = ns
         graph = rdflib.Graph(bind_namespaces="none")
         for name, ns in used.items():
             graph.bind(name, ns)
@@ -627,15 +654,7 @@ class SiteBuilder:
             needs = [p.name for p in saved.params if p.required and p.default is None]
             result = None
             if not needs:
-                result = run_query(
-                    self.release.store,
-                    saved.text,
-                    {},
-                    declared=saved.params,
-                    base_iri=self.release.base_iri,
-                    source=str(saved.path),
-                    timeout=60,
-                )
+                result = self.run_saved(saved)
             path = f"queries/{q.name}/"
             titles = {lang: saved.title.get(lang) or q.name for lang in LANGS}
             index.append((q.name, titles))
@@ -683,6 +702,20 @@ class SiteBuilder:
                     {"name": n, "title": t[lang], "href": rel(here, lang_path(f"queries/{n}/", lang))} for n, t in index
                 ],
             )
+
+    def run_saved(self, saved: SavedQuery) -> Result:
+        """A saved query's answer with its default parameters, from the embedded engine in this process.
+
+        In process, not through :func:`toolkit.query.run_query`'s child process: the queries are the
+        project's own files (no SERVICE to refuse, no Ctrl-C to honour mid-query), and ten child
+        processes would be most of the site's build time.
+        """
+        store = self.release.store
+        bound, _terms = bind(saved.text, {}, saved.params, base_iri=self.release.base_iri, store=store)
+        kind, data = evaluate(store, bound)
+        if kind in ("syntax", "failed"):
+            raise UsageError(f"the saved query failed: {data.decode('utf-8')}", file=saved.path)
+        return from_wire(kind, data)
 
     def catalog_info(self) -> dict[str, Any]:
         """Title, description, licence and distributions, from the release's DCAT catalog and manifest."""
@@ -769,6 +802,7 @@ class SiteBuilder:
                     "sha256": f["sha256"],
                 }
                 for f in info["files"]
+                if f["distribution"]  # the catalog's distributions, as DCAT lists them
             ],
         }
         return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True).replace("</", "<\\/")
