@@ -183,23 +183,26 @@ def serve(
         previous = signal.signal(signal.SIGTERM, stop)
         stack = contextlib.ExitStack()
         try:
-            site_files: Path | dict[str, bytes] | None = None if no_site else site
-            if isinstance(site_files, Path) and not site_files.is_dir():
+            if site is not None and not no_site and not site.is_dir():
                 raise UsageError(f"--site {site}: no such folder", hint="run `policy-toolkit site --out DIR` first")
-            if site_files is None and not no_site:
-                from toolkit.site import build_site_files
-
-                site_files = build_site_files(settings)  # in memory: nothing to clean up
             server = stack.enter_context(
                 serve_release(
-                    settings, port=port, timeout=timeout or None, allow_service=allow_service, site=site_files
+                    settings,
+                    port=port,
+                    timeout=timeout or None,
+                    allow_service=allow_service,
+                    site=None if no_site else site,
                 )
             )
+            if site is None and not no_site:  # built once the port is ours: a busy port fails at once
+                from toolkit.site import build_site_files
+
+                server.gate.mount_site(build_site_files(settings))  # in memory: nothing to clean up
             for folder in server.removed:
                 typer.echo(f"removed {folder}: left by a serve that was killed", err=True)
             typer.echo(f"SPARQL endpoint: {server.query_url}  (read-only; graph store: {server.store_url})")
             typer.echo(f"serving {settings.release_dir} from {server.location}; Ctrl-C stops")
-            if site_files is not None:
+            if not no_site:
                 typer.echo(f"site: {server.url}/  (resource IRIs are content-negotiated)")
             sys.stdout.flush()
             assert server.process is not None

@@ -230,10 +230,7 @@ class SparqlGate:
         self.upstream = upstream.rstrip("/")
         #: a built site served on the same port (GET/HEAD of any other path than the SPARQL ones)
         self.site: SiteFiles | None = None
-        if isinstance(site, Path):
-            self.site = SiteFiles(root=site)
-        elif site is not None:
-            self.site = SiteFiles(files=site)
+        self.mount_site(site)
         self.requested_port = port
         self.port = port
         self.allow_service = allow_service
@@ -246,6 +243,15 @@ class SparqlGate:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    def mount_site(self, site: Path | dict[str, bytes] | None) -> None:
+        """Serve ``site`` (a built site's folder, or its files in memory) from now on; None: no site."""
+        if isinstance(site, Path):
+            self.site = SiteFiles(root=site)
+        elif site is not None:
+            self.site = SiteFiles(files=site)
+        else:
+            self.site = None
 
     def timeout_message(self) -> str:
         return f"the query did not finish within {self.timeout:g} s and was stopped (serve --timeout)"
