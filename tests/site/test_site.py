@@ -369,3 +369,46 @@ def test_in_a_browser_pages_switch_language_highlight_quotes_and_search(served: 
     small.close()
     assert errors == []
     page.close()
+
+
+#: one page of each type, in both languages where the words differ
+PAGE_TYPES = (
+    "",
+    "id/g60-corridor/",
+    "en/id/g60-corridor/",
+    "id/source/cls-2025-12-yrd-innovation-centre/",
+    "ontology/",
+    "en/ontology/Corridor/",
+    "ontology/linksCity/",
+    "browse/",
+    "timeline/",
+    "queries/",
+    "en/queries/g60-cities/",
+    "catalog/",
+    "sparql/",
+    "en/search/?q=G60",
+)
+
+
+def test_every_page_type_passes_axe_core_without_serious_violations(served: Served, browser: object) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+    found = {}
+    for path in PAGE_TYPES:
+        page.goto(f"{served.url}/{path}")
+        if "search" in path:
+            page.wait_for_selector("body[data-search-ready]")
+        results = axe.run(page)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        if bad:
+            found[path] = bad
+    page.close()
+    assert found == {} and errors == []
