@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import lxml.html
 import pytest
+from typer.testing import CliRunner
 
 from toolkit.config import Settings
 from toolkit.errors import UsageError
@@ -131,3 +133,38 @@ def test_negotiation_follows_accept_and_its_q_values(tmp_path: Path) -> None:
     on_disk = SiteFiles(root=folder)
     assert on_disk.answer("/id/x", "text/turtle").body == b"ttl"
     assert on_disk.answer("/id/link", None).status == 404  # a link out of the folder is not followed
+
+
+@pytest.mark.parametrize("configured", [True, False])
+def test_build_writes_the_site_only_when_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, configured: bool
+) -> None:
+    """`[tool.policy-toolkit.site] build = true` makes `build` write the site after the release; off: nothing.
+
+    The release build itself is stood in for (its own tests cover it): this checks the wiring.
+    """
+    import toolkit.publish
+    from toolkit.cli import app
+
+    tiny_project(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        f"""[tool.policy-toolkit]
+base-iri = "{BASE}"
+sources = "sources"
+release = "release"
+schema = "schema"
+
+[tool.policy-toolkit.site]
+build = {"true" if configured else "false"}
+out = "out/site"
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("POLICY_TOOLKIT_ROOT", str(tmp_path))
+    built = SimpleNamespace(manifest={"triples": 12}, files={"policy.nq": b""}, changed=[])
+    monkeypatch.setattr(toolkit.publish, "build_release", lambda *a, **k: built)
+    result = CliRunner().invoke(app, ["build"])
+    assert result.exit_code == 0, result.output
+    page = tmp_path / "out" / "site" / "id" / "gizmo" / "index.html"
+    assert page.is_file() is configured
+    assert ("wrote the site to" in result.output) is configured
