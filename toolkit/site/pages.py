@@ -143,6 +143,9 @@ class SiteBuilder:
                     for v in self._store_values(store, iri, p):
                         if isinstance(v, ox.Literal):
                             found.setdefault(v.language or "", v.value)
+        if not found and self.release.is_evidence(iri):  # a quote is named by its words
+            quote = self.release.first_literal(iri, self.release.ontology_ns + "quote") or ""
+            found[""] = "“" + (quote if len(quote) <= 40 else quote[:40] + "…") + "”"
         return found
 
     def label(self, iri: str, lang: str) -> str:
@@ -363,6 +366,14 @@ class SiteBuilder:
         rel_ = self.release
         ns = rel_.ontology_ns
         text = rel_.texts[source]
+        # paragraphs outside the article body (bodyStart..bodyEnd: the page's furniture) are shown dimmed
+        try:
+            body = (
+                int(rel_.first_literal(source, ns + "bodyStart") or 0),
+                int(rel_.first_literal(source, ns + "bodyEnd") or len(text.text)),
+            )
+        except ValueError:
+            body = (0, len(text.text))
         marks = []
         for ev, _p in sorted(rel_.incoming.get(source, set())):
             if not rel_.is_evidence(ev):
@@ -380,7 +391,10 @@ class SiteBuilder:
         return {
             "file": text.path.name,
             "checksum_ok": text.checksum_ok,
-            "paragraphs": [runs(p.text, p.start, marks) for p in text.paragraphs],
+            "paragraphs": [
+                {"runs": runs(p.text, p.start, marks), "outside": not (body[0] < p.end and p.start < body[1])}
+                for p in text.paragraphs
+            ],
             "quote_count": len(marks),
         }
 

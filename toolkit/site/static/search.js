@@ -40,7 +40,14 @@
       if (hits === null) { hits = ids.slice(); }
       else { hits = hits.filter(function (d) { return ids.indexOf(d) >= 0; }); }
     });
-    hits = (hits || []).sort(function (a, b) { return a - b; });
+    // pages whose title holds the query first, then the rest, each in index order
+    var needle = query.normalize("NFKC").toLowerCase().trim();
+    function rank(d) {
+      var doc = index.docs[d];
+      var title = ((lang === "en" ? doc[2] : doc[1]) || "").normalize("NFKC").toLowerCase();
+      return title.indexOf(needle) >= 0 ? 0 : 1;
+    }
+    hits = (hits || []).sort(function (a, b) { return rank(a) - rank(b) || a - b; });
     status.textContent = hits.length ? hits.length + (lang === "zh" ? " 条结果" : " results") : status.getAttribute("data-none");
     hits.slice(0, 200).forEach(function (d) {
       var doc = index.docs[d];
