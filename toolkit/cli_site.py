@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from toolkit.cli_common import ReleaseOpt, app, guard, settings_for
+from toolkit.cli_common import ReleaseOpt, SourcesOpt, app, guard, settings_for
 from toolkit.errors import Interrupted
 
 
@@ -21,6 +21,7 @@ def site(
         Path | None, typer.Option("--out", help="Site folder (default [tool.policy-toolkit.site] out, datasets/site).")
     ] = None,
     release: ReleaseOpt = None,
+    sources: SourcesOpt = None,
 ) -> None:
     """Write the static bilingual site of the release: a page per resource at its IRI's path, evidence in context.
 
@@ -31,7 +32,7 @@ def site(
     def body() -> None:
         from toolkit.site import write_site
 
-        settings = settings_for(release=release)
+        settings = settings_for(sources=sources, release=release)
         try:
             result = write_site(settings, out=out.resolve() if out else None)
         except KeyboardInterrupt:

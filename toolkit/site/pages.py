@@ -16,8 +16,6 @@ from typing import Any
 
 import jinja2
 import pyoxigraph as ox
-import rdflib
-from pyld import jsonld
 
 from toolkit.errors import UsageError
 from toolkit.query import Result, SavedQuery, bind, find_query, saved_queries
@@ -48,12 +46,6 @@ MAX_INCOMING = 200
 _ANCHOR_BAD = re.compile(r"[^A-Za-z0-9_-]")
 _PREFIX_LINE = re.compile(r"^@prefix\s+([A-Za-z][\w.-]*):\s*<([^>]*)>\s*\.\s*$", re.MULTILINE)
 PLAIN_TYPES = frozenset({XSD + "string", RDF + "langString"})
-
-
-def _namespace(iri: str) -> str:
-    """The namespace part of an IRI: up to its last ``#`` or ``/``."""
-    cut = max(iri.rfind("#"), iri.rfind("/"))
-    return iri[: cut + 1] if cut > 0 else ""
 
 
 def anchor_of(iri: str) -> str:
@@ -399,30 +391,17 @@ class SiteBuilder:
         }
 
     def data_files(self, iri: str, path: str) -> None:
+        """The resource's own triples as N-Triples, Turtle and JSON-LD, written by pyoxigraph (fast, and
+        a pure function of the sorted triples and prefixes: it orders the prefixes itself)."""
         triples = self.release.triples.get(iri, [])
-        nt = "".join(f"{t} .\n" for t in triples)
-        self.files[path + "data.nt"] = nt.encode("utf-8")
-        used = {
-            name: ns for name, ns in sorted(self.prefixes.items()) if any(str(t).find("<" + ns) >= 0 for t in triples)
-        }
-        # a namespace without a known prefix gets ns1, ns2... in sorted order (rdflib would number them in
-        # the order it meets them, which is not fixed)
-        spaces = sorted(
-            {_namespace(t.predicate.value) for t in triples}
-            | {_namespace(t.object.value) for t in triples if t.predicate.value == TYPE}
-        )
-        for n, ns in enumerate((ns for ns in spaces if ns and ns not in used.values()), start=1):
-            used[f"ns{n}"] = ns
-        graph = rdflib.Graph(bind_namespaces="none")
-        for name, ns in used.items():
-            graph.bind(name, ns)
-        graph.parse(data=nt, format="nt")
-        self.files[path + "data.ttl"] = graph.serialize(format="turtle").encode("utf-8")
-        doc = jsonld.from_rdf(nt, {"format": "application/n-quads"})
-        compacted = jsonld.compact(doc, {"@context": used}) if used else doc
+        self.files[path + "data.nt"] = "".join(f"{t} .\n" for t in triples).encode("utf-8")
+        text = "".join(str(t) for t in triples)
+        used = {name: ns for name, ns in sorted(self.prefixes.items()) if "<" + ns in text}
+        self.files[path + "data.ttl"] = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=used)
+        expanded = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD))
         self.files[path + "data.jsonld"] = (
-            json.dumps(compacted, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-        ).encode()
+            json.dumps(expanded, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        ).encode("utf-8")
 
     # ------------------------------------------------------------------ ontology
     def _ontology_terms(self) -> dict[str, str]:
@@ -667,8 +646,12 @@ class SiteBuilder:
             saved = find_query(q.name, folder)
             needs = [p.name for p in saved.params if p.required and p.default is None]
             result = None
+            error = ""
             if not needs:
-                result = self.run_saved(saved)
+                try:
+                    result = self.run_saved(saved)
+                except UsageError as exc:  # e.g. a default parameter naming nothing in this release
+                    error = str(exc)
             path = f"queries/{q.name}/"
             titles = {lang: saved.title.get(lang) or q.name for lang in LANGS}
             index.append((q.name, titles))
@@ -703,6 +686,7 @@ class SiteBuilder:
                     text=saved.text,
                     needs=needs,
                     table=table,
+                    error=error,
                 )
             self.pages[path] = Page(path, titles, "query")
         for lang in LANGS:
