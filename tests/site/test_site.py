@@ -369,6 +369,12 @@ def test_in_a_browser_pages_switch_language_highlight_quotes_and_search(served: 
         assert expect in titles, titles[:10]
         if lang:
             page.screenshot(path=str(SHOTS / "search.png"))
+            page.click("#lang-switch")  # the query goes along
+            assert page.url.endswith("/search/?q=G60") and "/en/" not in page.url
+            page.wait_for_selector("body[data-search-ready]")
+            assert page.locator("#search-results li a").count() > 0
+            page.goto(f"{served.url}/en/search/?q=G60")
+            page.wait_for_selector("body[data-search-ready]")
             page.locator("#search-results li a", has_text=expect).first.click()
             assert page.url.endswith("/en/id/g60-corridor/")
 

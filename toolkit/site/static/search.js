@@ -71,12 +71,21 @@
     var url = new URL(window.location.href);
     url.searchParams.set("q", q);
     window.history.replaceState(null, "", url.toString());
+    keepQuery(q);
     search(q);
+  }
+  // the language switch keeps the query too
+  function keepQuery(q) {
+    var sw = document.getElementById("lang-switch");
+    if (!sw) { return; }
+    var target = new URL(sw.getAttribute("href"), window.location.href);
+    target.search = q ? "?q=" + encodeURIComponent(q) : "";
+    sw.setAttribute("href", target.toString());
   }
   fetch(list.getAttribute("data-index")).then(function (r) { return r.json(); }).then(function (data) {
     index = data;
     var q = new URL(window.location.href).searchParams.get("q");
-    if (q) { input.value = q; search(q); }
+    if (q) { input.value = q; keepQuery(q); search(q); }
     form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
     input.addEventListener("input", run);
     document.body.setAttribute("data-search-ready", "1");
