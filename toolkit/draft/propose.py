@@ -1,0 +1,673 @@
+"""Find what a source's text says that a facts file records: the proposals of `draft`.
+
+Each finder reads the body as `validate` sees it (whitespace-normalised, between body.start and
+body.end) and proposes facts with a verbatim quote, a confidence and the reason. The rules
+are plain patterns of Chinese news writing (X表示, 《…》, 3月11日, 约300名) plus jieba's
+part-of-speech tags (nr person, ns place, nt organisation) for names the patterns miss;
+everything is deterministic, so the same text and corpus give the same draft.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jieba
+import jieba.posseg as pseg
+from pypinyin import lazy_pinyin
+
+from toolkit.draft.numbers import find_quantities
+from toolkit.sources.dates import DateProblem, DateValue, parse_date, resolve_relative
+from toolkit.sources.ingest import pinyin_slug
+from toolkit.sources.loader import Entity, LangText, PlainLit
+
+jieba.setLogLevel(logging.WARNING)
+
+CJK = r"\u4e00-\u9fff\U00020000-\U0002FFFF"
+ROLES = sorted(
+    [
+        "特聘研究员",
+        "研究员",
+        "副院长",
+        "院长",
+        "副教授",
+        "教授",
+        "副厅长",
+        "厅长",
+        "副局长",
+        "局长",
+        "副主任",
+        "主任",
+        "总经理",
+        "副总经理",
+        "董事长",
+        "负责人",
+        "党委书记",
+        "副书记",
+        "书记",
+        "副市长",
+        "市长",
+        "副所长",
+        "所长",
+        "主席",
+        "秘书长",
+        "首席科学家",
+        "总工程师",
+        "首席经济学家",
+        "副部长",
+        "部长",
+        "处长",
+        "副处长",
+        "主编",
+        "记者",
+    ],
+    key=len,
+    reverse=True,
+)
+_ROLE = "|".join(ROLES)
+SPEECH_VERBS = ("表示", "认为", "指出", "称", "强调", "介绍", "说")
+_VERB = "|".join(SPEECH_VERBS)
+ORG_SUFFIXES = [
+    "科学技术委员会",
+    "委员会",
+    "科学技术厅",
+    "交通运输厅",
+    "大学",
+    "学院",
+    "研究院",
+    "研究所",
+    "实验室",
+    "集团",
+    "公司",
+    "厅",
+    "局",
+    "政府",
+    "报社",
+    "日报",
+    "中心",
+    "协会",
+    "人大常委会",
+    "法工委",
+    "办公室",
+]
+_PUBLIC = ("厅", "局", "委员会", "政府", "人大", "办公室", "法工委", "部")
+_RESEARCH = ("大学", "学院", "研究院", "研究所", "实验室")
+_MEDIA = ("报社", "日报", "报", "电视台", "新闻")
+DOC_KINDS = (
+    ("五年规划", "FiveYearPlan"),
+    ("行动方案", "ActionPlan"),
+    ("行动计划", "ActionPlan"),
+    ("方案", "ActionPlan"),
+    ("若干措施", "PolicyMeasures"),
+    ("措施", "PolicyMeasures"),
+    ("决定", "RegionalLegislation"),
+    ("条例", "RegionalLegislation"),
+    ("规划", "PolicyDocument"),
+    ("意见", "PolicyDocument"),
+    ("办法", "PolicyDocument"),
+    ("通知", "PolicyDocument"),
+)
+EVENT_WORDS = ("论坛", "峰会", "大会", "博览会", "会议", "研讨会")
+_N = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
+DATE_RX = re.compile(
+    rf"(?P<abs>\d{{4}}年(?:\d{{1,2}}月(?:\d{{1,2}}[日号])?)?)"
+    rf"|(?P<rel>(?:今年|去年){_N}月(?:{_N}[日号])?|(?<![\d年]){_N}月{_N}[日号]|今年|明年|去年|本月|上月|下月|上个月|下个月)"
+)
+_CLAUSE = re.compile(r"[^，；：。！？,;:!?]+")
+
+
+@dataclass
+class Proposal:
+    """One proposed fact: an entity for the facts file, or a comment where the model has no slot."""
+
+    kind: str  # date, quantity, statement, known, candidate, person, organisation, place, document, event, affiliation
+    start: int
+    confidence: float
+    why: str
+    quotes: list[str]
+    id: str = ""
+    types: tuple[str, ...] = ()
+    label_zh: str = ""
+    label_en: str = ""
+    props: dict[str, Any] = field(default_factory=dict)
+    commented: bool = False
+    note: str = ""  # what a commented proposal says (date value, quantity...)
+    stated: str = ""  # the words of a date or quantity, for --missing
+
+
+@dataclass
+class Known:
+    """The corpus's entities by the words that name them (zh and en labels, literal forms, short titles)."""
+
+    by_name: dict[str, list[str]]
+    labels: dict[str, str]
+
+    @classmethod
+    def of(cls, entities: Iterable[Entity]) -> Known:
+        by_name: dict[str, list[str]] = {}
+        labels: dict[str, str] = {}
+        for ent in sorted(entities, key=lambda e: e.id):
+            names: set[str] = set()
+            for key in ("label", "literalForm", "shortTitle"):
+                for v in ent.values.get(key, []):
+                    if isinstance(v, LangText):
+                        names.add(v.text.strip("《》“”"))
+                    elif isinstance(v, PlainLit) and isinstance(v.value, str):
+                        names.add(v.value.strip("《》“”"))
+            labels[ent.id] = ent.label() or ent.id
+            for name in names:
+                if len(name) >= 2:
+                    by_name.setdefault(name, []).append(ent.id)
+        return cls(by_name, labels)
+
+    def ids(self, name: str) -> list[str]:
+        return self.by_name.get(name, [])
+
+
+def _clause_at(text: str, start: int, end: int) -> str:
+    """The clause (between commas or stops) around text[start:end], widened to hold it all."""
+    left = max(text.rfind(ch, 0, start) for ch in "，；。！？：,;!? ") + 1
+    rights = [i for i in (text.find(ch, end) for ch in "，；。！？,;!? ") if i >= 0]
+    right = min(rights) if rights else len(text)
+    return text[left:right]
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"[^。！？ ]+[。！？]?", text)]
+
+
+def _person_id(name: str) -> str:
+    parts = [p for p in lazy_pinyin(name) if p.isascii() and p.isalpha()]
+    if len(parts) < 2:
+        return pinyin_slug(name)
+    return f"{parts[0]}-{''.join(parts[1:])}"
+
+
+def _person_en(name: str) -> str:
+    parts = [p for p in lazy_pinyin(name) if p.isascii() and p.isalpha()]
+    if len(parts) < 2:
+        return "TODO " + name
+    return f"{parts[0].title()} {''.join(parts[1:]).title()}"
+
+
+def org_type(name: str) -> str:
+    if name.endswith(_MEDIA):
+        return "MediaOrganisation"
+    if name.endswith(_RESEARCH):
+        return "ResearchOrganisation"
+    if name.endswith(_PUBLIC) or "人大" in name:
+        return "PublicBody"
+    return "Organisation"
+
+
+def doc_type(title: str) -> str:
+    core = re.sub(r"[（(][^）)]*[）)]$", "", title)
+    for word, kind in DOC_KINDS:
+        if core.endswith(word) or (word == "五年规划" and "五" in core and core.endswith("规划")):
+            return kind
+    return "PolicyDocument"
+
+
+class Drafter:
+    """Holds the body, the corpus index and the proposals made so far (their ids stay unique)."""
+
+    def __init__(self, body: str, published: DateValue, known: Known, publisher_id: str, taken_ids: set[str]) -> None:
+        self.body = body
+        self.published = published
+        self.known = known
+        self.publisher_id = publisher_id
+        self.taken = set(taken_ids)
+        self.proposals: list[Proposal] = []
+        self.by_label: dict[str, Proposal] = {}
+        self.tokens = [(w, f) for w, f in pseg.cut(body)]
+        self.titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]{2,80}》", body)]
+
+    # ------------------------------------------------------------------ helpers
+    def _id(self, base: str) -> str:
+        out, n = base, 2
+        while out in self.taken:
+            out, n = f"{base}-{n}", n + 1
+        self.taken.add(out)
+        return out
+
+    def _in_title(self, pos: int) -> bool:
+        return any(a <= pos < b for a, b in self.titles)
+
+    def entity_for(
+        self, name: str, kind: str, start: int, quote: str, why: str, conf: float, types: tuple[str, ...]
+    ) -> str:
+        """The id of the entity named ``name``: a known one, one proposed before, or a new proposal."""
+        ids = self.known.ids(name)
+        if len(ids) == 1:
+            return ids[0]
+        if name in self.by_label:
+            return self.by_label[name].id
+        if kind == "person":
+            ident, en = self._id(_person_id(name)), _person_en(name)
+        else:
+            ident, en = self._id(pinyin_slug(name, 6)), "TODO " + name
+        prop = Proposal(kind, start, conf, why, [quote], ident, types, name, en)
+        self.proposals.append(prop)
+        self.by_label[name] = prop
+        return ident
+
+    # ------------------------------------------------------------------ finders
+    def run(self) -> list[Proposal]:
+        self.find_publisher()
+        self.find_speakers()
+        self.find_documents()
+        self.find_events()
+        self.find_dates()
+        self.find_quantities()
+        self.find_organisations()
+        self.find_people()
+        self.find_places()
+        self.find_known()
+        return sorted(self.proposals, key=lambda p: (p.start, p.kind, p.id, p.note))
+
+    def find_publisher(self) -> None:
+        """The outlet the byline names (来源：…), under the id the source block gave it."""
+        m = re.search(rf"来源[：:]\s*([{CJK}A-Za-z0-9]{{2,20}})", self.body)
+        if m is None or self.known.ids(m.group(1)):
+            return
+        name = m.group(1)
+        ident = self.publisher_id if self.publisher_id and self.publisher_id not in self.taken else pinyin_slug(name, 6)
+        self.taken.add(ident)
+        prop = Proposal(
+            "organisation",
+            m.start(),
+            0.9,
+            "the outlet the byline names (来源); the source block's publisher",
+            [m.group(0)],
+            ident,
+            ("MediaOrganisation",),
+            name,
+            "TODO " + name,
+        )
+        self.proposals.append(prop)
+        self.by_label[name] = prop
+
+    def _speaker(self, chunk: str, chunk_start: int) -> tuple[str | None, str, str | None]:
+        """(speaker id, its name, medium id) from the words before a speech verb, making affiliations."""
+        medium = None
+        if "本报" in chunk:
+            medium = self.publisher_id
+        for name, ids in sorted(self.known.by_name.items()):
+            if len(ids) == 1 and (f"向{name}" in chunk or f"对{name}" in chunk):
+                medium = ids[0]
+        core = re.split(r"(?:在|向|对|接受)", chunk, maxsplit=1)[0] if len(chunk) > 2 else chunk
+        m = re.fullmatch(rf"(?P<pre>.*?)(?P<role>{_ROLE})(?P<name>[{CJK}]{{2,3}})", core)
+        if m is None:
+            ids = self.known.ids(core)
+            if len(ids) == 1:
+                return ids[0], core, medium
+            return None, core, medium
+        name = m.group("name")
+        person = self.entity_for(
+            name,
+            "person",
+            chunk_start,
+            core,
+            f"a name after the role {m.group('role')} and before a speech verb",
+            0.8,
+            ("Person",),
+        )
+        parts = [p for p in re.split("[、，]", m.group("pre") + m.group("role")) if p]
+        for part in parts:
+            pm = re.fullmatch(rf"(?P<org>[{CJK}]{{2,30}}?)(?P<role>{_ROLE})", part)
+            if pm is None:
+                continue
+            org_name, role = pm.group("org"), pm.group("role")
+            org = self.entity_for(
+                org_name,
+                "organisation",
+                chunk_start,
+                core,
+                f"the organisation before the role {role} of {name}",
+                0.7,
+                (org_type(org_name),),
+            )
+            aff_id = self._id(f"{person}-{pinyin_slug(role, 4)}")
+            aff = Proposal(
+                "affiliation",
+                chunk_start,
+                0.7,
+                f"'{org_name}{role}{name}': organisation, role, person",
+                [core],
+                aff_id,
+                ("Affiliation",),
+                f"{name}，{org_name}{role}",
+                f"TODO {name}, {role}",
+                {"member": person, "organisation": org, "roleLabel": {"zh": role, "en": "TODO " + role}},
+            )
+            self.proposals.append(aff)
+        return person, name, medium
+
+    def find_speakers(self) -> None:
+        text = self.body
+        taken: list[tuple[int, int]] = []
+        # direct quotes: “…”X说 / X说：“…”
+        for m in re.finditer(r"“([^“”]{6,})”", text):
+            after = re.match(rf"([^。“”，]{{0,40}}?)(?:{_VERB})", text[m.end() :])
+            before = re.search(rf"([^。“”，]{{2,40}}?)(?:{_VERB})[：:]$", text[: m.start()])
+            if after:
+                chunk, chunk_start = after.group(1), m.end()
+                quote = text[m.start() : m.end() + after.end()]
+            elif before:
+                chunk, chunk_start = before.group(1), before.start(1)
+                quote = text[before.start(1) : m.end()]
+            else:
+                continue
+            speaker, name, medium = self._speaker(chunk, chunk_start)
+            self._statement(m.start(), quote, m.group(1), True, speaker, name, medium, chunk)
+            taken.append((m.start(), m.end()))
+        # reported speech: X表示，…。
+        for s, e in _sentence_spans(text):
+            sentence = text[s:e]
+            m = re.match(
+                rf"(?P<chunk>[^，。“”]{{2,60}}?)(?P<verb>{_VERB})[，：,:]?(?P<content>[^“”]{{8,}}?)[。！？]?$", sentence
+            )
+            if m is None or any(a <= s + m.start("content") < b for a, b in taken):
+                continue
+            chunk = m.group("chunk")
+            if not re.search(rf"{_ROLE}|负责人|专家", chunk) and not self.known.ids(chunk):
+                continue
+            speaker, name, medium = self._speaker(chunk, s)
+            content = m.group("content")
+            self._statement(s, sentence.rstrip("。！？"), content, False, speaker, name, medium, chunk)
+
+    def _statement(
+        self,
+        start: int,
+        quote: str,
+        content: str,
+        direct: bool,
+        speaker: str | None,
+        name: str,
+        medium: str | None,
+        chunk: str,
+    ) -> None:
+        kind = "direct quote" if direct else "reported speech"
+        if speaker is None:
+            self.proposals.append(
+                Proposal(
+                    "statement",
+                    start,
+                    0.4,
+                    f"{kind} with no named speaker ('{chunk}'): the model needs a speaker",
+                    [quote],
+                    commented=True,
+                    note=f"statement by {chunk}: {content}",
+                )
+            )
+            return
+        props: dict[str, Any] = {"speaker": speaker}
+        if medium:
+            props["medium"] = medium
+        props["text"] = content
+        props["isDirectQuote"] = direct
+        ident = self._id(f"{speaker}-statement")
+        short = content if len(content) <= 24 else content[:24] + "…"
+        self.proposals.append(
+            Proposal(
+                "statement",
+                start,
+                0.8 if direct else 0.7,
+                f"{kind} attributed to {name}",
+                [quote],
+                ident,
+                ("Statement",),
+                f"{name}：{short}",
+                f"TODO {name}: statement",
+                props,
+            )
+        )
+
+    def find_documents(self) -> None:
+        for m in re.finditer(r"《([^》]{2,80})》", self.body):
+            title = m.group(1)
+            if self.known.ids(title):
+                continue  # a known document: find_known links it
+            clause = _clause_at(self.body, m.start(), m.end())
+            kind = doc_type(title)
+            ident = self.entity_for(
+                title, "document", m.start(), clause, f"a title in 《》; kind {kind} from its last words", 0.85, (kind,)
+            )
+            prop = self.by_label.get(title)
+            if prop is not None and prop.id == ident and "全文" not in prop.why:
+                self._document_dates(prop, m.start(), m.end())
+
+    def _document_dates(self, prop: Proposal, start: int, end: int) -> None:
+        """Issue and entry-into-force dates said in the document's sentence."""
+        for s, e in _sentence_spans(self.body):
+            if s <= start < e:
+                sentence = self.body[s:e]
+                for dm in DATE_RX.finditer(sentence):
+                    after = sentence[dm.end() : dm.end() + 6]
+                    value = self._date_value(dm)
+                    if value is None or self._in_title(s + dm.start()):
+                        continue
+                    if re.match(r"起?(施行|实施|生效)", after):
+                        prop.props.setdefault("entryIntoForce", value)
+                        prop.quotes.append(self._quote_around(s + dm.start(), s + dm.end()))
+                    elif re.search(r"印发|发布|出台|公布", sentence) and "dateIssued" not in prop.props:
+                        prop.props["dateIssued"] = value
+                        prop.quotes.append(self._quote_around(s + dm.start(), s + dm.end()))
+
+    def _quote_around(self, start: int, end: int) -> str:
+        return _clause_at(self.body, start, end)
+
+    def _date_value(self, m: re.Match[str]) -> Any:
+        """A facts-file date: "2026-03" for absolute words, {stated: ...} for relative ones."""
+        stated = m.group(0)
+        if m.group("abs"):
+            nums = [int(x) for x in re.findall(r"\d+", stated)]
+            lexical = "-".join([f"{nums[0]:04d}", *(f"{n:02d}" for n in nums[1:])])
+            try:
+                return parse_date(lexical).lexical
+            except DateProblem:
+                return None
+        try:
+            resolved = resolve_relative(stated, self.published)
+        except DateProblem:
+            return None
+        return {"stated": stated} if resolved is not None else None
+
+    def find_events(self) -> None:
+        words = "|".join(EVENT_WORDS)
+        for s, e in _sentence_spans(self.body):
+            sentence = self.body[s:e]
+            for m in re.finditer(
+                rf"([^，；。、“”]{{2,40}}?(?:{words}))(?:在|于)?([{CJK}]{{2,4}})?(?:举行|召开|举办|开幕)", sentence
+            ):
+                name = re.sub(r"^(?:\d{1,2}月\d{1,2}日|今年|去年)", "", m.group(1)).strip()
+                if name in EVENT_WORDS or self.known.ids(name) or self._in_title(s + m.start()):
+                    continue
+                kind = "Meeting" if name.endswith(("会议", "研讨会")) else "Conference"
+                dates = [d for d in DATE_RX.finditer(sentence) if d.group(0) not in ("今年", "明年", "去年")]
+                quote = _clause_at(self.body, s + m.start(1), s + m.end())
+                ident = self.entity_for(
+                    name, "event", s + m.start(), quote, f"'{name}' with 举行/召开; a {kind}", 0.75, (kind,)
+                )
+                prop = self.by_label.get(name)
+                if prop is None or prop.id != ident:
+                    continue
+                where = m.group(2)
+                if where:
+                    prop.why += f"; held in {where} (the model has no event place yet)"
+                if dates:
+                    value = self._date_value(dates[0])
+                    if value is not None:
+                        prop.props["startDate"] = value
+                        prop.quotes.insert(0, self.body[s : s + max(m.end(), dates[0].end())].lstrip("，"))
+
+    def find_dates(self) -> None:
+        for m in DATE_RX.finditer(self.body):
+            if self._in_title(m.start()):
+                continue
+            value = self._date_value(m)
+            stated = m.group(0)
+            if value is None:
+                note = f"date '{stated}': not resolvable against {self.published.lexical}; write value: by hand"
+                conf = 0.3
+            elif isinstance(value, dict):
+                res = resolve_relative(stated, self.published)
+                against = self.published.lexical
+                note = f"date '{stated}' = {res.lexical if res else '?'} (relative, resolved against {against})"
+                conf = 0.8
+            else:
+                note = f"date '{stated}' = {value}"
+                conf = 0.9
+            before = self.body[max(0, m.start() - 1) : m.start()]
+            if before in ("到", "至") or self.body[m.end() : m.end() + 1] == "前":
+                note += " (a target date: by then)"
+            self.proposals.append(
+                Proposal(
+                    "date",
+                    m.start(),
+                    conf,
+                    "a date in the text; attach it to the fact it dates",
+                    [self._quote_around(m.start(), m.end())],
+                    commented=True,
+                    note=note,
+                    stated=stated,
+                )
+            )
+
+    def find_quantities(self) -> None:
+        for q in find_quantities(self.body):
+            if self._in_title(q.start):
+                continue
+            qual = f"{q.qualifier} " if q.qualifier else ""
+            note = f"quantity '{q.stated}' = {qual}{q.value_text} {q.unit}" + (
+                f", counting '{q.counts}'" if q.counts else ""
+            )
+            self.proposals.append(
+                Proposal(
+                    "quantity",
+                    q.start,
+                    0.7,
+                    "a number with its unit or classifier",
+                    [self._quote_around(q.start, q.start + len(q.stated))],
+                    commented=True,
+                    note=note,
+                    stated=q.stated,
+                    props={"value": q.value_text, "unit": q.unit, "qualifier": q.qualifier, "counts": q.counts},
+                )
+            )
+
+    def _token_spans(self) -> list[tuple[int, int, str, str]]:
+        out, pos = [], 0
+        for word, flag in self.tokens:
+            out.append((pos, pos + len(word), word, flag))
+            pos += len(word)
+        return out
+
+    def find_organisations(self) -> None:
+        spans = self._token_spans()
+        allowed = {"n", "ns", "nt", "nz", "j", "vn", "nrt", "b", "an", "ng", "l", "t"}
+        for i, (s, e, word, flag) in enumerate(spans):
+            if not (flag == "nt" or word.endswith(tuple(ORG_SUFFIXES))) or word in ROLES:
+                continue
+            j = i
+            while j > 0 and i - j < 7:
+                _, _, pw, pf = spans[j - 1]
+                if pf in allowed and pw not in ROLES and not pw.endswith(tuple(ROLES)):
+                    j -= 1
+                    continue
+                if pw in ("与", "和") and j >= 2 and spans[j - 2][3] in allowed and spans[j][3] not in ("ns", "nt"):
+                    j -= 1
+                    continue
+                break
+            while j < i and spans[j][2] in ("与", "和"):
+                j += 1
+            name = self.body[spans[j][0] : e]
+            if len(name) < 4 or self._in_title(s) or name in self.by_label:
+                continue
+            if self.known.ids(name):
+                continue
+            self.entity_for(
+                name,
+                "organisation",
+                spans[j][0],
+                _clause_at(self.body, spans[j][0], e),
+                "words ending in an organisation suffix (jieba segments)",
+                0.6,
+                (org_type(name),),
+            )
+
+    def find_people(self) -> None:
+        for s, e, word, flag in self._token_spans():
+            if flag != "nr" or not 2 <= len(word) <= 3 or word in self.by_label or self.known.ids(word):
+                continue
+            if self._in_title(s) or any(word in p.label_zh and p.kind == "organisation" for p in self.proposals):
+                continue
+            self.entity_for(
+                word, "person", s, _clause_at(self.body, s, e), "jieba tags it a person name (nr)", 0.45, ("Person",)
+            )
+
+    def find_places(self) -> None:
+        for s, e, word, flag in self._token_spans():
+            if flag != "ns" or len(word) < 2 or word in self.by_label or self.known.ids(word):
+                continue
+            short = word.removesuffix("市").removesuffix("省")
+            if short != word and self.known.ids(short):
+                continue
+            # a place that only starts an organisation's name is the organisation's, not a mention
+            if any(p.kind == "organisation" and p.label_zh.startswith(word) and p.start == s for p in self.proposals):
+                continue
+            kind = "ProvinceLevelDivision" if word.endswith("省") else "City" if len(word) <= 3 else "Region"
+            self.entity_for(
+                word,
+                "place",
+                s,
+                _clause_at(self.body, s, e),
+                f"jieba tags it a place (ns); {kind} guessed",
+                0.5,
+                (kind,),
+            )
+
+    def find_known(self) -> None:
+        """Mentions of corpus entities, longest name first, each place of the text claimed once."""
+        claimed: list[tuple[int, int]] = []
+        first: dict[str, tuple[int, int, str]] = {}
+        for name in sorted(self.known.by_name, key=lambda n: (-len(n), n)):
+            for m in re.finditer(re.escape(name), self.body):
+                if any(a < m.end() and m.start() < b for a, b in claimed):
+                    continue
+                claimed.append((m.start(), m.end()))
+                first.setdefault(name, (m.start(), m.end(), name))
+        for name, (s, e, _) in sorted(first.items(), key=lambda kv: kv[1]):
+            ids = self.known.ids(name)
+            quote = _clause_at(self.body, s, e)
+            if len(ids) == 1:
+                conf = 0.9 if len(name) >= 3 else 0.7
+                self.proposals.append(
+                    Proposal(
+                        "known",
+                        s,
+                        conf,
+                        f"'{name}' is a label of {ids[0]}",
+                        [quote],
+                        ids[0],
+                        commented=True,
+                        note=f"link: {ids[0]} ({self.known.labels[ids[0]]})",
+                        stated=name,
+                    )
+                )
+            else:
+                self.proposals.append(
+                    Proposal(
+                        "candidate",
+                        s,
+                        0.4,
+                        f"'{name}' names {len(ids)} entities; choose one",
+                        [quote],
+                        commented=True,
+                        note="candidates: " + ", ".join(f"{i} ({self.known.labels[i]})" for i in ids),
+                        stated=name,
+                    )
+                )

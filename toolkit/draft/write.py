@@ -1,0 +1,237 @@
+"""`draft ID`: write facts.draft.yaml beside facts.yaml from the source's text and the corpus.
+
+The draft is a facts file: the source block of facts.yaml copied as written, then one entity
+per proposal with a comment line giving its confidence and why. What the model has no slot
+for yet (a date not tied to a fact, a quantity, a link to a corpus entity, a choice among
+candidates) is written as comments under the entities, with its quote, so a person can
+move it into a fact. Every quote is proved by the loader's own quote locator before it is
+written; facts.yaml is never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.config import Settings
+from toolkit.draft.propose import Drafter, Known, Proposal
+from toolkit.errors import LoadError, UsageError
+from toolkit.schema.model import load_model
+from toolkit.sources.dates import DateProblem, parse_date
+from toolkit.sources.loader import FACTS_FILE, body_bounds, check_source_folder, load_corpus, locate_quote
+from toolkit.sources.text import Normalised, normalise
+from toolkit.yamlfile import decode_utf8, load_yaml, read_capped
+
+DRAFT_FILE = "facts.draft.yaml"
+#: the kinds counted by a draft's summary line, in this order
+KINDS = (
+    "date",
+    "quantity",
+    "statement",
+    "known",
+    "candidate",
+    "person",
+    "organisation",
+    "place",
+    "document",
+    "event",
+    "affiliation",
+)
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    path: Path
+    counts: dict[str, int]
+    dropped_quotes: int
+
+
+def _yq(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    text = str(v)
+    if re.fullmatch(r"-?\d{4}(-\d{2}(-\d{2})?)?", text):
+        return f'"{text}"'
+    if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", text) and text not in (
+        "true",
+        "false",
+        "null",
+        "yes",
+        "no",
+        "on",
+        "off",
+    ):
+        return text
+    return _yq(text)
+
+
+def _entity_yaml(p: Proposal) -> list[str]:
+    out = [f"  # [{p.confidence:.2f} {p.kind}] {p.why}"]
+    out.append(f"  - id: {p.id}")
+    out.append(f"    type: {p.types[0] if len(p.types) == 1 else _value(list(p.types))}")
+    out.append(f"    label: {{zh: {_yq(p.label_zh)}, en: {_yq(p.label_en)}}}")
+    for key, v in p.props.items():
+        out.append(f"    {key}: {_value(v)}")
+    out.append("    evidence:")
+    out.extend(f"      - {_yq(q)}" for q in dict.fromkeys(p.quotes))
+    return out
+
+
+def _comment_yaml(p: Proposal) -> list[str]:
+    return [
+        f"  # [{p.confidence:.2f} {p.kind}] {p.note}",
+        f"  #     why: {p.why}",
+        f"  #     quote: {_yq(p.quotes[0])}",
+    ]
+
+
+def _source_block(facts_text: str, facts_path: Path) -> str:
+    """facts.yaml's text from the start up to ``entities:``, comments and all."""
+    m = re.search(r"^entities:", facts_text, re.MULTILINE)
+    if m is None:
+        raise LoadError(
+            f"{FACTS_FILE} has no entities: key", file=facts_path, hint="write `entities: []` after source:"
+        )
+    return facts_text[: m.start()].rstrip() + "\n"
+
+
+def _existing(entities: list[Any]) -> tuple[set[str], set[str], str, set[str]]:
+    """Ids, zh labels, all evidence quotes (joined) and statement texts already in facts.yaml."""
+    ids, labels, texts, quotes = set(), set(), set(), []
+    for ent in entities if isinstance(entities, list) else []:
+        if not isinstance(ent, dict):
+            continue
+        ids.add(str(ent.get("id")))
+        label = ent.get("label")
+        if isinstance(label, dict) and isinstance(label.get("zh"), str):
+            labels.add(label["zh"])
+        if isinstance(ent.get("text"), str):
+            texts.add(normalise(ent["text"]))
+        quotes.extend(normalise(q) for q in ent.get("evidence") or [] if isinstance(q, str))
+        for v in ent.values():
+            if isinstance(v, str):
+                ids.add(v) if re.fullmatch(r"[a-z0-9-]+", v) else None
+            elif isinstance(v, list):
+                ids.update(x for x in v if isinstance(x, str) and re.fullmatch(r"[a-z0-9-]+", x))
+    return ids, labels, "\n".join(quotes), texts
+
+
+def _already_there(p: Proposal, ids: set[str], labels: set[str], quotes: str, texts: set[str]) -> bool:
+    """--missing: is this proposal's fact already in facts.yaml (same entity, text, or quoted words)?"""
+    if p.kind in ("known", "candidate"):
+        return p.id in ids or (p.kind == "candidate" and p.stated in quotes)
+    if p.commented:
+        return bool(p.stated) and any(p.stated in q and normalise(p.quotes[0])[:8] in q for q in quotes.split("\n"))
+    if p.kind == "statement":
+        return normalise(str(p.props.get("text", ""))) in texts or p.label_zh in labels
+    return p.id in ids or p.label_zh in labels
+
+
+def draft_source(settings: Settings, source_id: str, *, missing: bool = False) -> DraftResult:
+    """Write ``<source>/facts.draft.yaml``; with ``missing``, only what facts.yaml lacks."""
+    folder = settings.sources_dir / source_id
+    if not (folder / FACTS_FILE).exists():
+        raise UsageError(
+            f"no source {source_id!r} in {settings.sources_dir}",
+            hint=f"run `policy-toolkit source add PAGE --id {source_id}` first",
+        )
+    check_source_folder(folder)
+    facts_path = folder / FACTS_FILE
+    doc = load_yaml(facts_path)
+    meta = doc.data.get("source") if isinstance(doc.data, dict) else None
+    if not isinstance(meta, dict) or not isinstance(meta.get("text"), str):
+        raise LoadError("facts.yaml has no source: block with text:", file=facts_path)
+    try:
+        published = parse_date(meta.get("datePublished"))
+    except DateProblem as exc:
+        raise UsageError(
+            f"datePublished: {exc}",
+            file=facts_path,
+            line=doc.line_of(("source", "datePublished")),
+            hint="write the publication date first: relative dates are resolved against it",
+        ) from None
+    text_path = folder / meta["text"]
+    text = decode_utf8(read_capped(text_path, 8 * 1024 * 1024, what="archived text", follow_links=False), text_path)
+    body_meta = meta.get("body") or {}
+    bounds = body_bounds(text, str(body_meta.get("start", "")), str(body_meta.get("end", "")))
+    if bounds is None:
+        raise LoadError(
+            "body start or end not found in the archived text",
+            file=facts_path,
+            line=doc.line_of(("source", "body")),
+            hint="fix body.start / body.end",
+        )
+    body = Normalised.of(text, *bounds)
+    corpus, _problems = load_corpus(settings, load_model(settings.schema_dir))
+    others = [e for e in corpus.entities.values() if e.source_id != source_id]
+    publisher = str(meta.get("publisher", ""))
+    drafter = Drafter(body.text, published, Known.of(others), publisher, {e.id for e in others})
+    proposals = drafter.run()
+    proved: list[Proposal] = []
+    dropped = 0
+    for p in proposals:
+        good = [q for q in p.quotes if len(q) >= 2 and locate_quote(q, text, body) is not None]
+        dropped += len(p.quotes) - len(good)
+        if good:
+            p.quotes = good
+            proved.append(p)
+    if missing:
+        ids, labels, quotes, texts = _existing(doc.data.get("entities") or [])
+        proved = [p for p in proved if not _already_there(p, ids, labels, quotes, texts)]
+    out = _render(
+        _source_block(facts_path.read_text(encoding="utf-8"), facts_path),
+        proved,
+        source_id,
+        missing,
+        publisher,
+        doc.data.get("entities") or [],
+    )
+    path = folder / DRAFT_FILE
+    path.write_text(out, encoding="utf-8")
+    counts = {k: sum(p.kind == k for p in proved) for k in KINDS}
+    return DraftResult(path, counts, dropped)
+
+
+def _render(
+    head: str, proposals: list[Proposal], source_id: str, missing: bool, publisher: str, existing: list[Any]
+) -> str:
+    entities = [p for p in proposals if not p.commented]
+    notes = [p for p in proposals if p.commented]
+    lines = [
+        f"# DRAFT by `policy-toolkit draft {source_id}{' --missing' if missing else ''}`: proposals, not facts.",
+        "# Each entry has a comment: [confidence kind] and why it was proposed. Delete what is wrong, fill the",
+        "# TODO English labels, move the commented proposals at the end into facts, then rename this file",
+        "# to facts.yaml (or merge it by hand) and run `policy-toolkit validate`.",
+        "# Every quote below was found in the body by the same locator `validate` uses.",
+    ]
+    body = [head.rstrip(), "", "entities:"]
+    defined = {p.id for p in entities}
+    if (
+        publisher
+        and publisher not in defined
+        and not missing
+        and not any(isinstance(e, dict) and e.get("id") == publisher for e in existing)
+    ):
+        body.append(f"  # TODO: the source block names publisher {publisher}; define it (or use a corpus id)")
+    for p in entities:
+        body.extend(_entity_yaml(p))
+    if not entities:
+        body.append("  []")
+    if notes:
+        body.append("")
+        body.append("# ---- proposals the facts format has no place for yet: attach them to a fact, or drop them")
+        for p in notes:
+            body.extend(_comment_yaml(p))
+    return "\n".join(lines) + "\n" + "\n".join(body) + "\n"
