@@ -26,7 +26,7 @@ from toolkit.sources.loader import Entity, LangText, PlainLit
 
 jieba.setLogLevel(logging.WARNING)
 
-CJK = r"\u4e00-\u9fff\U00020000-\U0002FFFF"
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002FFFF"
 ROLES = sorted(
     [
         "特聘研究员",
@@ -116,6 +116,18 @@ DATE_RX = re.compile(
     rf"(?P<abs>\d{{4}}年(?:\d{{1,2}}月(?:\d{{1,2}}[日号])?)?)"
     rf"|(?P<rel>(?:今年|去年){_N}月(?:{_N}[日号])?|(?<![\d年]){_N}月{_N}[日号]|今年|明年|去年|本月|上月|下月|上个月|下个月)"
 )
+#: words jieba tags as names (nr, ns) that name nothing in policy news
+NOT_NAMES = frozenset(
+    ["城市", "地区", "全省", "全市", "全国", "区域", "沿线", "港区", "园区", "省级", "市级", "国家", "智慧", "时说"]
+)
+#: the commonest surnames: a two- or three-character word jieba calls a name (nr) without a role
+#: before it is proposed as a person only when it starts with one of these
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆"
+    "汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+#: one-character names of provinces (沪苏浙皖): jieba reads 苏浙皖 as a person
+PROVINCE_ABBREVIATIONS = frozenset("沪苏浙皖京津冀粤港澳川渝湘鄂赣闽鲁豫晋陕甘宁青新藏桂琼黔滇辽吉黑蒙")
 _CLAUSE = re.compile(r"[^，；：。！？,;:!?]+")
 
 
@@ -172,6 +184,10 @@ def _clause_at(text: str, start: int, end: int) -> str:
     left = max(text.rfind(ch, 0, start) for ch in "，；。！？：,;!? ") + 1
     rights = [i for i in (text.find(ch, end) for ch in "，；。！？,;!? ") if i >= 0]
     right = min(rights) if rights else len(text)
+    if right - left < 6 and right < len(text) and text[right] in "，,":
+        # "今年，…": a clause of a word or two says nothing; take the next clause with it
+        more = [i for i in (text.find(ch, right + 1) for ch in "，；。！？,;!? ") if i >= 0]
+        right = min(more) if more else len(text)
     return text[left:right]
 
 
@@ -289,6 +305,10 @@ class Drafter:
         )
         self.proposals.append(prop)
         self.by_label[name] = prop
+        for am in re.finditer(rf"(?:作者|记者)[：:]\s*([{CJK}]{{2,4}})", self.body):
+            self.entity_for(
+                am.group(1), "person", am.start(1), am.group(0), "the byline's author (作者/记者)", 0.8, ("Person",)
+            )
 
     def _speaker(self, chunk: str, chunk_start: int) -> tuple[str | None, str, str | None]:
         """(speaker id, its name, medium id) from the words before a speech verb, making affiliations."""
@@ -486,6 +506,13 @@ class Drafter:
                 name = re.sub(r"^(?:\d{1,2}月\d{1,2}日|今年|去年)", "", m.group(1)).strip()
                 if name in EVENT_WORDS or self.known.ids(name) or self._in_title(s + m.start()):
                     continue
+                same = [p for p in self.proposals if p.kind == "event" and (p.label_zh in name or name in p.label_zh)]
+                if same:
+                    # the headline and the body name one event twice: one proposal, the longer name
+                    name = max(same[0].label_zh, name, key=len)
+                    same[0].label_zh = name
+                    same[0].label_en = "TODO " + name
+                    self.by_label[name] = same[0]
                 kind = "Meeting" if name.endswith(("会议", "研讨会")) else "Conference"
                 dates = [d for d in DATE_RX.finditer(sentence) if d.group(0) not in ("今年", "明年", "去年")]
                 quote = _clause_at(self.body, s + m.start(1), s + m.end())
@@ -495,8 +522,10 @@ class Drafter:
                 prop = self.by_label.get(name)
                 if prop is None or prop.id != ident:
                     continue
+                if quote not in prop.quotes:
+                    prop.quotes.append(quote)
                 where = m.group(2)
-                if where:
+                if where and where not in prop.why:
                     prop.why += f"; held in {where} (the model has no event place yet)"
                 if dates:
                     value = self._date_value(dates[0])
@@ -599,11 +628,30 @@ class Drafter:
                 (org_type(name),),
             )
 
+    def _covered(self, start: int, end: int) -> bool:
+        """Is text[start:end] inside a name already proposed or known (钱塘 in 钱塘科技报)?"""
+        for name in [p.label_zh for p in self.proposals if p.label_zh] + list(self.known.by_name):
+            if len(name) <= end - start:
+                continue
+            for m in re.finditer(re.escape(name), self.body):
+                if m.start() <= start and end <= m.end():
+                    return True
+        return False
+
+    def _jieba_noise(self, word: str, start: int, end: int) -> bool:
+        return (
+            word in NOT_NAMES
+            or bool(re.match(r"[\d一二三四五六七八九十两几全各本该]", word))
+            or all(ch in PROVINCE_ABBREVIATIONS for ch in word)
+            or self._in_title(start)
+            or self._covered(start, end)
+        )
+
     def find_people(self) -> None:
         for s, e, word, flag in self._token_spans():
             if flag != "nr" or not 2 <= len(word) <= 3 or word in self.by_label or self.known.ids(word):
                 continue
-            if self._in_title(s) or any(word in p.label_zh and p.kind == "organisation" for p in self.proposals):
+            if self._jieba_noise(word, s, e) or word[0] not in SURNAMES:
                 continue
             self.entity_for(
                 word, "person", s, _clause_at(self.body, s, e), "jieba tags it a person name (nr)", 0.45, ("Person",)
@@ -616,8 +664,7 @@ class Drafter:
             short = word.removesuffix("市").removesuffix("省")
             if short != word and self.known.ids(short):
                 continue
-            # a place that only starts an organisation's name is the organisation's, not a mention
-            if any(p.kind == "organisation" and p.label_zh.startswith(word) and p.start == s for p in self.proposals):
+            if self._jieba_noise(word, s, e):
                 continue
             kind = "ProvinceLevelDivision" if word.endswith("省") else "City" if len(word) <= 3 else "Region"
             self.entity_for(

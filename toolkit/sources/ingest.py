@@ -41,7 +41,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 _SUPERSET = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs", "big5-hkscs": "big5hkscs"}
 _DATE_IN_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _BYLINE_HINT = re.compile(r"来源|作者|记者|发布时间|编辑|\d{4}\s*[-/.年]\s*\d{1,2}")
-_NAME = r"[\u4e00-\u9fff·\U00020000-\U0002FFFF]"
+_NAME = r"[\u3400-\u4dbf\u4e00-\u9fff·\U00020000-\U0002FFFF]"
 _AUTHOR = re.compile(rf"(?:作者|记者|文)\s*[：:|]\s*({_NAME}{{2,12}}(?:[ 、,，]{_NAME}{{2,4}})*)")
 _DATE_META = (
     ("property", "article:published_time"),
