@@ -107,36 +107,48 @@ def _source_block(facts_text: str, facts_path: Path) -> str:
     return facts_text[: m.start()].rstrip() + "\n"
 
 
-def _existing(entities: list[Any]) -> tuple[set[str], set[str], str, set[str]]:
-    """Ids, zh labels, all evidence quotes (joined) and statement texts already in facts.yaml."""
-    ids, labels, texts, quotes = set(), set(), set(), []
-    for ent in entities if isinstance(entities, list) else []:
-        if not isinstance(ent, dict):
-            continue
-        ids.add(str(ent.get("id")))
-        label = ent.get("label")
-        if isinstance(label, dict) and isinstance(label.get("zh"), str):
-            labels.add(label["zh"])
-        if isinstance(ent.get("text"), str):
-            texts.add(normalise(ent["text"]))
-        quotes.extend(normalise(q) for q in ent.get("evidence") or [] if isinstance(q, str))
-        for v in ent.values():
-            if isinstance(v, str):
-                ids.add(v) if re.fullmatch(r"[a-z0-9-]+", v) else None
-            elif isinstance(v, list):
-                ids.update(x for x in v if isinstance(x, str) and re.fullmatch(r"[a-z0-9-]+", x))
-    return ids, labels, "\n".join(quotes), texts
+@dataclass(frozen=True)
+class Existing:
+    """What facts.yaml already holds, for --missing."""
+
+    defined: frozenset[str]  # entity ids
+    referenced: frozenset[str]  # ids its properties point at (links to corpus entities)
+    labels: frozenset[str]  # zh labels
+    quotes: tuple[str, ...]  # evidence quotes, whitespace-normalised
+    texts: frozenset[str]  # statement texts
+
+    @classmethod
+    def of(cls, entities: Any) -> Existing:
+        defined, referenced, labels, quotes, texts = set(), set(), set(), [], set()
+        for ent in entities if isinstance(entities, list) else []:
+            if not isinstance(ent, dict):
+                continue
+            defined.add(str(ent.get("id")))
+            label = ent.get("label")
+            if isinstance(label, dict) and isinstance(label.get("zh"), str):
+                labels.add(label["zh"])
+            if isinstance(ent.get("text"), str):
+                texts.add(normalise(ent["text"]))
+            quotes.extend(normalise(q) for q in ent.get("evidence") or [] if isinstance(q, str))
+            for key, v in ent.items():
+                if key not in ("id", "evidence", "text"):
+                    for x in v if isinstance(v, list) else [v]:
+                        if isinstance(x, str) and _SLUG.fullmatch(x):
+                            referenced.add(x)
+        return cls(frozenset(defined), frozenset(referenced), frozenset(labels), tuple(quotes), frozenset(texts))
+
+    def has(self, p: Proposal) -> bool:
+        """Is this proposal's fact already there (same entity, label, text, or its words quoted)?"""
+        if p.kind == "known":
+            return p.id in self.referenced or p.id in self.defined
+        if p.commented:
+            return bool(p.stated) and any(p.stated in q and normalise(p.quotes[0])[:8] in q for q in self.quotes)
+        if p.kind == "statement":
+            return normalise(str(p.props.get("text", ""))) in self.texts or p.label_zh in self.labels
+        return p.id in self.defined or p.label_zh in self.labels
 
 
-def _already_there(p: Proposal, ids: set[str], labels: set[str], quotes: str, texts: set[str]) -> bool:
-    """--missing: is this proposal's fact already in facts.yaml (same entity, text, or quoted words)?"""
-    if p.kind in ("known", "candidate"):
-        return p.id in ids or (p.kind == "candidate" and p.stated in quotes)
-    if p.commented:
-        return bool(p.stated) and any(p.stated in q and normalise(p.quotes[0])[:8] in q for q in quotes.split("\n"))
-    if p.kind == "statement":
-        return normalise(str(p.props.get("text", ""))) in texts or p.label_zh in labels
-    return p.id in ids or p.label_zh in labels
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def draft_source(settings: Settings, source_id: str, *, missing: bool = False) -> DraftResult:
@@ -188,8 +200,8 @@ def draft_source(settings: Settings, source_id: str, *, missing: bool = False) -
             p.quotes = good
             proved.append(p)
     if missing:
-        ids, labels, quotes, texts = _existing(doc.data.get("entities") or [])
-        proved = [p for p in proved if not _already_there(p, ids, labels, quotes, texts)]
+        existing = Existing.of(doc.data.get("entities") or [])
+        proved = [p for p in proved if not existing.has(p)]
     out = _render(
         _source_block(facts_path.read_text(encoding="utf-8"), facts_path),
         proved,
