@@ -130,12 +130,14 @@ def test_dates_and_quantities_as_commented_proposals(drafted: Settings) -> None:
     raw = (drafted.sources_dir / "quantum" / DRAFT_FILE).read_text(encoding="utf-8")
     assert "date '上月' = 2026-03 (relative, resolved against 2026-04-08)" in raw
     assert "date '2030年' = 2030 (a target date: by then)" in raw
-    assert "quantity '一百亿元' = 10000000000 元" in raw
-    assert "quantity '近百家' = 近 100 家" in raw
-    assert "quantity '超过三百件' = 超过 300 件" in raw
-    assert "quantity '约1500亿元' = 约 150000000000 元" in raw
+    # Chinese numerals read, the hedge kept as the model's qualifier, 亿 kept in the unit
+    assert "quantity '一百亿元' = 100 亿元 (read from 一百)" in raw
+    assert "quantity '近百家' = nearly 100 家 (read from 百), counting '全省量子信息相关企业'" in raw
+    assert "quantity '超过三百件' = more-than 300 件 (read from 三百)" in raw
+    assert "quantity '约1500亿元' = approximately 1500 亿元, counting '带动相关产业规模'" in raw
     forum = (drafted.sources_dir / "forum" / DRAFT_FILE).read_text(encoding="utf-8")
-    assert "quantity '不少于12个' = 不少于 12 个, counting '跨区域算力调度节点'" in forum
+    assert "quantity '不少于12个' = at-least 12 个, counting '跨区域算力调度节点'" in forum
+    assert "quantity '九个' = 9 个 (read from 九), counting '城市'" in forum
 
 
 def test_an_ambiguous_name_is_listed_with_its_candidates(repo_settings: Settings) -> None:

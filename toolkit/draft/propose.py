@@ -195,6 +195,14 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(r"[^。！？ ]+[。！？]?", text)]
 
 
+def _counted_before(text: str, start: int) -> str:
+    """What a number counts when the words come before it: 产业规模已近4000亿元 -> 产业规模."""
+    left = max(text.rfind(ch, 0, start) for ch in "，；。！？,;!? ") + 1
+    before = re.split(r"[\d年月日]", text[left:start])[-1]
+    words = re.sub(r"(已|已经|达|达到|为|是|将|共|约|增长|同比增长|同比|突破|超过|不少于)+$", "", before)
+    return words[-10:]
+
+
 def _person_id(name: str) -> str:
     parts = [p for p in lazy_pinyin(name) if p.isascii() and p.isalpha()]
     if len(parts) < 2:
@@ -230,7 +238,17 @@ def doc_type(title: str) -> str:
 class Drafter:
     """Holds the body, the corpus index and the proposals made so far (their ids stay unique)."""
 
-    def __init__(self, body: str, published: DateValue, known: Known, publisher_id: str, taken_ids: set[str]) -> None:
+    def __init__(
+        self,
+        body: str,
+        published: DateValue,
+        known: Known,
+        publisher_id: str,
+        taken_ids: set[str],
+        *,
+        quantity_entities: bool = False,
+    ) -> None:
+        self.quantity_entities = quantity_entities  # the model has a Quantity class (issue 13)
         self.body = body
         self.published = published
         self.known = known
@@ -567,24 +585,52 @@ class Drafter:
             )
 
     def find_quantities(self) -> None:
+        """Numbers with a unit: a Quantity entity when the model has that class, else a comment."""
         for q in find_quantities(self.body):
             if self._in_title(q.start):
                 continue
-            qual = f"{q.qualifier} " if q.qualifier else ""
-            note = f"quantity '{q.stated}' = {qual}{q.value_text} {q.unit}" + (
-                f", counting '{q.counts}'" if q.counts else ""
-            )
+            quote = self._quote_around(q.start, q.start + len(q.stated))
+            counts = q.counts or _counted_before(self.body, q.start)
+            read = f" (read from {q.numeral})" if not q.numeral[0].isdigit() else ""
+            note = f"quantity '{q.stated}' = {q.qualifier + ' ' if q.qualifier else ''}{q.value_text} {q.unit}{read}"
+            note += f", counting '{counts}'" if counts else ""
+            if not self.quantity_entities:
+                self.proposals.append(
+                    Proposal(
+                        "quantity",
+                        q.start,
+                        0.7,
+                        "a number with its unit or classifier (the model has no Quantity class yet)",
+                        [quote],
+                        commented=True,
+                        note=note,
+                        stated=q.stated,
+                    )
+                )
+                continue
+            props: dict[str, Any] = {"amount": q.value if q.value != int(q.value) else int(q.value), "unit": q.unit}
+            if q.qualifier:
+                props["qualifier"] = q.qualifier
+            if counts:
+                props["counts"] = {"zh": counts, "en": "TODO " + counts}
+            dm = next((d for d in DATE_RX.finditer(quote) if d.group(0) not in ("明年",)), None)
+            value = self._date_value(dm) if dm else None
+            if value is not None:
+                props["asOf"] = value
+            label = counts or q.stated
             self.proposals.append(
                 Proposal(
                     "quantity",
                     q.start,
                     0.7,
-                    "a number with its unit or classifier",
-                    [self._quote_around(q.start, q.start + len(q.stated))],
-                    commented=True,
-                    note=note,
+                    f"{note}{read and ''}; a number with its unit or classifier",
+                    [quote],
+                    self._id("q-" + pinyin_slug(label, 5)),
+                    ("Quantity",),
+                    label,
+                    "TODO " + label,
+                    props,
                     stated=q.stated,
-                    props={"value": q.value_text, "unit": q.unit, "qualifier": q.qualifier, "counts": q.counts},
                 )
             )
 

@@ -186,10 +186,17 @@ def draft_source(settings: Settings, source_id: str, *, missing: bool = False) -
             hint="fix body.start / body.end",
         )
     body = Normalised.of(text, *bounds)
-    corpus, _problems = load_corpus(settings, load_model(settings.schema_dir))
+    model = load_model(settings.schema_dir)
+    corpus, _problems = load_corpus(settings, model)
     others = [e for e in corpus.entities.values() if e.source_id != source_id]
     publisher = str(meta.get("publisher", ""))
-    drafter = Drafter(body.text, published, Known.of(others), publisher, {e.id for e in others})
+    # Quantities become entities once the model has the Quantity class of issue 13 (amount, unit,
+    # qualifier, counts, asOf); until then they are commented proposals.
+    quantity = model.classes.get("Quantity")
+    as_entities = quantity is not None and "amount" in quantity.constraints
+    drafter = Drafter(
+        body.text, published, Known.of(others), publisher, {e.id for e in others}, quantity_entities=as_entities
+    )
     proposals = drafter.run()
     proved: list[Proposal] = []
     dropped = 0
