@@ -134,7 +134,7 @@ def test_dates_and_quantities_as_commented_proposals(drafted: Settings) -> None:
     assert "quantity '一百亿元' = 100 亿元 (read from 一百)" in raw
     assert "quantity '近百家' = nearly 100 家 (read from 百), counting '全省量子信息相关企业'" in raw
     assert "quantity '超过三百件' = more-than 300 件 (read from 三百)" in raw
-    assert "quantity '约1500亿元' = approximately 1500 亿元, counting '带动相关产业规模'" in raw
+    assert "quantity '约1500亿元' = approximately 1500 亿元, counting '相关产业规模'" in raw
     forum = (drafted.sources_dir / "forum" / DRAFT_FILE).read_text(encoding="utf-8")
     assert "quantity '不少于12个' = at-least 12 个, counting '跨区域算力调度节点'" in forum
     assert "quantity '九个' = 9 个 (read from 九), counting '城市'" in forum
@@ -179,3 +179,24 @@ def test_cli_draft_of_an_unknown_source_is_a_usage_error(project: Project) -> No
     result = runner.invoke(app, ["draft", "no-such-source"])
     assert result.exit_code == 2
     assert "no source 'no-such-source'" in result.output and "source add" in result.output
+
+
+def test_quantities_as_entities_in_the_model_terms_of_issue_13() -> None:
+    """With the model's Quantity class (amount, unit, qualifier, counts, asOf), numbers become entities."""
+    body = "去年，示范区新增高新技术企业超过600家，意向金额约85亿元。"
+    props = Drafter(body, parse_date("2026-01-05"), Known({}, {}), "", set(), quantity_entities=True).run()
+    qs = {p.stated: p for p in props if p.kind == "quantity"}
+    firms = qs["超过600家"]
+    assert (firms.types, firms.commented) == (("Quantity",), False)
+    assert firms.props == {
+        "amount": 600,
+        "unit": "家",
+        "qualifier": "more-than",
+        "counts": {"zh": "高新技术企业", "en": "TODO 高新技术企业"},
+        "asOf": {"stated": "去年"},
+    }
+    money = qs["约85亿元"].props
+    assert (money["amount"], money["unit"], money["qualifier"]) == (85, "亿元", "approximately")
+    assert money["counts"]["zh"] == "意向金额"
+    without = Drafter(body, parse_date("2026-01-05"), Known({}, {}), "", set()).run()
+    assert all(p.commented for p in without if p.kind == "quantity")

@@ -17,11 +17,10 @@ from typing import Any
 
 import jieba
 import jieba.posseg as pseg
-from pypinyin import lazy_pinyin
 
 from toolkit.draft.numbers import find_quantities
 from toolkit.sources.dates import DateProblem, DateValue, parse_date, resolve_relative
-from toolkit.sources.ingest import pinyin_slug
+from toolkit.sources.ingest import person_en_name, person_slug, pinyin_slug
 from toolkit.sources.loader import Entity, LangText, PlainLit
 
 jieba.setLogLevel(logging.WARNING)
@@ -199,22 +198,10 @@ def _counted_before(text: str, start: int) -> str:
     """What a number counts when the words come before it: 产业规模已近4000亿元 -> 产业规模."""
     left = max(text.rfind(ch, 0, start) for ch in "，；。！？,;!? ") + 1
     before = re.split(r"[\d年月日]", text[left:start])[-1]
-    words = re.sub(r"(已|已经|达|达到|为|是|将|共|约|增长|同比增长|同比|突破|超过|不少于)+$", "", before)
+    words = re.sub(r"(已|已经|达|达到|为|是|将|共|约|突破|超过|不少于)+$", "", before)
+    # the subject and its verb come first: 示范区新增高新技术企业 -> 高新技术企业
+    words = re.split(r"新增|累计|共有|建成|培育|设立|投入|带动|引进|签约|实现|完成|拥有", words)[-1] or words
     return words[-10:]
-
-
-def _person_id(name: str) -> str:
-    parts = [p for p in lazy_pinyin(name) if p.isascii() and p.isalpha()]
-    if len(parts) < 2:
-        return pinyin_slug(name)
-    return f"{parts[0]}-{''.join(parts[1:])}"
-
-
-def _person_en(name: str) -> str:
-    parts = [p for p in lazy_pinyin(name) if p.isascii() and p.isalpha()]
-    if len(parts) < 2:
-        return "TODO " + name
-    return f"{parts[0].title()} {''.join(parts[1:]).title()}"
 
 
 def org_type(name: str) -> str:
@@ -280,7 +267,7 @@ class Drafter:
         if name in self.by_label:
             return self.by_label[name].id
         if kind == "person":
-            ident, en = self._id(_person_id(name)), _person_en(name)
+            ident, en = self._id(person_slug(name)), person_en_name(name)
         else:
             ident, en = self._id(pinyin_slug(name, 6)), "TODO " + name
         prop = Proposal(kind, start, conf, why, [quote], ident, types, name, en)
@@ -611,12 +598,16 @@ class Drafter:
             props: dict[str, Any] = {"amount": q.value if q.value != int(q.value) else int(q.value), "unit": q.unit}
             if q.qualifier:
                 props["qualifier"] = q.qualifier
-            if counts:
-                props["counts"] = {"zh": counts, "en": "TODO " + counts}
-            dm = next((d for d in DATE_RX.finditer(quote) if d.group(0) not in ("明年",)), None)
-            value = self._date_value(dm) if dm else None
+            # the model requires what is counted: say what the number measures when nothing is named
+            props["counts"] = {"zh": counts or "TODO 所计之物", "en": "TODO " + (counts or "what is counted")}
+            # the date it holds at: the last date said before it in its sentence, quoted with it
+            sent = next((a for a, b in _sentence_spans(self.body) if a <= q.start < b), q.start)
+            dates = [d for d in DATE_RX.finditer(self.body, sent, q.start) if not self._in_title(d.start())]
+            value = self._date_value(dates[-1]) if dates else None
             if value is not None:
                 props["asOf"] = value
+                clause = self.body.find(quote, sent)
+                quote = self.body[dates[-1].start() : clause + len(quote)] if clause >= 0 else quote
             label = counts or q.stated
             self.proposals.append(
                 Proposal(

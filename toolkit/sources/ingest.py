@@ -26,8 +26,9 @@ from pypinyin import lazy_pinyin
 
 from toolkit.config import Settings
 from toolkit.errors import LoadError, UsageError
+from toolkit.schema.model import Model, load_model
 from toolkit.sources.dates import DateProblem, parse_date
-from toolkit.sources.loader import FACTS_FILE, body_bounds
+from toolkit.sources.loader import FACTS_FILE, body_bounds, load_corpus
 from toolkit.yamlfile import read_capped
 
 #: the largest saved page read (a saved news page is well under 1 MiB; this stops a wrong file)
@@ -240,13 +241,35 @@ def pinyin_slug(text: str, max_syllables: int = 8) -> str:
     return "-".join(parts)
 
 
+def person_slug(name: str) -> str:
+    """A person's id as the first source writes them: surname, then given name (lin-zhiyuan)."""
+    parts = [p for p in lazy_pinyin(name) if p.isascii() and p.isalpha()]
+    if len(parts) < 2:
+        return pinyin_slug(name)
+    return f"{parts[0]}-{''.join(parts[1:])}"
+
+
+def person_en_name(name: str) -> str:
+    """A person's English label in pinyin (Lin Zhiyuan), or a TODO when the name has no reading."""
+    parts = [p for p in lazy_pinyin(name) if p.isascii() and p.isalpha()]
+    if len(parts) < 2:
+        return "TODO " + name
+    return f"{parts[0].title()} {''.join(parts[1:]).title()}"
+
+
 def _yq(text: str) -> str:
     """A YAML single-quoted scalar (the only escape is a doubled quote)."""
     return "'" + text.replace("'", "''") + "'"
 
 
 def source_block(
-    source_id: str, text_file: str, page: Page, publisher_id: str, body: tuple[str, str], url: str | None
+    source_id: str,
+    text_file: str,
+    page: Page,
+    publisher_id: str,
+    body: tuple[str, str],
+    url: str | None,
+    terms: frozenset[str] = frozenset(),
 ) -> str:
     """The ``source:`` block of facts.yaml as the first source writes it, with comments to check."""
     date = page.date
@@ -265,15 +288,26 @@ def source_block(
         lines.append("  # TODO: the page states no publication date; write it and say how you dated it")
         lines.append('  datePublished: "TODO"')
         lines.append("  datingNote: {zh: TODO, en: TODO}")
-    if page.authors:
+    if page.authors and "author" in terms:
+        lines.append(f"  # the byline's author(s): {'、'.join(page.authors)}; `draft` proposes them as people")
+        lines.append(f"  author: {_authors_yaml(page.authors)}")
+    elif page.authors:
         lines.append(f"  # authors (byline): {'、'.join(page.authors)} (the model has no article-author term yet)")
-    if url:
-        lines.append(f"  # url (recorded, not fetched): {url}")
+    if url and "url" in terms:
+        lines.append("  # recorded, never fetched")
+        lines.append(f"  url: {_yq(url)}")
+    elif url:
+        lines.append(f"  # url (recorded, not fetched; the model has no url term yet): {url}")
     lines.append("  body:")
     lines.append("    # From the headline to the last words of the main text, as extracted by trafilatura.")
     lines.append(f"    start: {_yq(body[0])}")
     lines.append(f"    end: {_yq(body[1])}")
     return "\n".join(lines) + "\n"
+
+
+def _authors_yaml(names: tuple[str, ...]) -> str:
+    ids = [person_slug(n) for n in names]
+    return ids[0] if len(ids) == 1 else "[" + ", ".join(ids) + "]"
 
 
 def _where_zh(page: Page) -> str:
@@ -298,6 +332,15 @@ def body_ends(text: str) -> tuple[str, str]:
     return start, last
 
 
+def _known_publisher(settings: Settings, model: Model, name: str | None) -> str | None:
+    """The id of a corpus entity labelled with the page's site name, so sources share one publisher."""
+    if not name:
+        return None
+    corpus, _problems = load_corpus(settings, model)
+    ids = sorted(e.id for e in corpus.entities.values() if name in (e.label("zh"), e.label("en")))
+    return ids[0] if len(ids) == 1 else None
+
+
 def add_source(
     settings: Settings, page_path: Path, *, url: str | None = None, source_id: str | None = None
 ) -> AddedSource:
@@ -317,7 +360,10 @@ def add_source(
             f"source {source_id!r} exists already ({folder}); nothing was written",
             hint="give another --id, or remove the folder first",
         )
-    publisher_id = pinyin_slug(page.publisher or "unknown-publisher", 6)
+    model = load_model(settings.schema_dir)
+    # the terms the source block may use: url and author came with issue 13's model
+    terms = frozenset(model.classes["SourceArticle"].constraints) if "SourceArticle" in model.classes else frozenset()
+    publisher_id = _known_publisher(settings, model, page.publisher) or pinyin_slug(page.publisher or "publisher", 6)
     body = body_ends(text)
     text_file = f"{sha[:16]}.txt"
     folder.mkdir(parents=True)
@@ -327,6 +373,6 @@ def add_source(
         f"{source_id}`\n# and merge its proposals into entities: below.\n"
         f"# Page: {page_path.name}, encoding {page.encoding} ({page.encoding_how}); text SHA-256 {sha}\n"
     )
-    facts = head + source_block(source_id, text_file, page, publisher_id, body, url) + "\nentities: []\n"
+    facts = head + source_block(source_id, text_file, page, publisher_id, body, url, terms) + "\nentities: []\n"
     (folder / FACTS_FILE).write_text(facts, encoding="utf-8")
     return AddedSource(source_id, folder, text_file, sha, page, publisher_id)
