@@ -127,6 +127,8 @@ SURNAMES = frozenset(
 )
 #: one-character names of provinces (沪苏浙皖): jieba reads 苏浙皖 as a person
 PROVINCE_ABBREVIATIONS = frozenset("沪苏浙皖京津冀粤港澳川渝湘鄂赣闽鲁豫晋陕甘宁青新藏桂琼黔滇辽吉黑蒙")
+#: reported speech: who (with role and outlet), the verb, what was said
+_REPORTED = re.compile(rf"(?P<chunk>[^，,。“”]{{1,60}}?)(?P<verb>{_VERB})[，：,:]?(?P<content>[^“”]{{8,}}?)[。！？]?$")
 _CLAUSE = re.compile(r"[^，；：。！？,;:!?]+")
 
 
@@ -320,15 +322,27 @@ class Drafter:
         medium = None
         if "本报" in chunk:
             medium = self.publisher_id
-        for name, ids in sorted(self.known.by_name.items()):
-            if len(ids) == 1 and (f"向{name}" in chunk or f"对{name}" in chunk):
-                medium = ids[0]
+        outlet = re.search(rf"(?:向|对|接受)([{CJK}]{{2,12}}?(?:新闻|日报|晚报|时报|报|社|网|电视台))", chunk)
+        if outlet:
+            medium = self.entity_for(
+                outlet.group(1), "organisation", chunk_start, chunk, "the outlet a speaker spoke to (向/对…)", 0.7,
+                ("MediaOrganisation",),
+            )
         core = re.split(r"(?:在|向|对|接受)", chunk, maxsplit=1)[0] if len(chunk) > 2 else chunk
+        core = re.sub(r"(当时|此前|日前|近日|也|还|则|更|进一步|同时|随后)+$", "", core)
+        if core in ("他", "她"):
+            people = [p for p in self.proposals if p.kind == "person" and p.start < chunk_start]
+            if people:
+                last = max(people, key=lambda p: p.start)
+                return last.id, last.label_zh, medium
+            return None, core, medium
         m = re.fullmatch(rf"(?P<pre>.*?)(?P<role>{_ROLE})(?P<name>[{CJK}]{{2,3}})", core)
         if m is None:
             ids = self.known.ids(core)
             if len(ids) == 1:
                 return ids[0], core, medium
+            if core in self.by_label and self.by_label[core].kind == "person":
+                return self.by_label[core].id, core, medium
             return None, core, medium
         name = m.group("name")
         person = self.entity_for(
@@ -373,8 +387,9 @@ class Drafter:
 
     def find_speakers(self) -> None:
         text = self.body
-        taken: list[tuple[int, int]] = []
-        # direct quotes: “…”X说 / X说：“…”
+        # direct quotes: “…”X说 / X说：“…”; their speakers are read after reported speech has
+        # introduced the people ("陈宪表示…" before "“…”陈宪称")
+        direct = []
         for m in re.finditer(r"“([^“”]{6,})”", text):
             after = re.match(rf"([^。“”，]{{0,40}}?)(?:{_VERB})", text[m.end() :])
             before = re.search(rf"([^。“”，]{{2,40}}?)(?:{_VERB})[：:]$", text[: m.start()])
@@ -386,23 +401,27 @@ class Drafter:
                 quote = text[before.start(1) : m.end()]
             else:
                 continue
-            speaker, name, medium = self._speaker(chunk, chunk_start)
-            self._statement(m.start(), quote, m.group(1), True, speaker, name, medium, chunk)
-            taken.append((m.start(), m.end()))
-        # reported speech: X表示，…。
+            direct.append((m, chunk, chunk_start, quote))
+        taken = [(m.start(), m.end()) for m, *_ in direct]
+        # reported speech: X表示，…。 and 在X看来，…。
         for s, e in _sentence_spans(text):
+            while s < e and text[s] in "”」 ":
+                s += 1  # the sentence after a direct quote starts with its closing mark
             sentence = text[s:e]
-            m = re.match(
-                rf"(?P<chunk>[^，。“”]{{2,60}}?)(?P<verb>{_VERB})[，：,:]?(?P<content>[^“”]{{8,}}?)[。！？]?$", sentence
-            )
+            m = re.match(_REPORTED, sentence) or re.match(r"在(?P<chunk>[^，,。“”]{2,60}?)看来[，,](?P<content>[^“”]{8,}?)[。！？]?$", sentence)
             if m is None or any(a <= s + m.start("content") < b for a, b in taken):
                 continue
             chunk = m.group("chunk")
-            if not re.search(rf"{_ROLE}|负责人|专家", chunk) and not self.known.ids(chunk):
+            core = re.split(r"(?:在|向|对|接受)", chunk, maxsplit=1)[0]
+            named = core in self.by_label or core in ("他", "她") or self.known.ids(core)
+            if not re.search(rf"{_ROLE}|负责人|专家", chunk) and not named:
                 continue
             speaker, name, medium = self._speaker(chunk, s)
             content = m.group("content")
             self._statement(s, sentence.rstrip("。！？"), content, False, speaker, name, medium, chunk)
+        for m, chunk, chunk_start, quote in direct:
+            speaker, name, medium = self._speaker(chunk, chunk_start)
+            self._statement(m.start(), quote, m.group(1), True, speaker, name, medium, chunk)
 
     def _statement(
         self,
