@@ -129,6 +129,7 @@ SURNAMES = frozenset(
 PROVINCE_ABBREVIATIONS = frozenset("沪苏浙皖京津冀粤港澳川渝湘鄂赣闽鲁豫晋陕甘宁青新藏桂琼黔滇辽吉黑蒙")
 #: reported speech: who (with role and outlet), the verb, what was said
 _REPORTED = re.compile(rf"(?P<chunk>[^，,。“”]{{1,60}}?)(?P<verb>{_VERB})[，：,:]?(?P<content>[^“”]{{8,}}?)[。！？]?$")
+_IN_VIEW = re.compile(r"在(?P<chunk>[^，,。“”]{2,60}?)看来[，,](?P<content>[^“”]{8,}?)[。！？]?$")
 _CLAUSE = re.compile(r"[^，；：。！？,;:!?]+")
 
 
@@ -325,7 +326,12 @@ class Drafter:
         outlet = re.search(rf"(?:向|对|接受)([{CJK}]{{2,12}}?(?:新闻|日报|晚报|时报|报|社|网|电视台))", chunk)
         if outlet:
             medium = self.entity_for(
-                outlet.group(1), "organisation", chunk_start, chunk, "the outlet a speaker spoke to (向/对…)", 0.7,
+                outlet.group(1),
+                "organisation",
+                chunk_start,
+                chunk,
+                "the outlet a speaker spoke to (向/对…)",
+                0.7,
                 ("MediaOrganisation",),
             )
         core = re.split(r"(?:在|向|对|接受)", chunk, maxsplit=1)[0] if len(chunk) > 2 else chunk
@@ -408,7 +414,7 @@ class Drafter:
             while s < e and text[s] in "”」 ":
                 s += 1  # the sentence after a direct quote starts with its closing mark
             sentence = text[s:e]
-            m = re.match(_REPORTED, sentence) or re.match(r"在(?P<chunk>[^，,。“”]{2,60}?)看来[，,](?P<content>[^“”]{8,}?)[。！？]?$", sentence)
+            m = _REPORTED.match(sentence) or _IN_VIEW.match(sentence)
             if m is None or any(a <= s + m.start("content") < b for a, b in taken):
                 continue
             chunk = m.group("chunk")
