@@ -127,6 +127,99 @@ SURNAMES = frozenset(
 )
 #: one-character names of provinces (沪苏浙皖): jieba reads 苏浙皖 as a person
 PROVINCE_ABBREVIATIONS = frozenset("沪苏浙皖京津冀粤港澳川渝湘鄂赣闽鲁豫晋陕甘宁青新藏桂琼黔滇辽吉黑蒙")
+#: province-level names by their one-character abbreviation (沪苏浙皖 names four of them)
+ABBREVIATIONS = {
+    "沪": "上海",
+    "苏": "江苏",
+    "浙": "浙江",
+    "皖": "安徽",
+    "京": "北京",
+    "津": "天津",
+    "冀": "河北",
+    "粤": "广东",
+    "渝": "重庆",
+    "川": "四川",
+    "鄂": "湖北",
+    "湘": "湖南",
+    "赣": "江西",
+    "闽": "福建",
+    "鲁": "山东",
+    "豫": "河南",
+}
+#: regions named as one word
+REGIONS = ("粤港澳大湾区", "长三角", "京津冀", "珠三角", "成渝地区", "长江经济带", "黄河流域")
+#: province-level divisions and large cities: a jieba place (ns) is proposed when it is one of these
+#: or ends in an administrative suffix; jieba's other ns words (深度, 法治化) are mostly noise
+PLACES = frozenset(
+    [
+        "北京",
+        "天津",
+        "上海",
+        "重庆",
+        "河北",
+        "山西",
+        "辽宁",
+        "吉林",
+        "黑龙江",
+        "江苏",
+        "浙江",
+        "安徽",
+        "福建",
+        "江西",
+        "山东",
+        "河南",
+        "湖北",
+        "湖南",
+        "广东",
+        "海南",
+        "四川",
+        "贵州",
+        "云南",
+        "陕西",
+        "甘肃",
+        "青海",
+        "台湾",
+        "内蒙古",
+        "广西",
+        "西藏",
+        "宁夏",
+        "新疆",
+        "香港",
+        "澳门",
+        "南京",
+        "杭州",
+        "合肥",
+        "苏州",
+        "无锡",
+        "常州",
+        "南通",
+        "宁波",
+        "温州",
+        "嘉兴",
+        "湖州",
+        "绍兴",
+        "金华",
+        "舟山",
+        "台州",
+        "芜湖",
+        "蚌埠",
+        "宣城",
+        "广州",
+        "深圳",
+        "武汉",
+        "成都",
+        "西安",
+        "郑州",
+        "长沙",
+        "济南",
+        "青岛",
+        "厦门",
+        "福州",
+        "沈阳",
+        "大连",
+    ]
+)
+_PLACE_SUFFIX = ("省", "市", "区", "县", "州", "镇", "港区")
 #: reported speech: who (with role and outlet), the verb, what was said
 _REPORTED = re.compile(rf"(?P<chunk>[^，,。“”]{{1,60}}?)(?P<verb>{_VERB})[，：,:]?(?P<content>[^“”]{{8,}}?)[。！？]?$")
 _IN_VIEW = re.compile(r"在(?P<chunk>[^，,。“”]{2,60}?)看来[，,](?P<content>[^“”]{8,}?)[。！？]?$")
@@ -247,6 +340,7 @@ class Drafter:
         self.proposals: list[Proposal] = []
         self.by_label: dict[str, Proposal] = {}
         self.tokens = [(w, f) for w, f in pseg.cut(body)]
+        self.aliases: set[str] = set()  # short titles given by (下称《…》)
         self.titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]{2,80}》", body)]
 
     # ------------------------------------------------------------------ helpers
@@ -284,6 +378,7 @@ class Drafter:
         self.find_speakers()
         self.find_documents()
         self.find_events()
+        self.find_regions()
         self.find_dates()
         self.find_quantities()
         self.find_organisations()
@@ -366,6 +461,7 @@ class Drafter:
             if pm is None:
                 continue
             org_name, role = pm.group("org"), pm.group("role")
+            parent = re.match(r"(.{2,12}?(?:大学|常委会|人民政府))(.{2,})$", org_name)
             org = self.entity_for(
                 org_name,
                 "organisation",
@@ -375,6 +471,18 @@ class Drafter:
                 0.7,
                 (org_type(org_name),),
             )
+            if parent and org_name in self.by_label:
+                upper = self.entity_for(
+                    parent.group(1),
+                    "organisation",
+                    chunk_start,
+                    core,
+                    f"the organisation {org_name} belongs to",
+                    0.6,
+                    (org_type(parent.group(1)),),
+                )
+                if upper != org:
+                    self.by_label[org_name].props.setdefault("subOrganisationOf", upper)
             aff_id = self._id(f"{person}-{pinyin_slug(role, 4)}")
             aff = Proposal(
                 "affiliation",
@@ -479,7 +587,7 @@ class Drafter:
     def find_documents(self) -> None:
         for m in re.finditer(r"《([^》]{2,80})》", self.body):
             title = m.group(1)
-            if self.known.ids(title):
+            if self.known.ids(title) or title in self.aliases:
                 continue  # a known document: find_known links it
             clause = _clause_at(self.body, m.start(), m.end())
             kind = doc_type(title)
@@ -489,6 +597,14 @@ class Drafter:
             prop = self.by_label.get(title)
             if prop is not None and prop.id == ident and "全文" not in prop.why:
                 self._document_dates(prop, m.start(), m.end())
+                period = re.search(r"[（(](\d{4})\s*[-—–至]\s*(\d{4})年?[）)]$", title)
+                if period:
+                    prop.props.update({"validFrom": period.group(1), "validUntil": period.group(2)})
+                    prop.why += "; its period from the title"
+                alias = re.match(r"[（(](?:下称|以下简称|简称)(《[^》]{1,20}》)[）)]", self.body[m.end() :])
+                if alias:
+                    prop.props["shortTitle"] = alias.group(1)
+                    self.aliases.add(alias.group(1)[1:-1])
 
     def _document_dates(self, prop: Proposal, start: int, end: int) -> None:
         """Issue and entry-into-force dates said in the document's sentence."""
@@ -562,6 +678,45 @@ class Drafter:
                     if value is not None:
                         prop.props["startDate"] = value
                         prop.quotes.insert(0, self.body[s : s + max(m.end(), dates[0].end())].lstrip("，"))
+        # "X12月12日举行扩大会议": the body that meets, the date, then the kind of meeting
+        for m in re.finditer(rf"([{CJK}]{{2,12}}?)({DATE_RX.pattern})?举行((?:扩大|全体|专题)?会议)", self.body):
+            name = m.group(1) + m.group(m.lastindex or 0)
+            if self._in_title(m.start()) or any(p.kind == "event" and p.start == m.start() for p in self.proposals):
+                continue
+            ident = self.entity_for(
+                name,
+                "event",
+                m.start(),
+                _clause_at(self.body, m.start(), m.end()),
+                f"'{m.group(1)}' held a {m.group(m.lastindex or 0)}; a Meeting",
+                0.6,
+                ("Meeting",),
+            )
+            prop = self.by_label.get(name)
+            dm = DATE_RX.search(m.group(0))
+            if prop is not None and prop.id == ident and dm:
+                value = self._date_value(dm)
+                if value is not None:
+                    prop.props.update({"startDate": value, "endDate": value})
+        # events named without a verb (中央经济工作会议上): proposed at a lower confidence
+        for m in re.finditer(rf"[{CJK}]{{2,12}}?(?:工作会议|全体会议|论坛|峰会|博览会|大会)(?!议)", self.body):
+            name = re.split(r"的|传达|召开|举行|结束|出席|参加|在|于|上", m.group(0))[-1]
+            if len(name) < 5 or self._in_title(m.start()) or self.known.ids(name) or self._covered(m.start(), m.end()):
+                continue
+            if re.match(r"下一届|上一届|本届|每届|该|此次|这次|这一", name):
+                continue  # a reference to an event named elsewhere, not a name
+            if any(p.kind == "event" and (name in p.label_zh or p.label_zh in name) for p in self.proposals):
+                continue
+            kind = "Conference" if name.endswith(("大会", "论坛", "峰会", "博览会")) else "Meeting"
+            self.entity_for(
+                name,
+                "event",
+                m.start(),
+                _clause_at(self.body, m.start(), m.end()),
+                f"an event's name ({kind}); the text does not say it was held here",
+                0.5,
+                (kind,),
+            )
 
     def find_dates(self) -> None:
         for m in DATE_RX.finditer(self.body):
@@ -569,6 +724,8 @@ class Drafter:
                 continue
             value = self._date_value(m)
             stated = m.group(0)
+            resolved = resolve_relative(stated, self.published) if isinstance(value, dict) else None
+            lexical = resolved.lexical if resolved else value if isinstance(value, str) else None
             if value is None:
                 note = f"date '{stated}': not resolvable against {self.published.lexical}; write value: by hand"
                 conf = 0.3
@@ -593,6 +750,7 @@ class Drafter:
                     commented=True,
                     note=note,
                     stated=stated,
+                    props={"value": lexical} if lexical else {},
                 )
             )
 
@@ -676,8 +834,10 @@ class Drafter:
             while j < i and spans[j][2] in ("与", "和"):
                 j += 1
             name = self.body[spans[j][0] : e]
-            if len(name) < 4 or self._in_title(s) or name in self.by_label:
+            if len(name) < 4 or self._in_title(s) or name in self.by_label or self._jieba_noise(name, spans[j][0], e):
                 continue
+            if name.endswith("中心") and len(name) < 6:
+                continue  # 三大中心, 省域中心: a kind of centre, not an organisation's name
             if self.known.ids(name):
                 continue
             self.entity_for(
@@ -726,7 +886,7 @@ class Drafter:
             short = word.removesuffix("市").removesuffix("省")
             if short != word and self.known.ids(short):
                 continue
-            if self._jieba_noise(word, s, e):
+            if self._jieba_noise(word, s, e) or not (word in PLACES or word.endswith(_PLACE_SUFFIX)):
                 continue
             kind = "ProvinceLevelDivision" if word.endswith("省") else "City" if len(word) <= 3 else "Region"
             self.entity_for(
@@ -738,6 +898,46 @@ class Drafter:
                 0.5,
                 (kind,),
             )
+
+    def find_regions(self) -> None:
+        """Regions named as one word, provinces named by abbreviation (苏浙皖), and lists of cities."""
+        for name in REGIONS:
+            for m in re.finditer(re.escape(name), self.body):
+                if not self.known.ids(name) and not self._in_title(m.start()):
+                    self.entity_for(
+                        name,
+                        "place",
+                        m.start(),
+                        _clause_at(self.body, m.start(), m.end()),
+                        "a region's name",
+                        0.7,
+                        ("Region",),
+                    )
+        for m in re.finditer(f"[{''.join(ABBREVIATIONS)}]{{2,6}}", self.body):
+            word = m.group(0)
+            if self._in_title(m.start()) or word in REGIONS or len(set(word)) < len(word):
+                continue
+            for ch in word:
+                self.entity_for(
+                    ABBREVIATIONS[ch],
+                    "place",
+                    m.start(),
+                    _clause_at(self.body, m.start(), m.end()),
+                    f"{ch} in '{word}' abbreviates {ABBREVIATIONS[ch]}",
+                    0.6,
+                    ("ProvinceLevelDivision",),
+                )
+        for m in re.finditer(rf"[{CJK}]{{2,4}}(?:、[{CJK}]{{2,4}}){{2,}}", self.body):
+            items = m.group(0).split("、")
+            items = [i.split("等")[0] for i in items]
+            places = [i for i in items if i in PLACES or self.known.ids(i) or i.endswith(_PLACE_SUFFIX)]
+            if len(places) * 2 < len(items) or self._in_title(m.start()):
+                continue
+            quote = _clause_at(self.body, m.start(), m.end())
+            for item in items:
+                name = item.split("等")[0]
+                if not self.known.ids(name) and len(name) <= 3:
+                    self.entity_for(name, "place", m.start(), quote, "one of a list of places (、)", 0.6, ("City",))
 
     def find_known(self) -> None:
         """Mentions of corpus entities, longest name first, each place of the text claimed once."""

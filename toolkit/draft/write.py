@@ -19,10 +19,10 @@ from toolkit.config import Settings
 from toolkit.draft.propose import Drafter, Known, Proposal
 from toolkit.errors import LoadError, UsageError
 from toolkit.schema.model import load_model
-from toolkit.sources.dates import DateProblem, parse_date
+from toolkit.sources.dates import DateProblem, DateValue, parse_date
 from toolkit.sources.loader import FACTS_FILE, body_bounds, check_source_folder, load_corpus, locate_quote
 from toolkit.sources.text import Normalised, normalise
-from toolkit.yamlfile import decode_utf8, load_yaml, read_capped
+from toolkit.yamlfile import YamlDoc, decode_utf8, load_yaml, read_capped
 
 DRAFT_FILE = "facts.draft.yaml"
 #: the kinds counted by a draft's summary line, in this order
@@ -151,8 +151,21 @@ class Existing:
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
-def draft_source(settings: Settings, source_id: str, *, missing: bool = False) -> DraftResult:
-    """Write ``<source>/facts.draft.yaml``; with ``missing``, only what facts.yaml lacks."""
+@dataclass
+class Proposed:
+    """A source's proposals, each quote proved, with what the draft and the score need besides."""
+
+    proposals: list[Proposal]
+    dropped_quotes: int
+    doc: YamlDoc
+    facts_path: Path
+    publisher: str
+    published: DateValue
+    other_ids: frozenset[str]  # the corpus: entities of the other sources
+
+
+def propose_for(settings: Settings, source_id: str) -> Proposed:
+    """The proposals for a source, from its text and the corpus of the other sources."""
     folder = settings.sources_dir / source_id
     if not (folder / FACTS_FILE).exists():
         raise UsageError(
@@ -206,6 +219,13 @@ def draft_source(settings: Settings, source_id: str, *, missing: bool = False) -
         if good:
             p.quotes = good
             proved.append(p)
+    return Proposed(proved, dropped, doc, facts_path, publisher, published, frozenset(e.id for e in others))
+
+
+def draft_source(settings: Settings, source_id: str, *, missing: bool = False) -> DraftResult:
+    """Write ``<source>/facts.draft.yaml``; with ``missing``, only what facts.yaml lacks."""
+    got = propose_for(settings, source_id)
+    proved, doc, facts_path, publisher = got.proposals, got.doc, got.facts_path, got.publisher
     if missing:
         existing = Existing.of(doc.data.get("entities") or [])
         proved = [p for p in proved if not existing.has(p)]
@@ -217,10 +237,10 @@ def draft_source(settings: Settings, source_id: str, *, missing: bool = False) -
         publisher,
         doc.data.get("entities") or [],
     )
-    path = folder / DRAFT_FILE
+    path = facts_path.parent / DRAFT_FILE
     path.write_text(out, encoding="utf-8")
     counts = {k: sum(p.kind == k for p in proved) for k in KINDS}
-    return DraftResult(path, counts, dropped)
+    return DraftResult(path, counts, got.dropped_quotes)
 
 
 def _render(
