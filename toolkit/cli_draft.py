@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from toolkit.cli_common import SourcesOpt, app, guard, settings_for
+from toolkit.errors import UsageError
 
 source_app = typer.Typer(
     help="Add a source: archive a saved news page and write its source block.", no_args_is_help=True
@@ -58,16 +59,34 @@ def source_add(
 def draft(
     source_id: Annotated[str, typer.Argument(help="The id of a source folder.")],
     missing: Annotated[bool, typer.Option("--missing", help="Propose only what facts.yaml lacks.")] = False,
+    score: Annotated[
+        bool,
+        typer.Option("--score", help="Write nothing; draft the source as if new and score it against its facts.yaml."),
+    ] = False,
     sources: SourcesOpt = None,
 ) -> None:
     """Write facts.draft.yaml: proposed dates, quantities, statements, links and new entities, quoted.
 
-    facts.yaml is never touched. Each proposal has a comment with its confidence and why; every
-    quote is found in the body by the same locator `validate` uses.
+    facts.yaml is never touched. --score writes nothing: it drafts the source as if it were new
+    (the corpus is the other sources) and prints recall per kind and precision against facts.yaml.
+    Each proposal has a comment with its confidence and why; every quote is found in the body by
+    the same locator `validate` uses.
     """
     from toolkit.draft import draft_source
+    from toolkit.draft.score import score_source
 
     def body() -> None:
+        if score:
+            if missing:
+                raise UsageError("--score compares the whole draft; leave out --missing")
+            result = score_source(settings_for(sources), source_id)
+            typer.echo(result.table(), nl=False)
+            for kind, k in result.kinds.items():
+                for what in k.missed:
+                    typer.echo(f"  missed {kind}: {what}")
+            for what in result.wrong:
+                typer.echo(f"  no such fact: {what}")
+            return
         result = draft_source(settings_for(sources), source_id, missing=missing)
         counts = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n)
         typer.echo(f"wrote {result.path}: {counts or 'nothing to propose'}")

@@ -200,3 +200,18 @@ def test_quantities_as_entities_in_the_model_terms_of_issue_13() -> None:
     assert money["counts"]["zh"] == "意向金额"
     without = Drafter(body, parse_date("2026-01-05"), Known({}, {}), "", set()).run()
     assert all(p.commented for p in without if p.kind == "quantity")
+
+
+def test_score_of_the_first_source(repo_settings: Settings) -> None:
+    """The first source drafted as if new, scored against its hand-written facts (nothing written)."""
+    before = sorted(p.name for p in (repo_settings.sources_dir / "cls-2025-12-yrd-innovation-centre").iterdir())
+    result = runner.invoke(app, ["draft", "cls-2025-12-yrd-innovation-centre", "--score"])
+    assert result.exit_code == 0, result.output
+    rows = re.findall(r"^(\w[\w ]*?) +(\d+)/(\d+)", result.output, re.MULTILINE)
+    found = {kind: (int(a), int(b)) for kind, a, b in rows}
+    assert found["dates"][1] == 11 and found["statements"][1] == 13 and found["quantities"] == (1, 1)
+    assert found["dates"][0] / 11 >= 0.8 and found["new entities"][0] / found["new entities"][1] >= 0.7
+    m = re.search(r"precision: (\d+)/(\d+)", result.output)
+    assert m and int(m.group(1)) / int(m.group(2)) >= 0.6
+    assert "missed statements: cls-view-acceleration (财联社)" in result.output  # editorial views: not found
+    assert sorted(p.name for p in (repo_settings.sources_dir / "cls-2025-12-yrd-innovation-centre").iterdir()) == before
