@@ -58,6 +58,15 @@ ROLES = sorted(
         "首席经济学家",
         "副部长",
         "部长",
+        "省长",
+        "副省长",
+        "县长",
+        "副县长",
+        "区长",
+        "副区长",
+        "镇长",
+        "总裁",
+        "副总裁",
         "处长",
         "副处长",
         "主编",
@@ -113,7 +122,8 @@ EVENT_WORDS = ("论坛", "峰会", "大会", "博览会", "会议", "研讨会")
 _N = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
 DATE_RX = re.compile(
     rf"(?P<abs>\d{{4}}年(?:\d{{1,2}}月(?:\d{{1,2}}[日号])?)?)"
-    rf"|(?P<rel>(?:今年|去年){_N}月(?:{_N}[日号])?|(?<![\d年]){_N}月{_N}[日号]|今年|明年|去年|本月|上月|下月|上个月|下个月)"
+    rf"|(?P<rel>(?:今年|去年){_N}月(?:{_N}[日号])?|(?<![\d年]){_N}月{_N}[日号]"
+    r"|(?:今年|去年|明年)?(?:[上下]半年|[一二三四]季度)|今年|明年|去年|本月|上月|下月|上个月|下个月|近日|日前)"
 )
 #: words jieba tags as names (nr, ns) that name nothing in policy news
 NOT_NAMES = frozenset(
@@ -221,7 +231,7 @@ PLACES = frozenset(
 )
 _PLACE_SUFFIX = ("省", "市", "区", "县", "州", "镇", "港区")
 #: reported speech: who (with role and outlet), the verb, what was said
-_REPORTED = re.compile(rf"(?P<chunk>[^，,。“”]{{1,60}}?)(?P<verb>{_VERB})[，：,:]?(?P<content>[^“”]{{8,}}?)[。！？]?$")
+_REPORTED = re.compile(rf"(?P<chunk>[^，,。“”]{{1,60}}?)(?P<verb>{_VERB})[，：,:]?(?P<content>.{{8,}}?)[。！？]?$")
 _IN_VIEW = re.compile(r"在(?P<chunk>[^，,。“”]{2,60}?)看来[，,](?P<content>[^“”]{8,}?)[。！？]?$")
 _CLAUSE = re.compile(r"[^，；：。！？,;:!?]+")
 

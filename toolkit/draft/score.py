@@ -31,6 +31,7 @@ from toolkit.draft.propose import Proposal
 from toolkit.draft.write import propose_for
 from toolkit.errors import UsageError
 from toolkit.sources.dates import DateProblem, DateValue, parse_date, resolve_relative
+from toolkit.sources.loader import DateLit
 from toolkit.sources.text import normalise
 
 DATE_KEYS = [
@@ -160,10 +161,17 @@ def score_source(settings: Settings, source_id: str) -> Score:
     quantities = [p for p in props if p.kind == "quantity"]
     statements = [p for p in props if p.kind == "statement" and not p.commented]
     for ent in entities:
+        if not isinstance(ent, dict):
+            continue
+        # an entry "- subject: <id>" (issue 13) states facts about another source's entity: a link
+        ent = {"id": ent.get("id") or f"subject {ent.get('subject')}", **ent}
         quotes = [q for q in ent.get("evidence") or [] if isinstance(q, str)]
+        loaded = got.own.get(str(ent.get("id")))
         for key in DATE_KEYS:
             if key in ent:
-                value = _date_of(ent[key], got.published)
+                # the loader's own reading of the date when the file loads (every date form it knows)
+                lits = [v for v in loaded.values.get(key, []) if isinstance(v, DateLit)] if loaded else []
+                value = lits[0].value.lexical if lits else _date_of(ent[key], got.published)
                 ok = [p for p in dates if p.props.get("value") == value and _quoted(p.stated, quotes)]
                 ok += [
                     p
@@ -189,7 +197,7 @@ def score_source(settings: Settings, source_id: str) -> Score:
             ]
             hit("statements", ok, f"{ent['id']} ({speaker})")
         for key, value in ent.items():
-            if key in ("id", "evidence", "type", "label"):
+            if key in ("id", "evidence", "type", "label", "text"):
                 continue
             for ref in value if isinstance(value, list) else [value]:
                 if isinstance(ref, str) and ref in others:

@@ -20,7 +20,7 @@ from toolkit.draft.propose import Drafter, Known, Proposal
 from toolkit.errors import LoadError, UsageError
 from toolkit.schema.model import load_model
 from toolkit.sources.dates import DateProblem, DateValue, parse_date
-from toolkit.sources.loader import FACTS_FILE, body_bounds, check_source_folder, load_corpus, locate_quote
+from toolkit.sources.loader import FACTS_FILE, Entity, body_bounds, check_source_folder, load_corpus, locate_quote
 from toolkit.sources.text import Normalised, normalise
 from toolkit.yamlfile import YamlDoc, decode_utf8, load_yaml, read_capped
 
@@ -162,6 +162,7 @@ class Proposed:
     publisher: str
     published: DateValue
     other_ids: frozenset[str]  # the corpus: entities of the other sources
+    own: dict[str, Entity]  # this source's entities as the loader read them (dates resolved)
 
 
 def propose_for(settings: Settings, source_id: str) -> Proposed:
@@ -219,7 +220,8 @@ def propose_for(settings: Settings, source_id: str) -> Proposed:
         if good:
             p.quotes = good
             proved.append(p)
-    return Proposed(proved, dropped, doc, facts_path, publisher, published, frozenset(e.id for e in others))
+    own = {e.id: e for e in corpus.entities.values() if e.source_id == source_id}
+    return Proposed(proved, dropped, doc, facts_path, publisher, published, frozenset(e.id for e in others), own)
 
 
 def draft_source(settings: Settings, source_id: str, *, missing: bool = False) -> DraftResult:
