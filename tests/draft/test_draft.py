@@ -15,6 +15,7 @@ from toolkit.cli import app
 from toolkit.config import Settings
 from toolkit.draft import DRAFT_FILE, draft_source
 from toolkit.draft.propose import Drafter, Known
+from toolkit.publish import build_release
 from toolkit.schema.model import load_model
 from toolkit.sources.dates import parse_date
 from toolkit.sources.ingest import add_source
@@ -75,6 +76,38 @@ def test_the_renamed_draft_validates(drafted: Settings, tmp_path: Path) -> None:
     outcome = validate_sources(drafted.with_overrides(sources_dir=sources))
     assert [r.message for r in outcome.report.results] == []
     assert outcome.report.conforms
+
+
+def _scripted_edit(draft: str, wrong: str) -> str:
+    """What a person does: delete the proposals judged wrong (here: of one kind), fill the TODO labels."""
+    kept, skip = [], False
+    for line in draft.splitlines(keepends=True):
+        if line.startswith("  # ["):
+            skip = line.split("]")[0].endswith(f" {wrong}")
+        elif not line.startswith("    ") and not line.startswith("  - id:"):
+            skip = False
+        if not skip:
+            kept.append(line)
+    return re.sub(r"'TODO (translate: )?", "'EN ", "".join(kept))
+
+
+def test_the_edited_draft_validates_and_builds(drafted: Settings, tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(drafted.sources_dir, sources)
+    deleted = 0
+    for sid in SOURCES:
+        draft = (sources / sid / DRAFT_FILE).read_text(encoding="utf-8")
+        edited = _scripted_edit(draft, "place")
+        deleted += draft.count("  - id:") - edited.count("  - id:")
+        assert "'TODO" not in edited
+        (sources / sid / "facts.yaml").write_text(edited, encoding="utf-8")
+        (sources / sid / DRAFT_FILE).unlink()
+    assert deleted >= 2
+    settings = drafted.with_overrides(sources_dir=sources, release_dir=tmp_path / "release")
+    release = build_release(settings, jobs=1)
+    assert [s["id"] for s in release.manifest["sources"]] == ["cls-2025-12-yrd-innovation-centre", *sorted(SOURCES)]
+    nt = (tmp_path / "release" / "policy.nt").read_text(encoding="utf-8")
+    assert "lin-zhiyuan-statement" in nt and "EN " in nt
 
 
 def test_statements_with_speaker_medium_and_kind(drafted: Settings) -> None:
