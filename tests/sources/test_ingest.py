@@ -125,3 +125,14 @@ def test_plain_text_is_accepted(project: Project, tmp_path: Path) -> None:
     assert code == 0, out
     src = yaml.safe_load((project.root / "datasets/sources/plain/facts.yaml").read_text(encoding="utf-8"))["source"]
     assert src["datePublished"] == "2026-02-03" and src["label"]["zh"] == "示范区发布新举措"
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_big5_page(declared: bool) -> None:
+    html = (
+        "<html><head>{meta}<title>測試</title></head><body><p>臺北市政府昨日宣布，將於明年推動智慧城市計畫，"
+        "預計投入三十億元，協助中小企業導入人工智慧技術，並培訓超過五千名專業人才。</p></body></html>"
+    ).format(meta='<meta charset="big5">' if declared else "")
+    text, enc, how = decode_page(html.encode("big5"))
+    assert enc == "big5hkscs" and "智慧城市計畫" in text
+    assert how == ("declared by the page (big5)" if declared else "detected by charset-normalizer")
