@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import socket
 from pathlib import Path
 
@@ -136,3 +137,11 @@ def test_big5_page(declared: bool) -> None:
     text, enc, how = decode_page(html.encode("big5"))
     assert enc == "big5hkscs" and "智慧城市計畫" in text
     assert how == ("declared by the page (big5)" if declared else "detected by charset-normalizer")
+
+
+def test_the_first_source_of_an_empty_project(project: Project) -> None:
+    """No corpus yet (not even a sources folder): the source is added all the same."""
+    shutil.rmtree(project.root / "datasets" / "sources")
+    code, out = _add(project, str(PAGES / "quantum-gbk.html"), "--id", "first")
+    assert code == 0, out
+    assert (project.root / "datasets" / "sources" / "first" / "facts.yaml").is_file()

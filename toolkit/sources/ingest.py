@@ -334,8 +334,8 @@ def body_ends(text: str) -> tuple[str, str]:
 
 def _known_publisher(settings: Settings, model: Model, name: str | None) -> str | None:
     """The id of a corpus entity labelled with the page's site name, so sources share one publisher."""
-    if not name:
-        return None
+    if not name or not settings.sources_dir.is_dir() or not any(settings.sources_dir.glob(f"*/{FACTS_FILE}")):
+        return None  # the first source of a project: no corpus yet
     corpus, _problems = load_corpus(settings, model)
     ids = sorted(e.id for e in corpus.entities.values() if name in (e.label("zh"), e.label("en")))
     return ids[0] if len(ids) == 1 else None
