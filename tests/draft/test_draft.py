@@ -152,6 +152,9 @@ def test_documents_events_and_their_dates(drafted: Settings) -> None:
     event = forum["2026长三角人工智能协同创新论坛"]
     assert event["type"] == "Conference" and event["startDate"] == {"stated": "3月11日"}
     assert sum(e["type"] == "Conference" for e in forum.values()) == 1  # headline and body: one event
+    by_id = _entities(drafted, "forum")
+    assert [by_id[i]["label"]["zh"] for i in event["convenedBy"]] == ["浙江省科学技术厅", "上海市科学技术委员会"]
+    assert "location" not in event  # the model has no event place yet: said in the comment
     quantum = {e["label"]["zh"]: e for e in _entities(drafted, "quantum").values()}
     measures = quantum["安徽省促进量子信息产业高质量发展若干措施"]
     assert measures["type"] == "PolicyMeasures"
@@ -248,3 +251,15 @@ def test_score_of_the_first_source(repo_settings: Settings) -> None:
     assert m and int(m.group(1)) / int(m.group(2)) >= 0.6
     assert "missed statements: cls-view-acceleration (财联社)" in result.output  # editorial views: not found
     assert sorted(p.name for p in (repo_settings.sources_dir / "cls-2025-12-yrd-innovation-centre").iterdir()) == before
+
+
+def test_event_location_when_the_model_has_it(repo_settings: Settings) -> None:
+    corpus, _ = load_corpus(repo_settings, load_model(repo_settings.schema_dir))
+    known = Known.of(corpus.entities.values())
+    body = "5月8日，长三角数字经济论坛在苏州举行。论坛由苏州市人民政府主办。"
+    props = Drafter(body, parse_date("2026-05-09"), known, "", set(corpus.entities), event_location=True).run()
+    (event,) = [p for p in props if p.kind == "event"]
+    assert event.props["location"] == "suzhou"  # a known place, linked by its id
+    assert event.props["startDate"] == {"stated": "5月8日"}
+    convener = next(p for p in props if p.id == event.props["convenedBy"])
+    assert (convener.label_zh, convener.types) == ("苏州市人民政府", ("PublicBody",))

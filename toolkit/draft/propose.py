@@ -340,7 +340,9 @@ class Drafter:
         taken_ids: set[str],
         *,
         quantity_entities: bool = False,
+        event_location: bool = False,
     ) -> None:
+        self.event_location = event_location  # the model's Meeting has location (issue 13)
         self.quantity_entities = quantity_entities  # the model has a Quantity class (issue 13)
         self.body = body
         self.published = published
@@ -681,8 +683,24 @@ class Drafter:
                 if quote not in prop.quotes:
                     prop.quotes.append(quote)
                 where = m.group(2)
-                if where and where not in prop.why:
+                if where and self.event_location:
+                    ids = self.known.ids(where)
+                    prop.props["location"] = (
+                        ids[0]
+                        if len(ids) == 1
+                        else self.entity_for(
+                            where,
+                            "place",
+                            s + m.start(2),
+                            quote,
+                            f"where {name} was held",
+                            0.6,
+                            ("City" if where in PLACES or where.endswith("市") else "Region",),
+                        )
+                    )
+                elif where and where not in prop.why:
                     prop.why += f"; held in {where} (the model has no event place yet)"
+                self._organisers(prop, s, e)
                 if dates:
                     value = self._date_value(dates[0])
                     if value is not None:
@@ -727,6 +745,25 @@ class Drafter:
                 0.5,
                 (kind,),
             )
+
+    def _organisers(self, prop: Proposal, start: int, end: int) -> None:
+        """由X(与Y)(联合)主办 in the event's sentence or the next: who convened it."""
+        window = self.body[start : min(len(self.body), end + 120)]
+        m = re.search(rf"由([{CJK}、]{{3,60}}?)(?:联合|共同)?(?:主办|举办|召开|承办)", window)
+        if m is None or "convenedBy" in prop.props:
+            return
+        quote = _clause_at(self.body, start + m.start(), start + m.end())
+        ids = []
+        for name in re.split("与|和|、", m.group(1)):
+            known = self.known.ids(name)
+            if len(known) == 1:
+                ids.append(known[0])
+            elif name.endswith(tuple(ORG_SUFFIXES)):
+                why = f"who convened {prop.label_zh} (由…主办)"
+                ids.append(self.entity_for(name, "organisation", start + m.start(), quote, why, 0.6, (org_type(name),)))
+        if ids:
+            prop.props["convenedBy"] = ids[0] if len(ids) == 1 else ids
+            prop.quotes.append(quote)
 
     def find_dates(self) -> None:
         for m in DATE_RX.finditer(self.body):

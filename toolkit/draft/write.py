@@ -209,7 +209,13 @@ def propose_for(settings: Settings, source_id: str) -> Proposed:
     quantity = model.classes.get("Quantity")
     as_entities = quantity is not None and "amount" in quantity.constraints
     drafter = Drafter(
-        body.text, published, Known.of(others), publisher, {e.id for e in others}, quantity_entities=as_entities
+        body.text,
+        published,
+        Known.of(others),
+        publisher,
+        {e.id for e in others},
+        quantity_entities=as_entities,
+        event_location="location" in (model.classes["Meeting"].constraints if "Meeting" in model.classes else {}),
     )
     proposals = drafter.run()
     proved: list[Proposal] = []
