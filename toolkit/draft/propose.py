@@ -456,6 +456,9 @@ class Drafter:
                 return ids[0], core, medium
             if core in self.by_label and self.by_label[core].kind == "person":
                 return self.by_label[core].id, core, medium
+            if re.fullmatch(f"[{CJK}]{{2,3}}", core) and core[0] in SURNAMES and core not in NOT_NAMES:
+                why = "a name (common surname) right before a speech verb"
+                return self.entity_for(core, "person", chunk_start, chunk, why, 0.6, ("Person",)), core, medium
             return None, core, medium
         name = m.group("name")
         person = self.entity_for(
@@ -539,7 +542,12 @@ class Drafter:
                 continue
             chunk = m.group("chunk")
             core = re.split(r"(?:在|向|对|接受)", chunk, maxsplit=1)[0]
-            named = core in self.by_label or core in ("他", "她") or self.known.ids(core)
+            named = (
+                core in self.by_label
+                or core in ("他", "她")
+                or self.known.ids(core)
+                or (re.fullmatch(f"[{CJK}]{{2,3}}", core) is not None and core[0] in SURNAMES)
+            )
             if not re.search(rf"{_ROLE}|负责人|专家", chunk) and not named:
                 continue
             speaker, name, medium = self._speaker(chunk, s)
