@@ -71,9 +71,13 @@ def test_the_renamed_draft_validates(drafted: Settings, tmp_path: Path) -> None:
     """draft, then rename facts.draft.yaml to facts.yaml: `validate` finds nothing wrong."""
     sources = tmp_path / "sources"
     shutil.copytree(drafted.sources_dir, sources)
-    for sid in SOURCES:
+    settings = drafted.with_overrides(sources_dir=sources)
+    for sid in SOURCES:  # one at a time, as a person adopts them: each draft knows the ones before
+        draft_source(settings, sid)
         (sources / sid / DRAFT_FILE).replace(sources / sid / "facts.yaml")
-    outcome = validate_sources(drafted.with_overrides(sources_dir=sources))
+    raw = (sources / "quantum" / "facts.yaml").read_text(encoding="utf-8")
+    assert "link: he-fei (合肥)" in raw  # proposed by the forum's draft, linked by the next one
+    outcome = validate_sources(settings)
     assert [r.message for r in outcome.report.results] == []
     assert outcome.report.conforms
 
@@ -96,6 +100,7 @@ def test_the_edited_draft_validates_and_builds(drafted: Settings, tmp_path: Path
     shutil.copytree(drafted.sources_dir, sources)
     deleted = 0
     for sid in SOURCES:
+        draft_source(drafted.with_overrides(sources_dir=sources), sid)
         draft = (sources / sid / DRAFT_FILE).read_text(encoding="utf-8")
         edited = _scripted_edit(draft, "place")
         deleted += draft.count("  - id:") - edited.count("  - id:")

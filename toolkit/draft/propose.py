@@ -160,12 +160,9 @@ ABBREVIATIONS = {
 REGIONS = ("粤港澳大湾区", "长三角", "京津冀", "珠三角", "成渝地区", "长江经济带", "黄河流域")
 #: province-level divisions and large cities: a jieba place (ns) is proposed when it is one of these
 #: or ends in an administrative suffix; jieba's other ns words (深度, 法治化) are mostly noise
-PLACES = frozenset(
+MUNICIPALITIES = frozenset(["北京", "天津", "上海", "重庆"])
+PROVINCES = frozenset(
     [
-        "北京",
-        "天津",
-        "上海",
-        "重庆",
         "河北",
         "山西",
         "辽宁",
@@ -196,6 +193,10 @@ PLACES = frozenset(
         "新疆",
         "香港",
         "澳门",
+    ]
+)
+CITIES = frozenset(
+    [
         "南京",
         "杭州",
         "合肥",
@@ -229,6 +230,7 @@ PLACES = frozenset(
         "大连",
     ]
 )
+PLACES = MUNICIPALITIES | PROVINCES | CITIES
 _PLACE_SUFFIX = ("省", "市", "区", "县", "州", "镇", "港区")
 #: reported speech: who (with role and outlet), the verb, what was said
 _REPORTED = re.compile(rf"(?P<chunk>[^，,。“”]{{1,60}}?)(?P<verb>{_VERB})[，：,:]?(?P<content>.{{8,}}?)[。！？]?$")
@@ -936,22 +938,23 @@ class Drafter:
 
     def find_places(self) -> None:
         for s, e, word, flag in self._token_spans():
-            if flag != "ns" or len(word) < 2 or word in self.by_label or self.known.ids(word):
+            if (flag != "ns" and word not in PLACES) or len(word) < 2 or word in self.by_label or self.known.ids(word):
                 continue
             short = word.removesuffix("市").removesuffix("省")
             if short != word and self.known.ids(short):
                 continue
             if self._jieba_noise(word, s, e) or not (word in PLACES or word.endswith(_PLACE_SUFFIX)):
                 continue
-            kind = "ProvinceLevelDivision" if word.endswith("省") else "City" if len(word) <= 3 else "Region"
+            kind = "ProvinceLevelDivision" if word.endswith("省") or word in PROVINCES else "City"
+            types = ("City", "ProvinceLevelDivision") if word in MUNICIPALITIES else (kind,)
             self.entity_for(
                 word,
                 "place",
                 s,
                 _clause_at(self.body, s, e),
-                f"jieba tags it a place (ns); {kind} guessed",
+                f"a place ({'jieba: ns' if flag == 'ns' else 'a province or large city'}); {kind} guessed",
                 0.5,
-                (kind,),
+                types,
             )
 
     def find_regions(self) -> None:
