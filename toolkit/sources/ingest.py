@@ -48,7 +48,6 @@ _DATE_META = (
     ("property", "article:published_time"),
     ("name", "pubdate"),
     ("name", "publishdate"),
-    ("name", "PubDate"),
     ("itemprop", "datePublished"),
     ("name", "date"),
     ("name", "dc.date"),
