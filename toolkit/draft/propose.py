@@ -535,11 +535,23 @@ class Drafter:
             direct.append((m, chunk, chunk_start, quote))
         taken = [(m.start(), m.end()) for m, *_ in direct]
         # reported speech: X表示，…。 and 在X看来，…。
+        last: tuple[int, str | None, str, str | None] | None = None  # end, speaker, name, medium
         for s, e in _sentence_spans(text):
             while s < e and text[s] in "”」 ":
                 s += 1  # the sentence after a direct quote starts with its closing mark
             sentence = text[s:e]
             m = _REPORTED.match(sentence) or _IN_VIEW.match(sentence)
+            follows = last is not None and last[0] == s and last[1] is not None
+            if m is None and follows and not any(s <= a < e for a, _ in taken) and len(sentence) >= 12:
+                # the next sentence of the same paragraph, with no speaker of its own, goes on
+                # with the last speaker's words
+                _, speaker, name, medium = last  # type: ignore[misc]
+                self._statement(
+                    s, sentence.rstrip("。！？"), sentence, False, speaker, name, medium, name, continued=True
+                )
+                last = (e, speaker, name, medium)
+                continue
+            last = None
             if m is None or any(a <= s + m.start("content") < b for a, b in taken):
                 continue
             chunk = m.group("chunk")
@@ -555,6 +567,7 @@ class Drafter:
             speaker, name, medium = self._speaker(chunk, s)
             content = m.group("content")
             self._statement(s, sentence.rstrip("。！？"), content, False, speaker, name, medium, chunk)
+            last = (e, speaker, name, medium)
         for m, chunk, chunk_start, quote in direct:
             speaker, name, medium = self._speaker(chunk, chunk_start)
             self._statement(m.start(), quote, m.group(1), True, speaker, name, medium, chunk)
@@ -569,8 +582,12 @@ class Drafter:
         name: str,
         medium: str | None,
         chunk: str,
+        *,
+        continued: bool = False,
     ) -> None:
         kind = "direct quote" if direct else "reported speech"
+        if continued:
+            kind = "reported speech going on in the next sentence of the paragraph"
         if speaker is None:
             self.proposals.append(
                 Proposal(
@@ -595,7 +612,7 @@ class Drafter:
             Proposal(
                 "statement",
                 start,
-                0.8 if direct else 0.7,
+                0.8 if direct else 0.5 if continued else 0.7,
                 f"{kind} attributed to {name}",
                 [quote],
                 ident,
