@@ -26,6 +26,7 @@ import io
 import json
 import os
 import pickle
+import sys
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -64,7 +65,10 @@ SUBCLASS = b"<" + str(RDFS.subClassOf).encode() + b">"
 @dataclass(slots=True)
 class EntitySummary:
     """One entity as the checks across sources need it (no values but its links). Slotted:
-    a million-triple build holds some 150,000 of them for the whole build."""
+    a million-triple build holds some 150,000 of them for the whole build, so it keeps no more
+    than the checks read: ``lines`` only of the properties that refer to other entities (the
+    cycle check's message names the line of one), the problems as tuples (mostly the one empty
+    tuple), and its names shared (see :func:`load`)."""
 
     id: str
     index: int
@@ -72,11 +76,11 @@ class EntitySummary:
     label: str | None
     line: int
     id_line: int | None
-    lines: dict[str, int]
-    refs: list[tuple[str, str, int | None]]  # (property, referenced id, line of the reference)
+    lines: dict[str, int]  # property -> line of its key, for the properties in ``refs``
+    refs: tuple[tuple[str, str, int | None], ...]  # (property, referenced id, line of the reference)
     evidence: int
-    load_problems: list[ValidationResult]
-    evidence_problems: list[ValidationResult]
+    load_problems: tuple[ValidationResult, ...]
+    evidence_problems: tuple[ValidationResult, ...]
 
 
 @dataclass(slots=True)
@@ -360,7 +364,8 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         evidence_problems = list(problems.results)
         problems.results.clear()
         t = _tick(unit.timings, "evidence", t)
-        refs = [(prop, ref.id, doc.line_of(path)) for prop, ref, path in loader.ref_paths(raw, i, ent)]
+        refs = tuple((prop, ref.id, doc.line_of(path)) for prop, ref, path in loader.ref_paths(raw, i, ent))
+        ref_props = {prop for prop, _id, _line in refs}
         unit.entities.append(
             EntitySummary(
                 id=ent.id,
@@ -369,11 +374,11 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
                 label=ent.label(),
                 line=ent.line,
                 id_line=doc.line_of(("entities", i, "id")),
-                lines=dict(ent.lines),
+                lines={prop: n for prop, n in ent.lines.items() if prop in ref_props},
                 refs=refs,
                 evidence=len(ent.evidence),
-                load_problems=load_problems,
-                evidence_problems=evidence_problems,
+                load_problems=tuple(load_problems),
+                evidence_problems=tuple(evidence_problems),
             )
         )
         if ent.id not in seen:
@@ -849,7 +854,25 @@ def load(path: Path) -> Unit | None:
     if not isinstance(unit, Unit):
         return None
     unit.cache_path = str(path)
+    share_names(unit)
     return unit
+
+
+def share_names(unit: Unit) -> None:
+    """One string object for each name many units repeat (class names and IRIs, properties,
+    entity ids and the references to them, the IRIs they link to), rather than one per unit:
+    each unit is unpickled on its own, so nothing is shared between units otherwise, and a
+    million-triple build holds every unit's summary from the first stage to the last."""
+    unit.classes = [sys.intern(c) for c in unit.classes]
+    unit.external = [sys.intern(x) for x in unit.external]
+    unit.counts_by_class = {sys.intern(k): n for k, n in unit.counts_by_class.items()}
+    if unit.source is not None:
+        unit.source.refs = [(sys.intern(p), sys.intern(r), n) for p, r, n in unit.source.refs]
+    for e in unit.entities:
+        e.id = sys.intern(e.id)  # the ids other units refer to: one object with their references
+        e.types = tuple(sys.intern(t) for t in e.types)
+        e.refs = tuple((sys.intern(p), sys.intern(r), n) for p, r, n in e.refs)
+        e.lines = {sys.intern(p): n for p, n in e.lines.items()}
 
 
 class DamagedCache(Exception):
