@@ -28,12 +28,13 @@ import os
 import pickle
 import sys
 import time
+from array import array
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import yaml
 from rdflib import Graph, Literal, URIRef
@@ -115,7 +116,7 @@ class Unit:
     has_nt: bool = False  # the unit loaded clean: it has lines (``nt``)
     nt_size: int = 0  # bytes of ``nt`` (a cache file of another size is damaged)
     states_subclass: bool = False  # a line states rdfs:subClassOf (the incremental build's locality)
-    spans: list[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
+    spans: Sequence[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
     triples: int = 0
     subjects: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)  # IRI objects (not of rdf:type) no own subject names
@@ -156,6 +157,48 @@ class Unit:
             or any(e.load_problems or e.evidence_problems for e in self.entities)
             or len({e.id for e in self.entities}) != len(self.entities)
         )
+
+
+class Spans(Sequence[tuple[str, int, int]]):
+    """A unit's spans (subject, start, end in its lines) as a loaded unit keeps them: the
+    subjects and the ends in an array, not a tuple and two int objects a subject (a span starts
+    where the one before ended). A million-triple build holds some 160,000 spans for the whole
+    build; the stages that read them iterate them once."""
+
+    __slots__ = ("ends", "subjects")
+
+    def __init__(self, spans: Iterable[tuple[str, int, int]]) -> None:
+        self.subjects: list[str] = []
+        self.ends = array("q")
+        at = 0
+        for subject, start, end in spans:
+            if start != at:
+                raise ValueError("spans must follow one another")
+            self.subjects.append(subject)
+            self.ends.append(end)
+            at = end
+
+    def __len__(self) -> int:
+        return len(self.subjects)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[str, int, int]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[str, int, int]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[str, int, int] | list[tuple[str, int, int]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self.subjects[i], self.ends[i - 1] if i else 0, self.ends[i]
+
+    def __iter__(self) -> Iterator[tuple[str, int, int]]:
+        start = 0
+        for subject, end in zip(self.subjects, self.ends, strict=True):
+            yield subject, start, end
+            start = end
 
 
 @dataclass
@@ -398,15 +441,17 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     unit.nt = nt
     unit.states_subclass = SUBCLASS in nt
     pos = 0
+    spans: list[tuple[str, int, int]] = []
     for line in unit.lines:
         size = len(line.encode("utf-8")) + 1
         subject = line[1 : line.index("> ")]
-        if unit.spans and unit.spans[-1][0] == subject:
-            unit.spans[-1] = (subject, unit.spans[-1][1], pos + size)
+        if spans and spans[-1][0] == subject:
+            spans[-1] = (subject, spans[-1][1], pos + size)
         else:
-            unit.spans.append((subject, pos, pos + size))
+            spans.append((subject, pos, pos + size))
         pos += size
-    unit.subjects = sorted(s for s, _a, _b in unit.spans)
+    unit.spans = spans
+    unit.subjects = sorted(s for s, _a, _b in spans)
     unit.external, unit.classes = links(unit.lines, set(unit.subjects))
     t = _tick(unit.timings, "graph", t)
 
@@ -866,6 +911,8 @@ def share_names(unit: Unit) -> None:
     unit.classes = [sys.intern(c) for c in unit.classes]
     unit.external = [sys.intern(x) for x in unit.external]
     unit.counts_by_class = {sys.intern(k): n for k, n in unit.counts_by_class.items()}
+    if not isinstance(unit.spans, Spans):
+        unit.spans = Spans(unit.spans)
     if unit.source is not None:
         unit.source.refs = [(sys.intern(p), sys.intern(r), n) for p, r, n in unit.source.refs]
     for e in unit.entities:
