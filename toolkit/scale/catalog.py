@@ -621,9 +621,9 @@ class CatalogBuild:
 
         Why by subject: the sorted lines of the catalog are its subjects' blocks in the order of
         their ``"<subject> "`` (no IRI holds ``>``, so no such key is a prefix of another), each
-        block sorted. Kept so, the catalog's ~580,000 lines at a million triples are ~50,000 byte
-        strings of UTF-8 (one byte an ASCII character) rather than as many Python str (two bytes
-        a character once a line holds a Chinese label) of 50-70 bytes of header each."""
+        block sorted. Kept so, the sources' ~490,000 lines at a million triples are ~45,000 byte
+        strings of UTF-8 (one byte an ASCII character), not a Python str a line (two bytes a
+        character once a line holds a Chinese label, and 50-70 bytes of header)."""
         blocks = dict(subject_blocks(self.global_lines))
         owned, self.owned = self.owned, {}
         if owned.keys() & blocks.keys():
