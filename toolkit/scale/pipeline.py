@@ -140,6 +140,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
     source_ids: dict[str, str] = {}
     entities: dict[str, tuple[U.Unit, U.EntitySummary]] = {}
     pending: list[tuple[U.Unit, str, str | None, str, str, int | None]] = []
+    subjects: list[tuple[U.Unit, U.EntitySummary]] = []
     for unit in units:
         if unit.schema_problems:
             results.extend(unit.schema_problems)
@@ -158,6 +159,11 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
         pending.extend((unit, src.id, src.label_zh, p, ref, line) for p, ref, line in src.refs)
         for ent in unit.entities:
             results.extend(ent.load_problems)
+            if ent.about:
+                results.extend(ent.evidence_problems)
+                subjects.append((unit, ent))
+                pending.extend((unit, ent.id, ent.label, p, ref, line) for p, ref, line in ent.refs)
+                continue
             if ent.id in entities:
                 other_unit, other = entities[ent.id]
                 results.append(
@@ -165,7 +171,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
                         settings,
                         unit.facts_rel,
                         ent.id_line,
-                        f"duplicate id '{ent.id}': already defined at {other_unit.facts_rel}:{other.line}",
+                        loader.duplicate_message(ent.id, unit.facts_rel, f"{other_unit.facts_rel}:{other.line}"),
                         focus_node=base + ent.id,
                         value=ent.id,
                     )
@@ -194,6 +200,27 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
                 value=ref,
             )
         )
+    known = {
+        eid: loader.Known(ent.types, unit.source.id if unit.source else "", ent.line, ent.label)
+        for eid, (unit, ent) in entities.items()
+    }
+    for unit, ent in subjects:
+        target = known.get(ent.id)
+        for message, key in loader.subject_problems(
+            ent.id, unit.source.id if unit.source else "", list(ent.keys), known, load_model(settings.schema_dir)
+        ):
+            results.append(
+                _result(
+                    settings,
+                    unit.facts_rel,
+                    ent.lines.get(key, ent.line) if key != "subject" else ent.id_line or ent.line,
+                    message,
+                    focus_node=base + ent.id,
+                    focus_label=target.label if target else None,
+                    path=None if key == "subject" else key,
+                    value=ent.id if key == "subject" else None,
+                )
+            )
     stubs = {
         eid: U.entity_stub(ent, unit.source.id if unit.source else "", Path(unit.facts_rel))
         for eid, (unit, ent) in entities.items()

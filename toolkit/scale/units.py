@@ -47,6 +47,7 @@ from toolkit.export.canonical import canonical_copy
 from toolkit.export.csv import table_rows
 from toolkit.export.jsonld import compact_nodes
 from toolkit.graph import build_graph
+from toolkit.graph.build import decimal_literal, period_triples
 from toolkit.report import ValidationResult
 from toolkit.scale.splice import json_list_item
 from toolkit.schema.model import Model, load_model
@@ -77,6 +78,8 @@ class EntitySummary:
     evidence: int
     load_problems: list[ValidationResult]
     evidence_problems: list[ValidationResult]
+    about: bool = False  # an entry ``- subject: <id>`` about another source's entity
+    keys: tuple[str, ...] = ()  # its keys, for the check across sources
 
 
 @dataclass(slots=True)
@@ -374,9 +377,16 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
                 evidence=len(ent.evidence),
                 load_problems=load_problems,
                 evidence_problems=evidence_problems,
+                about=ent.about,
+                keys=tuple(raw) if ent.about else (),
             )
         )
-        if ent.id not in seen:
+        if ent.about:
+            src.entities.append(ent)
+            src.entities.extend(ent.claims)
+            for claim in ent.claims:
+                claim.evidence = list(ent.evidence)
+        elif ent.id not in seen:
             seen.add(ent.id)
             src.entities.append(ent)
     t = _tick(unit.timings, "facts", t)
@@ -602,7 +612,7 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
                 elif isinstance(v, DateLit):
                     add(node, prop.iri, _typed(v.value.lexical, v.value.datatype))
                     if v.inferred:
-                        res = f"{base}inferred-date/{ent.id}-{key}"
+                        res = f"{base}inferred-date/{ent.key}-{key}"
                         add(res, str(RDF.type), f"<{pt}DateResolution>")
                         types.append(f"{pt}DateResolution")
                         add(res, pt + "resolvedResource", f"<{node}>")
@@ -613,6 +623,8 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
                         if v.note:
                             for lang, text in sorted(v.note.items()):
                                 add(res, model.properties["comment"].iri, _text(text, lang))
+                        for _s, p, o in period_triples(model, URIRef(res), v):
+                            add(res, str(p), o.n3())
                 elif isinstance(v, PlainLit):
                     if v.kind == "boolean":
                         add(node, prop.iri, _typed("true" if v.value else "false", xsd + "boolean"))
@@ -620,6 +632,8 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
                         add(node, prop.iri, _typed(str(int(v.value)), xsd + "nonNegativeInteger"))  # type: ignore[call-overload]
                     elif v.kind == "string":
                         add(node, prop.iri, _text(str(v.value), None))
+                    elif v.kind == "decimal":
+                        add(node, prop.iri, decimal_literal(v.value).n3())
                     else:
                         raise ValueError(v.kind)
 
@@ -632,7 +646,7 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
         node = base + ent.id
         entity(ent, node)
         for n, span in enumerate(ent.evidence, start=1):
-            ev = f"{base}evidence/{ent.id}-{n}"
+            ev = f"{base}evidence/{ent.key}-{n}"
             add(node, pt + "evidence", f"<{ev}>")
             if f"<{ev}> {rdf_type} <{pt}Evidence> ." not in out:
                 types.append(pt + "Evidence")

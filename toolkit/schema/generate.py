@@ -89,6 +89,7 @@ def ontology_graph(model: Model) -> Graph:
 
 _DATATYPE = {
     "count": XSD.nonNegativeInteger,
+    "decimal": XSD.decimal,
     "boolean": XSD.boolean,
     "string": XSD.string,
     "zh": RDF.langString,
@@ -140,6 +141,8 @@ def shapes_graph(model: Model) -> Graph:
                     )
                 )
             _kind_constraints(g, model, ps, prop.kind, prop.range)
+            if prop.values:
+                g.add((ps, SH["in"], _list(g, [Literal(v) for v in prop.values])))
             for lang in con.required_langs:
                 qs = ns[f"{cls.name}-{prop_name}-{lang}"]
                 g.add((shape, SH.property, qs))
@@ -171,6 +174,8 @@ def _kind_constraints(g: Graph, model: Model, ps: URIRef, kind: str, rng: tuple[
     elif kind == "zh":
         g.add((ps, SH.datatype, RDF.langString))
         g.add((ps, SH.languageIn, _list(g, [Literal("zh")])))
+    elif kind == "any":
+        return
     else:
         g.add((ps, SH.datatype, _DATATYPE[kind]))
 
@@ -219,7 +224,7 @@ def context_document(model: Model) -> dict[str, Any]:
             term["@container"] = "@language"
         elif prop.kind == "zh":
             term["@language"] = "zh"
-        elif prop.kind in ("count", "boolean"):
+        elif prop.kind in ("count", "boolean", "decimal"):
             term["@type"] = _compact(model, str(_DATATYPE[prop.kind]))
         ctx[name] = term
     return {"@context": ctx}
@@ -255,7 +260,7 @@ def _kind_defs() -> dict[str, Any]:
         },
         "date": {
             "description": "a date as YYYY-MM-DD, YYYY-MM or YYYY, or {stated: '今年9月1日'} for a relative date"
-            " (optionally with value: and note:)",
+            " (optionally with value:, note:, and since: for an anniversary)",
             "anyOf": [
                 {"type": "string", "pattern": DATE_PATTERN},
                 {"type": "integer", "minimum": 1, "maximum": 9999},
@@ -267,6 +272,10 @@ def _kind_defs() -> dict[str, Any]:
                         "stated": {"type": "string", "minLength": 1},
                         "value": {"anyOf": [{"type": "string", "pattern": DATE_PATTERN}, {"type": "integer"}]},
                         "note": {"$ref": "#/$defs/langmap"},
+                        "since": {
+                            "anyOf": [{"type": "string", "pattern": DATE_PATTERN}, {"type": "integer"}],
+                            "description": "the stated start an anniversary (五周年) counts from",
+                        },
                     },
                 },
             ],
@@ -283,15 +292,30 @@ def _kind_defs() -> dict[str, Any]:
         },
         "zh": {"type": "string", "minLength": 1, "description": "Chinese text"},
         "count": {"type": "integer", "minimum": 0, "description": "a whole number, 0 or more"},
+        "decimal": {
+            "description": "a number, such as 9 or 3.5, or {stated: 九} for a number written in Chinese numerals",
+            "anyOf": [
+                {"type": "number"},
+                {
+                    "type": "object",
+                    "required": ["stated"],
+                    "additionalProperties": False,
+                    "properties": {"stated": {"type": "string", "minLength": 1}},
+                },
+            ],
+        },
         "boolean": {"type": "boolean", "description": "true or false"},
         "string": {"type": "string", "minLength": 1},
     }
 
 
 def _prop_schema(model: Model, name: str) -> dict[str, Any]:
-    kind = model.properties[name].kind
+    prop = model.properties[name]
+    kind = prop.kind
     if kind == "ref":
         return {"$ref": "#/$defs/ref" if single_valued(model, name) else "#/$defs/refs"}
+    if prop.values:
+        return {"enum": list(prop.values), "description": "one of: " + ", ".join(prop.values)}
     return {"$ref": f"#/$defs/{kind}"}
 
 
@@ -346,6 +370,17 @@ def facts_schema(model: Model) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": entity_props,
     }
+    subject_props = {k: v for k, v in entity_props.items() if k not in ("id", "type")}
+    subject_props["subject"] = {
+        "$ref": "#/$defs/slug",
+        "description": "the id of an entity another source defines; this entry adds this source's facts about it",
+    }
+    defs["subjectEntry"] = {
+        "type": "object",
+        "required": ["subject", "evidence"],
+        "additionalProperties": False,
+        "properties": subject_props,
+    }
     defs["source"] = {
         "type": "object",
         "required": required_source,
@@ -362,7 +397,15 @@ def facts_schema(model: Model) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "source": {"$ref": "#/$defs/source"},
-            "entities": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/entity"}},
+            "entities": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "if": {"type": "object", "required": ["subject"]},
+                    "then": {"$ref": "#/$defs/subjectEntry"},
+                    "else": {"$ref": "#/$defs/entity"},
+                },
+            },
         },
         "$defs": defs,
     }
@@ -402,8 +445,12 @@ def jsonld_schema(model: Model) -> dict[str, Any]:
             }
         elif kind == "count":
             node_props[name] = {"type": "string", "pattern": "^[0-9]+$"}
+        elif kind == "decimal":
+            node_props[name] = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
         elif kind == "boolean":
             node_props[name] = {"enum": ["true", "false"]}
+        elif kind == "any":
+            node_props[name] = {}
         else:
             node_props[name] = {"type": "string"}
     return {
@@ -446,6 +493,8 @@ def csv_schema(model: Model) -> dict[str, Any]:
                 props[col] = {"type": "string", "pattern": r"^(-?[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)?$"}
             elif prop is not None and prop.kind == "count":
                 props[col] = {"type": "string", "pattern": r"^[0-9]*$"}
+            elif prop is not None and prop.kind == "decimal":
+                props[col] = {"type": "string", "pattern": r"^(-?[0-9]+(\.[0-9]+)?)?$"}
             elif prop is not None and prop.kind == "boolean":
                 props[col] = {"enum": ["", "true", "false"]}
             elif col == "evidence" or col in table.reverse:

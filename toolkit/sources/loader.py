@@ -27,7 +27,7 @@ from toolkit.config import Settings
 from toolkit.errors import LoadError
 from toolkit.report import ValidationResult
 from toolkit.schema.model import Model
-from toolkit.sources.dates import DateProblem, DateValue, parse_date, resolve_relative
+from toolkit.sources.dates import DateProblem, DateValue, Resolution, cn_number, parse_date, period_bound, resolve
 from toolkit.sources.text import Normalised, closest_passage, find_span
 from toolkit.yamlfile import YamlDoc, decode_utf8, load_yaml, read_capped
 
@@ -48,6 +48,8 @@ class DateLit:
     value: DateValue
     stated: str | None = None
     note: dict[str, str] | None = None
+    #: for stated words naming a period or a vague date: how they resolved (None for a point)
+    period: Resolution | None = None
 
     @property
     def inferred(self) -> bool:
@@ -86,6 +88,18 @@ class Entity:
     values: dict[str, list[Value]] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     evidence: list[EvidenceSpan] = field(default_factory=list)
+    #: an entry ``- subject: <id>``: this source's statements about an entity another source
+    #: introduced (no types of its own; rendered in this source's graph)
+    about: bool = False
+    #: the name this entity's evidence and inferred dates are minted from; an entry about
+    #: another source's entity gets its own (``<id>-by-<source>``) so the IRIs never clash
+    key: str = ""
+    #: single-valued properties stated about another source's entity, kept as pt:Claim
+    claims: list[Entity] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = self.id
 
     def label(self, lang: str = "zh") -> str | None:
         for v in self.values.get("label", []):
@@ -255,6 +269,7 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
     sources: list[Source] = []
     entities: dict[str, Entity] = {}
     pending_refs: list[tuple[_Problems, Entity, str, RefValue, tuple[str | int, ...]]] = []
+    subjects: list[tuple[_Problems, Entity, dict[str, Any], int]] = []
     source_ids: dict[str, Path] = {}
     for folder in source_folders(settings.sources_dir):
         doc = load_yaml(folder / FACTS_FILE)
@@ -279,11 +294,20 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
         )
         for i, raw in enumerate(doc.data["entities"]):
             ent = _load_entity(raw, i, src, doc, problems, model, settings)
+            if ent.about:
+                src.entities.append(ent)
+                src.entities.extend(ent.claims)
+                _locate_evidence(raw, i, ent, src, body, problems, settings)
+                for claim in ent.claims:
+                    claim.evidence = list(ent.evidence)
+                subjects.append((problems, ent, raw, i))
+                pending_refs.extend((problems, ent, prop, ref, path) for prop, ref, path in ref_paths(raw, i, ent))
+                continue
             if ent.id in entities:
                 other = entities[ent.id]
                 problems.add(
                     "facts",
-                    f"duplicate id '{ent.id}': already defined at {_rel(other.file, settings)}:{other.line}",
+                    duplicate_message(ent.id, _rel(doc.path, settings), f"{_rel(other.file, settings)}:{other.line}"),
                     ("entities", i, "id"),
                     focus=settings.base_iri + ent.id,
                     value=ent.id,
@@ -310,8 +334,81 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
                 value=ref.id,
             )
             results.append(problems.results.pop())
+    known = known_of(entities) if subjects else {}
+    for problems, ent, raw, i in subjects:
+        target = known.get(ent.id)
+        for message, key in subject_problems(ent.id, ent.source_id, list(raw), known, model):
+            problems.add(
+                "facts",
+                message,
+                ("entities", i, key),
+                focus=settings.base_iri + ent.id,
+                label=target.label if target else None,
+                prop=None if key == "subject" else key,
+                value=ent.id if key == "subject" else None,
+            )
+            results.append(problems.results.pop())
     results.extend(_cycles(entities, settings))
     return Corpus(sources=sources, entities=entities), results
+
+
+def duplicate_message(entity_id: str, adding: str, defined_at: str) -> str:
+    """The duplicate-id message: it names the file being added first, since that is the one to edit."""
+    return (
+        f"duplicate id '{entity_id}' in {adding}: already defined at {defined_at}; to add facts to that "
+        f"entity from this source, write the entry as '- subject: {entity_id}' (no id or type) with "
+        "its properties and evidence"
+    )
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the subject check needs of an entity that some source defines."""
+
+    types: tuple[str, ...]
+    source_id: str
+    line: int
+    label: str | None
+
+
+def subject_problems(
+    subject: str, source_id: str, keys: list[str], known: dict[str, Known], model: Model
+) -> list[tuple[str, str]]:
+    """Problems of an entry ``- subject: <id>``: (message, the key whose line to show).
+
+    The subject must be an entity another source defines, and each property must apply to its
+    class. Shared by the loader and the fast build's check across sources.
+    """
+    target = known.get(subject)
+    if target is None:
+        close = difflib.get_close_matches(subject, list(known), n=1)
+        tip = f"; did you mean '{close[0]}'?" if close else "; the entity must be defined (with id:) by some source"
+        return [(f"subject '{subject}' names no entity{tip}", "subject")]
+    if target.source_id == source_id:
+        return [
+            (
+                f"subject '{subject}' is defined in this same file (line {target.line}); add the properties there",
+                "subject",
+            )
+        ]
+    allowed = model.constraints_for(target.types)
+    out = []
+    for key in keys:
+        if key in ("subject", "evidence") or key in allowed:
+            continue
+        owners = sorted(c for c, d in model.classes.items() if key in d.constraints and not d.abstract)
+        out.append(
+            (
+                f"'{key}' does not apply to {'/'.join(target.types)} '{subject}'; it applies to: "
+                f"{', '.join(owners) or 'no class'}",
+                key,
+            )
+        )
+    return out
+
+
+def known_of(entities: dict[str, Entity]) -> dict[str, Known]:
+    return {eid: Known(e.types, e.source_id, e.line, e.label()) for eid, e in entities.items()}
 
 
 def ref_paths(raw: dict[str, Any], index: int, ent: Entity) -> Iterator[tuple[str, RefValue, tuple[str | int, ...]]]:
@@ -482,6 +579,8 @@ def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, 
 def _load_entity(
     raw: dict[str, Any], index: int, src: Source, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings
 ) -> Entity:
+    if "subject" in raw:
+        return _load_subject(raw, index, src, doc, problems, model, settings)
     types = tuple(raw["type"]) if isinstance(raw["type"], list) else (raw["type"],)
     ent = Entity(
         id=raw["id"],
@@ -511,6 +610,60 @@ def _load_entity(
     return ent
 
 
+def _load_subject(
+    raw: dict[str, Any], index: int, src: Source, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings
+) -> Entity:
+    """An entry ``- subject: <id>``: this source's own statements about another source's entity.
+
+    Multi-valued properties become plain triples on that entity, in this source's graph. A
+    single-valued one (``max: 1`` on every class that has it) becomes a :class:`Claim`, so that
+    two sources giving different values are both kept, each with its evidence, without one
+    overriding the other; which one it is depends on the model alone, never on other sources,
+    so a source still renders on its own. Whether the properties apply to the entity's class is
+    checked once every source is read (:func:`check_subject`).
+    """
+    subject = raw["subject"]
+    ent = Entity(
+        id=subject,
+        types=(),
+        source_id=src.id,
+        file=doc.path,
+        line=doc.line_of(("entities", index)) or 1,
+        about=True,
+        key=f"{subject}-by-{src.id}",
+    )
+    for key, value in raw.items():
+        if key in ("subject", "evidence") or key not in model.properties or model.properties[key].generated:
+            continue
+        _set_values(ent, key, value, ("entities", index, key), src.published, doc, problems, model, settings)
+    for key in sorted(ent.values):
+        if key == "label" or not single_valued_property(model, key):
+            continue
+        claim_id = f"claim/{src.id}/{subject}/{key}"
+        claim = Entity(
+            id=claim_id,
+            types=("Claim",),
+            source_id=src.id,
+            file=doc.path,
+            line=ent.lines.get(key, ent.line),
+            key=f"claim-{src.id}-{subject}-{key}",
+        )
+        claim.values = {
+            "claimSubject": [RefValue(subject)],
+            "claimProperty": [PlainLit(model.properties[key].iri, "string")],
+            "claimValue": ent.values.pop(key),
+        }
+        claim.lines = {k: ent.lines[key] for k in claim.values}
+        ent.claims.append(claim)
+    return ent
+
+
+def single_valued_property(model: Model, prop: str) -> bool:
+    """True when every class that has ``prop`` allows it once (the model's own single-valuedness)."""
+    cons = [c.constraints[prop] for c in model.classes.values() if prop in c.constraints]
+    return bool(cons) and all(c.max == 1 for c in cons)
+
+
 def _set_values(
     ent: Entity,
     key: str,
@@ -534,10 +687,16 @@ def _set_values(
     elif prop.kind == "zh":
         vals.append(LangText(raw, "zh"))
     elif prop.kind == "date":
-        lit = _date(raw, key, path, published, problems, settings.base_iri + ent.id, label)
+        lit = _date(raw, key, path, published, problems, settings.base_iri + ent.id, label, closes=prop.closes_period)
         if lit is None:
             return
         vals.append(lit)
+    elif prop.kind == "decimal" and isinstance(raw, dict):
+        try:
+            vals.append(PlainLit(cn_number(raw["stated"]), "decimal"))
+        except DateProblem as exc:
+            problems.add("facts", f"{key}: {exc}", path, focus=settings.base_iri + ent.id, label=label, prop=key)
+            return
     else:
         vals.append(PlainLit(raw, prop.kind))
     ent.values[key] = vals
@@ -558,12 +717,16 @@ def _date(
     problems: _Problems,
     focus: str,
     label: str | None = None,
+    *,
+    closes: bool = False,
 ) -> DateLit | None:
     try:
         if not isinstance(raw, dict):
             return DateLit(parse_date(raw))
         stated = raw["stated"]
-        resolved = resolve_relative(stated, published)
+        since = parse_date(raw["since"]) if "since" in raw else None
+        period = resolve(stated, published, since=since)
+        resolved = period_bound(period, end=closes) if period is not None else None
         given = parse_date(raw["value"]) if "value" in raw else None
     except DateProblem as exc:
         problems.add("facts", f"{key}: {exc}", path, focus=focus, label=label, prop=key, value=raw)
@@ -582,9 +745,10 @@ def _date(
         return None
     value = given or resolved
     if value is None:
+        need = " and since: (the stated start)" if "周年" in stated and since is None else ""
         problems.add(
             "facts",
-            f"{key}: cannot resolve the relative date {stated!r}; add value: YYYY-MM-DD (and note:)",
+            f"{key}: cannot resolve the relative date {stated!r}; add value: YYYY-MM-DD (and note:){need}",
             path,
             focus=focus,
             label=label,
@@ -592,7 +756,8 @@ def _date(
             value=stated,
         )
         return None
-    return DateLit(value, stated=stated, note=raw.get("note"))
+    keep = period if period is not None and not period.is_point and given is None else None
+    return DateLit(value, stated=stated, note=raw.get("note"), period=keep)
 
 
 def _locate_evidence(
