@@ -85,18 +85,20 @@ def cn_number(text: str) -> int:
         raise DateProblem(f"cannot read the number {text!r}")
     if len(text) > 1 and all(ch in _CN_DIGIT for ch in text):
         return int("".join(str(_CN_DIGIT[ch]) for ch in text))
-    total, section, digit = 0, 0, None
+    total, wan, section, digit = 0, 0, 0, None
     for ch in text:
         if ch in _CN_DIGIT:
             digit = _CN_DIGIT[ch]
         elif ch in _CN_UNIT:
             section += (1 if digit is None else digit) * _CN_UNIT[ch]
             digit = None
-        else:
-            section += digit or 0
-            total = (total + section) * _CN_BIG[ch]
+        elif ch == "万":
+            wan += (section + (digit or 0)) * _CN_BIG[ch]
             section, digit = 0, None
-    return total + section + (digit or 0)
+        else:  # 亿: everything so far is counted in hundreds of millions
+            total = (total + wan + section + (digit or 0)) * _CN_BIG[ch]
+            wan, section, digit = 0, 0, None
+    return total + wan + section + (digit or 0)
 
 
 def _num(text: str) -> int:
@@ -182,7 +184,7 @@ _RANGE = re.compile(rf"^{_Y}(?:年)?{_DASH}{_Y}年$")
 _QUARTER = re.compile(rf"^{_YEAR_WORD}?第?([一二三四1-4])季度$")
 _HALF = re.compile(rf"^{_YEAR_WORD}?(上|下)半年$")
 _PLAN = re.compile(r"^[“\"]?(十[一二三四五六七八九]|[一二三四五六七八九十])五[”\"]?(?:规划)?(?:时期|期间)?$")
-_ANNIVERSARY = re.compile(rf"^(?:成立|建设|启动)?({CN_NUMERAL})周年$")
+_ANNIVERSARY = re.compile(rf"^(?:成立|建成|建设|启动|开通|揭牌|设立)?({CN_NUMERAL})周年$")
 _VAGUE = {"近日", "日前", "近期", "前不久", "不久前", "日内"}
 #: how far back 近日/日前 may reach before the publication date (days)
 VAGUE_DAYS = 30
