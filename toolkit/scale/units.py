@@ -106,6 +106,7 @@ class Unit:
     facts_rel: str
     load_error: LoadError | None = None
     schema_problems: list[ValidationResult] = field(default_factory=list)
+    ghosts: list[str] = field(default_factory=list)  # ids of entries with a format problem (not loaded)
     source_problems: list[ValidationResult] = field(default_factory=list)
     source: SourceSummary | None = None
     entities: list[EntitySummary] = field(default_factory=list)
@@ -153,7 +154,7 @@ class Unit:
             or self.source_problems
             or self.source is None
             or any(e.load_problems or e.evidence_problems for e in self.entities)
-            or len({e.id for e in self.entities}) != len(self.entities)
+            or len({e.id for e in self.entities if not e.about}) != sum(not e.about for e in self.entities)
         )
 
 
@@ -320,11 +321,14 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     problems = loader._Problems(settings, doc)
     schema_path = settings.schema_dir / "facts.schema.json"
     fast = _fast_schema(str(schema_path), schema_path.stat().st_mtime)
+    broken: dict[int, str] | None = {}
     if not _fast_valid(fast, doc.data):
-        loader._schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems)
-    if problems.results:
-        unit.schema_problems = list(problems.results)
+        broken = loader.broken_entries(doc, loader._schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems))
+    unit.schema_problems = list(problems.results)
+    problems.results.clear()
+    if broken is None:
         return
+    unit.ghosts = sorted(set(broken.values()) - {""})
     t = _tick(unit.timings, "facts", t)
     src = loader._load_source(folder, doc, problems, model, settings)
     unit.source_problems = list(problems.results)
@@ -355,6 +359,8 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     seen: set[str] = set()
     t = _tick(unit.timings, "facts", t)
     for i, raw in enumerate(doc.data["entities"]):
+        if i in broken:
+            continue
         ent = loader._load_entity(raw, i, src, doc, problems, model, settings)
         load_problems = list(problems.results)
         problems.results.clear()

@@ -36,6 +36,9 @@ MAX_TEXT_BYTES = 8 * 1024 * 1024
 #: how many "closest passage" hints one facts file's report shows, and how long each may be:
 #: enough to find a typo, too little to copy a text out through the report
 MAX_PASSAGE_HINTS = 5
+#: how alike a misspelt key must be to a known one before "did you mean" names it: 'lable' ->
+#: 'label' (0.8) is offered, 'location' -> 'organisation' (0.6) is not
+KEY_CUTOFF = 0.75
 
 
 @dataclass(frozen=True)
@@ -236,15 +239,22 @@ class _Problems:
         )
 
 
-def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) -> None:
+def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) -> list[tuple[str | int, ...]]:
+    """Add the format problems of a facts file; return the JSON path of each (for :func:`broken_entries`)."""
     validator = jsonschema.Draft202012Validator(schema)
+    paths: list[tuple[str | int, ...]] = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = tuple(err.absolute_path)
+        paths.append(path)
         where = "/".join(str(p) for p in path) or "(top level)"
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             allowed = sorted(err.schema.get("properties", {}))
             for key in sorted(set(err.instance) - set(allowed)):
-                close = difflib.get_close_matches(key, allowed, n=1)
+                cut = comma_cut(err.instance, key)
+                if cut is not None:
+                    problems.add("facts-schema", f"{where}: {cut}", (*path, key), value=key)
+                    continue
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=KEY_CUTOFF)
                 tip = f"; did you mean '{close[0]}'?" if close else f"; allowed keys: {', '.join(allowed)}"
                 problems.add("facts-schema", f"unknown key '{key}' at {where}{tip}", (*path, key), value=key)
             continue
@@ -256,6 +266,42 @@ def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) ->
         else:
             msg = f"{where}: {err.message}"
         problems.add("facts-schema", msg, path, value=None if isinstance(err.instance, (dict, list)) else err.instance)
+    return paths
+
+
+def broken_entries(doc: YamlDoc, paths: list[tuple[str | int, ...]]) -> dict[int, str] | None:
+    """The entries of ``entities:`` that the format problems at ``paths`` are in (index -> id, or
+    "" when it has none), or None when a problem lies outside them (the file is then unusable).
+
+    Why: the other entries are still loaded and checked (references, dates, evidence), so one
+    run reports every problem it can find instead of one stage per run.
+    """
+    out: dict[int, str] = {}
+    for path in paths:
+        if len(path) < 2 or path[0] != "entities" or not isinstance(path[1], int):
+            return None
+        raw = doc.data["entities"][path[1]]
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        out[path[1]] = ident if isinstance(ident, str) else ""
+    return out
+
+
+def comma_cut(mapping: dict[str, Any], key: str) -> str | None:
+    """What to say when ``key`` is the rest of a value cut at an ASCII comma, else None.
+
+    ``label: {zh: 上海, en: Shanghai, Pudong}`` is read by YAML as three keys, the last with no
+    value: "unknown key 'Pudong'" would send the user looking for a key that was never meant.
+    """
+    keys = list(mapping)
+    at = keys.index(key)
+    if mapping[key] is not None or at == 0 or not isinstance(mapping[keys[at - 1]], str):
+        return None
+    before = keys[at - 1]
+    joined = f"{mapping[before]}, {' '.join(str(k) for k in keys[at:] if mapping[k] is None)}"
+    return (
+        f"the value of '{before}' holds an ASCII comma, so YAML read the text after it ('{key}') as a "
+        f'new key; quote the value: {before}: "{joined}" (or use the Chinese comma ，)'
+    )
 
 
 def _read_text(path: Path) -> str:
@@ -270,14 +316,16 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
     entities: dict[str, Entity] = {}
     pending_refs: list[tuple[_Problems, Entity, str, RefValue, tuple[str | int, ...]]] = []
     subjects: list[tuple[_Problems, Entity, dict[str, Any], int]] = []
+    ghosts: set[str] = set()  # ids of entries with a format problem: not loaded, but not "unknown" either
     source_ids: dict[str, Path] = {}
     for folder in source_folders(settings.sources_dir):
         doc = load_yaml(folder / FACTS_FILE)
         problems = _Problems(settings, doc)
-        _schema_errors(doc, schema, problems)
-        if problems.results:
+        broken = broken_entries(doc, _schema_errors(doc, schema, problems))
+        if broken is None:
             results.extend(problems.results)
             continue
+        ghosts.update(broken.values())
         src = _load_source(folder, doc, problems, model, settings)
         if src is None:
             results.extend(problems.results)
@@ -293,6 +341,8 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
             if isinstance(v, RefValue)
         )
         for i, raw in enumerate(doc.data["entities"]):
+            if i in broken:
+                continue
             ent = _load_entity(raw, i, src, doc, problems, model, settings)
             if ent.about:
                 src.entities.append(ent)
@@ -321,7 +371,7 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
         results.extend(problems.results)
     # References resolve only once every source is read: they may point into another source.
     for problems, ent, prop, ref, path in pending_refs:
-        if ref.id not in entities:
+        if ref.id not in entities and ref.id not in ghosts:
             close = difflib.get_close_matches(ref.id, list(entities), n=1)
             tip = f"; did you mean '{close[0]}'?" if close else "; define an entity with this id"
             problems.add(
@@ -337,6 +387,8 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
     known = known_of(entities) if subjects else {}
     for problems, ent, raw, i in subjects:
         target = known.get(ent.id)
+        if target is None and ent.id in ghosts:
+            continue
         for message, key in subject_problems(ent.id, ent.source_id, list(raw), known, model):
             problems.add(
                 "facts",
