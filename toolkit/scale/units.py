@@ -323,7 +323,8 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     fast = _fast_schema(str(schema_path), schema_path.stat().st_mtime)
     broken: dict[int, str] | None = {}
     if not _fast_valid(fast, doc.data):
-        broken = loader.broken_entries(doc, loader._schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems))
+        paths = loader._schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems)
+        broken = loader.broken_entries(doc, paths)
     unit.schema_problems = list(problems.results)
     problems.results.clear()
     if broken is None:
