@@ -516,6 +516,63 @@ def csv_schema(model: Model) -> dict[str, Any]:
     }
 
 
+README = "README.md"
+README_BEGIN = "<!-- data-model:begin (generated from schema/model.yaml by `policy-toolkit schema --write`) -->"
+README_END = "<!-- data-model:end -->"
+
+
+def _aligned(model: Model, names: tuple[str, ...]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def readme_section(model: Model) -> str:
+    """The README's data-model diagram and table, from the model: no hand-written copy to drift.
+
+    The diagram has one edge per link property and range (evidence, which every fact has,
+    is drawn once); the table one row per class with its alignments and properties, each
+    property with the terms it refines.
+    """
+    lines = ["```mermaid", "graph LR"]
+    for cls in model.classes.values():
+        for prop_name in cls.constraints:
+            prop = model.properties[prop_name]
+            if prop.kind != "ref" or prop_name == "evidence":
+                continue
+            for rng in prop.range or ("EvidencedResource",):
+                lines.append(f"  {cls.name} -- {prop_name} --> {rng}")
+    lines.append("  EvidencedResource -- evidence --> Evidence")
+    for cls in model.classes.values():
+        for parent in cls.parents:
+            lines.append(f"  {cls.name} -.-> {parent}")
+    lines += ["```", "", "| class | label | aligned with | properties (⊑ the terms they refine) |", "|---|---|---|---|"]
+    for cls in model.classes.values():
+        props = []
+        for prop_name, con in cls.constraints.items():
+            prop = model.properties[prop_name]
+            card = f"{con.min}..{'*' if con.max is None else con.max}"
+            sup = f" ⊑ {_aligned(model, prop.sub_property_of)}" if prop.sub_property_of else ""
+            props.append(f"`{prop_name}` {card}{sup}")
+        kind = " (abstract)" if cls.abstract else " (generated)" if cls.generated else ""
+        aligned = _aligned(model, cls.parents + cls.external_parents)
+        label = f"{cls.label.get('zh', '')} / {cls.label.get('en', '')}"
+        lines.append(f"| `{cls.name}`{kind} | {label} | {aligned} | {'; '.join(props) or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def readme_text(model: Model, current: str) -> str | None:
+    """``current`` with the text between the markers regenerated, or None without markers."""
+    start = current.find(README_BEGIN)
+    end = current.find(README_END)
+    if start < 0 or end < start:
+        return None
+    head = current[: start + len(README_BEGIN)]
+    return head + "\n" + readme_section(model) + current[end:]
+
+
+def _readme_path(schema_dir: Path) -> Path:
+    return schema_dir.parent / README
+
+
 def render_all(model: Model) -> dict[str, str]:
     def js(doc: Any) -> str:
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
@@ -541,6 +598,15 @@ def write_all(model: Model, schema_dir: Path) -> list[str]:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(path)
             changed.append(name)
+    readme = _readme_path(schema_dir)
+    if readme.is_file():
+        current = readme.read_text(encoding="utf-8")
+        text = readme_text(model, current)
+        if text is not None and text != current:
+            tmp = readme.with_suffix(".md.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(readme)
+            changed.append(README)
     return changed
 
 
@@ -551,4 +617,9 @@ def check_all(model: Model, schema_dir: Path) -> list[str]:
         path = schema_dir / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             stale.append(name)
+    readme = _readme_path(schema_dir)
+    if readme.is_file():  # a project copy without a README has nothing to drift
+        current = readme.read_text(encoding="utf-8")
+        if readme_text(model, current) not in (None, current):
+            stale.append(README)
     return stale
