@@ -172,9 +172,9 @@ def test_quantities_query_by_entity_with_sources(two) -> None:  # type: ignore[n
                     amount = next(v.value for v in e.values["amount"] if isinstance(v, PlainLit))
                     as_of = next((v.value.lexical for v in e.values.get("asOf", []) if isinstance(v, DateLit)), None)
                     qual = next((v.value for v in e.values.get("qualifier", []) if isinstance(v, PlainLit)), None)
-                    want.add((base + e.id, str(amount), qual, as_of, base + "source/" + src.id))
+                    want.add((base + e.id, float(amount), qual, as_of, base + "source/" + src.id))
         got = {
-            (r["quantity"], r["amount"], r["qualifier"], r["as_of"], r["source"])
+            (r["quantity"], float(r["amount"] or "nan"), r["qualifier"], r["as_of"], r["source"])
             for r in run(two, "quantities", about=about)
         }
         assert got == want and want, about
@@ -189,7 +189,8 @@ def test_chinese_numerals_and_qualifiers_are_read(two) -> None:  # type: ignore[
     assert (amount("q-g60-cities"), amount("q-enclave-projects"), amount("q-pilot-platform-target")) == (9, 105, 20)
     lines = two[2].files["policy.nt"].decode()
     assert (
-        f'<{two[0].base_iri}q-enclave-projects> <{PT}amount> "105"^^<http://www.w3.org/2001/XMLSchema#decimal>' in lines
+        f'<{two[0].base_iri}q-enclave-projects> <{PT}amount> "105.0"^^<http://www.w3.org/2001/XMLSchema#decimal>'
+        in lines
     )
 
 

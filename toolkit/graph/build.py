@@ -46,10 +46,10 @@ def _literal(model: Model, kind: str, value: object) -> Literal:
 
 
 def decimal_literal(value: object) -> Literal:
-    """An xsd:decimal with a plain lexical form (9, 3.5): the same in the naive and the fast build."""
-    text = str(value)
-    if isinstance(value, float) and value.is_integer():
-        text = str(int(value))
+    """An xsd:decimal in the form Turtle writes bare (9.0, 3.5), so every format reads back the
+    same literal; the same in the naive and the fast build."""
+    number = float(value) if isinstance(value, (int, float)) else float(str(value))
+    text = f"{int(number)}.0" if number.is_integer() else repr(number)
     return Literal(text, datatype=XSD.decimal, normalize=False)
 
 
