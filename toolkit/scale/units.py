@@ -329,7 +329,7 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     problems.results.clear()
     if broken is None:
         return
-    unit.ghosts = sorted(set(broken.values()) - {""})
+    unit.ghosts = sorted(set(broken.values()))
     t = _tick(unit.timings, "facts", t)
     src = loader._load_source(folder, doc, problems, model, settings)
     unit.source_problems = list(problems.results)

@@ -270,19 +270,28 @@ def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) ->
 
 
 def broken_entries(doc: YamlDoc, paths: list[tuple[str | int, ...]]) -> dict[int, str] | None:
-    """The entries of ``entities:`` that the format problems at ``paths`` are in (index -> id, or
-    "" when it has none), or None when a problem lies outside them (the file is then unusable).
+    """The entries of ``entities:`` that the format problems at ``paths`` are in (index -> id),
+    or None when a problem lies outside them or in an entry's id (the file is then unusable).
 
     Why: the other entries are still loaded and checked (references, dates, evidence), so one
     run reports every problem it can find instead of one stage per run.
     """
     out: dict[int, str] = {}
     for path in paths:
-        if len(path) < 2 or path[0] != "entities" or not isinstance(path[1], int):
+        if (
+            len(path) < 2
+            or path[0] != "entities"
+            or not isinstance(path[1], int)
+            or path[2:3] in (("id",), ("subject",))
+        ):
             return None
         raw = doc.data["entities"][path[1]]
-        ident = raw.get("id") if isinstance(raw, dict) else None
-        out[path[1]] = ident if isinstance(ident, str) else ""
+        ident = raw.get("id", raw.get("subject")) if isinstance(raw, dict) else None
+        if not isinstance(ident, str):
+            # without its id, references to the entry would all be reported as unknown: a
+            # cascade of wrong problems, so the file waits for its format to be fixed
+            return None
+        out[path[1]] = ident
     return out
 
 
