@@ -126,7 +126,7 @@ BAD_INPUTS = [
     ),
     (
         "period ends before it starts",
-        'validUntil: "2025"',
+        "validUntil: {stated: 2022-2025年}",
         'validUntil: "2021"',
         1,
         "validUntil (2021) is before validFrom (2022)",
