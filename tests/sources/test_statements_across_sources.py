@@ -312,3 +312,16 @@ def test_a_subject_that_names_nothing_or_a_wrong_property_is_reported(tmp_path: 
     messages = [r.message for r in load(proj)]
     assert any("subject 'jiaxingg' names no entity; did you mean 'jiaxing'?" in m for m in messages), messages
     assert any("'recurrence' does not apply to Corridor 'g60-corridor'" in m for m in messages), messages
+
+
+def test_the_catalog_counts_a_sources_entries_and_quotes_not_its_claims(two) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    raw = yaml.safe_load((FIXTURES / "sources" / ENCLAVE / "facts.yaml").read_text(encoding="utf-8"))
+    entries = raw["entities"]
+    quotes = sum(len(e["evidence"]) for e in entries)
+    catalog = two[2].files["catalog.ttl"].decode()
+    assert (
+        f"{len(entries)} facts curated from 'Langxi County's science enclave turns five', with {quotes} verbatim"
+        in catalog
+    )
