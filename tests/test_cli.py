@@ -105,7 +105,7 @@ BAD_INPUTS = [
         "  - id: jinhua\n",
         "  - id: suzhou\n",
         1,
-        "duplicate id 'suzhou': already defined at",
+        "duplicate id 'suzhou' in datasets/sources/cls-2025-12-yrd-innovation-centre/facts.yaml: already defined at",
         None,
     ),
     (
@@ -121,12 +121,12 @@ BAD_INPUTS = [
         "    linksCity: [shanghai",
         "    linkCity: [shanghai",
         1,
-        "unknown key 'linkCity' at entities/16; did you mean 'linksCity'?",
+        "unknown key 'linkCity' at entities/17; did you mean 'linksCity'?",
         "linkCity",
     ),
     (
         "period ends before it starts",
-        'validUntil: "2025"',
+        "validUntil: {stated: 2022-2025年}",
         'validUntil: "2021"',
         1,
         "validUntil (2021) is before validFrom (2022)",

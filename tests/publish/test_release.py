@@ -35,7 +35,7 @@ def test_build_writes_then_check_passes_and_then_detects_a_change(project: Proje
 def test_invalid_sources_leave_the_release_untouched(project: Project) -> None:
     build_release(project.settings)
     before = project.tree_digest()
-    project.edit_facts('validUntil: "2025"', 'validUntil: "2021"')
+    project.edit_facts("validUntil: {stated: 2022-2025年}", 'validUntil: "2021"')
     with pytest.raises(DataError) as info:
         build_release(project.settings)
     assert info.value.report is not None and not info.value.report.conforms

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -82,7 +83,8 @@ def store_graph(srv: OxigraphServer, iri: str) -> Graph:
 
 
 def release_graph(settings: Settings, iri: str) -> Graph:
-    """A named graph of the release, with integer-derived datatypes as Oxigraph stores them (xsd:integer)."""
+    """A named graph of the release, with integer-derived datatypes as Oxigraph stores them
+    (xsd:integer), and decimals in the shortest form it gives them ("24.0" -> "24")."""
     out = Graph()
     lines = []
     for q in ox.parse(path=settings.release_dir / "policy.nq", format=ox.RdfFormat.N_QUADS):
@@ -91,6 +93,8 @@ def release_graph(settings: Settings, iri: str) -> Graph:
     for s, p, o in Graph().parse(data="\n".join(lines), format="nt"):
         if isinstance(o, Literal) and o.datatype in (XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int):
             o = Literal(str(o), datatype=XSD.integer)
+        elif isinstance(o, Literal) and o.datatype == XSD.decimal:
+            o = Literal(format(Decimal(str(o)).normalize(), "f"), datatype=XSD.decimal, normalize=False)
         out.add((s, p, o))
     return out
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,12 +49,15 @@ def as_oxigraph_stores(g: Graph) -> Graph:
     """``g`` with integer-derived datatypes as xsd:integer: Oxigraph's store keeps only the value.
 
     (A documented property of Oxigraph's storage: "24"^^xsd:nonNegativeInteger is stored as
-    "24"^^xsd:integer; the value, and so every comparison in a query, is the same.)
+    "24"^^xsd:integer; the value, and so every comparison in a query, is the same.) Decimals
+    likewise come back in their shortest form: "24.0"^^xsd:decimal as "24".
     """
     out = Graph()
     for s, p, o in g:
         if isinstance(o, Literal) and o.datatype in INTEGER_DERIVED:
             o = Literal(str(o), datatype=XSD.integer)
+        elif isinstance(o, Literal) and o.datatype == XSD.decimal:
+            o = Literal(format(Decimal(str(o)).normalize(), "f"), datatype=XSD.decimal, normalize=False)
         out.add((s, p, o))
     return out
 

@@ -313,3 +313,34 @@ def test_a_release_with_shacl_warnings_is_always_rebuilt_in_full(
     build_release(s, jobs=1)
     assert incremental.last_run[0] == "full"
     assert "the report has results" in incremental.last_run[1]
+
+
+def test_editing_what_a_source_says_about_another_sources_entity_equals_a_full_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: a `subject:` entry puts a subject in two sources' graphs; the rebuild after
+    editing it must give the full build's bytes (today by the full path: the fast path does
+    not yet render a subject described by two sources, and says so)."""
+    from conftest import FIXTURES
+
+    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
+    sources = tmp_path / "sources"
+    shutil.copytree(REPO / "datasets" / "sources", sources)
+    shutil.copytree(FIXTURES / "sources" / "jkb-2024-06-g60-matchmaking", sources / "jkb-2024-06-g60-matchmaking")
+    s = settings(tmp_path, sources)
+    build_release(s, jobs=1)
+    facts = sources / "jkb-2024-06-g60-matchmaking" / "facts.yaml"
+    edit(
+        facts, "  - subject: jiaxing\n    partOf: zhejiang\n", "  - subject: jiaxing\n    partOf: yangtze-river-delta\n"
+    )
+    how = rebuild_equals_full(s, tmp_path, monkeypatch, path="full")
+    # the first build went the naive way (no state kept), so the rebuild is a full one too
+    assert how[1] in ("a subject described by two sources", "an id defined twice", "no state from a previous build"), (
+        how
+    )
+    nt = (s.release_dir / "policy.nt").read_text(encoding="utf-8")
+    assert (
+        f"<{s.base_iri}jiaxing> <https://w3id.org/policy-toolkit/ontology#partOf> <{s.base_iri}yangtze-river-delta>"
+        in nt
+    )
+    assert f"<{s.base_iri}jiaxing> <https://w3id.org/policy-toolkit/ontology#partOf> <{s.base_iri}zhejiang>" not in nt

@@ -112,3 +112,24 @@ def test_the_remembered_schema_check_follows_the_bytes(repo_settings: Settings, 
     model.write_text(model.read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.0.1"), encoding="utf-8")
     assert "ontology.ttl" in generate.stale_files(schema)
     assert len(renders) == 3
+
+
+def test_the_readme_data_model_is_generated_and_drift_is_found(repo_settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from toolkit.schema.generate import README_BEGIN, README_END, readme_section, write_all
+
+    model = load_model(repo_settings.schema_dir)
+    readme = (repo_settings.root / "README.md").read_text(encoding="utf-8")
+    inside = readme[readme.index(README_BEGIN) + len(README_BEGIN) : readme.index(README_END)]
+    assert inside == "\n" + readme_section(model)
+    # every class of the model has its row, every link property its edge
+    for cls in model.classes:
+        assert f"| `{cls}`" in inside
+    assert "Meeting -- partOfSeries --> EventSeries" in inside
+    # a hand edit between the markers is drift: check_all names the README, write_all repairs it
+    shutil.copytree(repo_settings.schema_dir, tmp_path / "schema")
+    (tmp_path / "README.md").write_text(readme.replace("| `Quantity`", "| `Amount`"), encoding="utf-8")
+    assert check_all(model, tmp_path / "schema") == ["README.md"]
+    assert write_all(model, tmp_path / "schema") == ["README.md"]
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == readme

@@ -12,7 +12,7 @@ from rdflib.namespace import RDF, XSD
 from toolkit.schema.model import Model
 from toolkit.sources.loader import Corpus, DateLit, Entity, LangText, PlainLit, RefValue, Source
 
-_KIND_DATATYPE = {"count": XSD.nonNegativeInteger, "boolean": XSD.boolean}
+_KIND_DATATYPE = {"count": XSD.nonNegativeInteger, "boolean": XSD.boolean, "decimal": XSD.decimal}
 
 
 def iri_for(base: str, kind: str, *parts: str) -> URIRef:
@@ -39,8 +39,34 @@ def _literal(model: Model, kind: str, value: object) -> Literal:
     if kind == "count":
         return Literal(str(int(value)), datatype=XSD.nonNegativeInteger)  # type: ignore[call-overload]
     if kind == "string":
-        return Literal(str(value))  # a simple literal is xsd:string in RDF 1.1; rdflib keeps them apart
+        return Literal(str(value))
+    if kind == "decimal":
+        return decimal_literal(value)  # a simple literal is xsd:string in RDF 1.1; rdflib keeps them apart
     return Literal(str(value), datatype=_KIND_DATATYPE[kind])
+
+
+def decimal_literal(value: object) -> Literal:
+    """An xsd:decimal in the form Turtle writes bare (9.0, 3.5), so every format reads back the
+    same literal; the same in the naive and the fast build."""
+    number = float(value) if isinstance(value, (int, float)) else float(str(value))
+    text = f"{int(number)}.0" if number.is_integer() else repr(number)
+    return Literal(text, datatype=XSD.decimal, normalize=False)
+
+
+def period_triples(model: Model, res: URIRef, v: DateLit) -> list[tuple[URIRef, URIRef, Literal]]:
+    """What a resolution adds for a period or a vague date: bounds, open end, precision."""
+    period = v.period
+    if period is None:
+        return []
+    pt = Namespace(model.ns)
+    out = [(res, pt.datePrecision, Literal(period.precision))]
+    if period.start is not None:
+        out.append((res, pt.periodStart, Literal(period.start.lexical, datatype=URIRef(period.start.datatype))))
+    if period.end is not None:
+        out.append((res, pt.periodEnd, Literal(period.end.lexical, datatype=URIRef(period.end.datatype))))
+    if period.open_ended:
+        out.append((res, pt.openEnded, Literal("true", datatype=XSD.boolean)))
+    return out
 
 
 def _add_entity(g: Graph, model: Model, base: str, ent: Entity, node: URIRef, src: Source) -> None:
@@ -67,13 +93,15 @@ def _add_resolution(
     g: Graph, model: Model, base: str, ent: Entity, key: str, v: DateLit, node: URIRef, article: URIRef
 ) -> None:
     pt = Namespace(model.ns)
-    res = iri_for(base, "inferred-date", ent.id, key)
+    res = iri_for(base, "inferred-date", ent.key, key)
     g.add((res, RDF.type, pt.DateResolution))
     g.add((res, pt.resolvedResource, node))
     g.add((res, pt.resolvedProperty, URIRef(model.properties[key].iri)))
     g.add((res, pt.statedText, Literal(v.stated, lang="zh")))
     g.add((res, pt.resolvedValue, Literal(v.value.lexical, datatype=URIRef(v.value.datatype))))
     g.add((res, pt.resolvedAgainst, article))
+    for triple in period_triples(model, res, v):
+        g.add(triple)
     if v.note:
         for lang, text in sorted(v.note.items()):
             g.add((res, model_comment(model), Literal(text, lang=lang)))
@@ -99,7 +127,7 @@ def build_graph(corpus: Corpus, model: Model, base: str) -> Graph:
             node = iri_for(base, "entity", ent.id)
             _add_entity(g, model, base, ent, node, src)
             for n, span in enumerate(ent.evidence, start=1):
-                ev = iri_for(base, "evidence", ent.id, str(n))
+                ev = iri_for(base, "evidence", ent.key, str(n))
                 g.add((node, pt.evidence, ev))
                 g.add((ev, RDF.type, pt.Evidence))
                 g.add((ev, pt.quote, Literal(span.quote, lang="zh")))

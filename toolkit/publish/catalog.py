@@ -191,13 +191,15 @@ def catalog_graph(inputs: ReleaseInputs) -> Graph:
         zh = src.article.label("zh") or src.id
         en = src.article.label("en") or src.id
         _both(g, ds, DCTERMS.title, f"事实：{zh}", f"Facts: {en}")
+        # a facts file's entries: a claim shares its `subject:` entry's evidence and is not one
+        entries = [e for e in src.entities if "Claim" not in e.types]
+        quotes = sum(len(e.evidence) for e in entries)
         _both(
             g,
             ds,
             DCTERMS.description,
-            f"整理自《{zh}》的 {len(src.entities)} 项事实（{sum(len(e.evidence) for e in src.entities)} 条原文证据）。",
-            f"{len(src.entities)} facts curated from '{en}', with "
-            f"{sum(len(e.evidence) for e in src.entities)} verbatim quotes.",
+            f"整理自《{zh}》的 {len(entries)} 项事实（{quotes} 条原文证据）。",
+            f"{len(entries)} facts curated from '{en}', with {quotes} verbatim quotes.",
         )
         g.add((ds, DCTERMS.isPartOf, release))
         g.add((release, DCTERMS.hasPart, ds))

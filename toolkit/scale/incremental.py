@@ -174,7 +174,7 @@ def _index_unit(state: State, uid: int, unit: U.Unit, sign: int) -> None:
     assert unit.source is not None
     targets = (
         (state.source_owner, [unit.source.id]),
-        (state.entity_owner, [e.id for e in unit.entities]),
+        (state.entity_owner, [e.id for e in unit.entities if not e.about]),  # a `subject:` entry owns nothing
         (state.subject_owner, unit.subjects),
     )
     for index, keys in targets:
@@ -462,7 +462,7 @@ def _check_links(state: State, settings: Settings, pairs: list[Any], units: _Uni
         if new is None:
             continue
         assert new.source is not None
-        if new.source.id in state.source_owner or any(e.id in state.entity_owner for e in new.entities):
+        if new.source.id in state.source_owner or any(e.id in state.entity_owner for e in new.entities if not e.about):
             raise Fallback("an id defined twice")
         if any(s in state.subject_owner for s in new.subjects):
             raise Fallback("a subject described by two sources")

@@ -31,7 +31,7 @@ from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
 from toolkit.validate import RELEASE_CHECKS, VALIDATORS, Outcome
 from toolkit.validate.base import ValidationContext
-from toolkit.validate.shacl import load_schema_graph, validate_data
+from toolkit.validate.shacl import load_schema_graph, property_lines, validate_data
 
 CACHE_DIR = Path(".cache") / "policy-toolkit"
 
@@ -140,10 +140,11 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
     source_ids: dict[str, str] = {}
     entities: dict[str, tuple[U.Unit, U.EntitySummary]] = {}
     pending: list[tuple[U.Unit, str, str | None, str, str, int | None]] = []
+    subjects: list[tuple[U.Unit, U.EntitySummary]] = []
+    ghosts: set[str] = set()
     for unit in units:
-        if unit.schema_problems:
-            results.extend(unit.schema_problems)
-            continue
+        results.extend(unit.schema_problems)
+        ghosts.update(unit.ghosts)
         if unit.source is None:
             results.extend(unit.source_problems)
             continue
@@ -158,6 +159,11 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
         pending.extend((unit, src.id, src.label_zh, p, ref, line) for p, ref, line in src.refs)
         for ent in unit.entities:
             results.extend(ent.load_problems)
+            if ent.about:
+                results.extend(ent.evidence_problems)
+                subjects.append((unit, ent))
+                pending.extend((unit, ent.id, ent.label, p, ref, line) for p, ref, line in ent.refs)
+                continue
             if ent.id in entities:
                 other_unit, other = entities[ent.id]
                 results.append(
@@ -165,7 +171,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
                         settings,
                         unit.facts_rel,
                         ent.id_line,
-                        f"duplicate id '{ent.id}': already defined at {other_unit.facts_rel}:{other.line}",
+                        loader.duplicate_message(ent.id, unit.facts_rel, f"{other_unit.facts_rel}:{other.line}"),
                         focus_node=base + ent.id,
                         value=ent.id,
                     )
@@ -176,7 +182,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
             pending.extend((unit, ent.id, ent.label, p, ref, line) for p, ref, line in ent.refs)
     names = None
     for unit, focus, label, prop, ref, line in pending:
-        if ref in entities:
+        if ref in entities or ref in ghosts:
             continue
         if names is None:
             names = list(entities)
@@ -194,6 +200,29 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
                 value=ref,
             )
         )
+    known = {
+        eid: loader.Known(ent.types, unit.source.id if unit.source else "", ent.line, ent.label)
+        for eid, (unit, ent) in entities.items()
+    }
+    for unit, ent in subjects:
+        target = known.get(ent.id)
+        if target is None and ent.id in ghosts:
+            continue
+        for message, key in loader.subject_problems(
+            ent.id, unit.source.id if unit.source else "", list(ent.keys), known, load_model(settings.schema_dir)
+        ):
+            results.append(
+                _result(
+                    settings,
+                    unit.facts_rel,
+                    ent.lines.get(key, ent.line) if key != "subject" else ent.id_line or ent.line,
+                    message,
+                    focus_node=base + ent.id,
+                    focus_label=target.label if target else None,
+                    path=None if key == "subject" else key,
+                    value=ent.id if key == "subject" else None,
+                )
+            )
     stubs = {
         eid: U.entity_stub(ent, unit.source.id if unit.source else "", Path(unit.facts_rel))
         for eid, (unit, ent) in entities.items()
@@ -240,11 +269,16 @@ def data_namespaces(model: Model, settings: Settings) -> Graph:
     return g
 
 
-def locate_map(units: list[U.Unit], settings: Settings) -> dict[str, tuple[str, int]]:
+def locate_map(units: list[U.Unit], settings: Settings, model: Model) -> dict[str, tuple[str, int]]:
     out: dict[str, tuple[str, int]] = {}
     for unit in units:
         for ent in unit.entities:
-            out.setdefault(settings.base_iri + ent.id, (unit.facts_rel, ent.line))
+            if ent.about:
+                continue
+            node = settings.base_iri + ent.id
+            if node not in out:
+                out[node] = (unit.facts_rel, ent.line)
+                out.update(property_lines(node, unit.facts_rel, ent.lines, model))
     return out
 
 
@@ -303,7 +337,7 @@ def _shacl(settings: Settings, outcome: FastOutcome) -> None:
             shapes,
             ontology,
             data_namespaces=data_namespaces(model, settings),
-            locate=locate_map(units, settings),
+            locate=locate_map(units, settings, model),
         )
     report.extend(results)
     report.raw_graphs["shacl"] = raw

@@ -49,6 +49,7 @@ from toolkit.export.canonical import canonical_copy
 from toolkit.export.csv import table_rows
 from toolkit.export.jsonld import compact_nodes
 from toolkit.graph import build_graph
+from toolkit.graph.build import decimal_literal, period_triples
 from toolkit.report import ValidationResult
 from toolkit.scale.splice import json_list_item
 from toolkit.schema.model import Model, load_model
@@ -77,11 +78,13 @@ class EntitySummary:
     label: str | None
     line: int
     id_line: int | None
-    lines: dict[str, int]  # property -> line of its key, for the properties in ``refs``
+    lines: dict[str, int]  # property -> line of its key (cycle messages, a shape's problem on its line)
     refs: tuple[tuple[str, str, int | None], ...]  # (property, referenced id, line of the reference)
     evidence: int
     load_problems: tuple[ValidationResult, ...]
     evidence_problems: tuple[ValidationResult, ...]
+    about: bool = False  # an entry ``- subject: <id>`` about another source's entity
+    keys: tuple[str, ...] = ()  # its keys, for the check across sources
 
 
 @dataclass(slots=True)
@@ -108,6 +111,7 @@ class Unit:
     facts_rel: str
     load_error: LoadError | None = None
     schema_problems: list[ValidationResult] = field(default_factory=list)
+    ghosts: list[str] = field(default_factory=list)  # ids of entries with a format problem (not loaded)
     source_problems: list[ValidationResult] = field(default_factory=list)
     source: SourceSummary | None = None
     entities: list[EntitySummary] = field(default_factory=list)
@@ -155,7 +159,7 @@ class Unit:
             or self.source_problems
             or self.source is None
             or any(e.load_problems or e.evidence_problems for e in self.entities)
-            or len({e.id for e in self.entities}) != len(self.entities)
+            or len({e.id for e in self.entities if not e.about}) != sum(not e.about for e in self.entities)
         )
 
 
@@ -364,11 +368,15 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     problems = loader._Problems(settings, doc)
     schema_path = settings.schema_dir / "facts.schema.json"
     fast = _fast_schema(str(schema_path), schema_path.stat().st_mtime)
+    broken: dict[int, str] | None = {}
     if not _fast_valid(fast, doc.data):
-        loader._schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems)
-    if problems.results:
-        unit.schema_problems = list(problems.results)
+        paths = loader._schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems)
+        broken = loader.broken_entries(doc, paths)
+    unit.schema_problems = list(problems.results)
+    problems.results.clear()
+    if broken is None:
         return
+    unit.ghosts = sorted(set(broken.values()))
     t = _tick(unit.timings, "facts", t)
     src = loader._load_source(folder, doc, problems, model, settings)
     unit.source_problems = list(problems.results)
@@ -399,6 +407,8 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     seen: set[str] = set()
     t = _tick(unit.timings, "facts", t)
     for i, raw in enumerate(doc.data["entities"]):
+        if i in broken:
+            continue
         ent = loader._load_entity(raw, i, src, doc, problems, model, settings)
         load_problems = list(problems.results)
         problems.results.clear()
@@ -408,7 +418,6 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         problems.results.clear()
         t = _tick(unit.timings, "evidence", t)
         refs = tuple((prop, ref.id, doc.line_of(path)) for prop, ref, path in loader.ref_paths(raw, i, ent))
-        ref_props = {prop for prop, _id, _line in refs}
         unit.entities.append(
             EntitySummary(
                 id=ent.id,
@@ -417,14 +426,21 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
                 label=ent.label(),
                 line=ent.line,
                 id_line=doc.line_of(("entities", i, "id")),
-                lines={prop: n for prop, n in ent.lines.items() if prop in ref_props},
+                lines=dict(ent.lines),
                 refs=refs,
                 evidence=len(ent.evidence),
                 load_problems=tuple(load_problems),
                 evidence_problems=tuple(evidence_problems),
+                about=ent.about,
+                keys=tuple(raw) if ent.about else (),
             )
         )
-        if ent.id not in seen:
+        if ent.about:
+            src.entities.append(ent)
+            src.entities.extend(ent.claims)
+            for claim in ent.claims:
+                claim.evidence = list(ent.evidence)
+        elif ent.id not in seen:
             seen.add(ent.id)
             src.entities.append(ent)
     t = _tick(unit.timings, "facts", t)
@@ -652,7 +668,7 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
                 elif isinstance(v, DateLit):
                     add(node, prop.iri, _typed(v.value.lexical, v.value.datatype))
                     if v.inferred:
-                        res = f"{base}inferred-date/{ent.id}-{key}"
+                        res = f"{base}inferred-date/{ent.key}-{key}"
                         add(res, str(RDF.type), f"<{pt}DateResolution>")
                         types.append(f"{pt}DateResolution")
                         add(res, pt + "resolvedResource", f"<{node}>")
@@ -663,6 +679,8 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
                         if v.note:
                             for lang, text in sorted(v.note.items()):
                                 add(res, model.properties["comment"].iri, _text(text, lang))
+                        for _s, p, o in period_triples(model, URIRef(res), v):
+                            add(res, str(p), o.n3())
                 elif isinstance(v, PlainLit):
                     if v.kind == "boolean":
                         add(node, prop.iri, _typed("true" if v.value else "false", xsd + "boolean"))
@@ -670,6 +688,8 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
                         add(node, prop.iri, _typed(str(int(v.value)), xsd + "nonNegativeInteger"))  # type: ignore[call-overload]
                     elif v.kind == "string":
                         add(node, prop.iri, _text(str(v.value), None))
+                    elif v.kind == "decimal":
+                        add(node, prop.iri, decimal_literal(v.value).n3())
                     else:
                         raise ValueError(v.kind)
 
@@ -682,7 +702,7 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
         node = base + ent.id
         entity(ent, node)
         for n, span in enumerate(ent.evidence, start=1):
-            ev = f"{base}evidence/{ent.id}-{n}"
+            ev = f"{base}evidence/{ent.key}-{n}"
             add(node, pt + "evidence", f"<{ev}>")
             if f"<{ev}> {rdf_type} <{pt}Evidence> ." not in out:
                 types.append(pt + "Evidence")

@@ -90,6 +90,7 @@ def ontology_graph(model: Model) -> Graph:
 
 _DATATYPE = {
     "count": XSD.nonNegativeInteger,
+    "decimal": XSD.decimal,
     "boolean": XSD.boolean,
     "string": XSD.string,
     "zh": RDF.langString,
@@ -141,6 +142,8 @@ def shapes_graph(model: Model) -> Graph:
                     )
                 )
             _kind_constraints(g, model, ps, prop.kind, prop.range)
+            if prop.values:
+                g.add((ps, SH["in"], _list(g, [Literal(v) for v in prop.values])))
             for lang in con.required_langs:
                 qs = ns[f"{cls.name}-{prop_name}-{lang}"]
                 g.add((shape, SH.property, qs))
@@ -172,6 +175,8 @@ def _kind_constraints(g: Graph, model: Model, ps: URIRef, kind: str, rng: tuple[
     elif kind == "zh":
         g.add((ps, SH.datatype, RDF.langString))
         g.add((ps, SH.languageIn, _list(g, [Literal("zh")])))
+    elif kind == "any":
+        return
     else:
         g.add((ps, SH.datatype, _DATATYPE[kind]))
 
@@ -220,7 +225,7 @@ def context_document(model: Model) -> dict[str, Any]:
             term["@container"] = "@language"
         elif prop.kind == "zh":
             term["@language"] = "zh"
-        elif prop.kind in ("count", "boolean"):
+        elif prop.kind in ("count", "boolean", "decimal"):
             term["@type"] = _compact(model, str(_DATATYPE[prop.kind]))
         ctx[name] = term
     return {"@context": ctx}
@@ -256,7 +261,7 @@ def _kind_defs() -> dict[str, Any]:
         },
         "date": {
             "description": "a date as YYYY-MM-DD, YYYY-MM or YYYY, or {stated: '今年9月1日'} for a relative date"
-            " (optionally with value: and note:)",
+            " (optionally with value:, note:, and since: for an anniversary)",
             "anyOf": [
                 {"type": "string", "pattern": DATE_PATTERN},
                 {"type": "integer", "minimum": 1, "maximum": 9999},
@@ -268,6 +273,10 @@ def _kind_defs() -> dict[str, Any]:
                         "stated": {"type": "string", "minLength": 1},
                         "value": {"anyOf": [{"type": "string", "pattern": DATE_PATTERN}, {"type": "integer"}]},
                         "note": {"$ref": "#/$defs/langmap"},
+                        "since": {
+                            "anyOf": [{"type": "string", "pattern": DATE_PATTERN}, {"type": "integer"}],
+                            "description": "the stated start an anniversary (五周年) counts from",
+                        },
                     },
                 },
             ],
@@ -284,15 +293,30 @@ def _kind_defs() -> dict[str, Any]:
         },
         "zh": {"type": "string", "minLength": 1, "description": "Chinese text"},
         "count": {"type": "integer", "minimum": 0, "description": "a whole number, 0 or more"},
+        "decimal": {
+            "description": "a number, such as 9 or 3.5, or {stated: 九} for a number written in Chinese numerals",
+            "anyOf": [
+                {"type": "number"},
+                {
+                    "type": "object",
+                    "required": ["stated"],
+                    "additionalProperties": False,
+                    "properties": {"stated": {"type": "string", "minLength": 1}},
+                },
+            ],
+        },
         "boolean": {"type": "boolean", "description": "true or false"},
         "string": {"type": "string", "minLength": 1},
     }
 
 
 def _prop_schema(model: Model, name: str) -> dict[str, Any]:
-    kind = model.properties[name].kind
+    prop = model.properties[name]
+    kind = prop.kind
     if kind == "ref":
         return {"$ref": "#/$defs/ref" if single_valued(model, name) else "#/$defs/refs"}
+    if prop.values:
+        return {"enum": list(prop.values), "description": "one of: " + ", ".join(prop.values)}
     return {"$ref": f"#/$defs/{kind}"}
 
 
@@ -347,6 +371,17 @@ def facts_schema(model: Model) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": entity_props,
     }
+    subject_props = {k: v for k, v in entity_props.items() if k not in ("id", "type")}
+    subject_props["subject"] = {
+        "$ref": "#/$defs/slug",
+        "description": "the id of an entity another source defines; this entry adds this source's facts about it",
+    }
+    defs["subjectEntry"] = {
+        "type": "object",
+        "required": ["subject", "evidence"],
+        "additionalProperties": False,
+        "properties": subject_props,
+    }
     defs["source"] = {
         "type": "object",
         "required": required_source,
@@ -363,7 +398,15 @@ def facts_schema(model: Model) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "source": {"$ref": "#/$defs/source"},
-            "entities": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/entity"}},
+            "entities": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "if": {"type": "object", "required": ["subject"]},
+                    "then": {"$ref": "#/$defs/subjectEntry"},
+                    "else": {"$ref": "#/$defs/entity"},
+                },
+            },
         },
         "$defs": defs,
     }
@@ -403,8 +446,12 @@ def jsonld_schema(model: Model) -> dict[str, Any]:
             }
         elif kind == "count":
             node_props[name] = {"type": "string", "pattern": "^[0-9]+$"}
+        elif kind == "decimal":
+            node_props[name] = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
         elif kind == "boolean":
             node_props[name] = {"enum": ["true", "false"]}
+        elif kind == "any":
+            node_props[name] = {}
         else:
             node_props[name] = {"type": "string"}
     return {
@@ -447,6 +494,8 @@ def csv_schema(model: Model) -> dict[str, Any]:
                 props[col] = {"type": "string", "pattern": r"^(-?[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)?$"}
             elif prop is not None and prop.kind == "count":
                 props[col] = {"type": "string", "pattern": r"^[0-9]*$"}
+            elif prop is not None and prop.kind == "decimal":
+                props[col] = {"type": "string", "pattern": r"^(-?[0-9]+(\.[0-9]+)?)?$"}
             elif prop is not None and prop.kind == "boolean":
                 props[col] = {"enum": ["", "true", "false"]}
             elif col == "evidence" or col in table.reverse:
@@ -466,6 +515,63 @@ def csv_schema(model: Model) -> dict[str, Any]:
         "description": "One row of each published CSV table, all cells as text. Generated from model.yaml.",
         "$defs": defs,
     }
+
+
+README = "README.md"
+README_BEGIN = "<!-- data-model:begin (generated from schema/model.yaml by `policy-toolkit schema --write`) -->"
+README_END = "<!-- data-model:end -->"
+
+
+def _aligned(model: Model, names: tuple[str, ...]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def readme_section(model: Model) -> str:
+    """The README's data-model diagram and table, from the model: no hand-written copy to drift.
+
+    The diagram has one edge per link property and range (evidence, which every fact has,
+    is drawn once); the table one row per class with its alignments and properties, each
+    property with the terms it refines.
+    """
+    lines = ["```mermaid", "graph LR"]
+    for cls in model.classes.values():
+        for prop_name in cls.constraints:
+            prop = model.properties[prop_name]
+            if prop.kind != "ref" or prop_name == "evidence":
+                continue
+            for rng in prop.range or ("EvidencedResource",):
+                lines.append(f"  {cls.name} -- {prop_name} --> {rng}")
+    lines.append("  EvidencedResource -- evidence --> Evidence")
+    for cls in model.classes.values():
+        for parent in cls.parents:
+            lines.append(f"  {cls.name} -.-> {parent}")
+    lines += ["```", "", "| class | label | aligned with | properties (⊑ the terms they refine) |", "|---|---|---|---|"]
+    for cls in model.classes.values():
+        props = []
+        for prop_name, con in cls.constraints.items():
+            prop = model.properties[prop_name]
+            card = f"{con.min}..{'*' if con.max is None else con.max}"
+            sup = f" ⊑ {_aligned(model, prop.sub_property_of)}" if prop.sub_property_of else ""
+            props.append(f"`{prop_name}` {card}{sup}")
+        kind = " (abstract)" if cls.abstract else " (generated)" if cls.generated else ""
+        aligned = _aligned(model, cls.parents + cls.external_parents)
+        label = f"{cls.label.get('zh', '')} / {cls.label.get('en', '')}"
+        lines.append(f"| `{cls.name}`{kind} | {label} | {aligned} | {'; '.join(props) or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def readme_text(model: Model, current: str) -> str | None:
+    """``current`` with the text between the markers regenerated, or None without markers."""
+    start = current.find(README_BEGIN)
+    end = current.find(README_END)
+    if start < 0 or end < start:
+        return None
+    head = current[: start + len(README_BEGIN)]
+    return head + "\n" + readme_section(model) + current[end:]
+
+
+def _readme_path(schema_dir: Path) -> Path:
+    return schema_dir.parent / README
 
 
 def render_all(model: Model) -> dict[str, str]:
@@ -493,6 +599,15 @@ def write_all(model: Model, schema_dir: Path) -> list[str]:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(path)
             changed.append(name)
+    readme = _readme_path(schema_dir)
+    if readme.is_file():
+        current = readme.read_text(encoding="utf-8")
+        text = readme_text(model, current)
+        if text is not None and text != current:
+            tmp = readme.with_suffix(".md.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(readme)
+            changed.append(README)
     return changed
 
 
@@ -525,4 +640,9 @@ def check_all(model: Model, schema_dir: Path) -> list[str]:
         path = schema_dir / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             stale.append(name)
+    readme = _readme_path(schema_dir)
+    if readme.is_file():  # a project copy without a README has nothing to drift
+        current = readme.read_text(encoding="utf-8")
+        if readme_text(model, current) not in (None, current):
+            stale.append(README)
     return stale

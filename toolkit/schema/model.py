@@ -15,7 +15,7 @@ import yaml
 
 from toolkit.errors import LoadError
 
-KINDS = {"ref", "date", "langmap", "zh", "count", "boolean", "string"}
+KINDS = {"ref", "date", "langmap", "zh", "count", "boolean", "string", "decimal", "any"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class PropertyDef:
     label: dict[str, str] = field(default_factory=dict)
     comment: dict[str, str] = field(default_factory=dict)
     own: bool = True  # declared by our ontology (False for rdfs:label etc.)
+    closes_period: bool = False  # a date property that takes a stated period's end (endDate, validUntil)
+    values: tuple[str, ...] = ()  # a string property restricted to these values (sh:in, JSON Schema enum)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class Model:
                 label=dict(p.get("label", {})),
                 comment=dict(p.get("comment", {})),
                 own="iri" not in p,
+                values=tuple(p.get("values", ())),
+                closes_period=bool(p.get("closesPeriod", False)),
             )
         self.classes: dict[str, ClassDef] = {}
         for name, c in raw["classes"].items():

@@ -66,21 +66,43 @@ def parse_date(raw: object) -> DateValue:
     return DateValue(text)
 
 
-_CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CN_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNIT = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+CN_NUMERAL = r"\d+|[〇零一二两三四五六七八九十百千万亿]+"
+
+
+def cn_number(text: str) -> int:
+    """Read a number written in Arabic digits or Chinese numerals: 九, 十二, 二十四, 一百零五, 两万.
+
+    A run of digit characters only (二〇二五) is read digit by digit, as years are written.
+    Why here: dates (二〇二五年, 十四五) and quantities (九城市) both need it.
+    """
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in _CN_DIGIT and ch not in _CN_UNIT and ch not in _CN_BIG for ch in text):
+        raise DateProblem(f"cannot read the number {text!r}")
+    if len(text) > 1 and all(ch in _CN_DIGIT for ch in text):
+        return int("".join(str(_CN_DIGIT[ch]) for ch in text))
+    total, wan, section, digit = 0, 0, 0, None
+    for ch in text:
+        if ch in _CN_DIGIT:
+            digit = _CN_DIGIT[ch]
+        elif ch in _CN_UNIT:
+            section += (1 if digit is None else digit) * _CN_UNIT[ch]
+            digit = None
+        elif ch == "万":
+            wan += (section + (digit or 0)) * _CN_BIG[ch]
+            section, digit = 0, None
+        else:  # 亿: everything so far is counted in hundreds of millions
+            total = (total + wan + section + (digit or 0)) * _CN_BIG[ch]
+            wan, section, digit = 0, 0, None
+    return total + wan + section + (digit or 0)
 
 
 def _num(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    if text in _CN_NUM:
-        return _CN_NUM[text]
-    if text.startswith("十") and len(text) == 2:
-        return 10 + _CN_NUM[text[1]]
-    if text.endswith("十") and len(text) == 2:
-        return _CN_NUM[text[0]] * 10
-    if len(text) == 3 and text[1] == "十":
-        return _CN_NUM[text[0]] * 10 + _CN_NUM[text[2]]
-    raise DateProblem(f"cannot read the number {text!r}")
+    return cn_number(text)
 
 
 _N = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
@@ -129,3 +151,136 @@ def resolve_relative(stated: str, published: DateValue) -> DateValue | None:
         total = year * 12 + (month - 1) + shift
         return parse_date(f"{_year(total // 12)}-{total % 12 + 1:02d}")
     return None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What stated words mean: a value to publish and, for periods, the interval behind it.
+
+    ``start``/``end`` are the inclusive bounds of the interval the words name (``end`` is None
+    for an open period such as 2022年以来); ``precision`` says how to read the value: day, month,
+    year for a point, quarter, half-year or period for an interval, approximate for 近日/日前.
+    A plain point (今年9月1日) has no bounds, so its resolution is published as before.
+    """
+
+    value: DateValue
+    precision: str
+    start: DateValue | None = None
+    end: DateValue | None = None
+    open_ended: bool = False
+
+    @property
+    def is_point(self) -> bool:
+        return self.start is None and self.end is None and not self.open_ended
+
+
+_Y = r"(\d{4}|[〇零一二三四五六七八九]{4})"
+_REL_YEAR = {"今年": 0, "本年": 0, "明年": 1, "来年": 1, "去年": -1, "上年": -1}
+_YEAR_WORD = rf"(?:{_Y}年|(今年|本年|明年|来年|去年|上年))"
+_DASH = r"\s*(?:—|–|-|－|~|～|至|到)\s*"
+_ABS = re.compile(rf"^{_Y}年(?:{_N}月(?:{_N}[日号])?)?$")
+_OPEN = re.compile(r"^(?:自|从)?(.+?)(?:以来|起|开始)$")
+_RANGE = re.compile(rf"^{_Y}(?:年)?{_DASH}{_Y}年$")
+_QUARTER = re.compile(rf"^{_YEAR_WORD}?第?([一二三四1-4])季度$")
+_HALF = re.compile(rf"^{_YEAR_WORD}?(上|下)半年$")
+_PLAN = re.compile(r"^[“\"]?(十[一二三四五六七八九]|[一二三四五六七八九十])五[”\"]?(?:规划)?(?:时期|期间)?$")
+_ANNIVERSARY = re.compile(rf"^(?:成立|建成|建设|启动|开通|揭牌|设立)?({CN_NUMERAL})周年$")
+_VAGUE = {"近日", "日前", "近期", "前不久", "不久前", "日内"}
+#: how far back 近日/日前 may reach before the publication date (days)
+VAGUE_DAYS = 30
+
+
+def _year_of(m_year: str | None, m_rel: str | None, published: DateValue) -> int:
+    if m_year:
+        return cn_number(m_year)
+    if m_rel:
+        return published.year + _REL_YEAR[m_rel]
+    return published.year
+
+
+def _months(year: int, first: int, last: int) -> tuple[DateValue, DateValue]:
+    return parse_date(f"{_year(year)}-{first:02d}"), parse_date(f"{_year(year)}-{last:02d}")
+
+
+def plan_period(number: int) -> tuple[int, int]:
+    """The years of the N-th five-year plan (一五 1953-1957, 三五 1966-1970, 十四五 2021-2025)."""
+    if number == 1:
+        return 1953, 1957
+    if number == 2:
+        return 1958, 1962
+    first = 1966 + 5 * (number - 3)
+    return first, first + 4
+
+
+def resolve(stated: str, published: DateValue, *, since: DateValue | None = None) -> Resolution | None:
+    """Resolve stated Chinese date words against the publication date, or None if not understood.
+
+    Beyond :func:`resolve_relative`'s points: absolute years in any numerals (二〇二五年),
+    open periods (2022年以来), anniversaries (五周年, counted from ``since``), vague dates
+    (近日, 日前: the ``VAGUE_DAYS`` before publication), ranges (2021—2025年), quarters
+    (一季度), halves (上半年) and plan periods (十四五). The value is the period's start;
+    :meth:`Resolution.bound` gives the end for a property that closes a period.
+    """
+    text = stated.strip()
+    point = resolve_relative(text, published)
+    if point is not None:
+        return Resolution(point, {"gYear": "year", "gYearMonth": "month", "date": "day"}[point.precision])
+    m = _ABS.match(text)
+    if m:
+        year = cn_number(m.group(1))
+        lexical = _year(year)
+        if m.group(2):
+            lexical += f"-{cn_number(m.group(2)):02d}"
+            if m.group(3):
+                lexical += f"-{cn_number(m.group(3)):02d}"
+        value = parse_date(lexical)
+        return Resolution(value, {"gYear": "year", "gYearMonth": "month", "date": "day"}[value.precision])
+    if text in _VAGUE:
+        if published.precision != "date":
+            return None
+        end = _dt.date.fromisoformat(published.lexical)
+        begin = end - _dt.timedelta(days=VAGUE_DAYS)
+        return Resolution(published, "approximate", start=parse_date(begin.isoformat()), end=published)
+    m = _RANGE.match(text)
+    if m:
+        first, last = parse_date(_year(cn_number(m.group(1)))), parse_date(_year(cn_number(m.group(2))))
+        if last < first:
+            raise DateProblem(f"{stated!r}: the range ends before it starts")
+        return Resolution(first, "period", start=first, end=last)
+    m = _PLAN.match(text)
+    if m:
+        a, b = plan_period(cn_number(m.group(1)))
+        return Resolution(parse_date(_year(a)), "period", start=parse_date(_year(a)), end=parse_date(_year(b)))
+    m = _QUARTER.match(text)
+    if m:
+        year = _year_of(m.group(1), m.group(2), published)
+        q = cn_number(m.group(3))
+        first, last = _months(year, 3 * q - 2, 3 * q)
+        return Resolution(first, "quarter", start=first, end=last)
+    m = _HALF.match(text)
+    if m:
+        year = _year_of(m.group(1), m.group(2), published)
+        first, last = _months(year, 1, 6) if m.group(3) == "上" else _months(year, 7, 12)
+        return Resolution(first, "half-year", start=first, end=last)
+    m = _ANNIVERSARY.match(text)
+    if m:
+        if since is None:
+            return None
+        years = cn_number(m.group(1))
+        lexical = _year(since.year + years) + since.lexical[len(_year(since.year)) :]
+        value = parse_date(lexical)
+        return Resolution(value, "year" if value.precision == "gYear" else "month", start=since)
+    m = _OPEN.match(text)
+    if m and m.group(1) != text:
+        inner = resolve(m.group(1), published)
+        if inner is None:
+            return None
+        return Resolution(inner.start or inner.value, "period", start=inner.start or inner.value, open_ended=True)
+    return None
+
+
+def period_bound(res: Resolution, *, end: bool) -> DateValue:
+    """The value a property takes from a resolution: the end for a property that closes a period."""
+    if end and res.end is not None:
+        return res.end
+    return res.value

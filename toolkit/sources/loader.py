@@ -27,7 +27,7 @@ from toolkit.config import Settings
 from toolkit.errors import LoadError
 from toolkit.report import ValidationResult
 from toolkit.schema.model import Model
-from toolkit.sources.dates import DateProblem, DateValue, parse_date, resolve_relative
+from toolkit.sources.dates import DateProblem, DateValue, Resolution, cn_number, parse_date, period_bound, resolve
 from toolkit.sources.text import Normalised, closest_passage, find_span
 from toolkit.yamlfile import YamlDoc, decode_utf8, load_yaml, read_capped
 
@@ -36,6 +36,9 @@ MAX_TEXT_BYTES = 8 * 1024 * 1024
 #: how many "closest passage" hints one facts file's report shows, and how long each may be:
 #: enough to find a typo, too little to copy a text out through the report
 MAX_PASSAGE_HINTS = 5
+#: how alike a misspelt key must be to a known one before "did you mean" names it: 'lable' ->
+#: 'label' (0.8) is offered, 'location' -> 'organisation' (0.6) is not
+KEY_CUTOFF = 0.75
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class DateLit:
     value: DateValue
     stated: str | None = None
     note: dict[str, str] | None = None
+    #: for stated words naming a period or a vague date: how they resolved (None for a point)
+    period: Resolution | None = None
 
     @property
     def inferred(self) -> bool:
@@ -86,6 +91,18 @@ class Entity:
     values: dict[str, list[Value]] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     evidence: list[EvidenceSpan] = field(default_factory=list)
+    #: an entry ``- subject: <id>``: this source's statements about an entity another source
+    #: introduced (no types of its own; rendered in this source's graph)
+    about: bool = False
+    #: the name this entity's evidence and inferred dates are minted from; an entry about
+    #: another source's entity gets its own (``<id>-by-<source>``) so the IRIs never clash
+    key: str = ""
+    #: single-valued properties stated about another source's entity, kept as pt:Claim
+    claims: list[Entity] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = self.id
 
     def label(self, lang: str = "zh") -> str | None:
         for v in self.values.get("label", []):
@@ -222,15 +239,22 @@ class _Problems:
         )
 
 
-def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) -> None:
+def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) -> list[tuple[str | int, ...]]:
+    """Add the format problems of a facts file; return the JSON path of each (for :func:`broken_entries`)."""
     validator = jsonschema.Draft202012Validator(schema)
+    paths: list[tuple[str | int, ...]] = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = tuple(err.absolute_path)
+        paths.append(path)
         where = "/".join(str(p) for p in path) or "(top level)"
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             allowed = sorted(err.schema.get("properties", {}))
             for key in sorted(set(err.instance) - set(allowed)):
-                close = difflib.get_close_matches(key, allowed, n=1)
+                cut = comma_cut(err.instance, key)
+                if cut is not None:
+                    problems.add("facts-schema", f"{where}: {cut}", (*path, key), value=key)
+                    continue
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=KEY_CUTOFF)
                 tip = f"; did you mean '{close[0]}'?" if close else f"; allowed keys: {', '.join(allowed)}"
                 problems.add("facts-schema", f"unknown key '{key}' at {where}{tip}", (*path, key), value=key)
             continue
@@ -242,6 +266,51 @@ def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) ->
         else:
             msg = f"{where}: {err.message}"
         problems.add("facts-schema", msg, path, value=None if isinstance(err.instance, (dict, list)) else err.instance)
+    return paths
+
+
+def broken_entries(doc: YamlDoc, paths: list[tuple[str | int, ...]]) -> dict[int, str] | None:
+    """The entries of ``entities:`` that the format problems at ``paths`` are in (index -> id),
+    or None when a problem lies outside them or in an entry's id (the file is then unusable).
+
+    Why: the other entries are still loaded and checked (references, dates, evidence), so one
+    run reports every problem it can find instead of one stage per run.
+    """
+    out: dict[int, str] = {}
+    for path in paths:
+        if (
+            len(path) < 2
+            or path[0] != "entities"
+            or not isinstance(path[1], int)
+            or path[2:3] in (("id",), ("subject",))
+        ):
+            return None
+        raw = doc.data["entities"][path[1]]
+        ident = raw.get("id", raw.get("subject")) if isinstance(raw, dict) else None
+        if not isinstance(ident, str):
+            # without its id, references to the entry would all be reported as unknown: a
+            # cascade of wrong problems, so the file waits for its format to be fixed
+            return None
+        out[path[1]] = ident
+    return out
+
+
+def comma_cut(mapping: dict[str, Any], key: str) -> str | None:
+    """What to say when ``key`` is the rest of a value cut at an ASCII comma, else None.
+
+    ``label: {zh: 上海, en: Shanghai, Pudong}`` is read by YAML as three keys, the last with no
+    value: "unknown key 'Pudong'" would send the user looking for a key that was never meant.
+    """
+    keys = list(mapping)
+    at = keys.index(key)
+    if mapping[key] is not None or at == 0 or not isinstance(mapping[keys[at - 1]], str):
+        return None
+    before = keys[at - 1]
+    joined = f"{mapping[before]}, {' '.join(str(k) for k in keys[at:] if mapping[k] is None)}"
+    return (
+        f"the value of '{before}' holds an ASCII comma, so YAML read the text after it ('{key}') as a "
+        f'new key; quote the value: {before}: "{joined}" (or use the Chinese comma ，)'
+    )
 
 
 def body_bounds(text: str, start_words: str, end_words: str) -> tuple[int, int] | None:
@@ -281,14 +350,17 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
     sources: list[Source] = []
     entities: dict[str, Entity] = {}
     pending_refs: list[tuple[_Problems, Entity, str, RefValue, tuple[str | int, ...]]] = []
+    subjects: list[tuple[_Problems, Entity, dict[str, Any], int]] = []
+    ghosts: set[str] = set()  # ids of entries with a format problem: not loaded, but not "unknown" either
     source_ids: dict[str, Path] = {}
     for folder in source_folders(settings.sources_dir):
         doc = load_yaml(folder / FACTS_FILE)
         problems = _Problems(settings, doc)
-        _schema_errors(doc, schema, problems)
-        if problems.results:
+        broken = broken_entries(doc, _schema_errors(doc, schema, problems))
+        if broken is None:
             results.extend(problems.results)
             continue
+        ghosts.update(broken.values())
         src = _load_source(folder, doc, problems, model, settings)
         if src is None:
             results.extend(problems.results)
@@ -304,12 +376,23 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
             if isinstance(v, RefValue)
         )
         for i, raw in enumerate(doc.data["entities"]):
+            if i in broken:
+                continue
             ent = _load_entity(raw, i, src, doc, problems, model, settings)
+            if ent.about:
+                src.entities.append(ent)
+                src.entities.extend(ent.claims)
+                _locate_evidence(raw, i, ent, src, body, problems, settings)
+                for claim in ent.claims:
+                    claim.evidence = list(ent.evidence)
+                subjects.append((problems, ent, raw, i))
+                pending_refs.extend((problems, ent, prop, ref, path) for prop, ref, path in ref_paths(raw, i, ent))
+                continue
             if ent.id in entities:
                 other = entities[ent.id]
                 problems.add(
                     "facts",
-                    f"duplicate id '{ent.id}': already defined at {_rel(other.file, settings)}:{other.line}",
+                    duplicate_message(ent.id, _rel(doc.path, settings), f"{_rel(other.file, settings)}:{other.line}"),
                     ("entities", i, "id"),
                     focus=settings.base_iri + ent.id,
                     value=ent.id,
@@ -323,7 +406,7 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
         results.extend(problems.results)
     # References resolve only once every source is read: they may point into another source.
     for problems, ent, prop, ref, path in pending_refs:
-        if ref.id not in entities:
+        if ref.id not in entities and ref.id not in ghosts:
             close = difflib.get_close_matches(ref.id, list(entities), n=1)
             tip = f"; did you mean '{close[0]}'?" if close else "; define an entity with this id"
             problems.add(
@@ -336,8 +419,83 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
                 value=ref.id,
             )
             results.append(problems.results.pop())
+    known = known_of(entities) if subjects else {}
+    for problems, ent, raw, i in subjects:
+        target = known.get(ent.id)
+        if target is None and ent.id in ghosts:
+            continue
+        for message, key in subject_problems(ent.id, ent.source_id, list(raw), known, model):
+            problems.add(
+                "facts",
+                message,
+                ("entities", i, key),
+                focus=settings.base_iri + ent.id,
+                label=target.label if target else None,
+                prop=None if key == "subject" else key,
+                value=ent.id if key == "subject" else None,
+            )
+            results.append(problems.results.pop())
     results.extend(_cycles(entities, settings))
     return Corpus(sources=sources, entities=entities), results
+
+
+def duplicate_message(entity_id: str, adding: str, defined_at: str) -> str:
+    """The duplicate-id message: it names the file being added first, since that is the one to edit."""
+    return (
+        f"duplicate id '{entity_id}' in {adding}: already defined at {defined_at}; to add facts to that "
+        f"entity from this source, write the entry as '- subject: {entity_id}' (no id or type) with "
+        "its properties and evidence"
+    )
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the subject check needs of an entity that some source defines."""
+
+    types: tuple[str, ...]
+    source_id: str
+    line: int
+    label: str | None
+
+
+def subject_problems(
+    subject: str, source_id: str, keys: list[str], known: dict[str, Known], model: Model
+) -> list[tuple[str, str]]:
+    """Problems of an entry ``- subject: <id>``: (message, the key whose line to show).
+
+    The subject must be an entity another source defines, and each property must apply to its
+    class. Shared by the loader and the fast build's check across sources.
+    """
+    target = known.get(subject)
+    if target is None:
+        close = difflib.get_close_matches(subject, list(known), n=1)
+        tip = f"; did you mean '{close[0]}'?" if close else "; the entity must be defined (with id:) by some source"
+        return [(f"subject '{subject}' names no entity{tip}", "subject")]
+    if target.source_id == source_id:
+        return [
+            (
+                f"subject '{subject}' is defined in this same file (line {target.line}); add the properties there",
+                "subject",
+            )
+        ]
+    allowed = model.constraints_for(target.types)
+    out = []
+    for key in keys:
+        if key in ("subject", "evidence") or key in allowed:
+            continue
+        owners = sorted(c for c, d in model.classes.items() if key in d.constraints and not d.abstract)
+        out.append(
+            (
+                f"'{key}' does not apply to {'/'.join(target.types)} '{subject}'; it applies to: "
+                f"{', '.join(owners) or 'no class'}",
+                key,
+            )
+        )
+    return out
+
+
+def known_of(entities: dict[str, Entity]) -> dict[str, Known]:
+    return {eid: Known(e.types, e.source_id, e.line, e.label()) for eid, e in entities.items()}
 
 
 def ref_paths(raw: dict[str, Any], index: int, ent: Entity) -> Iterator[tuple[str, RefValue, tuple[str | int, ...]]]:
@@ -508,6 +666,8 @@ def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, 
 def _load_entity(
     raw: dict[str, Any], index: int, src: Source, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings
 ) -> Entity:
+    if "subject" in raw:
+        return _load_subject(raw, index, src, doc, problems, model, settings)
     types = tuple(raw["type"]) if isinstance(raw["type"], list) else (raw["type"],)
     ent = Entity(
         id=raw["id"],
@@ -537,6 +697,60 @@ def _load_entity(
     return ent
 
 
+def _load_subject(
+    raw: dict[str, Any], index: int, src: Source, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings
+) -> Entity:
+    """An entry ``- subject: <id>``: this source's own statements about another source's entity.
+
+    Multi-valued properties become plain triples on that entity, in this source's graph. A
+    single-valued one (``max: 1`` on every class that has it) becomes a :class:`Claim`, so that
+    two sources giving different values are both kept, each with its evidence, without one
+    overriding the other; which one it is depends on the model alone, never on other sources,
+    so a source still renders on its own. Whether the properties apply to the entity's class is
+    checked once every source is read (:func:`check_subject`).
+    """
+    subject = raw["subject"]
+    ent = Entity(
+        id=subject,
+        types=(),
+        source_id=src.id,
+        file=doc.path,
+        line=doc.line_of(("entities", index)) or 1,
+        about=True,
+        key=f"{subject}-by-{src.id}",
+    )
+    for key, value in raw.items():
+        if key in ("subject", "evidence") or key not in model.properties or model.properties[key].generated:
+            continue
+        _set_values(ent, key, value, ("entities", index, key), src.published, doc, problems, model, settings)
+    for key in sorted(ent.values):
+        if key == "label" or not single_valued_property(model, key):
+            continue
+        claim_id = f"claim/{src.id}/{subject}/{key}"
+        claim = Entity(
+            id=claim_id,
+            types=("Claim",),
+            source_id=src.id,
+            file=doc.path,
+            line=ent.lines.get(key, ent.line),
+            key=f"claim-{src.id}-{subject}-{key}",
+        )
+        claim.values = {
+            "claimSubject": [RefValue(subject)],
+            "claimProperty": [PlainLit(model.properties[key].iri, "string")],
+            "claimValue": ent.values.pop(key),
+        }
+        claim.lines = {k: ent.lines[key] for k in claim.values}
+        ent.claims.append(claim)
+    return ent
+
+
+def single_valued_property(model: Model, prop: str) -> bool:
+    """True when every class that has ``prop`` allows it once (the model's own single-valuedness)."""
+    cons = [c.constraints[prop] for c in model.classes.values() if prop in c.constraints]
+    return bool(cons) and all(c.max == 1 for c in cons)
+
+
 def _set_values(
     ent: Entity,
     key: str,
@@ -560,10 +774,16 @@ def _set_values(
     elif prop.kind == "zh":
         vals.append(LangText(raw, "zh"))
     elif prop.kind == "date":
-        lit = _date(raw, key, path, published, problems, settings.base_iri + ent.id, label)
+        lit = _date(raw, key, path, published, problems, settings.base_iri + ent.id, label, closes=prop.closes_period)
         if lit is None:
             return
         vals.append(lit)
+    elif prop.kind == "decimal" and isinstance(raw, dict):
+        try:
+            vals.append(PlainLit(cn_number(raw["stated"]), "decimal"))
+        except DateProblem as exc:
+            problems.add("facts", f"{key}: {exc}", path, focus=settings.base_iri + ent.id, label=label, prop=key)
+            return
     else:
         vals.append(PlainLit(raw, prop.kind))
     ent.values[key] = vals
@@ -584,12 +804,16 @@ def _date(
     problems: _Problems,
     focus: str,
     label: str | None = None,
+    *,
+    closes: bool = False,
 ) -> DateLit | None:
     try:
         if not isinstance(raw, dict):
             return DateLit(parse_date(raw))
         stated = raw["stated"]
-        resolved = resolve_relative(stated, published)
+        since = parse_date(raw["since"]) if "since" in raw else None
+        period = resolve(stated, published, since=since)
+        resolved = period_bound(period, end=closes) if period is not None else None
         given = parse_date(raw["value"]) if "value" in raw else None
     except DateProblem as exc:
         problems.add("facts", f"{key}: {exc}", path, focus=focus, label=label, prop=key, value=raw)
@@ -608,9 +832,10 @@ def _date(
         return None
     value = given or resolved
     if value is None:
+        need = " and since: (the stated start)" if "周年" in stated and since is None else ""
         problems.add(
             "facts",
-            f"{key}: cannot resolve the relative date {stated!r}; add value: YYYY-MM-DD (and note:)",
+            f"{key}: cannot resolve the relative date {stated!r}; add value: YYYY-MM-DD (and note:){need}",
             path,
             focus=focus,
             label=label,
@@ -618,7 +843,8 @@ def _date(
             value=stated,
         )
         return None
-    return DateLit(value, stated=stated, note=raw.get("note"))
+    keep = period if period is not None and not period.is_point and given is None else None
+    return DateLit(value, stated=stated, note=raw.get("note"), period=keep)
 
 
 def _locate_evidence(

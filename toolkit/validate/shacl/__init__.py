@@ -21,6 +21,7 @@ from rdflib.namespace import RDFS, SH
 from toolkit.errors import LoadError, UsageError
 from toolkit.query.guard import names_dataset, uses_service
 from toolkit.report import ValidationReport, ValidationResult
+from toolkit.schema.model import Model
 from toolkit.validate.base import ValidationContext
 from toolkit.validate.rdfinput import read_rdf_file
 from toolkit.validate.shacl.engine import Data, Engine, as_graph, exact_literals
@@ -192,13 +193,21 @@ class ShaclValidator:
                     rel = str(ent.file.relative_to(root))
                 except ValueError:
                     rel = str(ent.file)
-                locate[ctx.settings.base_iri + ent.id] = (rel, ent.line)
+                node = ctx.settings.base_iri + ent.id
+                locate[node] = (rel, ent.line)
+                locate.update(property_lines(node, rel, ent.lines, ctx.model))
         try:
             results, raw = shacl_results(ctx.graph, shapes, ontology, locate, engine=self.engine)
         except LoadError as exc:
             raise LoadError(exc.message, file=self.shapes or exc.file, hint=exc.hint) from None
         report.extend(results)
         report.raw_graphs[self.name] = raw
+
+
+def property_lines(node: str, rel: str, lines: dict[str, int], model: Model) -> dict[str, tuple[str, int]]:
+    """``"<node> <property IRI>"`` -> (file, line) for each property a facts file wrote: a shape's
+    problem with a property is shown on that property's line, not on the entity's ``- id:``."""
+    return {f"{node} {model.properties[k].iri}": (rel, n) for k, n in lines.items() if k in model.properties}
 
 
 __all__ = [
@@ -212,6 +221,7 @@ __all__ = [
     "get_engine",
     "label_of",
     "load_schema_graph",
+    "property_lines",
     "report_turtle",
     "shacl_results",
     "short",

@@ -193,7 +193,8 @@ def to_results(
     validator: str = "shacl",
 ) -> list[ValidationResult]:
     """The top-level results of a normalised report as typed results. ``labels(node)`` gives the
-    label shown with a focus node."""
+    label shown with a focus node. ``locate`` maps a focus node's IRI to (file, line), and
+    ``"<focus IRI> <property IRI>"`` to the line where that property was written."""
     locate = locate or {}
     top = next(report.subjects(RDF.type, SH.ValidationReport), None)
     out: list[ValidationResult] = []
@@ -204,7 +205,8 @@ def to_results(
         messages = sorted(str(m) for m in report.objects(res, SH.resultMessage))
         severity_iri = str(report.value(res, SH.resultSeverity))
         severity = Severity.from_iri(severity_iri)
-        file, line = locate.get(str(focus), (None, None))
+        # the property's own line when the facts file wrote it, else the entity's
+        file, line = locate.get(f"{focus} {path}", locate.get(str(focus), (None, None)))
         out.append(
             ValidationResult(
                 validator=validator,
