@@ -98,6 +98,8 @@ def test_the_remembered_schema_check_follows_the_bytes(repo_settings: Settings, 
     bytes renders nothing, and any edit to a generated file or model.yaml is seen at once."""
     schema = tmp_path / "schema"
     shutil.copytree(repo_settings.schema_dir, schema)
+    readme = tmp_path / "README.md"
+    shutil.copy(repo_settings.root / "README.md", readme)
     renders: list[int] = []
     real = generate.check_all
     monkeypatch.setattr(generate, "check_all", lambda *a: renders.append(1) or real(*a))
@@ -112,6 +114,10 @@ def test_the_remembered_schema_check_follows_the_bytes(repo_settings: Settings, 
     model.write_text(model.read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.0.1"), encoding="utf-8")
     assert "ontology.ttl" in generate.stale_files(schema)
     assert len(renders) == 3
+    shutil.copy(repo_settings.schema_dir / "model.yaml", model)
+    assert generate.stale_files(schema) == []
+    readme.write_text(readme.read_text(encoding="utf-8").replace("| class | label |", "| klass | label |", 1), encoding="utf-8")
+    assert generate.stale_files(schema) == ["README.md"]
 
 
 def test_the_readme_data_model_is_generated_and_drift_is_found(repo_settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]

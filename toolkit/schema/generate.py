@@ -619,12 +619,13 @@ def stale_files(schema_dir: Path) -> list[str]:
 
     Why: `validate` checks the schema on every run (0.3 s to render every file); a process
     that validates many times (tests, a watcher) need not render again for the same bytes.
-    The outputs are a pure function of model.yaml, so equal bytes give an equal answer.
+    The outputs are a pure function of model.yaml, so equal bytes (with the README's, whose
+    data-model section is generated too) give an equal answer.
     """
     digest = hashlib.sha256()
-    for name in ("model.yaml", *GENERATED_FILES):
-        path = schema_dir / name
-        digest.update(name.encode() + b"\0")
+    paths = [schema_dir / name for name in ("model.yaml", *GENERATED_FILES)] + [_readme_path(schema_dir)]
+    for path in paths:
+        digest.update(str(path).encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"\1missing")
         digest.update(b"\0")
     key = digest.hexdigest()
