@@ -116,7 +116,8 @@ def test_the_remembered_schema_check_follows_the_bytes(repo_settings: Settings, 
     assert len(renders) == 3
     shutil.copy(repo_settings.schema_dir / "model.yaml", model)
     assert generate.stale_files(schema) == []
-    readme.write_text(readme.read_text(encoding="utf-8").replace("| class | label |", "| klass | label |", 1), encoding="utf-8")
+    text = readme.read_text(encoding="utf-8")
+    readme.write_text(text.replace("| class | label |", "| klass | label |", 1), encoding="utf-8")
     assert generate.stale_files(schema) == ["README.md"]
 
 
