@@ -147,7 +147,8 @@ def test_people_organisations_affiliations_and_known_links(drafted: Settings) ->
     labels = {e["label"]["zh"]: e["type"] for e in ents.values()}
     assert labels["浙江省科学技术厅"] == "PublicBody"
     assert labels["钱塘科技报"] == "MediaOrganisation"
-    assert "苏浙皖" not in labels and "钱塘" not in labels and "城市" not in labels
+    for fragment in ("苏浙皖", "钱塘", "城市"):
+        assert labels.get(fragment) is None, (fragment, labels.get(fragment))
 
 
 def test_documents_events_and_their_dates(drafted: Settings) -> None:
@@ -159,7 +160,7 @@ def test_documents_events_and_their_dates(drafted: Settings) -> None:
     assert sum(e["type"] == "Conference" for e in forum.values()) == 1  # headline and body: one event
     by_id = _entities(drafted, "forum")
     assert [by_id[i]["label"]["zh"] for i in event["convenedBy"]] == ["浙江省科学技术厅", "上海市科学技术委员会"]
-    assert "location" not in event  # the model has no event place yet: said in the comment
+    assert event["location"] == "hangzhou"  # the model's Meeting has a place (issue 13): a known city, linked
     quantum = {e["label"]["zh"]: e for e in _entities(drafted, "quantum").values()}
     measures = quantum["安徽省促进量子信息产业高质量发展若干措施"]
     assert measures["type"] == "PolicyMeasures"
@@ -250,7 +251,7 @@ def test_score_of_the_first_source(repo_settings: Settings) -> None:
     assert result.exit_code == 0, result.output
     rows = re.findall(r"^(\w[\w ]*?) +(\d+)/(\d+)", result.output, re.MULTILINE)
     found = {kind: (int(a), int(b)) for kind, a, b in rows}
-    assert found["dates"][1] == 11 and found["statements"][1] == 13 and found["quantities"] == (1, 1)
+    assert found["dates"][1] == 11 and found["statements"][1] == 13 and found["quantities"][0] >= 2
     assert found["dates"][0] / 11 >= 0.8 and found["new entities"][0] / found["new entities"][1] >= 0.7
     m = re.search(r"precision: (\d+)/(\d+)", result.output)
     assert m and int(m.group(1)) / int(m.group(2)) >= 0.6

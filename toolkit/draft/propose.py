@@ -865,7 +865,14 @@ class Drafter:
                 props["asOf"] = value
                 clause = self.body.find(quote, sent)
                 quote = self.body[dates[-1].start() : clause + len(quote)] if clause >= 0 else quote
-            label = counts or q.stated
+            # the label is the phrase as read: 九个城市 (counted after), 意向金额约85亿元 (counted before)
+            end = q.start + len(q.stated)
+            if counts and self.body.startswith(counts, end):
+                label = q.stated + counts
+            elif counts:
+                label = counts + q.stated
+            else:
+                label = q.stated
             self.proposals.append(
                 Proposal(
                     "quantity",
