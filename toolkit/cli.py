@@ -61,7 +61,7 @@ def build(
 
     def body() -> None:
         try:
-            from toolkit.publish import build_release
+            from toolkit.build import build_release
 
             settings = settings_for(sources, release, base_iri)
             rel = build_release(settings, check=check, jobs=jobs, naive=naive)
@@ -218,8 +218,8 @@ def corpus_generate(
     ] = None,
 ) -> None:
     """Write a seeded synthetic corpus like the real one (same classes, links, dates, quotes)."""
+    from toolkit.corpus.generate import DEFECTS, parse_size, write_corpus
     from toolkit.errors import UsageError
-    from toolkit.scale.generate import DEFECTS, parse_size, write_corpus
 
     def body() -> None:
         if (sources is None) == (triples is None):
@@ -252,9 +252,9 @@ def bench(
     ] = "100k",
 ) -> None:
     """Time every stage of the fast and the naive pipeline on generated corpora, side by side."""
+    from toolkit.corpus.bench import run_bench
+    from toolkit.corpus.generate import parse_size
     from toolkit.errors import UsageError
-    from toolkit.scale.bench import run_bench
-    from toolkit.scale.generate import parse_size
 
     def body() -> None:
         try:

@@ -33,10 +33,11 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 from test_publish_progress import clean_env, run_in_terminal
 from typer.testing import CliRunner
 
+from toolkit.build import build_release
 from toolkit.cli import app
 from toolkit.errors import ToolkitError
 from toolkit.publish.ckan import RetryPolicy, publish_ckan
-from toolkit.publish.release import Release, build_release
+from toolkit.publish.release import Release
 
 ENV_FILE = Path("/opt/policy-toolkit-ckan/env")
 LOCK_FILE = ENV_FILE.parent / "run" / "portal.lock"

@@ -13,7 +13,8 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from toolkit.config import Settings
-from toolkit.export.nquads import RELEASE_FILE, dataset_graphs, graph_iri, release_files
+from toolkit.export.nquads import RELEASE_FILE, dataset_graphs, release_files
+from toolkit.graph.iris import named_graph as graph_iri
 from toolkit.publish.extras import ReleaseInputs
 from toolkit.publish.release import Release, sha256
 from toolkit.validate import Outcome, validate_sources

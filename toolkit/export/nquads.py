@@ -26,7 +26,7 @@ from rdflib import BNode, Graph
 from rdflib.compare import to_canonical_graph
 
 from toolkit.export.canonical import sorted_ntriples
-from toolkit.graph import build_graph
+from toolkit.graph import build_graph, iris
 from toolkit.schema.model import Model
 from toolkit.sources.loader import Corpus
 
@@ -34,18 +34,8 @@ if TYPE_CHECKING:  # the publish stage imports us, never the other way round
     from toolkit.publish.inputs import ReleaseInputs
 
 RELEASE_FILE = "policy.nq"
-ONTOLOGY = "ontology"
+ONTOLOGY = iris.ONTOLOGY_GRAPH
 ONTOLOGY_FILE = "ontology.ttl"
-
-
-def graph_prefix(base: str) -> str:
-    """Where the dataset's graph names live under a base IRI."""
-    return base + "graph/"
-
-
-def graph_iri(base: str, name: str) -> str:
-    """The named graph of a source id, or of the ontology (``name="ontology"``)."""
-    return graph_prefix(base) + name
 
 
 def source_graphs(corpus: Corpus, model: Model, base: str) -> dict[str, Graph]:
@@ -105,8 +95,8 @@ def dataset_graphs(corpus: Corpus, model: Model, base: str, schema_dir: Path, re
     """Graph IRI -> graph for the whole dataset (sources and ontology), checked against ``release``."""
     per_source = source_graphs(corpus, model, base)
     _check_union(release, per_source.values())
-    graphs = {graph_iri(base, sid): g for sid, g in per_source.items()}
-    graphs[graph_iri(base, ONTOLOGY)] = ontology_graph(schema_dir)
+    graphs = {iris.named_graph(base, sid): g for sid, g in per_source.items()}
+    graphs[iris.named_graph(base, ONTOLOGY)] = ontology_graph(schema_dir)
     return graphs
 
 

@@ -19,6 +19,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, XSD
 
 from toolkit.config import Settings
 from toolkit.export.canonical import canonical_copy, sorted_ntriples
+from toolkit.graph import iris
 from toolkit.publish.inputs import ReleaseInputs
 from toolkit.schema.model import Model
 
@@ -120,10 +121,10 @@ def catalog_graph(inputs: ReleaseInputs) -> Graph:
     ):
         g.bind(prefix, ns, override=True, replace=True)
     g.bind("prov", PROV, override=True, replace=True)
-    catalog = URIRef(base + "catalog")
-    release = URIRef(base + "dataset/release")
-    publisher = URIRef(base + "agent/publisher")
-    contact = URIRef(base + "agent/contact-point")
+    catalog = URIRef(iris.catalog(base))
+    release = URIRef(iris.dataset(base, "release"))
+    publisher = URIRef(iris.agent(base, "publisher"))
+    contact = URIRef(iris.agent(base, "contact-point"))
     licence = URIRef(conf["license"])
     issued, modified = _date(conf["issued"]), _date(conf["modified"])
 
@@ -184,8 +185,8 @@ def catalog_graph(inputs: ReleaseInputs) -> Graph:
     _keywords_and_coverage(g, release, data, model, pt, base)
 
     for src in corpus.sources:
-        ds = URIRef(base + "dataset/" + src.id)
-        article = URIRef(base + "source/" + src.id)
+        ds = URIRef(iris.dataset(base, src.id))
+        article = URIRef(iris.source(base, src.id))
         g.add((catalog, DCAT.dataset, ds))
         _dataset_common(g, ds, publisher, contact, licence, issued, modified)
         zh = src.article.label("zh") or src.id

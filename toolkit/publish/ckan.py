@@ -39,6 +39,7 @@ from rdflib.namespace import DCAT, DCTERMS, PROV
 from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import LoadError, PortalError, PortalUnavailable, UsageError
+from toolkit.graph import iris
 from toolkit.progress import progress
 from toolkit.publish.catalog import catalog_conf
 from toolkit.publish.credentials import check_http_url, redact, url_for_display
@@ -219,7 +220,7 @@ def _dataset_fields(
 ) -> dict[str, Any]:
     """CKAN dataset fields from the DCAT description of the release."""
     conf = catalog_conf(settings)
-    ds = URIRef(settings.base_iri + "dataset/release")
+    ds = URIRef(iris.dataset(settings.base_iri, "release"))
 
     def lang(pred: URIRef, code: str) -> str:
         for o in catalog.objects(ds, pred):

@@ -8,9 +8,7 @@ writing, for CI (`policy-toolkit build --check`).
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,13 +18,13 @@ from rdflib.namespace import RDF
 
 from toolkit import __version__
 from toolkit.config import Settings
-from toolkit.errors import DataError, Interrupted, LoadError, NoSpace, ReleaseRefused
+from toolkit.errors import DataError, LoadError, ReleaseRefused
 from toolkit.export import RDF_EXPORTERS, export_tables
 from toolkit.export.jsonld import to_document
+from toolkit.graph import iris
 from toolkit.publish import atomic
-from toolkit.publish.atomic import read_tree, replace_tree
 from toolkit.publish.extras import ReleaseInputs, post_exporters
-from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES, Release, mismatch, sha256, where
+from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES, Release, sha256, where
 from toolkit.report import ValidationReport
 from toolkit.schema.model import Model
 from toolkit.validate import RELEASE_CHECKS, VALIDATORS, Outcome, validate_sources
@@ -95,7 +93,7 @@ def assemble(settings: Settings, outcome: Outcome) -> Release:
         "sources": [
             {
                 "id": src.id,
-                "iri": settings.base_iri + "source/" + src.id,
+                "iri": iris.source(settings.base_iri, src.id),
                 "text": _rel(src.text_path, settings),
                 "text_sha256": src.sha256,
                 "facts": _rel(src.facts_path, settings),
@@ -165,70 +163,6 @@ def check_release_folder(settings: Settings, *, check: bool = False) -> None:
         f"folder that is missing, empty, or holds a release it made itself ({atomic.MARKER}, or a "
         f"{MANIFEST} that lists exactly its files with their SHA-256); nothing was changed. {todo}"
     )
-
-
-def _inode(path: Path) -> int | None:
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
-
-
-def build_release(settings: Settings, *, check: bool = False, jobs: int | None = None, naive: bool = False) -> Release:
-    """Validate, export and write the release (or, with ``check``, only compare).
-
-    The default is the fast path of :mod:`toolkit.scale` (per-source stages in ``jobs``
-    processes, cached; SHACL compiled to SPARQL); it gives the same report and the same bytes
-    as the naive path (rdflib graph, pyshacl, rdflib and pyld serialisers), which ``naive=True``
-    runs and which the fast path falls back to where its per-subject renderings cannot be exact.
-
-    The release folder is checked before anything else (:func:`check_release_folder`) and
-    again under an exclusive lock on it (a second build waits). Ctrl-C raises
-    :class:`~toolkit.errors.Interrupted` and a full disk :class:`~toolkit.errors.NoSpace`,
-    each saying what became of the release.
-    """
-    target = settings.release_dir
-    at = where(target, settings)
-    check_release_folder(settings, check=check)
-    before = _inode(target)
-    try:
-        with atomic.exclusive_lock(atomic.lock_path(target), f"the release folder {at}"):
-            check_release_folder(settings, check=check)
-            return _build_release(settings, check=check, jobs=jobs, naive=naive)
-    except KeyboardInterrupt:
-        left = "was left as it was" if _inode(target) == before else "was already replaced by the new, complete one"
-        raise Interrupted(f"interrupted: the release in {at} {left}") from None
-    except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-            raise
-        full = Path(exc.filename) if exc.filename else target.parent
-        what = exc.filename or "the new release"
-        left = "was left as it was" if _inode(target) == before else "was replaced by the new, complete one"
-        raise NoSpace(
-            f"no space left on {atomic.mount_point(full)} (while writing {what}); the release in {at} {left}"
-        ) from None
-
-
-def _build_release(settings: Settings, *, check: bool, jobs: int | None, naive: bool) -> Release:
-    if not naive:
-        from toolkit.scale.build import build_fast
-
-        release = build_fast(settings, check=check, jobs=jobs)
-        if release is not None:
-            return release
-    outcome = release_outcome(settings)
-    if not outcome.report.conforms or outcome.graph is None:
-        raise DataError("validation failed; nothing was published", report=outcome.report)
-    release = assemble(settings, outcome)
-    current = read_tree(settings.release_dir)
-    release.changed = diff_trees(current, release.files)
-    if check:
-        if release.changed:
-            raise mismatch(settings, release.changed)
-        return release
-    if release.changed:
-        replace_tree(settings.release_dir, release.files)
-    return release
 
 
 def release_info(settings: Settings) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Per-subject renderings written directly, the way rdflib's and pyld's serialisers write them.
 
 The naive exporters run rdflib's Turtle and RDF/XML serialisers and pyld's compaction over
-the whole graph; :mod:`toolkit.scale.units` first ran the same code per source (exact by
+the whole graph; :mod:`toolkit.export.units` first ran the same code per source (exact by
 construction, but as slow per triple). This module writes the same text straight from the
 sorted N-Triples lines, asking rdflib only for what decides the bytes (the Turtle label of a
 term, the order of literals, the qualified name of a predicate), with caches. Whatever it does
@@ -431,3 +431,8 @@ def table_rows(index: CsvIndex, table: Table) -> list[dict[str, str]]:
             row[col] = neutralise("|".join(sorted(o.lexical for o in values))) if values else ""
         rows.append(row)
     return rows
+
+
+def json_list_item(value: Any) -> str:
+    """``value`` as :func:`json.dumps` writes an item of a top-level list with ``indent=2``."""
+    return "\n".join("    " + line for line in json.dumps(value, ensure_ascii=False, indent=2).split("\n"))

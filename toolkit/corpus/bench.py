@@ -129,9 +129,8 @@ def tree_digest(folder: Path) -> str:
 
 
 def run_fast(settings: Settings, jobs: int | None) -> dict[str, Any]:
-    from toolkit.publish.release import build_release
-    from toolkit.scale import incremental
-    from toolkit.scale.timing import collect
+    from toolkit.build import build_release, incremental
+    from toolkit.timing import collect
 
     t0 = time.perf_counter()
     with collect() as stages:
@@ -208,7 +207,7 @@ def run_naive(settings: Settings) -> dict[str, Any]:
 def _child(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run one path in a fresh interpreter; its JSON result comes back on stdout's last line."""
     proc = subprocess.run(
-        [sys.executable, "-m", "toolkit.scale.bench", *args],
+        [sys.executable, "-m", "toolkit.corpus.bench", *args],
         capture_output=True,
         text=True,
         check=False,
@@ -253,10 +252,10 @@ def run_bench(
     pyshacl_max: int = 100_000,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    from toolkit.scale.generate import write_corpus
-    from toolkit.scale.pipeline import default_jobs
+    from toolkit.build.pool import resolve_jobs
+    from toolkit.corpus.generate import write_corpus
 
-    jobs = jobs or default_jobs()
+    jobs = resolve_jobs(jobs)
     work.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine(), "seed": seed, "jobs": jobs, "sizes": []}
     root = settings.root

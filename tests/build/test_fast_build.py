@@ -14,14 +14,14 @@ import pytest
 from conftest import REPO, Project
 from typer.testing import CliRunner
 
+from toolkit.build import build_release, pipeline
 from toolkit.cli import app
 from toolkit.config import Settings, load_settings
+from toolkit.corpus.generate import write_corpus
 from toolkit.errors import DataError, LoadError, ReleaseMismatch
+from toolkit.export import units as U
 from toolkit.publish import atomic
-from toolkit.publish.release import Release, build_release, release_outcome
-from toolkit.scale import pipeline
-from toolkit.scale import units as U
-from toolkit.scale.generate import write_corpus
+from toolkit.publish.release import Release, release_outcome
 from toolkit.sources import loader
 from toolkit.sources.loader import Entity, LangText, RefValue
 
@@ -269,8 +269,8 @@ def test_triples_written_directly_are_rdflibs(repo_settings: Settings, corpus: P
     from rdflib.namespace import RDF
 
     from toolkit.export.canonical import sorted_ntriples
+    from toolkit.export.units import graph_lines
     from toolkit.graph import build_graph
-    from toolkit.scale.units import graph_lines
     from toolkit.schema.model import load_model
     from toolkit.sources.loader import Corpus, load_corpus
 

@@ -77,7 +77,7 @@ class Spec:
 
 def json_list_spec(doc: dict[str, Any], key: str) -> Spec:
     """The spec of ``json.dumps(doc, ensure_ascii=False, indent=2) + "\\n"`` whose top-level list
-    ``doc[key]`` holds the blocks, each written by :func:`json_list_item`."""
+    ``doc[key]`` holds the blocks, each written by :func:`toolkit.export.render.json_list_item`."""
     head = json.dumps({**doc, key: [0]}, ensure_ascii=False, indent=2)
     before, after = head.rsplit("\n    0\n", 1)
     empty = json.dumps({**doc, key: []}, ensure_ascii=False, indent=2) + "\n"
@@ -88,11 +88,6 @@ def json_list_spec(doc: dict[str, Any], key: str) -> Spec:
         last=b"\n",
         empty=empty.encode("utf-8"),
     )
-
-
-def json_list_item(value: Any) -> str:
-    """``value`` as :func:`json.dumps` writes an item of a top-level list with ``indent=2``."""
-    return "\n".join("    " + line for line in json.dumps(value, ensure_ascii=False, indent=2).split("\n"))
 
 
 def _q(values: Iterable[int] = ()) -> array.array:

@@ -1,4 +1,4 @@
-"""Write a release from a :class:`~toolkit.scale.pipeline.FastOutcome`, file by file.
+"""Write a release from a :class:`~toolkit.build.pipeline.FastOutcome`, file by file.
 
 Each file is written once into a staging folder beside the release (named as
 :mod:`toolkit.publish.atomic` names its temporary folders, so a killed build's leftovers are
@@ -33,15 +33,54 @@ from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import DataError
 from toolkit.export import nquads
+from toolkit.export import units as U
 from toolkit.export.jsonld import context_json
+from toolkit.export.render import json_list_item
+from toolkit.graph import iris
+from toolkit.graph.build import bind_prefixes
 from toolkit.publish.inputs import ReleaseInputs
 from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES
+from toolkit.publish.splice import GLOBAL, Spec, Written, json_list_spec, write_blocks
 from toolkit.report import ValidationReport, ValidationResult
-from toolkit.scale import units as U
-from toolkit.scale.pipeline import FastOutcome, give_back_memory
-from toolkit.scale.splice import GLOBAL, Spec, Written, json_list_item, json_list_spec, write_blocks
-from toolkit.scale.timing import stage
+from toolkit.schema.model import Model
+from toolkit.timing import give_back_memory, stage
+from toolkit.validate import Outcome
 from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap
+
+
+class FastOutcome(Outcome):
+    """An :class:`~toolkit.validate.Outcome` whose graph is the units' sorted N-Triples (an rdflib
+    graph only on demand). ``order`` lists every subject's lines (unit, start, end) in the
+    release's order: the sorted lines of the whole graph are those blocks one after the other."""
+
+    def __init__(self, report: ValidationReport, model: Model, units: list[U.Unit], clean: bool) -> None:
+        super().__init__(report=report, model=model, corpus=None, graph=None)
+        self.units = units
+        self.clean = clean
+        self.order: list[tuple[str, int, int, int]] = []
+        self.triples = sum(u.triples for u in units) if clean else 0
+        self.shacl_report: Graph | None = None
+
+    def ntriples_chunks(self) -> Iterator[bytes]:
+        nts = [u.nt or b"" for u in self.units]  # each unit's lines read once
+        for _key, i, start, end in self.order:
+            yield nts[i][start:end]
+
+    def sorted_lines(self) -> list[str]:
+        return b"".join(self.ntriples_chunks()).decode("utf-8").split("\n")[:-1]
+
+    def rdflib_graph(self, settings: Settings) -> Graph:
+        g = Graph()
+        bind_prefixes(g, self.model, settings.base_iri)
+        if self.clean:
+            g.parse(data=b"".join(self.ntriples_chunks()), format="nt")
+        return g
+
+
+def data_namespaces(model: Model, settings: Settings) -> Graph:
+    g = Graph()
+    bind_prefixes(g, model, settings.base_iri)
+    return g
 
 
 class Unsupported(Exception):
@@ -86,7 +125,7 @@ class StagedFiles(Mapping[str, bytes]):
         self.sha256[rel] = h.hexdigest()
 
     def write_blocks(self, rel: str, spec: Spec, blocks: Iterable[Block]) -> None:
-        """Write a block file (see :mod:`toolkit.scale.splice`) and keep its layout."""
+        """Write a block file (see :mod:`toolkit.publish.splice`) and keep its layout."""
         path = self.folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         self.record(rel, write_blocks(path, spec, blocks))
@@ -116,7 +155,7 @@ class StagedFiles(Mapping[str, bytes]):
 # ------------------------------------------------------------------------------ RDF files
 #
 # Every large file is a header, blocks in the order of a key, and a footer (see
-# :mod:`toolkit.scale.splice`). The functions below give a file's :class:`Spec` and one unit's
+# :mod:`toolkit.publish.splice`). The functions below give a file's :class:`Spec` and one unit's
 # blocks; the full build writes all units' blocks, the incremental one splices a changed
 # unit's blocks into the previous file. Both give the bytes the naive serialisers give.
 
@@ -209,7 +248,7 @@ def nq_iri(unit: U.Unit, base: str) -> str:
     assert unit.source is not None
     if unit.source.id == nquads.ONTOLOGY:
         raise ValueError(f"a source may not be called {nquads.ONTOLOGY!r}: that graph name holds the ontology")
-    return nquads.graph_iri(base, unit.source.id)
+    return iris.named_graph(base, unit.source.id)
 
 
 def nq_block(unit: U.Unit, uid: int, base: str) -> Block:
@@ -224,7 +263,7 @@ def nq_ontology_block(settings: Settings) -> Block:
     base = settings.base_iri
     onto = nquads.ontology_graph(settings.schema_dir)
     onto_nt = "".join(line + "\n" for line in nquads._stable_lines(onto)).encode("utf-8")
-    iri = nquads.graph_iri(base, nquads.ONTOLOGY)
+    iri = iris.named_graph(base, iris.ONTOLOGY_GRAPH)
     return (iri, GLOBAL, onto_nt.replace(b" .\n", f" <{iri}> .\n".encode()))
 
 
@@ -334,7 +373,7 @@ def write_release(
         for rel, data in datapackage_files(inputs).items():
             files.write(rel, [data])
     with stage("catalog"):
-        from toolkit.scale import catalog as fast_catalog
+        from toolkit.publish import catalog_blocks as fast_catalog
 
         cat = None
         try:
@@ -377,7 +416,7 @@ def manifest_source(unit: U.Unit, settings: Settings) -> dict[str, Any]:
     assert src is not None
     return {
         "id": src.id,
-        "iri": settings.base_iri + "source/" + src.id,
+        "iri": iris.source(settings.base_iri, src.id),
         "text": _rel(Path(unit.folder) / src.text_name, settings),
         "text_sha256": src.text_sha256,
         "facts": _rel(Path(unit.folder) / "facts.yaml", settings),
@@ -429,7 +468,7 @@ def read_manifest(files: StagedFiles) -> dict[str, Any]:
 class Aggregates:
     """What the release's headers and orders need of all units together: the Turtle reference
     counts, the prefixes, the counts by class. Sums over units, so a changed unit's old part
-    can be subtracted and its new part added (:mod:`toolkit.scale.incremental`)."""
+    can be subtracted and its new part added (:mod:`toolkit.build.incremental`)."""
 
     def __init__(self) -> None:
         self.refs: Counter[str] = Counter()
@@ -518,7 +557,7 @@ def write_data_files(
 
 
 def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> Any:
-    from toolkit.scale import catalog as fast_catalog
+    from toolkit.publish import catalog_blocks as fast_catalog
 
     cat = fast_catalog.CatalogBuild(settings, model)
     cat.full(units, files)

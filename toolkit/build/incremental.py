@@ -1,8 +1,8 @@
 """A rebuild after a few sources changed, in time proportional to the change.
 
-The full fast build (:mod:`toolkit.scale.build`) leaves a :class:`State` in the cache: which
+The full fast build (:mod:`toolkit.build.release`) leaves a :class:`State` in the cache: which
 unit each source folder gave (with the folder's file stats), the release files' stats and
-checksums, every large file's layout (:mod:`toolkit.scale.splice`), and the sums over units
+checksums, every large file's layout (:mod:`toolkit.publish.splice`), and the sums over units
 the release's headers and orders are made of (Turtle reference counts, prefixes, counts by
 class, the catalog's index), plus the indexes the checks across sources need (who defines
 which id and subject, who links to which IRI).
@@ -45,13 +45,14 @@ from typing import Any
 from rdflib import Graph, URIRef, Variable
 from rdflib.namespace import RDF, RDFS, SH
 
+from toolkit.build.pool import consume, run_all
 from toolkit.config import Settings
 from toolkit.publish import atomic
 from toolkit.publish.manifest import MANIFEST, Release, mismatch
 from toolkit.report import ValidationReport
-from toolkit.scale import units as U
-from toolkit.scale.timing import stage
-from toolkit.scale.units import bump
+from toolkit.export import units as U
+from toolkit.timing import stage
+from toolkit.export.units import bump
 from toolkit.sources import loader
 
 STATE_FORMAT = 2
@@ -98,7 +99,7 @@ def fingerprint(settings: Settings, digest: str) -> str:
 
 
 def state_path(settings: Settings) -> Path:
-    from toolkit.scale.pipeline import cache_root
+    from toolkit.build.pipeline import cache_root
 
     where = f"{settings.release_dir.resolve()}\0{settings.sources_dir.resolve()}".encode()
     return cache_root(settings) / "state" / (hashlib.sha256(where).hexdigest()[:24] + ".pickle")
@@ -329,7 +330,7 @@ class _Units:
     def catalog_lines(self, unit: U.Unit) -> list[str]:
         """What the catalog reads of a unit (read from the cache once per unit)."""
         if unit.key not in self._catalog:
-            from toolkit.scale.catalog import unit_lines
+            from toolkit.publish.catalog_blocks import unit_lines
 
             self._catalog[unit.key] = unit_lines(unit)
         return self._catalog[unit.key]
@@ -352,7 +353,7 @@ class _Units:
 last_run: tuple[str, str] = ("full", "no rebuild yet")
 
 
-def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None) -> Release | None:
+def rebuild(settings: Settings, *, check: bool = False, jobs: int) -> Release | None:
     """The release after a few sources changed, or None when the full build must run."""
     global last_run
     with stage("state"):
@@ -374,8 +375,8 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None)
     return release
 
 
-def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None) -> Release | None:
-    from toolkit.scale.pipeline import build_unit, cache_root, default_jobs
+def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Release | None:
+    from toolkit.build.pipeline import build_unit, cache_root
 
     with stage("units:hash"):
         loader._schema(settings)
@@ -416,17 +417,7 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None)
             for f, k in changed
             if not (root / k[:2] / f"{k}.pickle").is_file()
         ]
-        if len(todo) > 1 and (jobs or default_jobs()) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            with ProcessPoolExecutor(
-                max_workers=jobs or default_jobs(), mp_context=multiprocessing.get_context("fork")
-            ) as pool:
-                list(pool.map(build_unit, todo))
-        else:
-            for item in todo:
-                build_unit(item)
+        consume(run_all(build_unit, todo, jobs))
         pairs: list[tuple[int, U.Unit | None, U.Unit | None]] = []  # (uid, old, new)
         for folder, key in changed:
             new = U.load(root / key[:2] / f"{key}.pickle")
@@ -564,8 +555,8 @@ def _write(
     *,
     check: bool,
 ) -> Release | None:
-    from toolkit.scale import assemble as A
-    from toolkit.scale.diff import diff_against, diff_release
+    from toolkit.publish import assemble as A
+    from toolkit.publish.diff import diff_against, diff_release
     from toolkit.schema.model import load_model
 
     model = load_model(settings.schema_dir)
@@ -647,8 +638,8 @@ def _unchanged(settings: Settings, state: State, *, check: bool) -> Release:
     """The sources are those of the release this state describes. ``build`` trusts the state
     where the disk matches it by size, modification time and inode (else the full build ran);
     ``build --check`` compares the real bytes on disk with what the sources give."""
-    from toolkit.scale.assemble import StagedFiles
-    from toolkit.scale.diff import diff_release
+    from toolkit.publish.assemble import StagedFiles
+    from toolkit.publish.diff import diff_release
 
     target = settings.release_dir
     files = StagedFiles(target)
@@ -689,7 +680,7 @@ def _splice(
     """Splice ``rel``: drop the blocks of ``owners`` (and those ``drop`` picks from the old
     layout), add ``add``; with ``turtle_count``, a kept Turtle block whose key
     (reference count, subject) changed moves to its new key, its bytes unchanged."""
-    from toolkit.scale.splice import Layout, read_block, splice
+    from toolkit.publish.splice import Layout, read_block, splice
 
     old = Layout.loads(state.layouts[rel])
     dropped = set(old.indices_of_owners(owners)) | (drop(old) if drop else set())
@@ -710,7 +701,7 @@ def _splice(
 
 def _splice_data(files: Any, settings: Settings, state: State, model: Any, pairs: list[Any], target: Path) -> None:
     from toolkit.export import nquads
-    from toolkit.scale import assemble as A
+    from toolkit.publish import assemble as A
 
     agg = state.aggregates
     mine = {uid for uid, _o, _n in pairs}
@@ -760,8 +751,8 @@ def _catalog(
     is made anew, but only the subjects whose lines changed get a new block and a new check
     (the catalog and release nodes, which list every source, are kept as long as no source
     comes or goes)."""
-    from toolkit.scale import catalog as K
-    from toolkit.scale.splice import GLOBAL, Spec
+    from toolkit.publish import catalog_blocks as K
+    from toolkit.publish.splice import GLOBAL, Spec
 
     cs = state.catalog
     cat = K.CatalogBuild(settings, model)

@@ -2,7 +2,7 @@
 
 :func:`toolkit.publish.catalog.catalog_graph` reads the data graph for each source's keywords,
 places and dates; here the same triples are made from the lines the units keep for it (types,
-labels, links, dates), then written by :mod:`toolkit.scale.render`'s Turtle writer and a JSON-LD
+labels, links, dates), then written by :mod:`toolkit.export.render`'s Turtle writer and a JSON-LD
 writer for the catalog's prefix-only context, exactly as ``catalog_files`` writes them (tests
 compare the bytes), as block files (:class:`CatalogBuild`). The distributions describe the
 files already written, by size and SHA-256.
@@ -20,12 +20,13 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, XSD
 from rdflib.plugins.serializers.nt import _quoteLiteral
 
 from toolkit.config import Settings
+from toolkit.export import units as U
 from toolkit.export.canonical import canonical_copy
+from toolkit.export.render import Obj, TurtleWriter, Unsupported, each_subject, json_list_item, subjects_of
+from toolkit.export.units import bump
+from toolkit.graph import iris
 from toolkit.publish import catalog as C
-from toolkit.scale import units as U
-from toolkit.scale.render import Obj, TurtleWriter, Unsupported, each_subject, subjects_of
-from toolkit.scale.splice import GLOBAL, Spec, json_list_item, json_list_spec
-from toolkit.scale.units import bump
+from toolkit.publish.splice import GLOBAL, Spec, json_list_spec
 from toolkit.schema.model import Model
 
 DATE_TYPES = {str(XSD.date), str(XSD.gYearMonth), str(XSD.gYear)}
@@ -173,15 +174,15 @@ class Context:
         self.pt = model.ns
         self.not_before = model.properties["publishedNotBefore"].iri
         base = self.base = settings.base_iri
-        self.catalog, self.release = base + "catalog", base + "dataset/release"
-        self.publisher, self.contact = base + "agent/publisher", base + "agent/contact-point"
+        self.catalog, self.release = iris.catalog(base), iris.dataset(base, "release")
+        self.publisher, self.contact = iris.agent(base, "publisher"), iris.agent(base, "contact-point")
         self.licence = self.conf["license"]
         self.issued, self.modified = _date_lit(self.conf["issued"]), _date_lit(self.conf["modified"])
 
     def owned(self, source_id: str) -> tuple[str, str, str]:
         """The subjects a source's own part describes: its dataset, the dataset's period, its article."""
-        ds = self.base + "dataset/" + source_id
-        return ds, ds + "/temporal", self.base + "source/" + source_id
+        ds = iris.dataset(self.base, source_id)
+        return ds, ds + "/temporal", iris.source(self.base, source_id)
 
     def common(self, t: _Triples, ds: str) -> None:
         _common(t, ds, self.publisher, self.contact, self.licence, self.issued, self.modified)
@@ -512,7 +513,7 @@ class CatalogBuild:
     the :class:`Index` and the sources' ids and rights holders.
 
     :meth:`state` is what the next, incremental build starts from (see
-    :mod:`toolkit.scale.incremental`): the index, every source's id and holders, the Turtle
+    :mod:`toolkit.build.incremental`): the index, every source's id and holders, the Turtle
     reference counts and prefix uses of the sources' own blocks, and their rdf:type lines (the
     context of the DCAT-AP check of the global part)."""
 

@@ -46,9 +46,9 @@ from toolkit.errors import LoadError
 from toolkit.export.canonical import canonical_copy
 from toolkit.export.csv import table_rows
 from toolkit.export.jsonld import compact_nodes
-from toolkit.graph import build_graph
+from toolkit.export.render import json_list_item
+from toolkit.graph import build_graph, iris
 from toolkit.report import ValidationResult
-from toolkit.scale.splice import json_list_item
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
 from toolkit.sources.loader import FACTS_FILE, Corpus, Entity, RefValue, Source
@@ -289,7 +289,7 @@ def _facts_schema(schema_dir: str) -> dict[str, Any]:
 
 
 def process_folder(folder: Path, ctx: StageContext, key: str) -> Unit:
-    """Run every per-source stage for one folder (no cache here; see :mod:`toolkit.scale.pipeline`)."""
+    """Run every per-source stage for one folder (no cache here; see :mod:`toolkit.build.pipeline`)."""
     settings = ctx.settings
     model = _model(str(settings.schema_dir))
     facts_path = folder / FACTS_FILE
@@ -420,7 +420,7 @@ def split_line(line: str) -> tuple[str, str, str]:
 
 def links(lines: list[str], subjects: set[str]) -> tuple[list[str], list[str]]:
     """The IRIs a source's triples point to outside itself, and the classes it uses: what the
-    incremental build follows when another source changes (see :mod:`toolkit.scale.incremental`)."""
+    incremental build follows when another source changes (see :mod:`toolkit.build.incremental`)."""
     external: set[str] = set()
     classes: set[str] = set()
     rdf_type = str(RDF.type)
@@ -524,8 +524,8 @@ def csv_line(cells: list[str]) -> str:
 @cache
 def _writers(schema_dir: str, base: str) -> tuple[Any, Any, Any]:
     from toolkit.export.jsonld import context_json
+    from toolkit.export.render import JsonLdWriter, TurtleWriter, XmlWriter
     from toolkit.graph.build import bind_prefixes
-    from toolkit.scale.render import JsonLdWriter, TurtleWriter, XmlWriter
 
     model = _model(schema_dir)
 
@@ -538,9 +538,9 @@ def _writers(schema_dir: str, base: str) -> tuple[Any, Any, Any]:
 
 
 def render(graph: Any, lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
-    """The renderings written directly (:mod:`toolkit.scale.render`), or by the serialisers
+    """The renderings written directly (:mod:`toolkit.export.render`), or by the serialisers
     themselves (:func:`render_reference`, on ``graph()``) for a source the direct writers do not cover."""
-    from toolkit.scale import render as R
+    from toolkit.export import render as R
 
     try:
         return _render_direct(lines, model, settings, timings)
@@ -581,7 +581,7 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
     rdf_type = f"<{RDF.type}>"
     pt = model.ns
     xsd = "http://www.w3.org/2001/XMLSchema#"
-    article = f"{base}source/{src.id}"
+    article = iris.source(base, src.id)
 
     def add(s: str, p: str, o: str) -> None:
         out.add(f"<{s}> <{p}> {o} .")
@@ -596,13 +596,13 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
             prop = model.properties[key]
             for v in ent.values[key]:
                 if isinstance(v, RefValue):
-                    add(node, prop.iri, f"<{base}{v.id}>")
+                    add(node, prop.iri, f"<{iris.entity(base, v.id)}>")
                 elif isinstance(v, LangText):
                     add(node, prop.iri, _text(v.text, v.lang))
                 elif isinstance(v, DateLit):
                     add(node, prop.iri, _typed(v.value.lexical, v.value.datatype))
                     if v.inferred:
-                        res = f"{base}inferred-date/{ent.id}-{key}"
+                        res = iris.inferred_date(base, ent.id, key)
                         add(res, str(RDF.type), f"<{pt}DateResolution>")
                         types.append(f"{pt}DateResolution")
                         add(res, pt + "resolvedResource", f"<{node}>")
@@ -629,10 +629,10 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
     add(article, pt + "bodyStart", _typed(str(src.body_start), xsd + "nonNegativeInteger"))
     add(article, pt + "bodyEnd", _typed(str(src.body_end), xsd + "nonNegativeInteger"))
     for ent in src.entities:
-        node = base + ent.id
+        node = iris.entity(base, ent.id)
         entity(ent, node)
         for n, span in enumerate(ent.evidence, start=1):
-            ev = f"{base}evidence/{ent.id}-{n}"
+            ev = iris.evidence(base, ent.id, n)
             add(node, pt + "evidence", f"<{ev}>")
             if f"<{ev}> {rdf_type} <{pt}Evidence> ." not in out:
                 types.append(pt + "Evidence")
@@ -664,7 +664,7 @@ def _row_errors(schema: tuple[Any, Any], rows: list[dict[str, Any]]) -> list[tup
 
 
 def _render_direct(lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
-    from toolkit.scale import render as R
+    from toolkit.export import render as R
 
     t = time.perf_counter()
     ttl, xml, jsonld = _writers(str(settings.schema_dir), settings.base_iri)
