@@ -45,18 +45,15 @@ def build(
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-source stages (default: all cores)."),
     ] = None,
-    naive: Annotated[
-        bool, typer.Option("--naive", help="Use the reference path (rdflib, pyshacl, pyld): same bytes, slower.")
-    ] = False,
 ) -> None:
-    """Sources -> graph -> validate -> release (JSON-LD, Turtle, N-Triples, RDF/XML, CSV, manifest).
+    """Sources -> graph -> validate -> release (JSON-LD, Turtle, N-Triples, RDF/XML, N-Quads, TriG, CSV, manifest).
 
     Nothing is written if validation fails (exit 1); the previous release stays as it was.
     --release must be missing, empty, or a release policy-toolkit made (else exit 2, nothing
     touched). One build at a time: a second one waits for the first. Ctrl-C exits 130.
     Per-source stages run in --jobs processes and are cached under .cache/policy-toolkit/;
     after a few sources changed, the next build is incremental. The release is byte-identical
-    whatever --jobs is, incremental or not, and to the --naive path's.
+    whatever --jobs is, incremental or not.
     """
 
     def body() -> None:
@@ -64,7 +61,7 @@ def build(
             from toolkit.build import build_release
 
             settings = settings_for(sources, release, base_iri)
-            rel = build_release(settings, check=check, jobs=jobs, naive=naive)
+            rel = build_release(settings, check=check, jobs=jobs)
         except KeyboardInterrupt:  # before the build began (typer would exit 130 in silence)
             raise Interrupted("interrupted: nothing was written") from None
         m = rel.manifest

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, Project
+from oracle import oracle_release, release_outcome
 from typer.testing import CliRunner
 
 from toolkit.build import build_release, pipeline
@@ -21,7 +22,7 @@ from toolkit.corpus.generate import write_corpus
 from toolkit.errors import DataError, LoadError, ReleaseMismatch
 from toolkit.export import units as U
 from toolkit.publish import atomic
-from toolkit.publish.release import Release, release_outcome
+from toolkit.publish.release import Release
 from toolkit.sources import loader
 from toolkit.sources.loader import Entity, LangText, RefValue
 
@@ -68,7 +69,7 @@ def test_real_article_report_matches(repo_settings: Settings, tmp_path: Path, ca
 
 
 def test_generated_corpus_same_bytes_as_naive_and_across_jobs(corpus: Path, tmp_path: Path, cache: Path) -> None:
-    naive = build_release(settings_for(tmp_path / "n", corpus), naive=True)
+    naive = oracle_release(settings_for(tmp_path / "n", corpus))
     one = build_release(settings_for(tmp_path / "j1", corpus), jobs=1)
     shutil.rmtree(cache)
     two = build_release(settings_for(tmp_path / "j2", corpus), jobs=2)

@@ -47,13 +47,16 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from toolkit.build.pool import consume, run_all
 from toolkit.config import Settings
+from toolkit.export import units as U
+from toolkit.export.blocks import DamagedCache, FileContext, OutputProblems, Unsupported, load_part
+from toolkit.export.formats import FORMATS
+from toolkit.export.units import bump
 from toolkit.publish import atomic
+from toolkit.publish.datapackage import datapackage_files
 from toolkit.publish.manifest import MANIFEST, Release, mismatch
 from toolkit.report import ValidationReport
-from toolkit.export import units as U
-from toolkit.timing import stage
-from toolkit.export.units import bump
 from toolkit.sources import loader
+from toolkit.timing import stage
 
 STATE_FORMAT = 2
 TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")
@@ -330,7 +333,7 @@ class _Units:
     def catalog_lines(self, unit: U.Unit) -> list[str]:
         """What the catalog reads of a unit (read from the cache once per unit)."""
         if unit.key not in self._catalog:
-            from toolkit.publish.catalog_blocks import unit_lines
+            from toolkit.publish.catalog import unit_lines
 
             self._catalog[unit.key] = unit_lines(unit)
         return self._catalog[unit.key]
@@ -365,7 +368,7 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int) -> Release | 
     gc.disable()  # a short run that makes many objects and no cycles: the collector only slows it
     try:
         release = _rebuild(settings, state, check=check, jobs=jobs)
-    except (Fallback, U.DamagedCache) as exc:
+    except (Fallback, DamagedCache) as exc:
         last_run = ("full", str(exc))
         return None
     finally:
@@ -577,16 +580,7 @@ def _write(
                 files.sizes[rel] = state.release[rel][0]
                 files.sha256[rel] = state.release[rel][3]
         with stage("datapackage"):
-            from toolkit.publish.datapackage import datapackage_files
-            from toolkit.publish.inputs import ReleaseInputs
-
-            class _Outcome:
-                pass
-
-            outcome = _Outcome()
-            outcome.model = model  # type: ignore[attr-defined]
-            inputs = ReleaseInputs(settings=settings, outcome=outcome, files=files)  # type: ignore[arg-type]
-            for rel, data in datapackage_files(inputs).items():
+            for rel, data in datapackage_files(model, files).items():
                 files.write(rel, [data])
         with stage("catalog"):
             cat_results = _catalog(files, settings, state, model, pairs, affected, units, target)
@@ -675,21 +669,21 @@ def _splice(
     add: list[Any],
     *,
     drop: Callable[[Any], set[int]] | None = None,
-    turtle_count: Callable[[str], int] | None = None,
+    rekey: Callable[[str], int] | None = None,
 ) -> None:
     """Splice ``rel``: drop the blocks of ``owners`` (and those ``drop`` picks from the old
-    layout), add ``add``; with ``turtle_count``, a kept Turtle block whose key
-    (reference count, subject) changed moves to its new key, its bytes unchanged."""
+    layout), add ``add``; with ``rekey``, a kept block whose key (count, subject) changed
+    moves to its new key, its bytes unchanged (see :attr:`toolkit.export.blocks.Format.rekey`)."""
     from toolkit.publish.splice import Layout, read_block, splice
 
     old = Layout.loads(state.layouts[rel])
     dropped = set(old.indices_of_owners(owners)) | (drop(old) if drop else set())
     add = list(add)
-    if turtle_count is not None:
+    if rekey is not None:
         for i, (count, subject) in enumerate(old.keys):
-            if i not in dropped and turtle_count(subject) != count:
+            if i not in dropped and rekey(subject) != count:
                 dropped.add(i)
-                add.append(((turtle_count(subject), subject), old.owners[i], read_block(target / rel, old, i)))
+                add.append(((rekey(subject), subject), old.owners[i], read_block(target / rel, old, i)))
     path = files.folder / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -700,38 +694,27 @@ def _splice(
 
 
 def _splice_data(files: Any, settings: Settings, state: State, model: Any, pairs: list[Any], target: Path) -> None:
-    from toolkit.export import nquads
     from toolkit.publish import assemble as A
 
     agg = state.aggregates
     mine = {uid for uid, _o, _n in pairs}
     news = [(uid, n) for uid, _o, n in pairs if n is not None]
+    ctx = FileContext(settings=settings, model=model, totals=agg)
     try:
-        with stage("export:ttl"):
-            add = [b for uid, n in news for b in A.ttl_blocks(U.load_part(n, "ttl"), uid, agg.refs)]
-            spec = A.ttl_spec(agg.ttl_prefixes)
-            _splice(files, state, target, "policy.ttl", spec, mine, add, turtle_count=lambda s: agg.refs.get(s, 0))
-        with stage("export:nt"):
-            add = [b for uid, n in news for b in A.nt_blocks(n, uid)]
-            _splice(files, state, target, "policy.nt", A.NT_SPEC, mine, add)
-        with stage("export:rdf"):
-            add = [b for uid, n in news for b in A.xml_blocks(U.load_part(n, "rdf"), uid)]
-            _splice(files, state, target, "policy.rdf", A.xml_spec(agg.xml_prefixes), mine, add)
-        with stage("export:jsonld"):
-            add = [b for uid, n in news for b in A.jsonld_blocks(U.load_part(n, "jsonld"), uid)]
-            _splice(files, state, target, "policy.jsonld", A.jsonld_spec(model), mine, add)
+        for fmt in FORMATS:
+            with stage("export:" + fmt.file.rpartition(".")[2]):
+                add = [b for uid, n in news for b in fmt.blocks(n, uid, ctx)]
+                rekey = fmt.rekey(ctx) if fmt.rekey is not None else None
+                _splice(files, state, target, fmt.file, fmt.spec(ctx), mine, add, rekey=rekey)
         with stage("export:csv"):
             tables: dict[str, list[Any]] = {t: [] for t in model.tables}
             for uid, n in news:
-                for name, rows in A.csv_blocks(U.load_part(n, "csv"), uid).items():
+                for name, rows in A.csv_blocks(load_part(n, "csv"), uid).items():
                     tables[name].extend(rows)
             for table in model.tables.values():
                 rel = f"csv/{table.name}.csv"
                 _splice(files, state, target, rel, A.csv_spec(model, table), mine, tables[table.name])
-        with stage("export:nq"):
-            add = [A.nq_block(n, uid, settings.base_iri) for uid, n in news]
-            _splice(files, state, target, nquads.RELEASE_FILE, A.NQ_SPEC, mine, add)
-    except (A.Unsupported, A.OutputProblems) as exc:
+    except (Unsupported, OutputProblems) as exc:
         raise Fallback(str(exc)) from None
 
 
@@ -751,7 +734,7 @@ def _catalog(
     is made anew, but only the subjects whose lines changed get a new block and a new check
     (the catalog and release nodes, which list every source, are kept as long as no source
     comes or goes)."""
-    from toolkit.publish import catalog_blocks as K
+    from toolkit.publish import catalog as K
     from toolkit.publish.splice import GLOBAL, Spec
 
     cs = state.catalog

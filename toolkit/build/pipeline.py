@@ -8,29 +8,23 @@ generated corpora with injected defects), at a fraction of the time and memory.
 
 from __future__ import annotations
 
-import ctypes
 import difflib
-import functools
 import io
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rdflib import Graph
-
 from toolkit.build.pool import run_all
 from toolkit.config import Settings
-from toolkit.graph.build import bind_prefixes
-from toolkit.progress import progress
-from toolkit.report import Severity, ValidationReport, ValidationResult
 from toolkit.export import units as U
-from toolkit.timing import add, give_back_memory, stage
+from toolkit.progress import progress
 from toolkit.publish.assemble import FastOutcome, data_namespaces
-from toolkit.schema.model import Model, load_model
+from toolkit.report import Severity, ValidationReport, ValidationResult
+from toolkit.schema.model import load_model
 from toolkit.sources import loader
-from toolkit.validate import RELEASE_CHECKS, VALIDATORS, Outcome
+from toolkit.timing import add, give_back_memory, stage
+from toolkit.validate import RELEASE_CHECKS, VALIDATORS
 from toolkit.validate.base import ValidationContext
 from toolkit.validate.shacl import load_schema_graph, validate_data
 

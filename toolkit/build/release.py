@@ -16,22 +16,21 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from toolkit.config import Settings
-from toolkit.errors import DataError, Interrupted, NoSpace
-from toolkit.publish import atomic
-from toolkit.publish.atomic import read_tree, replace_tree
-from toolkit.publish.manifest import Release, mismatch, where
-from toolkit.publish.release import assemble, check_release_folder, diff_trees, release_outcome
-from toolkit.publish.assemble import StagedFiles, Unsupported, write_release
-from toolkit.publish.diff import diff_release
 from toolkit.build.pipeline import cache_root, fast_outcome
 from toolkit.build.pool import resolve_jobs
+from toolkit.config import Settings
+from toolkit.errors import DataError, Interrupted, NoSpace
+from toolkit.export.blocks import DamagedCache, Unsupported
+from toolkit.publish import atomic
+from toolkit.publish.assemble import StagedFiles, write_release
+from toolkit.publish.diff import diff_release
+from toolkit.publish.manifest import Release, mismatch, where
+from toolkit.publish.release import check_release_folder
 from toolkit.timing import stage
-from toolkit.export.units import DamagedCache
 
 
-def build_fast(settings: Settings, *, check: bool = False, jobs: int) -> Release | None:
-    """The fast build; None when the naive path must make this release (it is then run instead).
+def build_fast(settings: Settings, *, check: bool = False, jobs: int) -> Release:
+    """The build from per-source units (under the cache's lock).
 
     A rebuild after a few sources changed is incremental (:mod:`toolkit.build.incremental`)
     when the previous build left its state; otherwise, or when the change is not one it makes
@@ -50,7 +49,7 @@ def build_fast(settings: Settings, *, check: bool = False, jobs: int) -> Release
             return _build_fast(settings, check=check, jobs=jobs)
 
 
-def _build_fast(settings: Settings, *, check: bool, jobs: int) -> Release | None:
+def _build_fast(settings: Settings, *, check: bool, jobs: int) -> Release:
     outcome = fast_outcome(settings, jobs=jobs)
     if not outcome.report.conforms or not outcome.clean:
         raise DataError("validation failed; nothing was published", report=outcome.report)
@@ -59,8 +58,11 @@ def _build_fast(settings: Settings, *, check: bool, jobs: int) -> Release | None
     try:
         try:
             files, manifest, report = write_release(settings, outcome, staging)
-        except Unsupported:
-            return None
+        except Unsupported as exc:
+            raise DataError(
+                f"the release cannot be written from the sources as they are: {exc}. Nothing was published; "
+                "see README.md, 'What the pipeline refuses', for what to change"
+            ) from None
         with stage("diff"):
             changed = diff_release(target, files)
         release = Release(
@@ -96,7 +98,7 @@ def _state(settings: Settings, outcome: Any, files: StagedFiles, report: Any) ->
         if report.results:
             local = local or "the report has results"
         if files.aggregates is None or files.aggregates.catalog is None:
-            local = local or "the catalog was made by the naive path"
+            local = local or "no catalog state"
         if not files.layouts:
             local = local or "no layouts"
         return incremental.full_state(settings, outcome.units, files, report, local)
@@ -117,13 +119,12 @@ def _inode(path: Path) -> int | None:
         return None
 
 
-def build_release(settings: Settings, *, check: bool = False, jobs: int | None = None, naive: bool = False) -> Release:
+def build_release(settings: Settings, *, check: bool = False, jobs: int | None = None) -> Release:
     """Validate, export and write the release (or, with ``check``, only compare).
 
-    The default is the per-source pipeline (:func:`build_fast`) (per-source stages in ``jobs``
-    processes, cached; SHACL compiled to SPARQL); it gives the same report and the same bytes
-    as the naive path (rdflib graph, pyshacl, rdflib and pyld serialisers), which ``naive=True``
-    runs and which the fast path falls back to where its per-subject renderings cannot be exact.
+    The one pipeline (:func:`build_fast`): per-source units in ``jobs`` processes (``None``:
+    every core; resolved here, once), cached; SHACL compiled to SPARQL; every file written from
+    the units' blocks. The tests hold it to the whole-graph oracle (``tests/oracle``) byte for byte.
 
     The release folder is checked before anything else (:func:`check_release_folder`) and
     again under an exclusive lock on it (a second build waits). Ctrl-C raises
@@ -137,7 +138,7 @@ def build_release(settings: Settings, *, check: bool = False, jobs: int | None =
     try:
         with atomic.exclusive_lock(atomic.lock_path(target), f"the release folder {at}"):
             check_release_folder(settings, check=check)
-            return _build_release(settings, check=check, jobs=resolve_jobs(jobs), naive=naive)
+            return build_fast(settings, check=check, jobs=resolve_jobs(jobs))
     except KeyboardInterrupt:
         left = "was left as it was" if _inode(target) == before else "was already replaced by the new, complete one"
         raise Interrupted(f"interrupted: the release in {at} {left}") from None
@@ -150,23 +151,3 @@ def build_release(settings: Settings, *, check: bool = False, jobs: int | None =
         raise NoSpace(
             f"no space left on {atomic.mount_point(full)} (while writing {what}); the release in {at} {left}"
         ) from None
-
-
-def _build_release(settings: Settings, *, check: bool, jobs: int, naive: bool) -> Release:
-    if not naive:
-        release = build_fast(settings, check=check, jobs=jobs)
-        if release is not None:
-            return release
-    outcome = release_outcome(settings)
-    if not outcome.report.conforms or outcome.graph is None:
-        raise DataError("validation failed; nothing was published", report=outcome.report)
-    release = assemble(settings, outcome)
-    current = read_tree(settings.release_dir)
-    release.changed = diff_trees(current, release.files)
-    if check:
-        if release.changed:
-            raise mismatch(settings, release.changed)
-        return release
-    if release.changed:
-        replace_tree(settings.release_dir, release.files)
-    return release

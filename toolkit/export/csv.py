@@ -7,9 +7,6 @@ apostrophe, the OWASP-recommended neutralisation.
 
 from __future__ import annotations
 
-import io
-
-import pandas as pd
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
@@ -59,19 +56,3 @@ def table_rows(g: Graph, model: Model, table: Table) -> list[dict[str, str]]:
             row[col] = neutralise(_cell(values))
         rows.append(row)
     return rows
-
-
-def to_csv(rows: list[dict[str, str]], columns: list[str]) -> bytes:
-    frame = pd.DataFrame(rows, columns=columns, dtype="string")
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\r\n")  # RFC 4180; also makes \r and \n get quoted
-    return buf.getvalue().encode("utf-8")
-
-
-def export_tables(g: Graph, model: Model) -> dict[str, tuple[bytes, list[dict[str, str]]]]:
-    """``csv/<table>.csv`` -> (bytes, rows); rows are kept for JSON Schema validation."""
-    out = {}
-    for table in model.tables.values():
-        rows = table_rows(g, model, table)
-        out[f"csv/{table.name}.csv"] = (to_csv(rows, model.table_columns(table)), rows)
-    return out

@@ -25,6 +25,7 @@ from rdflib.plugins.serializers.turtle import OBJECT, SUBJECT, VERB, TurtleSeria
 from rdflib.plugins.serializers.xmlwriter import ESCAPE_ENTITIES
 from rdflib.term import _NUMERIC_INF_NAN_LITERAL_TYPES, _PLAIN_LITERAL_TYPES
 
+from toolkit.export.blocks import Unsupported
 from toolkit.export.canonical import unescape_ntriples as _unescape
 from toolkit.export.csv import neutralise
 from toolkit.schema.model import Model, Table
@@ -35,10 +36,6 @@ _PLAIN_TYPES = {str(t) for t in (*_PLAIN_LITERAL_TYPES, *_NUMERIC_INF_NAN_LITERA
 RDFS_LABEL = str(RDFS.label)
 XSD_STRING = str(XSD.string)
 RDF_LANGSTRING = str(RDF) + "langString"
-
-
-class Unsupported(Exception):
-    pass
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -431,8 +428,3 @@ def table_rows(index: CsvIndex, table: Table) -> list[dict[str, str]]:
             row[col] = neutralise("|".join(sorted(o.lexical for o in values))) if values else ""
         rows.append(row)
     return rows
-
-
-def json_list_item(value: Any) -> str:
-    """``value`` as :func:`json.dumps` writes an item of a top-level list with ``indent=2``."""
-    return "\n".join("    " + line for line in json.dumps(value, ensure_ascii=False, indent=2).split("\n"))

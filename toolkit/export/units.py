@@ -43,10 +43,10 @@ from rdflib.plugins.serializers.turtle import TurtleSerializer
 from toolkit import yamlfile
 from toolkit.config import Settings
 from toolkit.errors import LoadError
+from toolkit.export.blocks import DamagedCache, json_list_item
 from toolkit.export.canonical import canonical_copy
 from toolkit.export.csv import table_rows
 from toolkit.export.jsonld import compact_nodes
-from toolkit.export.render import json_list_item
 from toolkit.graph import build_graph, iris
 from toolkit.report import ValidationResult
 from toolkit.schema.model import Model, load_model
@@ -850,24 +850,6 @@ def load(path: Path) -> Unit | None:
         return None
     unit.cache_path = str(path)
     return unit
-
-
-class DamagedCache(Exception):
-    """A cached rendering could not be read; the unit's cache entry is dropped (build again)."""
-
-
-def load_part(unit: Unit, part: str) -> dict[str, Any]:
-    """One kind of rendering of a cached unit (see :data:`PARTS`)."""
-    assert unit.cache_path is not None
-    try:
-        with open(f"{unit.cache_path}.{part}", "rb") as fh:
-            data = pickle.load(fh)
-        if not isinstance(data, dict):
-            raise TypeError(type(data))
-        return data
-    except Exception as exc:
-        Path(unit.cache_path).unlink(missing_ok=True)
-        raise DamagedCache(f"{unit.cache_path}.{part}: {exc}") from None
 
 
 def read_nt(unit: Unit) -> bytes:

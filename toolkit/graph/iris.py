@@ -56,3 +56,8 @@ def named_graph(base: str, name: str) -> str:
 def agent(base: str, name: str) -> str:
     """An agent of the catalog: ``publisher`` or ``contact-point``."""
     return f"{base}agent/{name}"
+
+
+def distribution(base: str, path: str) -> str:
+    """The DCAT distribution of a release file (``csv/events.csv`` -> ``distribution/csv-events.csv``)."""
+    return f"{base}distribution/{path.replace('/', '-')}"

@@ -32,15 +32,24 @@ from rdflib.namespace import RDF
 from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import DataError
-from toolkit.export import nquads
 from toolkit.export import units as U
-from toolkit.export.jsonld import context_json
-from toolkit.export.render import json_list_item
+from toolkit.export.blocks import (
+    Block,
+    FileContext,
+    OutputProblems,
+    Spec,
+    Unsupported,
+    json_list_item,
+    json_list_spec,
+    load_part,
+)
+from toolkit.export.formats import FORMATS
 from toolkit.graph import iris
 from toolkit.graph.build import bind_prefixes
-from toolkit.publish.inputs import ReleaseInputs
+from toolkit.publish.catalog import CatalogBuild
+from toolkit.publish.datapackage import datapackage_files
 from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES
-from toolkit.publish.splice import GLOBAL, Spec, Written, json_list_spec, write_blocks
+from toolkit.publish.splice import Written, write_blocks
 from toolkit.report import ValidationReport, ValidationResult
 from toolkit.schema.model import Model
 from toolkit.timing import give_back_memory, stage
@@ -81,10 +90,6 @@ def data_namespaces(model: Model, settings: Settings) -> Graph:
     g = Graph()
     bind_prefixes(g, model, settings.base_iri)
     return g
-
-
-class Unsupported(Exception):
-    """The per-subject renderings cannot give the naive bytes here (the caller falls back)."""
 
 
 class StagedFiles(Mapping[str, bytes]):
@@ -152,14 +157,13 @@ class StagedFiles(Mapping[str, bytes]):
         return other
 
 
-# ------------------------------------------------------------------------------ RDF files
+# ------------------------------------------------------------------------------ data files
 #
 # Every large file is a header, blocks in the order of a key, and a footer (see
-# :mod:`toolkit.publish.splice`). The functions below give a file's :class:`Spec` and one unit's
-# blocks; the full build writes all units' blocks, the incremental one splices a changed
-# unit's blocks into the previous file. Both give the bytes the naive serialisers give.
-
-Block = tuple[Any, int, bytes]
+# :mod:`toolkit.export.blocks`). Each format of :data:`toolkit.export.formats.FORMATS` gives its
+# file's spec and one unit's blocks; the CSV tables (a file per table) are made here. The full
+# build writes all units' blocks, the incremental one splices a changed unit's blocks into the
+# previous file; tests compare both with the whole-graph oracle (tests/oracle).
 
 
 def _enc(text: str) -> bytes:
@@ -185,51 +189,6 @@ class Prefixes:
         return out
 
 
-def ttl_spec(prefixes: Prefixes) -> Spec:
-    head = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(prefixes.bound().items()))
-    return Spec(header=_enc(head), footer=b"\n")
-
-
-def ttl_blocks(part: dict[str, Any], uid: int, refs: Mapping[str, int]) -> list[Block]:
-    if not part["ok"]["ttl"]:
-        raise Unsupported("a prefix rdflib would generate or rewrite")
-    if part["rdf_classes"]:
-        raise Unsupported("rdfs:Class members are written first by rdflib")
-    return [((refs.get(s, 0), s), uid, _enc(text)) for s, text in part["ttl_blocks"]]
-
-
-def xml_spec(prefixes: Prefixes) -> Spec:
-    head = ['<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n']
-    for prefix, namespace in sorted(prefixes.bound().items()):
-        head.append(f'   xmlns:{prefix}="{namespace}"\n' if prefix else f'   xmlns="{namespace}"\n')
-    head.append(">\n")
-    return Spec(header=_enc("".join(head)), footer=b"</rdf:RDF>\n")
-
-
-def xml_blocks(part: dict[str, Any], uid: int) -> list[Block]:
-    if not part["ok"]["rdf"]:
-        raise Unsupported("a namespace rdflib would generate")
-    return [(s + ">", uid, _enc(text)) for s, text in part["xml_blocks"]]
-
-
-def nt_blocks(unit: U.Unit, uid: int) -> list[Block]:
-    nt = unit.nt or b""
-    return [(s + ">", uid, nt[a:b]) for s, a, b in unit.spans]
-
-
-NT_SPEC = Spec(header=b"", footer=b"")
-
-
-def jsonld_spec(model: Any) -> Spec:
-    return json_list_spec({"@context": json.loads(context_json(model))["@context"], "@graph": []}, "@graph")
-
-
-def jsonld_blocks(part: dict[str, Any], uid: int) -> list[Block]:
-    if part["jsonld_errors"]:
-        raise OutputProblems()
-    return [(node_id, uid, _enc(text)) for node_id, text in part["jsonld_nodes"]]
-
-
 def csv_spec(model: Any, table: Any) -> Spec:
     return Spec(header=_enc(U.csv_line(model.table_columns(table))), footer=b"")
 
@@ -240,42 +199,11 @@ def csv_blocks(part: dict[str, Any], uid: int) -> dict[str, list[Block]]:
     return {name: [(row_id, uid, _enc(text)) for row_id, text in rows] for name, rows in part["csv_rows"].items()}
 
 
-NQ_SPEC = Spec(header=b"", footer=b"")
-
-
-def nq_iri(unit: U.Unit, base: str) -> str:
-    """A source's graph name in policy.nq."""
-    assert unit.source is not None
-    if unit.source.id == nquads.ONTOLOGY:
-        raise ValueError(f"a source may not be called {nquads.ONTOLOGY!r}: that graph name holds the ontology")
-    return iris.named_graph(base, unit.source.id)
-
-
-def nq_block(unit: U.Unit, uid: int, base: str) -> Block:
-    nt = unit.nt
-    assert nt is not None
-    iri = nq_iri(unit, base)
-    # every line ends with " .\n" and no line holds a raw newline: add the graph name there
-    return (iri, uid, nt.replace(b" .\n", f" <{iri}> .\n".encode()))
-
-
-def nq_ontology_block(settings: Settings) -> Block:
-    base = settings.base_iri
-    onto = nquads.ontology_graph(settings.schema_dir)
-    onto_nt = "".join(line + "\n" for line in nquads._stable_lines(onto)).encode("utf-8")
-    iri = iris.named_graph(base, iris.ONTOLOGY_GRAPH)
-    return (iri, GLOBAL, onto_nt.replace(b" .\n", f" <{iri}> .\n".encode()))
-
-
-class OutputProblems(Exception):
-    """A unit's renderings failed their JSON Schema: the full assembly says where."""
-
-
 def _jsonld_problems(units: list[U.Unit]) -> list[ValidationResult]:
     nodes: list[str] = []
     errors: dict[str, list[tuple[list[str | int], str]]] = {}
     for unit in units:
-        r = U.load_part(unit, "jsonld")
+        r = load_part(unit, "jsonld")
         nodes.extend(n for n, _t in r["jsonld_nodes"])
         for node_id, path, message in r["jsonld_errors"]:
             errors.setdefault(node_id, []).append((path, message))
@@ -299,7 +227,7 @@ def _csv_problems(units: list[U.Unit], model: Any) -> list[ValidationResult]:
     all_rows: dict[str, list[str]] = {t: [] for t in model.tables}
     all_errs: dict[str, dict[str, list[str]]] = {t: {} for t in model.tables}
     for unit in units:
-        r = U.load_part(unit, "csv")
+        r = load_part(unit, "csv")
         for name, rows_of in r["csv_rows"].items():
             all_rows[name].extend(row_id for row_id, _t in rows_of)
         for name, errs_of in r["csv_errors"].items():
@@ -342,19 +270,15 @@ def check_partition(units: list[U.Unit]) -> bool:
 def write_release(
     settings: Settings, outcome: FastOutcome, staging: Path
 ) -> tuple[StagedFiles, dict[str, Any], ValidationReport]:
-    """Write every release file into ``staging``; raise DataError like :func:`assemble` does."""
-    from toolkit.publish.catalog import catalog_files
-    from toolkit.publish.datapackage import datapackage_files
-
+    """Write every release file into ``staging``; raise DataError when a file breaks its
+    JSON Schema or the catalog DCAT-AP, and :class:`~toolkit.export.blocks.Unsupported` when a
+    file cannot be written exactly from the units."""
     units = outcome.units
     assert outcome.clean
-    from toolkit.publish.extras import post_exporters
-
-    known = {"release_files", "datapackage_files", "catalog_files"}  # what this module writes itself
-    if {f.__name__ for f in post_exporters()} != known:
-        raise Unsupported("a post-exporter the fast path does not know")
-    if not check_partition(units) or not all(U.has_render(u) for u in units):
+    if not check_partition(units):
         raise Unsupported("a subject described by two sources")
+    if not all(U.has_render(u) for u in units):
+        raise Unsupported("a unit without its renderings")
     files = StagedFiles(staging)
     report = ValidationReport(
         results=list(outcome.report.results),
@@ -369,27 +293,16 @@ def write_release(
         raise DataError("the exported files do not match their JSON Schemas", report=report)
     write_reports(files, report)
     with stage("datapackage"):
-        inputs = ReleaseInputs(settings=settings, outcome=outcome, files=files)  # type: ignore[arg-type]
-        for rel, data in datapackage_files(inputs).items():
+        for rel, data in datapackage_files(outcome.model, files).items():
             files.write(rel, [data])
     with stage("catalog"):
-        from toolkit.publish import catalog_blocks as fast_catalog
-
-        cat = None
-        try:
-            cat = write_catalog(files, settings, outcome.model, list(enumerate(units)))
-        except fast_catalog.Unsupported:
-            catalog = catalog_outcome(settings, outcome)
-            cat_inputs = ReleaseInputs(settings=settings, outcome=catalog, files=files)  # type: ignore[arg-type]
-            for rel, data in catalog_files(cat_inputs).items():
-                files.write(rel, [data])
+        cat = write_catalog(files, settings, outcome.model, list(enumerate(units)))
     with stage("dcat-ap"):
-        lines: bytes | None = None
-        if cat is not None:  # the catalog's lines as UTF-8 bytes, its str lines let go as they are encoded
-            lines = ntriples_bytes(cat.lines, consume=True)
-            agg.catalog = cat.state()
-            cat = None
-            give_back_memory()
+        # the catalog's lines as UTF-8 bytes, its str lines let go as they are encoded
+        lines: bytes | None = ntriples_bytes(cat.lines, consume=True)
+        agg.catalog = cat.state()
+        cat = None
+        give_back_memory()
         problems = dcat_ap(files, settings, lines)
         del lines
         give_back_memory()
@@ -486,53 +399,28 @@ class Aggregates:
         return agg
 
     def add(self, unit: U.Unit, sign: int) -> None:
-        ttl = U.load_part(unit, "ttl")
+        ttl = load_part(unit, "ttl")
         U.bump(self.refs, ttl["references"], sign)
         self.ttl_prefixes.add(ttl["ttl_prefixes"], sign)
-        self.xml_prefixes.add(U.load_part(unit, "rdf")["xml_prefixes"], sign)
+        self.xml_prefixes.add(load_part(unit, "rdf")["xml_prefixes"], sign)
         U.bump(self.counts, unit.counts_by_class, sign)
 
 
 def write_data_files(
     files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]], agg: Aggregates
 ) -> None:
-    """policy.ttl, .nt, .rdf, .jsonld, .nq and the CSV tables from every unit's blocks."""
-
-    def blocks(make: Any) -> list[Block]:
-        out: list[Block] = []
-        for uid, unit in units:
-            out.extend(make(uid, unit))
-        out.sort(key=lambda b: b[0])
-        return out
-
-    with stage("export:ttl"):
-        ttl = blocks(lambda uid, u: ttl_blocks(U.load_part(u, "ttl"), uid, agg.refs))
-        files.write_blocks("policy.ttl", ttl_spec(agg.ttl_prefixes), ttl)
-        del ttl
-        give_back_memory()
-    with stage("export:nt"):
-        # the blocks are slices of the units' lines (read once each, for this stage only):
-        # sorted by key first, sliced while written
-        spans = sorted((s + ">", uid, a, b) for uid, u in units for s, a, b in u.spans)
-        nts = {uid: u.nt or b"" for uid, u in units}
-        files.write_blocks("policy.nt", NT_SPEC, ((key, uid, nts[uid][a:b]) for key, uid, a, b in spans))
-        del spans, nts
-        give_back_memory()
-    with stage("export:rdf"):
-        files.write_blocks(
-            "policy.rdf", xml_spec(agg.xml_prefixes), blocks(lambda uid, u: xml_blocks(U.load_part(u, "rdf"), uid))
-        )
-        give_back_memory()
+    """Every format of :data:`~toolkit.export.formats.FORMATS` and the CSV tables, from every
+    unit's blocks, one file at a time (the memory of a file's blocks is given back before the next)."""
+    ctx = FileContext(settings=settings, model=model, totals=agg)
     try:
-        with stage("export:jsonld"):
-            files.write_blocks(
-                "policy.jsonld", jsonld_spec(model), blocks(lambda uid, u: jsonld_blocks(U.load_part(u, "jsonld"), uid))
-            )
-            give_back_memory()
+        for fmt in FORMATS:
+            with stage("export:" + fmt.file.rpartition(".")[2]):
+                files.write_blocks(fmt.file, fmt.spec(ctx), fmt.all_blocks(units, ctx))
+                give_back_memory()
         with stage("export:csv"):
             tables: dict[str, list[Block]] = {t: [] for t in model.tables}
             for uid, unit in units:
-                for name, rows in csv_blocks(U.load_part(unit, "csv"), uid).items():
+                for name, rows in csv_blocks(load_part(unit, "csv"), uid).items():
                     tables[name].extend(rows)
             for table in model.tables.values():
                 rows = tables.pop(table.name)
@@ -542,24 +430,10 @@ def write_data_files(
             give_back_memory()
     except OutputProblems:
         agg.output_problems = True
-        return
-    with stage("export:nq"):
-        # one block per source, each a copy of its lines with the graph name: made while written
-        onto = nq_ontology_block(settings)
-        order = sorted([(nq_iri(u, settings.base_iri), uid) for uid, u in units] + [(onto[0], GLOBAL)])
-        by_uid = dict(units)
-        files.write_blocks(
-            nquads.RELEASE_FILE,
-            NQ_SPEC,
-            (onto if uid == GLOBAL else nq_block(by_uid[uid], uid, settings.base_iri) for _iri, uid in order),
-        )
-    give_back_memory()
 
 
-def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> Any:
-    from toolkit.publish import catalog_blocks as fast_catalog
-
-    cat = fast_catalog.CatalogBuild(settings, model)
+def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> CatalogBuild:
+    cat = CatalogBuild(settings, model)
     cat.full(units, files)
     cat.write(files)
     return cat
@@ -605,36 +479,3 @@ def ntriples_bytes(lines: list[str], *, consume: bool = False) -> bytes:
     if consume:
         held.clear()
     return buf.getvalue()
-
-
-class _CatalogSource:
-    """What :func:`toolkit.publish.catalog.catalog_graph` reads of a source."""
-
-    def __init__(self, unit: U.Unit) -> None:
-        assert unit.source is not None
-        self.id = unit.source.id
-        self._labels = {"zh": unit.source.label_zh, "en": unit.source.label_en}
-        self.entities = [_CatalogEntity(e) for e in unit.entities]
-        self.article = self
-
-    def label(self, lang: str = "zh") -> str | None:
-        return self._labels.get(lang)
-
-
-class _CatalogEntity:
-    def __init__(self, ent: U.EntitySummary) -> None:
-        self.id = ent.id
-        self.evidence = range(ent.evidence)
-
-
-def catalog_outcome(settings: Settings, outcome: FastOutcome) -> Any:
-    """An outcome for the catalog code: the corpus summary and the data triples it reads."""
-    from toolkit.sources.loader import Corpus
-    from toolkit.validate import Outcome
-
-    g = Graph()
-    lines = [ln for u in outcome.units if u.has_nt for ln in U.load_part(u, "catalog")["catalog_lines"]]
-    if lines:
-        g.parse(data="\n".join(lines) + "\n", format="nt")
-    corpus = Corpus(sources=[_CatalogSource(u) for u in outcome.units], entities={})  # type: ignore[misc]
-    return Outcome(report=outcome.report, model=outcome.model, corpus=corpus, graph=g)

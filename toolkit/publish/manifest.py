@@ -1,9 +1,8 @@
 """What a release is, for every path that writes one: its files, manifest and media types,
 and the error `build --check` raises when the release on disk differs.
 
-Its own module, below :mod:`toolkit.publish.release`, so that the fast build in
-:mod:`toolkit.scale` (which :func:`toolkit.publish.release.build_release` calls) can use
-these without importing the module that calls it.
+Its own module, below :mod:`toolkit.publish.assemble` and :mod:`toolkit.publish.release`,
+so that both, and the build in :mod:`toolkit.build`, share one definition.
 """
 
 from __future__ import annotations
@@ -17,18 +16,17 @@ from rdflib import Graph
 
 from toolkit.config import Settings
 from toolkit.errors import ReleaseMismatch
+from toolkit.export.formats import BY_SUFFIX
 from toolkit.publish import atomic
 from toolkit.report import ValidationReport
 
 MANIFEST = atomic.MANIFEST
+#: file suffix -> media type: the formats' own (:data:`~toolkit.export.formats.FORMATS`), the
+#: CSV tables and the JSON metadata files
 MEDIA_TYPES = {
     ".csv": "text/csv",
     ".json": "application/json",
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".nq": "application/n-quads",
-    ".rdf": "application/rdf+xml",
-    ".jsonld": "application/ld+json",
+    **{"." + suffix: fmt.media_type for suffix, fmt in BY_SUFFIX.items()},
 }
 
 
