@@ -32,6 +32,7 @@ from toolkit.export.csv import table_rows
 from toolkit.export.jsonld import compact
 from toolkit.export.nquads import ONTOLOGY, RELEASE_FILE, ontology_graph, stable_lines
 from toolkit.graph import build_graph, iris
+from toolkit.publish.assemble import manifest_path
 from toolkit.publish.atomic import read_tree, replace_tree
 from toolkit.publish.datapackage import datapackage_files
 from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES, Release, mismatch, sha256
@@ -196,13 +197,6 @@ def counts_by_class(g: Graph, model: Model) -> dict[str, int]:
     return dict(sorted(counter.items()))
 
 
-def _rel(path: Path, settings: Settings) -> str:
-    try:
-        return str(path.relative_to(settings.root))
-    except ValueError:
-        return path.name
-
-
 def assemble(settings: Settings, outcome: Outcome) -> Release:
     """Every release file as bytes, in memory; raises DataError if outputs break their schemas."""
     graph, model, corpus = outcome.graph, outcome.model, outcome.corpus
@@ -249,9 +243,9 @@ def assemble(settings: Settings, outcome: Outcome) -> Release:
             {
                 "id": src.id,
                 "iri": iris.source(settings.base_iri, src.id),
-                "text": _rel(src.text_path, settings),
+                "text": manifest_path(src.text_path, settings),
                 "text_sha256": src.sha256,
-                "facts": _rel(src.facts_path, settings),
+                "facts": manifest_path(src.facts_path, settings),
                 "facts_sha256": sha256(src.facts_path.read_bytes()),
                 "entities": len(src.entities),
                 "evidence_quotes": sum(len(e.evidence) for e in src.entities),

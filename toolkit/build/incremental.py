@@ -44,19 +44,31 @@ from typing import Any
 
 from rdflib import Graph, URIRef, Variable
 from rdflib.namespace import RDF, RDFS, SH
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
+from toolkit.build.pipeline import build_unit, cache_root, run_unit_validator, runs_per_unit
 from toolkit.build.pool import consume, run_all
 from toolkit.config import Settings
 from toolkit.export import units as U
-from toolkit.export.blocks import DamagedCache, FileContext, OutputProblems, Unsupported, load_part
+from toolkit.export.blocks import GLOBAL, DamagedCache, FileContext, OutputProblems, Spec, Unsupported, load_part
 from toolkit.export.formats import FORMATS
 from toolkit.export.units import bump
+from toolkit.publish import assemble as A
 from toolkit.publish import atomic
+from toolkit.publish import catalog as K
+from toolkit.publish.catalog import catalog_conf
 from toolkit.publish.datapackage import datapackage_files
+from toolkit.publish.diff import diff_against, diff_release
 from toolkit.publish.manifest import MANIFEST, Release, mismatch
+from toolkit.publish.splice import Layout, read_block, splice
 from toolkit.report import ValidationReport
+from toolkit.schema.model import load_model
 from toolkit.sources import loader
 from toolkit.timing import stage
+from toolkit.validate import VALIDATORS
+from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
+from toolkit.validate.shacl import load_schema_graph, validate_data
 
 STATE_FORMAT = 2
 TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")
@@ -93,17 +105,14 @@ class State:
 
 
 def fingerprint(settings: Settings, digest: str) -> str:
-    from toolkit.publish.catalog import catalog_conf
-
     h = hashlib.sha256(f"state={STATE_FORMAT};{digest}".encode())
+    h.update(json.dumps([v.name for v in VALIDATORS]).encode())  # the manifest lists those that ran
     h.update(json.dumps(catalog_conf(settings), sort_keys=True, default=str).encode())
     h.update(str(settings.release_dir.resolve()).encode() + b"\0" + str(settings.sources_dir.resolve()).encode())
     return h.hexdigest()
 
 
 def state_path(settings: Settings) -> Path:
-    from toolkit.build.pipeline import cache_root
-
     where = f"{settings.release_dir.resolve()}\0{settings.sources_dir.resolve()}".encode()
     return cache_root(settings) / "state" / (hashlib.sha256(where).hexdigest()[:24] + ".pickle")
 
@@ -243,8 +252,6 @@ def record_release(state: State, settings: Settings, sha256: dict[str, str]) -> 
 def local_shapes(shapes: Graph) -> str | None:
     """None when every shape's results about a node depend only on the node's own triples and
     on the types of the nodes it links to (see the module docstring); else the reason."""
-    from rdflib.plugins.sparql import prepareQuery
-
     for p in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
         if (None, p, None) in shapes:
             return f"a shape uses {shapes.namespace_manager.normalizeUri(p)}"
@@ -271,8 +278,6 @@ def local_shapes(shapes: Graph) -> str | None:
 
 def _only_this(node: Any) -> bool:
     """Every triple pattern anywhere in the algebra is ``$this <iri> ?x`` (no paths, no other subject)."""
-    from rdflib.plugins.sparql.parserutils import CompValue
-
     if isinstance(node, CompValue):
         if node.name in ("ServiceGraphPattern", "Graph", "SubSelect"):
             return False
@@ -296,9 +301,6 @@ def fragment_results(
 ) -> list[Any]:
     """The SHACL results about ``focus`` on a fragment of the data (its lines and the ``context``
     lines of what it links to), with the default engine."""
-    from rdflib import Graph
-
-    from toolkit.validate.shacl import validate_data
 
     every = lines + context
     data = ("\n".join(every) + "\n").encode("utf-8") if every else b""
@@ -379,8 +381,6 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int) -> Release | 
 
 
 def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Release | None:
-    from toolkit.build.pipeline import build_unit, cache_root
-
     with stage("units:hash"):
         loader._schema(settings)
         digest = U.code_digest(settings)
@@ -443,7 +443,24 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Rel
     with stage("validation"):
         affected = _affected(state, pairs, units)
         _validate(state, settings, pairs, affected, units)
+        _validate_units(settings, pairs)
     return _write(settings, state, pairs, affected, units, folders, signatures, check=check)
+
+
+def _validate_units(settings: Settings, pairs: list[Any]) -> None:
+    """The per-source validators (:class:`toolkit.validate.base.UnitValidator`) on each changed
+    unit; a result makes the rebuild a full one, which reports it in order."""
+    per_unit = [v for v in VALIDATORS if runs_per_unit(v)]
+    if not per_unit:
+        return
+    model = load_model(settings.schema_dir)
+    report = ValidationReport()
+    for _uid, _old, new in pairs:
+        if new is not None:
+            for v in per_unit:
+                run_unit_validator(v, new, settings, model, report)
+    if report.results:
+        raise Fallback("a changed source has results of a per-source validator")
 
 
 def _check_links(state: State, settings: Settings, pairs: list[Any], units: _Units) -> None:
@@ -528,8 +545,6 @@ def _affected(state: State, pairs: list[Any], units: _Units) -> set[int]:
 
 def _validate(state: State, settings: Settings, pairs: list[Any], affected: set[int], units: _Units) -> None:
     """SHACL on the changed and affected units, each with the types of what it links to."""
-    from toolkit.validate.shacl import load_schema_graph
-
     shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
     ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
     onto_nt = ontology.serialize(format="nt", encoding="utf-8")
@@ -558,9 +573,6 @@ def _write(
     *,
     check: bool,
 ) -> Release | None:
-    from toolkit.publish import assemble as A
-    from toolkit.publish.diff import diff_against, diff_release
-    from toolkit.schema.model import load_model
 
     model = load_model(settings.schema_dir)
     target = settings.release_dir
@@ -632,11 +644,9 @@ def _unchanged(settings: Settings, state: State, *, check: bool) -> Release:
     """The sources are those of the release this state describes. ``build`` trusts the state
     where the disk matches it by size, modification time and inode (else the full build ran);
     ``build --check`` compares the real bytes on disk with what the sources give."""
-    from toolkit.publish.assemble import StagedFiles
-    from toolkit.publish.diff import diff_release
 
     target = settings.release_dir
-    files = StagedFiles(target)
+    files = A.StagedFiles(target)
     files.sizes = {rel: v[0] for rel, v in state.release.items()}
     files.sha256 = {rel: v[3] for rel, v in state.release.items()}
     if check:
@@ -674,8 +684,6 @@ def _splice(
     """Splice ``rel``: drop the blocks of ``owners`` (and those ``drop`` picks from the old
     layout), add ``add``; with ``rekey``, a kept block whose key (count, subject) changed
     moves to its new key, its bytes unchanged (see :attr:`toolkit.export.blocks.Format.rekey`)."""
-    from toolkit.publish.splice import Layout, read_block, splice
-
     old = Layout.loads(state.layouts[rel])
     dropped = set(old.indices_of_owners(owners)) | (drop(old) if drop else set())
     add = list(add)
@@ -694,7 +702,6 @@ def _splice(
 
 
 def _splice_data(files: Any, settings: Settings, state: State, model: Any, pairs: list[Any], target: Path) -> None:
-    from toolkit.publish import assemble as A
 
     agg = state.aggregates
     mine = {uid for uid, _o, _n in pairs}
@@ -734,8 +741,6 @@ def _catalog(
     is made anew, but only the subjects whose lines changed get a new block and a new check
     (the catalog and release nodes, which list every source, are kept as long as no source
     comes or goes)."""
-    from toolkit.publish import catalog as K
-    from toolkit.publish.splice import GLOBAL, Spec
 
     cs = state.catalog
     cat = K.CatalogBuild(settings, model)
@@ -815,7 +820,7 @@ def _catalog(
         return lambda layout: {i for i, key in enumerate(layout.keys) if subject_of(key) in changed}
 
     ttl_drop = subjects_in(changed_global, lambda key: key[1])
-    _splice(files, state, target, "catalog.ttl", spec, remade, g_ttl + o_ttl, drop=ttl_drop, turtle_count=refs)
+    _splice(files, state, target, "catalog.ttl", spec, remade, g_ttl + o_ttl, drop=ttl_drop, rekey=refs)
     json_drop = subjects_in(changed_global, lambda key: key.split("\x01", 1)[1])
     json_add = K.jsonld_blocks(new_subjects, cat.owner) + K.jsonld_blocks(o_subjects, cat.owner)
     _splice(files, state, target, "catalog.jsonld", K.JSONLD_SPEC, remade, json_add, drop=json_drop)
@@ -862,7 +867,6 @@ def _dcat_ap(
     owned: dict[int, list[str]],
     types: dict[int, list[str]],
 ) -> list[Any]:
-    from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
 
     shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
     if local_shapes(shapes) is not None:

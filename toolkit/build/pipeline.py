@@ -17,15 +17,17 @@ from typing import Any
 
 from toolkit.build.pool import run_all
 from toolkit.config import Settings
+from toolkit.errors import UsageError
 from toolkit.export import units as U
 from toolkit.progress import progress
 from toolkit.publish.assemble import FastOutcome, data_namespaces
 from toolkit.report import Severity, ValidationReport, ValidationResult
-from toolkit.schema.model import load_model
+from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
 from toolkit.timing import add, give_back_memory, stage
 from toolkit.validate import RELEASE_CHECKS, VALIDATORS
-from toolkit.validate.base import ValidationContext
+from toolkit.validate.base import UnitContext, UnitValidator, ValidationContext, Validator
+from toolkit.validate.facts import LoadResultsValidator
 from toolkit.validate.shacl import load_schema_graph, validate_data
 
 CACHE_DIR = Path(".cache") / "policy-toolkit"
@@ -202,10 +204,38 @@ def fast_outcome(settings: Settings, *, jobs: int = 1, cache: Path | None = None
         if v.name == "shacl":
             if outcome.clean:
                 _shacl(settings, outcome)
-        else:
+        elif isinstance(v, LoadResultsValidator):
             v.validate(ctx, report)
+        elif outcome.clean:
+            with stage("validation"):
+                for unit in units:
+                    run_unit_validator(v, unit, settings, model, report)
         report.validators_run.append(v.name)
     return outcome
+
+
+def runs_per_unit(v: Validator | UnitValidator) -> bool:
+    """Whether the build runs ``v`` per unit: every validator but the loader's (run inside the
+    units), SHACL (compiled, over every unit's lines at once) and the release checks (run on
+    the files being written)."""
+    return v.name not in RELEASE_CHECKS and v.name != "shacl" and not isinstance(v, LoadResultsValidator)
+
+
+def run_unit_validator(
+    v: Validator | UnitValidator, unit: U.Unit, settings: Settings, model: Model, report: ValidationReport
+) -> None:
+    """Run a validator on one unit's lines; a validator the per-source build cannot run (one
+    that reads only the whole graph) is refused by name, never run with nothing to read."""
+    check = getattr(v, "validate_unit", None)
+    if check is None:
+        raise UsageError(
+            f"validator {v.name!r} has no validate_unit(ctx, report): the build runs validators per "
+            "source unit (see toolkit/validate/base.py, UnitValidator); give it one, or leave it out "
+            "of toolkit.validate.VALIDATORS"
+        )
+    assert unit.source is not None
+    ctx = UnitContext(settings, model, unit.source.id, unit.facts_rel, unit.line_list())
+    check(ctx, report)
 
 
 def units_ntriples(units: list[U.Unit]) -> bytes:

@@ -41,7 +41,7 @@ from rdflib.plugins.serializers.rdfxml import XMLSerializer
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from toolkit import yamlfile
-from toolkit.config import Settings
+from toolkit.config import Settings, where
 from toolkit.errors import LoadError
 from toolkit.export.blocks import DamagedCache, json_list_item
 from toolkit.export.canonical import canonical_copy
@@ -293,7 +293,7 @@ def process_folder(folder: Path, ctx: StageContext, key: str) -> Unit:
     settings = ctx.settings
     model = _model(str(settings.schema_dir))
     facts_path = folder / FACTS_FILE
-    unit = Unit(folder=str(folder), key=key, facts_rel=loader._rel(facts_path, settings))
+    unit = Unit(folder=str(folder), key=key, facts_rel=where(facts_path, settings))
     try:
         _fill(unit, folder, settings, model)
     except LoadError as exc:
@@ -334,10 +334,10 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         id_line=doc.line_of(("source", "id")),
         label_zh=src.article.label("zh"),
         label_en=src.article.label("en"),
-        text_rel=loader._rel(src.text_path, settings),
+        text_rel=where(src.text_path, settings),
         text_name=src.text_path.name,
         text_sha256=src.sha256,
-        facts_rel=loader._rel(src.facts_path, settings),
+        facts_rel=where(src.facts_path, settings),
         facts_sha256=hashlib.sha256(src.facts_path.read_bytes()).hexdigest(),
         published=src.published.lexical,
         refs=[

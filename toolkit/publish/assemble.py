@@ -254,7 +254,8 @@ def _csv_problems(units: list[U.Unit], model: Any) -> list[ValidationResult]:
 # ------------------------------------------------------------------------------ the release
 
 
-def _rel(path: Path, settings: Settings) -> str:
+def manifest_path(path: Path, settings: Settings) -> str:
+    """A source file's path in the manifest: relative to the project (its name when outside)."""
     try:
         return str(path.relative_to(settings.root))
     except ValueError:
@@ -330,9 +331,9 @@ def manifest_source(unit: U.Unit, settings: Settings) -> dict[str, Any]:
     return {
         "id": src.id,
         "iri": iris.source(settings.base_iri, src.id),
-        "text": _rel(Path(unit.folder) / src.text_name, settings),
+        "text": manifest_path(Path(unit.folder) / src.text_name, settings),
         "text_sha256": src.text_sha256,
-        "facts": _rel(Path(unit.folder) / "facts.yaml", settings),
+        "facts": manifest_path(Path(unit.folder) / "facts.yaml", settings),
         "facts_sha256": src.facts_sha256,
         "entities": len({e.id for e in unit.entities}),
         "evidence_quotes": sum(e.evidence for e in unit.entities),
