@@ -335,9 +335,7 @@ class _Units:
     def catalog_lines(self, unit: U.Unit) -> list[str]:
         """What the catalog reads of a unit (read from the cache once per unit)."""
         if unit.key not in self._catalog:
-            from toolkit.publish.catalog import unit_lines
-
-            self._catalog[unit.key] = unit_lines(unit)
+            self._catalog[unit.key] = K.unit_lines(unit)
         return self._catalog[unit.key]
 
     def of(self, uid: int) -> U.Unit:

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from toolkit.build import incremental
 from toolkit.build.pipeline import cache_root, fast_outcome
 from toolkit.build.pool import resolve_jobs
 from toolkit.config import Settings
@@ -27,6 +28,7 @@ from toolkit.publish.diff import diff_release
 from toolkit.publish.manifest import Release, mismatch, where
 from toolkit.publish.release import check_release_folder
 from toolkit.timing import stage
+from toolkit.validate.shacl import load_schema_graph
 
 
 def build_fast(settings: Settings, *, check: bool = False, jobs: int) -> Release:
@@ -35,8 +37,6 @@ def build_fast(settings: Settings, *, check: bool = False, jobs: int) -> Release
     A rebuild after a few sources changed is incremental (:mod:`toolkit.build.incremental`)
     when the previous build left its state; otherwise, or when the change is not one it makes
     exactly, the full build runs."""
-    from toolkit.build import incremental
-
     cache = cache_root(settings)
     with atomic.exclusive_lock(cache / ".lock", f"the cache {cache}"):
         if not os.environ.get("POLICY_TOOLKIT_NO_INCREMENTAL"):
@@ -90,9 +90,6 @@ def _build_fast(settings: Settings, *, check: bool, jobs: int) -> Release:
 
 def _state(settings: Settings, outcome: Any, files: StagedFiles, report: Any) -> Any:
     """What the next build needs to be incremental (see :mod:`toolkit.build.incremental`)."""
-    from toolkit.build import incremental
-    from toolkit.validate.shacl import load_schema_graph
-
     with stage("state"):
         local = incremental.local_shapes(load_schema_graph(settings.schema_dir / "shapes.ttl"))
         if report.results:
@@ -105,8 +102,6 @@ def _state(settings: Settings, outcome: Any, files: StagedFiles, report: Any) ->
 
 
 def _save(settings: Settings, state: Any, files: StagedFiles) -> None:
-    from toolkit.build import incremental
-
     with stage("state"):
         incremental.record_release(state, settings, files.sha256)
         incremental.save_state(settings, state)

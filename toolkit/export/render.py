@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.plugins.serializers.nt import _quoteLiteral
 from rdflib.plugins.serializers.turtle import OBJECT, SUBJECT, VERB, TurtleSerializer
 from rdflib.plugins.serializers.xmlwriter import ESCAPE_ENTITIES
 from rdflib.term import _NUMERIC_INF_NAN_LITERAL_TYPES, _PLAIN_LITERAL_TYPES
@@ -192,8 +193,6 @@ class TurtleWriter:
 
 
 def _nt(term: Any) -> str:
-    from rdflib.plugins.serializers.nt import _quoteLiteral
-
     if isinstance(term, Literal):
         return _quoteLiteral(term)
     return term.n3()

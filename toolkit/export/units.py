@@ -34,24 +34,32 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
+import jsonschema
+import pyld
+import rdflib
 import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
+from rdflib.plugins.serializers.nt import _quote_encode, _quoteLiteral  # rdflib's own N-Triples escaping, to match it
 from rdflib.plugins.serializers.rdfxml import XMLSerializer
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from toolkit import yamlfile
 from toolkit.config import Settings, where
 from toolkit.errors import LoadError
+from toolkit.export import render as R
 from toolkit.export.blocks import DamagedCache, json_list_item
 from toolkit.export.canonical import canonical_copy
 from toolkit.export.csv import table_rows
-from toolkit.export.jsonld import compact_nodes
+from toolkit.export.jsonld import compact_nodes, context_json
+from toolkit.export.render import JsonLdWriter, TurtleWriter, XmlWriter
 from toolkit.graph import build_graph, iris
+from toolkit.graph.build import bind_prefixes
 from toolkit.report import ValidationResult
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
-from toolkit.sources.loader import FACTS_FILE, Corpus, Entity, RefValue, Source
+from toolkit.sources.loader import FACTS_FILE, Corpus, DateLit, Entity, LangText, PlainLit, RefValue, Source
 from toolkit.sources.text import Normalised
 
 UNIT_FORMAT = 3
@@ -217,14 +225,10 @@ def load_yaml_fast(path: Path) -> yamlfile.YamlDoc:
 @cache
 def _fast_schema(path: str, mtime: float) -> Any:
     """A compiled (fastjsonschema) validator used only to skip jsonschema for valid documents."""
-    import fastjsonschema
-
     return fastjsonschema.compile(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def _fast_valid(validator: Any, data: Any) -> bool:
-    import fastjsonschema
-
     try:
         validator(data)
     except fastjsonschema.JsonSchemaException:
@@ -248,9 +252,6 @@ class StageContext:
 def code_digest(settings: Settings) -> str:
     """Schema files + the toolkit's code + versions of the libraries whose output we reproduce +
     the settings a unit depends on (base IRI, project root, sources folder, catalog settings)."""
-    import pyld
-    import rdflib
-
     h = hashlib.sha256()
     h.update(f"unit-format={UNIT_FORMAT};base={settings.base_iri};root={settings.root}".encode())
     h.update(f";sources={os.path.abspath(settings.sources_dir)};".encode())
@@ -491,21 +492,14 @@ def _xml(cg: Graph) -> tuple[bool, list[tuple[str, str]], dict[str, str]]:
 
 @cache
 def _node_schema(schema_dir: str) -> tuple[Any, Any]:
-    import jsonschema
-
     schema = json.loads((Path(schema_dir) / "jsonld.schema.json").read_text(encoding="utf-8"))
     items = dict(schema["properties"]["@graph"]["items"])
     items["$schema"] = schema["$schema"]
-    import fastjsonschema
-
     return fastjsonschema.compile(items), jsonschema.Draft202012Validator(items)
 
 
 @cache
 def _row_schemas(schema_dir: str) -> dict[str, tuple[Any, Any]]:
-    import fastjsonschema
-    import jsonschema
-
     schema = json.loads((Path(schema_dir) / "csv.schema.json").read_text(encoding="utf-8"))
     out = {}
     for table in schema["$defs"]:
@@ -523,10 +517,6 @@ def csv_line(cells: list[str]) -> str:
 
 @cache
 def _writers(schema_dir: str, base: str) -> tuple[Any, Any, Any]:
-    from toolkit.export.jsonld import context_json
-    from toolkit.export.render import JsonLdWriter, TurtleWriter, XmlWriter
-    from toolkit.graph.build import bind_prefixes
-
     model = _model(schema_dir)
 
     def ns() -> Graph:
@@ -540,8 +530,6 @@ def _writers(schema_dir: str, base: str) -> tuple[Any, Any, Any]:
 def render(graph: Any, lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
     """The renderings written directly (:mod:`toolkit.export.render`), or by the serialisers
     themselves (:func:`render_reference`, on ``graph()``) for a source the direct writers do not cover."""
-    from toolkit.export import render as R
-
     try:
         return _render_direct(lines, model, settings, timings)
     except R.Unsupported:
@@ -554,19 +542,13 @@ def render(graph: Any, lines: list[str], model: Model, settings: Settings, timin
 @cache
 def _typed(lexical: str, datatype: str) -> str:
     """A typed literal as rdflib writes it in N-Triples (rdflib normalises the lexical form)."""
-    from rdflib.plugins.serializers.nt import _quoteLiteral
-
     return _quoteLiteral(Literal(lexical, datatype=URIRef(datatype)))
 
 
 def _text(text: str, lang: str | None) -> str:
-    from rdflib.plugins.serializers.nt import _quote_encode
-
     if lang is None:
         return _quote_encode(text)
     if lang != lang.lower() or not lang.replace("-", "").isalnum():
-        from rdflib.plugins.serializers.nt import _quoteLiteral
-
         return _quoteLiteral(Literal(text, lang=lang))
     return f"{_quote_encode(text)}@{lang}"
 
@@ -574,8 +556,6 @@ def _text(text: str, lang: str | None) -> str:
 def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[str]]:
     """The sorted N-Triples lines :func:`toolkit.graph.build_graph` gives for one source (and
     the objects of its rdf:type triples), written directly; tests compare both."""
-    from toolkit.sources.loader import DateLit, LangText, PlainLit
-
     out: set[str] = set()
     types: list[str] = []
     rdf_type = f"<{RDF.type}>"
@@ -664,8 +644,6 @@ def _row_errors(schema: tuple[Any, Any], rows: list[dict[str, Any]]) -> list[tup
 
 
 def _render_direct(lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
-    from toolkit.export import render as R
-
     t = time.perf_counter()
     ttl, xml, jsonld = _writers(str(settings.schema_dir), settings.base_iri)
     ttl.start()
@@ -887,8 +865,6 @@ def entity_stub(summary: EntitySummary, source_id: str, facts: Path) -> Entity:
     for prop, ref, _line in summary.refs:
         values.setdefault(prop, []).append(RefValue(ref))
     if summary.label is not None:
-        from toolkit.sources.loader import LangText
-
         values["label"] = [LangText(summary.label, "zh")]
     return Entity(
         id=summary.id,

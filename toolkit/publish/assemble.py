@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import RDF
 
@@ -54,7 +55,8 @@ from toolkit.report import ValidationReport, ValidationResult
 from toolkit.schema.model import Model
 from toolkit.timing import give_back_memory, stage
 from toolkit.validate import Outcome
-from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap
+from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap, dcat_ap_shapes
+from toolkit.validate.shacl import validate_data
 
 
 class FastOutcome(Outcome):
@@ -447,11 +449,6 @@ def dcat_ap(
 
     ``lines`` are the catalog's N-Triples lines (or those lines as :func:`ntriples_bytes`) when
     the caller has them (else catalog.ttl is read)."""
-    import pyoxigraph as ox
-
-    from toolkit.validate.dcatap import dcat_ap_shapes
-    from toolkit.validate.shacl import validate_data
-
     shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
     if lines is None:
         quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)

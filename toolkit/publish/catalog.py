@@ -14,6 +14,7 @@ files already written, by size and SHA-256.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
@@ -704,8 +705,6 @@ class GlobalSubject:
 
     @classmethod
     def of(cls, lines: list[str]) -> GlobalSubject:
-        import hashlib
-
         digest = hashlib.sha1("\n".join(lines).encode("utf-8")).digest()
         types = tuple(ln for ln in lines if " <" + RDF_TYPE + "> " in ln)
         return cls(digest, _refs(lines), types)
