@@ -112,6 +112,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
             results.extend(unit.source_problems)
             continue
         src = unit.source
+        results.extend(unit.graph_problems)
         if src.id in source_ids:
             results.append(
                 _result(

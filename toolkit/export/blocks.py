@@ -134,6 +134,9 @@ class Format:
     rekey: Callable[[FileContext], Callable[[str], int]] | None = None
     """For a file whose keys hold a count that another unit may change (Turtle's reference
     counts): a kept block whose count changed moves to its new key, its bytes unchanged."""
+    per_source: bool = False
+    """Made of each source's unit as it is (a named graph per source), rather than of the units
+    by subject (where units that state triples about a common subject are rendered merged)."""
     in_datapackage: bool = False
     """Listed in ``datapackage.json`` besides the CSV tables."""
     stream: Callable[[list[tuple[int, Unit]], FileContext], Iterable[Block]] | None = None

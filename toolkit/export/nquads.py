@@ -106,4 +106,5 @@ FORMAT = Format(
     blocks=blocks,
     global_blocks=global_blocks,
     stream=stream,
+    per_source=True,
 )

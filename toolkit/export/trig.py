@@ -53,5 +53,6 @@ FORMAT = Format(
     blocks=blocks,
     global_blocks=global_blocks,
     stream=stream,
+    per_source=True,
     in_datapackage=True,
 )

@@ -112,6 +112,7 @@ class Unit:
     load_error: LoadError | None = None
     schema_problems: list[ValidationResult] = field(default_factory=list)
     source_problems: list[ValidationResult] = field(default_factory=list)
+    graph_problems: list[ValidationResult] = field(default_factory=list)  # triples it cannot publish
     source: SourceSummary | None = None
     entities: list[EntitySummary] = field(default_factory=list)
     lines: list[str] | None = None  # while computing only; the cache keeps ``nt`` and ``spans``
@@ -156,6 +157,7 @@ class Unit:
         return bool(
             self.schema_problems
             or self.source_problems
+            or self.graph_problems
             or self.source is None
             or any(e.load_problems or e.evidence_problems for e in self.entities)
             or len({e.id for e in self.entities}) != len(self.entities)
@@ -383,18 +385,51 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     t = _tick(unit.timings, "facts", t)
     if unit.local_problems:
         return
-    unit.lines, types = graph_lines(src, model, settings.base_iri)
+    lines, _types = graph_lines(src, model, settings.base_iri)
+    if any("_:" in line and has_blank_node(line) for line in lines):
+        unit.graph_problems.append(
+            ValidationResult(
+                validator="facts",
+                message="blank nodes are not published: give the resource an id of its own",
+                source_file=unit.facts_rel,
+            )
+        )
+        return
+    set_lines(unit, lines, model)
+    t = _tick(unit.timings, "graph", t)
+
+    def graph() -> Graph:
+        return build_graph(Corpus(sources=[src], entities={}), model, settings.base_iri)
+
+    unit.render = render(graph, lines, model, settings, unit.timings)
+
+
+def has_blank_node(line: str) -> bool:
+    """Whether an N-Triples line has a blank node subject or object. The per-source build
+    refuses them (the release mints an IRI for every resource, and a blank node's label would
+    not be stable across sources and builds)."""
+    return line.startswith("_:") or split_line(line)[2].startswith("_:")
+
+
+def set_lines(unit: Unit, lines: list[str], model: Model) -> None:
+    """A unit's sorted N-Triples lines and what is read from them: subjects and their spans in
+    the lines' bytes, counts by class, links, whether it states rdfs:subClassOf."""
+    rdf_type = f"> <{RDF.type}> <"
     counter: Counter[str] = Counter()
-    for o in types:
-        cls = model.class_by_iri.get(o)
-        counter[cls.name if cls else o] += 1
+    for line in lines:
+        if rdf_type in line:
+            o = line[line.index(rdf_type) + len(rdf_type) : -3]
+            cls = model.class_by_iri.get(o)
+            counter[cls.name if cls else o] += 1
+    unit.lines = lines
     unit.counts_by_class = dict(counter)
-    unit.triples = len(unit.lines)
-    nt = "".join(line + "\n" for line in unit.lines).encode("utf-8")
+    unit.triples = len(lines)
+    nt = "".join(line + "\n" for line in lines).encode("utf-8")
     unit.nt = nt
     unit.states_subclass = SUBCLASS in nt
     pos = 0
-    for line in unit.lines:
+    unit.spans = []
+    for line in lines:
         size = len(line.encode("utf-8")) + 1
         subject = line[1 : line.index("> ")]
         if unit.spans and unit.spans[-1][0] == subject:
@@ -403,13 +438,23 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
             unit.spans.append((subject, pos, pos + size))
         pos += size
     unit.subjects = sorted(s for s, _a, _b in unit.spans)
-    unit.external, unit.classes = links(unit.lines, set(unit.subjects))
-    t = _tick(unit.timings, "graph", t)
+    unit.external, unit.classes = links(lines, set(unit.subjects))
+
+
+def merged_unit(members: list[Unit], settings: Settings, model: Model, path: Path) -> Unit:
+    """One unit rendered from the union of the lines of units that state triples about the
+    same subjects (a subject's Turtle, RDF/XML, JSON-LD and CSV are made from every source that
+    states it; a triple stated twice is published once, as in the graph), cached at ``path``."""
+    lines = sorted({line for m in members for line in m.line_list()})
+    unit = Unit(folder="", key=path.stem, facts_rel="")
+    set_lines(unit, lines, model)
 
     def graph() -> Graph:
-        return build_graph(Corpus(sources=[src], entities={}), model, settings.base_iri)
+        return Graph().parse(data=unit.nt_data, format="nt")
 
-    unit.render = render(graph, unit.lines, model, settings, unit.timings)
+    unit.render = render(graph, lines, model, settings, unit.timings)
+    dump(unit, path)
+    return unit
 
 
 def split_line(line: str) -> tuple[str, str, str]:

@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import os
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -264,10 +265,49 @@ def manifest_path(path: Path, settings: Settings) -> str:
         return path.name
 
 
-def check_partition(units: list[U.Unit]) -> bool:
-    """Every subject's triples come from one source (what makes per-subject renderings exact)."""
-    total = sum(len(u.subjects) for u in units)
-    return len({s for u in units for s in u.subjects}) == total
+def shared_subjects(units: list[U.Unit]) -> list[list[int]]:
+    """Groups of units (indices, each group sorted) that state triples about a common subject,
+    transitively; a unit that shares no subject is in no group."""
+    parent = list(range(len(units)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, unit in enumerate(units):
+        for s in unit.subjects:
+            j = owner.setdefault(s, i)
+            if j != i:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(units)):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(g for g in groups.values() if len(g) > 1)
+
+
+def subject_units(units: list[U.Unit], settings: Settings, model: Model, folder: Path) -> list[tuple[int, U.Unit]]:
+    """The units as the formats made of subjects (Turtle, N-Triples, RDF/XML, JSON-LD, CSV) see
+    them: each unit alone, but units that state triples about a common subject as one unit
+    rendered from all their lines (:func:`toolkit.export.units.merged_unit`, cached in
+    ``folder``), owned by the first of them. Deterministic: the groups and their lines are
+    sorted, whatever order the units were made in."""
+    grouped = shared_subjects(units)
+    merged = {g[0]: g for g in grouped}
+    skip = {i for g in grouped for i in g[1:]}
+    out: list[tuple[int, U.Unit]] = []
+    for i, unit in enumerate(units):
+        if i in skip:
+            continue
+        if i in merged:
+            members = [units[j] for j in merged[i]]
+            name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
+            out.append((i, U.merged_unit(members, settings, model, folder / f"{name}.pickle")))
+        else:
+            out.append((i, unit))
+    return out
 
 
 def write_release(
@@ -278,21 +318,29 @@ def write_release(
     file cannot be written exactly from the units."""
     units = outcome.units
     assert outcome.clean
-    if not check_partition(units):
-        raise Unsupported("a subject described by two sources")
     if not all(U.has_render(u) for u in units):
         raise Unsupported("a unit without its renderings")
     files = StagedFiles(staging)
+    with tempfile.TemporaryDirectory(prefix="policy-toolkit-merged-") as merged:
+        return _write_release(settings, outcome, files, subject_units(units, settings, outcome.model, Path(merged)))
+
+
+def _write_release(
+    settings: Settings, outcome: FastOutcome, files: StagedFiles, by_subject: list[tuple[int, U.Unit]]
+) -> tuple[StagedFiles, dict[str, Any], ValidationReport]:
+    units = outcome.units
     report = ValidationReport(
         results=list(outcome.report.results),
         raw_graphs=dict(outcome.report.raw_graphs),
         validators_run=list(outcome.report.validators_run),
     )
-    agg = Aggregates.of(units)
-    write_data_files(files, settings, outcome.model, list(enumerate(units)), agg)
+    agg = Aggregates.of([u for _i, u in by_subject])
+    agg.shared = len(by_subject) != len(units)
+    write_data_files(files, settings, outcome.model, list(enumerate(units)), by_subject, agg)
     report.validators_run.append("output-schema")
     if agg.output_problems:
-        report.extend(_jsonld_problems(units) + _csv_problems(units, outcome.model))
+        rendered = [u for _i, u in by_subject]
+        report.extend(_jsonld_problems(rendered) + _csv_problems(rendered, outcome.model))
         raise DataError("the exported files do not match their JSON Schemas", report=report)
     write_reports(files, report)
     with stage("datapackage"):
@@ -314,7 +362,8 @@ def write_release(
     if not report.conforms:
         raise DataError("the catalog metadata does not conform to DCAT-AP 3.0.1", report=report)
     entries = [(Path(u.folder).name, uid, manifest_source(u, settings)) for uid, u in enumerate(units) if u.source]
-    files.write_blocks(MANIFEST, *manifest_blocks(files, settings, outcome.triples, agg, report, entries))
+    triples = sum(u.triples for _i, u in by_subject)  # a triple two sources state is published once
+    files.write_blocks(MANIFEST, *manifest_blocks(files, settings, triples, agg, report, entries))
     manifest = read_manifest(files)
     files.aggregates = agg
     return files, manifest, report
@@ -393,6 +442,7 @@ class Aggregates:
         self.counts: Counter[str] = Counter()
         self.output_problems = False
         self.catalog: Any = None
+        self.shared = False  # some units state triples about a common subject (rendered merged)
 
     @classmethod
     def of(cls, units: list[U.Unit]) -> Aggregates:
@@ -410,19 +460,26 @@ class Aggregates:
 
 
 def write_data_files(
-    files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]], agg: Aggregates
+    files: StagedFiles,
+    settings: Settings,
+    model: Any,
+    units: list[tuple[int, U.Unit]],
+    by_subject: list[tuple[int, U.Unit]],
+    agg: Aggregates,
 ) -> None:
-    """Every format of :data:`~toolkit.export.formats.FORMATS` and the CSV tables, from every
-    unit's blocks, one file at a time (the memory of a file's blocks is given back before the next)."""
+    """Every format of :data:`~toolkit.export.formats.FORMATS` and the CSV tables, one file at a
+    time (the memory of a file's blocks is given back before the next): a format of named
+    graphs from each source's unit, the others from ``by_subject`` (see :func:`subject_units`)."""
     ctx = FileContext(settings=settings, model=model, totals=agg)
     try:
         for fmt in FORMATS:
             with stage("export:" + fmt.file.rpartition(".")[2]):
-                files.write_blocks(fmt.file, fmt.spec(ctx), fmt.all_blocks(units, ctx))
+                made_of = units if fmt.per_source else by_subject
+                files.write_blocks(fmt.file, fmt.spec(ctx), fmt.all_blocks(made_of, ctx))
                 give_back_memory()
         with stage("export:csv"):
             tables: dict[str, list[Block]] = {t: [] for t in model.tables}
-            for uid, unit in units:
+            for uid, unit in by_subject:
                 for name, rows in csv_blocks(load_part(unit, "csv"), uid).items():
                     tables[name].extend(rows)
             for table in model.tables.values():
