@@ -1,6 +1,6 @@
 """Upload to a real CKAN 2.12 (started by `.ci/ckan/start.sh`, see scripts/test.sh).
 
-Only the search index is a stand-in (tests/support/solr_standin.py): Solr cannot be
+Only the search index is a stand-in (.ci/ckan/solr_standin.py): Solr cannot be
 installed here. A missing portal is a failure, not a skip: the test command starts it.
 
 The portal under /opt is shared by every clone on the machine, and one test here SIGKILLs
