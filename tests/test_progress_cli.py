@@ -67,7 +67,7 @@ def test_corpus_generate_and_build_show_progress_only_on_a_terminal(tmp_path: Pa
         assert err == b""
     release = tmp_path / "release"
     out, err = run(["build", "--sources", str(corpus), "--release", str(release), "-j", "1"], env, terminal=terminal)
-    assert f"wrote 29 files to {release}" in out and "\x1b" not in out
+    assert f"wrote 30 files to {release}" in out and "\x1b" not in out
     if terminal:
         assert b"sources" in err and bar in err, err[-500:]
     else:

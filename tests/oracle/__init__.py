@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from oracle.catalog import catalog_files
@@ -28,7 +28,7 @@ from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import DataError
 from toolkit.export.canonical import canonical_copy, sorted_ntriples
-from toolkit.export.csv import table_rows
+from toolkit.export.csv import neutralise
 from toolkit.export.jsonld import compact
 from toolkit.export.nquads import ONTOLOGY, RELEASE_FILE, ontology_graph, stable_lines
 from toolkit.graph import build_graph, iris
@@ -37,7 +37,7 @@ from toolkit.publish.atomic import read_tree, replace_tree
 from toolkit.publish.datapackage import datapackage_files
 from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES, Release, mismatch, sha256
 from toolkit.report import ValidationReport
-from toolkit.schema.model import Model
+from toolkit.schema.model import Model, Table
 from toolkit.sources.loader import Corpus
 from toolkit.validate import RELEASE_CHECKS, VALIDATORS, Outcome, validate_sources
 from toolkit.validate.dcatap import CATALOG_FILE, dcat_ap_results
@@ -82,6 +82,45 @@ RDF_EXPORTERS = {
     name: (fn, MEDIA_TYPES["." + name.rpartition(".")[2]])
     for name, fn in (("policy.ttl", turtle), ("policy.nt", ntriples), ("policy.rdf", rdfxml), ("policy.jsonld", jsonld))
 }
+
+
+def _types(g: Graph, model: Model, node: URIRef) -> list[str]:
+    names = []
+    for t in g.objects(node, RDF.type):
+        cls = model.class_by_iri.get(str(t))
+        if cls is not None:
+            names.append(cls.name)
+    return sorted(names)
+
+
+def _cell(values: list[object]) -> str:
+    return "|".join(sorted(str(v) for v in values))
+
+
+def table_rows(g: Graph, model: Model, table: Table) -> list[dict[str, str]]:
+    members = {model.class_iri(c) for c in model.descendants(table.class_name)}
+    nodes = sorted({s for s, _, o in g.triples((None, RDF.type, None)) if str(o) in members and isinstance(s, URIRef)})
+    columns = model.table_columns(table)
+    rows = []
+    for node in nodes:
+        row = {c: "" for c in columns}
+        row["id"] = str(node)
+        row["types"] = " ".join(_types(g, model, node))
+        for col in columns[2:]:
+            name, lang = model.column_property(col)
+            if col in table.reverse:
+                pointer = URIRef(model.properties[table.reverse[col]].iri)
+                row[col] = _cell(list(g.subjects(pointer, node)))
+                continue
+            prop = model.properties.get(name)
+            if prop is None:
+                continue
+            values = list(g.objects(node, URIRef(prop.iri)))
+            if lang:
+                values = [v for v in values if isinstance(v, Literal) and v.language == lang]
+            row[col] = neutralise(_cell(values))
+        rows.append(row)
+    return rows
 
 
 def to_csv(rows: list[dict[str, str]], columns: list[str]) -> bytes:

@@ -406,7 +406,7 @@ def table_plan(model: Model, name: str) -> tuple[frozenset[str], list[str], list
 
 
 def table_rows(index: CsvIndex, table: Table) -> list[dict[str, str]]:
-    """:func:`toolkit.export.csv.table_rows` over one source's subjects."""
+    """One table's rows over one source's subjects (the oracle's ``table_rows`` reads a graph)."""
     model = index.model
     members, columns, plan = table_plan(model, table.name)
     nodes = sorted(s for s, types in index.types.items() if any(t in members for t in types))

@@ -42,24 +42,20 @@ import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.serializers.nt import _quote_encode, _quoteLiteral  # rdflib's own N-Triples escaping, to match it
-from rdflib.plugins.serializers.rdfxml import XMLSerializer
-from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from toolkit import yamlfile
 from toolkit.config import Settings, where
 from toolkit.errors import LoadError
 from toolkit.export import render as R
-from toolkit.export.blocks import DamagedCache, json_list_item
-from toolkit.export.canonical import canonical_copy
-from toolkit.export.csv import table_rows
-from toolkit.export.jsonld import compact_nodes, context_json
+from toolkit.export.blocks import DamagedCache, Unsupported, json_list_item
+from toolkit.export.jsonld import context_json
 from toolkit.export.render import JsonLdWriter, TurtleWriter, XmlWriter
-from toolkit.graph import build_graph, iris
+from toolkit.graph import iris
 from toolkit.graph.build import bind_prefixes
 from toolkit.report import ValidationResult
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
-from toolkit.sources.loader import FACTS_FILE, Corpus, DateLit, Entity, LangText, PlainLit, RefValue, Source
+from toolkit.sources.loader import FACTS_FILE, DateLit, Entity, LangText, PlainLit, RefValue, Source
 from toolkit.sources.text import Normalised
 
 UNIT_FORMAT = 3
@@ -395,13 +391,20 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
             )
         )
         return
-    set_lines(unit, lines, model)
     t = _tick(unit.timings, "graph", t)
-
-    def graph() -> Graph:
-        return build_graph(Corpus(sources=[src], entities={}), model, settings.base_iri)
-
-    unit.render = render(graph, lines, model, settings, unit.timings)
+    try:
+        rendering = render(lines, model, settings, unit.timings)
+    except Unsupported as exc:
+        unit.graph_problems.append(
+            ValidationResult(
+                validator="facts",
+                message=f"its triples cannot be published exactly: {exc}",
+                source_file=unit.facts_rel,
+            )
+        )
+        return
+    set_lines(unit, lines, model)
+    unit.render = rendering
 
 
 def has_blank_node(line: str) -> bool:
@@ -449,10 +452,7 @@ def merged_unit(members: list[Unit], settings: Settings, model: Model, path: Pat
     unit = Unit(folder="", key=path.stem, facts_rel="")
     set_lines(unit, lines, model)
 
-    def graph() -> Graph:
-        return Graph().parse(data=unit.nt_data, format="nt")
-
-    unit.render = render(graph, lines, model, settings, unit.timings)
+    unit.render = render(lines, model, settings, unit.timings)
     dump(unit, path)
     return unit
 
@@ -482,57 +482,6 @@ def links(lines: list[str], subjects: set[str]) -> tuple[list[str], list[str]]:
 
 
 # --------------------------------------------------------------------------- the renderings
-
-
-class _BlockTurtle(TurtleSerializer):
-    """rdflib's Turtle serializer, asked for one subject's statement at a time."""
-
-    def blocks(self) -> list[tuple[str, str]]:
-        self.reset()
-        self.base = None
-        self.encoding = "utf-8"
-        self.preprocess()
-        out = []
-        for subject in self.orderSubjects():
-            if self.isDone(subject):
-                continue
-            buf = io.BytesIO()
-            self.stream = buf
-            self.statement(subject)
-            self.write("\n")
-            out.append((str(subject), buf.getvalue().decode("utf-8")))
-        return out
-
-
-def _turtle(cg: Graph) -> tuple[bool, list[tuple[str, str]], dict[str, str], dict[str, int], list[str]]:
-    bound = {p: str(ns) for p, ns in cg.namespaces()}
-    ser = _BlockTurtle(cg)
-    blocks = ser.blocks()
-    prefixes = {p: str(ns) for p, ns in ser.namespaces.items()}
-    ok = not ser._ns_rewrite and all(bound.get(p) == ns for p, ns in prefixes.items())
-    classes = sorted(str(s) for s in cg.subjects(RDF.type, RDFS.Class))
-    refs = {str(k): v for k, v in ser._references.items() if isinstance(k, URIRef)}
-    return ok, blocks, prefixes, refs, classes
-
-
-def _xml(cg: Graph) -> tuple[bool, list[tuple[str, str]], dict[str, str]]:
-    bound = {p: str(ns) for p, ns in cg.namespaces()}
-    nm = cg.namespace_manager
-    prefixes: dict[str, str] = {}
-    for predicate in sorted(set(cg.predicates())):
-        prefix, namespace, _name = nm.compute_qname_strict(predicate)
-        prefixes[prefix] = str(namespace)
-    ok = all(bound.get(p) == ns for p, ns in prefixes.items())
-    ser = XMLSerializer(cg)
-    ser.base = None
-    ser._XMLSerializer__serialized = {}  # type: ignore[attr-defined]
-    blocks = []
-    for subject in cg.subjects(unique=True):
-        buf: list[str] = []
-        ser.write = buf.append  # type: ignore[attr-defined]
-        ser.subject(subject, 1)
-        blocks.append((str(subject), "".join(buf)))
-    return ok, blocks, prefixes
 
 
 @cache
@@ -572,13 +521,11 @@ def _writers(schema_dir: str, base: str) -> tuple[Any, Any, Any]:
     return TurtleWriter(ns()), XmlWriter(ns()), JsonLdWriter(json.loads(context_json(model)))
 
 
-def render(graph: Any, lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
-    """The renderings written directly (:mod:`toolkit.export.render`), or by the serialisers
-    themselves (:func:`render_reference`, on ``graph()``) for a source the direct writers do not cover."""
-    try:
-        return _render_direct(lines, model, settings, timings)
-    except R.Unsupported:
-        return render_reference(graph(), lines, model, settings, timings)
+def render(lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
+    """Every per-subject rendering of sorted lines, written directly (:mod:`toolkit.export.render`);
+    raises :class:`~toolkit.export.blocks.Unsupported` for what those writers cannot write
+    exactly as the oracle's serialisers would (the build refuses it, naming the reason)."""
+    return _render_direct(lines, model, settings, timings)
 
 
 # ------------------------------------------------------------------------- the triples, directly
@@ -743,51 +690,6 @@ def _render_direct(lines: list[str], model: Model, settings: Settings, timings: 
         rdf_classes=classes,
         xml_blocks=xml_blocks,
         xml_prefixes=dict(xml.used),
-        jsonld_nodes=jsonld_nodes,
-        jsonld_errors=jsonld_errors,
-        csv_rows=csv_rows,
-        csv_errors=csv_errors,
-        catalog_lines=catalog,
-    )
-
-
-def render_reference(g: Graph, lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
-    """The renderings by rdflib's and pyld's own serialisers, run on this source alone."""
-
-    t = time.perf_counter()
-    cg = canonical_copy(g)
-    ok: dict[str, bool] = {}
-    ok["ttl"], ttl_blocks, ttl_prefixes, references, classes = _turtle(cg)
-    t = _tick(timings, "render:ttl", t)
-    ok["rdf"], xml_blocks, xml_prefixes = _xml(canonical_copy(g))
-    t = _tick(timings, "render:rdf", t)
-    nodes = compact_nodes(lines, model)
-    fast, slow = _node_schema(str(settings.schema_dir))
-    jsonld_nodes, jsonld_errors = [], []
-    for node in nodes:
-        jsonld_nodes.append((node["id"], json_list_item(node)))
-        jsonld_errors += _node_errors(node, fast, slow)
-    t = _tick(timings, "render:jsonld", t)
-    csv_rows: dict[str, list[tuple[str, str]]] = {}
-    csv_errors: dict[str, list[tuple[str, int, str]]] = {}
-    schemas = _row_schemas(str(settings.schema_dir))
-    for table in model.tables.values():
-        rows = table_rows(g, model, table)
-        columns = model.table_columns(table)
-        csv_rows[table.name] = [(r["id"], csv_line([r[c] for c in columns])) for r in rows]
-        if table.name in schemas and (errors := _row_errors(schemas[table.name], rows)):
-            csv_errors[table.name] = errors
-    t = _tick(timings, "render:csv", t)
-    catalog = catalog_lines(lines, model)
-    _tick(timings, "render:catalog", t)
-    return Render(
-        ok=ok,
-        ttl_blocks=ttl_blocks,
-        ttl_prefixes=ttl_prefixes,
-        references=references,
-        rdf_classes=classes,
-        xml_blocks=xml_blocks,
-        xml_prefixes=xml_prefixes,
         jsonld_nodes=jsonld_nodes,
         jsonld_errors=jsonld_errors,
         csv_rows=csv_rows,
