@@ -1,11 +1,13 @@
 """The generated files are what model.yaml gives, and say the same things."""
 
 import json
+import shutil
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
 from toolkit.config import Settings
+from toolkit.schema import generate
 from toolkit.schema.generate import check_all, render_all
 from toolkit.schema.model import load_model
 
@@ -89,3 +91,24 @@ def test_facts_schema_fields_all_have_a_context_mapping(repo_settings: Settings)
     fields = set(schema["$defs"]["entity"]["properties"]) | set(schema["$defs"]["source"]["properties"])
     structural = {"text", "body"}  # describe the archive, become pt:archivedFile / pt:bodyStart...
     assert fields - structural <= set(ctx), fields - structural - set(ctx)
+
+
+def test_the_remembered_schema_check_follows_the_bytes(repo_settings: Settings, tmp_path, monkeypatch) -> None:
+    """`validate` remembers the schema check by the files' bytes: a second check of the same
+    bytes renders nothing, and any edit to a generated file or model.yaml is seen at once."""
+    schema = tmp_path / "schema"
+    shutil.copytree(repo_settings.schema_dir, schema)
+    renders: list[int] = []
+    real = generate.check_all
+    monkeypatch.setattr(generate, "check_all", lambda *a: renders.append(1) or real(*a))
+    assert generate.stale_files(schema) == []
+    assert generate.stale_files(schema) == []
+    assert len(renders) == 1
+    with (schema / "shapes.ttl").open("a", encoding="utf-8") as f:
+        f.write("# edited by hand\n")
+    assert generate.stale_files(schema) == ["shapes.ttl"]
+    model = schema / "model.yaml"
+    (schema / "shapes.ttl").write_bytes((repo_settings.schema_dir / "shapes.ttl").read_bytes())
+    model.write_text(model.read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.0.1"), encoding="utf-8")
+    assert "ontology.ttl" in generate.stale_files(schema)
+    assert len(renders) == 3
