@@ -1,11 +1,13 @@
-"""`policy-toolkit bench`: both pipelines on the same generated corpora, stage by stage.
+"""`policy-toolkit bench`: the build and the whole-graph reference on the same generated
+corpora, stage by stage.
 
 For each size the corpus is generated (seeded), then, each in a fresh child process so that
-peak memory is its own: the naive pipeline (rdflib graph, pyshacl, rdflib and pyld
-serialisers: :func:`toolkit.publish.release.assemble`'s stages, timed one by one), the fast
-build with an empty cache (``--jobs`` workers), a rebuild after one source changed (warm
-cache: incremental), and a fast build of the changed corpus with an empty cache (the
-rebuild's release must be byte-identical to it). Ratios are taken within one run only; these machines are noisy.
+peak memory is its own: the build with an empty cache (``--jobs`` workers; "fast"), the
+whole-graph reference on the graph it released ("naive": rdflib parses ``policy.nt``, pyshacl
+validates, rdflib and pyld serialise; :func:`run_naive`), a rebuild after one source changed
+(warm cache: incremental), and a build of the changed corpus with an empty cache (the rebuild's
+release must be byte-identical to it). Ratios are taken within one run only; these machines are
+noisy.
 """
 
 from __future__ import annotations
@@ -401,12 +403,9 @@ def table(results: dict[str, Any]) -> str:
             f"{e['ratios']['rebuild_vs_full']:.1f}×"
         )
     rows.append("| rebuild after one source changed (s) | " + " | ".join(reb) + " |")
-    ident = []
-    for e in sizes:
-        same = e.get("releases_identical")
-        shown = "n/a (naive without SHACL)" if same is None and e.get("naive") else same
-        ident.append(f"{shown} | rebuild = full: {e['rebuild_identical_to_full']} | ")
-    rows.append("| fast release = naive release (bytes) | " + " | ".join(ident) + " |")
+    # the release equals the whole-graph oracle's: the tests assert it (tests/build), not the bench
+    ident = [f"{e['rebuild_identical_to_full']} | | " for e in sizes]
+    rows.append("| rebuild = full build (bytes) | " + " | ".join(ident) + " |")
     rows += ["", rebuild_table(sizes)]
     return "\n".join(rows)
 
