@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash .ci/ckan/start.sh
+# Debian's headless Chromium and CJK fonts for the site's browser tests (returns at once when present)
+bash .ci/browser/install.sh
 # shellcheck disable=SC1091
 . /opt/policy-toolkit-ckan/env
 .venv/bin/ruff check .

@@ -79,6 +79,11 @@ def build(
                 typer.echo(f"  {line}")
         else:
             typer.echo(f"release in {where} unchanged ({len(rel.files)} files, {m['triples']} triples)")
+        if not check and settings.site.get("build"):  # [tool.policy-toolkit.site] build = true
+            from toolkit.site import write_site
+
+            done = write_site(settings)
+            typer.echo(f"wrote the site to {done.out} ({done.pages} pages)")
 
     guard(body)
 
@@ -279,9 +284,9 @@ def bench(
 
 # The query and portal command modules register their commands on `app` / `publish_app` when
 # imported; imported last so that `--help` lists the pipeline's commands first.
-from toolkit import cli_portal, cli_query  # noqa: E402
+from toolkit import cli_portal, cli_query, cli_site  # noqa: E402
 
-__all__ = ["app", "cli_portal", "cli_query", "main", "publish_app"]
+__all__ = ["app", "cli_portal", "cli_query", "cli_site", "main", "publish_app"]
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ unverified upload: 1).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -157,11 +158,18 @@ def serve(
         bool,
         typer.Option("--allow-service", help="Let SERVICE clauses contact other endpoints (off: HTTP 400)."),
     ] = False,
+    site: Annotated[
+        Path | None, typer.Option("--site", help="Serve this built site folder (default: build one for the session).")
+    ] = None,
+    no_site: Annotated[bool, typer.Option("--no-site", help="Serve only the SPARQL endpoint.")] = False,
     release: ReleaseOpt = None,
 ) -> None:
-    """Serve the release as a read-only SPARQL endpoint on 127.0.0.1 (the Oxigraph server) until stopped.
+    """Serve the release's site and a read-only SPARQL endpoint on one port of 127.0.0.1 until stopped.
 
-    Queries that use SERVICE and updates are refused; nothing is left behind when it stops.
+    /query is the SPARQL endpoint (the Oxigraph server); every other path is the site, with
+    content negotiation on resource IRIs (/id/...: a browser gets the page; Accept text/turtle,
+    application/ld+json or application/n-triples gets the resource's data). Queries that use
+    SERVICE and updates are refused; nothing is left behind when it stops.
     """
     from toolkit.query.server import serve_release
 
@@ -173,21 +181,39 @@ def serve(
             raise UsageError(f"--timeout {timeout}: give a number of seconds, 0 for no limit")
         settings = settings_for(release=release)
         previous = signal.signal(signal.SIGTERM, stop)
+        stack = contextlib.ExitStack()
         try:
-            with serve_release(settings, port=port, timeout=timeout or None, allow_service=allow_service) as server:
-                for folder in server.removed:
-                    typer.echo(f"removed {folder}: left by a serve that was killed", err=True)
-                typer.echo(f"SPARQL endpoint: {server.query_url}  (read-only; graph store: {server.store_url})")
-                typer.echo(f"serving {settings.release_dir} from {server.location}; Ctrl-C stops")
-                sys.stdout.flush()
-                assert server.process is not None
-                code = server.process.wait()
-                if code < 0 or code == 130:  # Ctrl-C in a terminal reaches the server too
-                    raise KeyboardInterrupt
-                raise UsageError(f"the Oxigraph server stopped by itself (exit {code})")
+            if site is not None and not no_site and not site.is_dir():
+                raise UsageError(f"--site {site}: no such folder", hint="run `policy-toolkit site --out DIR` first")
+            server = stack.enter_context(
+                serve_release(
+                    settings,
+                    port=port,
+                    timeout=timeout or None,
+                    allow_service=allow_service,
+                    site=None if no_site else site,
+                )
+            )
+            if site is None and not no_site:  # built once the port is ours: a busy port fails at once
+                from toolkit.site import build_site_files
+
+                server.gate.mount_site(build_site_files(settings))  # in memory: nothing to clean up
+            for folder in server.removed:
+                typer.echo(f"removed {folder}: left by a serve that was killed", err=True)
+            typer.echo(f"SPARQL endpoint: {server.query_url}  (read-only; graph store: {server.store_url})")
+            typer.echo(f"serving {settings.release_dir} from {server.location}; Ctrl-C stops")
+            if not no_site:
+                typer.echo(f"site: {server.url}/  (resource IRIs are content-negotiated)")
+            sys.stdout.flush()
+            assert server.process is not None
+            code = server.process.wait()
+            if code < 0 or code == 130:  # Ctrl-C in a terminal reaches the server too
+                raise KeyboardInterrupt
+            raise UsageError(f"the Oxigraph server stopped by itself (exit {code})")
         except KeyboardInterrupt:
             typer.echo("stopped")
         finally:
+            stack.close()
             signal.signal(signal.SIGTERM, previous)
 
     guard(body)

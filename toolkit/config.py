@@ -27,6 +27,7 @@ class Settings:
     schema_dir: Path
     base_iri: str = DEFAULT_BASE_IRI
     catalog: dict[str, Any] = field(default_factory=dict)  # [tool.policy-toolkit.catalog]
+    site: dict[str, Any] = field(default_factory=dict)  # [tool.policy-toolkit.site]: build, out, url
 
     def with_overrides(
         self,
@@ -80,6 +81,7 @@ def load_settings(root: Path | None = None) -> Settings:
         schema_dir=(root / conf.get("schema", "schema")).resolve(),
         base_iri=os.environ.get("POLICY_TOOLKIT_BASE_IRI", conf.get("base-iri", DEFAULT_BASE_IRI)),
         catalog=dict(conf.get("catalog", {})),
+        site=dict(conf.get("site", {})),
     )
     check_base_iri(settings.base_iri)
     return settings

@@ -146,7 +146,7 @@ def test_no_release_exits_2(tmp_path: Path) -> None:
 
 def test_serve_runs_a_read_only_endpoint_and_cleans_up(release_dir: Path, repo_settings: Settings) -> None:
     proc = subprocess.Popen(
-        [str(CLI), "serve", "--port", "0", "--release", str(release_dir)],
+        [str(CLI), "serve", "--port", "0", "--no-site", "--release", str(release_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -203,6 +203,6 @@ def test_serve_on_a_busy_port_exits_2(release_dir: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = runner.invoke(app, ["serve", "--port", str(port), "--release", str(release_dir)])
+        result = runner.invoke(app, ["serve", "--port", str(port), "--no-site", "--release", str(release_dir)])
     assert result.exit_code == 2
     assert f"port {port} on 127.0.0.1 is in use" in result.output

@@ -249,7 +249,7 @@ class Serve:
 
     def __init__(self, release_dir: Path, tmp: Path, *args: str) -> None:
         self.proc = subprocess.Popen(
-            [str(CLI), "serve", "--port", "0", "--release", str(release_dir), *args],
+            [str(CLI), "serve", "--port", "0", "--no-site", "--release", str(release_dir), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -377,7 +377,7 @@ def test_serve_on_a_busy_port_prints_one_line(release_dir: Path, tmp_path: Path)
         busy.listen()
         port = busy.getsockname()[1]
         proc = subprocess.run(
-            [str(CLI), "serve", "--port", str(port), "--release", str(release_dir)],
+            [str(CLI), "serve", "--port", str(port), "--no-site", "--release", str(release_dir)],
             capture_output=True,
             text=True,
             env=cli_env(TMPDIR=str(tmp_path), RUST_BACKTRACE="1", RUST_LIB_BACKTRACE="1"),

@@ -12,6 +12,8 @@ Oxigraph as ``POST /query`` with exactly that text as the body, with only the pr
 dataset parameters (``default-graph-uri``, ``named-graph-uri``, ``union-default-graph``)
 beside it. So no difference between how the front and Oxigraph read a request (a second
 ``query`` field, an odd content type, a parameter's case) can smuggle in an unchecked query.
+With a site (``serve`` builds one), GET and HEAD of any other path are answered from the
+site folder, with content negotiation on resource IRIs (:mod:`toolkit.query.sitefiles`).
 Updates are refused (403); GET and HEAD for the rest (the query page, the service
 description, the Graph Store's ``GET /store``) are forwarded; any other write is refused (403).
 """
@@ -22,12 +24,14 @@ import errno
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
 from toolkit.errors import UsageError
 from toolkit.query.guard import SERVICE_HINT, SERVICE_REFUSED, UPDATES_REFUSED, uses_service
+from toolkit.query.sitefiles import Answer, SiteFiles
 
 HOST = "127.0.0.1"
 MAX_BODY = 16 * 1024 * 1024
@@ -43,6 +47,11 @@ QUERY_PATHS = frozenset({"/query", "/sparql", "/update"})
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding"}
 )
+
+
+def _sparql_path(path: str) -> bool:
+    """Paths that stay Oxigraph's when a site is served: the query endpoints and the graph store."""
+    return path in QUERY_PATHS or path == "/store" or path.startswith("/store/")
 
 
 class _Refusal(Exception):
@@ -128,6 +137,8 @@ class _Handler(BaseHTTPRequestHandler):
             if len(operations) > 1:
                 raise _Refusal(400, "give exactly one query")
             self._query(operations[0][1], [(k, v) for k, v in params if k in DATASET_PARAMS], gate)
+        elif self.command in ("GET", "HEAD") and gate.site is not None and not _sparql_path(url.path):
+            self._send(gate.site.answer(url.path, self.headers.get("Accept")))
         elif self.command in ("GET", "HEAD"):
             target = url.path if url.path in QUERY_PATHS else self.path
             self._forward(self.command, target, None, {})
@@ -177,6 +188,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(f"\n{gate.timeout_message()}\n".encode())
             self.close_connection = True
 
+    def _send(self, answer: Answer) -> None:
+        if answer.status >= 400 and not answer.body:
+            self._refuse(answer.status, "not found" if answer.status == 404 else "refused")
+            return
+        self.send_response(answer.status)
+        for name, value in sorted(answer.headers.items()):
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
+
     def _refuse(self, status: int, message: str) -> None:
         data = (message.rstrip("\n") + "\n").encode("utf-8")
         self.send_response(status)
@@ -196,8 +218,19 @@ class SparqlGate:
     query before the first result.
     """
 
-    def __init__(self, upstream: str, *, port: int = 0, allow_service: bool = False, timeout: float | None = None):
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        port: int = 0,
+        allow_service: bool = False,
+        timeout: float | None = None,
+        site: Path | dict[str, bytes] | None = None,
+    ):
         self.upstream = upstream.rstrip("/")
+        #: a built site served on the same port (GET/HEAD of any other path than the SPARQL ones)
+        self.site: SiteFiles | None = None
+        self.mount_site(site)
         self.requested_port = port
         self.port = port
         self.allow_service = allow_service
@@ -210,6 +243,15 @@ class SparqlGate:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    def mount_site(self, site: Path | dict[str, bytes] | None) -> None:
+        """Serve ``site`` (a built site's folder, or its files in memory) from now on; None: no site."""
+        if isinstance(site, Path):
+            self.site = SiteFiles(root=site)
+        elif site is not None:
+            self.site = SiteFiles(files=site)
+        else:
+            self.site = None
 
     def timeout_message(self) -> str:
         return f"the query did not finish within {self.timeout:g} s and was stopped (serve --timeout)"

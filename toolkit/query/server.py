@@ -332,10 +332,13 @@ def serve_release(
     release_dir: Path | None = None,
     timeout: int | None = DEFAULT_TIMEOUT,
     allow_service: bool = False,
+    site: Path | dict[str, bytes] | None = None,
 ) -> Iterator[Endpoint]:
     """A read-only SPARQL endpoint over the release, for as long as the ``with`` block runs.
 
     ``timeout`` seconds per query (None: no limit); SERVICE is refused unless ``allow_service``.
+    ``site``: a built site (its folder, or its files in memory) served on the same port, with
+    content negotiation on resource IRIs (:mod:`toolkit.query.sitefiles`).
     """
     if not 0 <= port <= 65535:
         raise UsageError(f"--port {port} is not a TCP port (0-65535; 0 picks a free one)")
@@ -343,7 +346,7 @@ def serve_release(
         raise UsageError(f"--timeout {timeout}: give a whole number of seconds, 1 or more (0: no limit)")
     removed = remove_stale_databases()
     # the front first: a busy port fails at once, before anything is loaded
-    with SparqlGate("http://unset", port=port, allow_service=allow_service, timeout=timeout) as gate:
+    with SparqlGate("http://unset", port=port, allow_service=allow_service, timeout=timeout, site=site) as gate:
         folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
         try:
             _write_marker(folder)

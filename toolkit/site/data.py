@@ -1,0 +1,233 @@
+"""What the site is made from: a finished release folder, read as published, plus the schema.
+
+Generic over the RDF: every IRI subject under the site root gets a page, whatever its class;
+every property is shown with the labels the ontology (``schema/ontology.ttl``) gives it. Only
+the evidence mechanism is named here (an evidence node has ``quote``, ``startOffset``,
+``endOffset`` and ``inSource``; a source has ``archivedFile``), because highlighting a quote
+in its archived text needs to know which numbers are offsets.
+
+Nothing of the build is imported: the release's ``policy.nq`` (through the public
+:func:`toolkit.query.load_store`), its ``catalog.ttl`` and ``manifest.json``, the archived
+texts in the sources folder and the schema files are the whole input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from toolkit.config import Settings
+from toolkit.errors import LoadError
+from toolkit.query import load_store, release_base_iri, release_prefixes
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SH = "http://www.w3.org/ns/shacl#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+TYPE = RDF + "type"
+LABEL_PROPS = (RDFS + "label", SKOS + "prefLabel", DCT + "title")
+COMMENT_PROPS = (RDFS + "comment", SKOS + "definition", DCT + "description")
+DATE_TYPES = frozenset({XSD + "date", XSD + "gYearMonth", XSD + "gYear", XSD + "dateTime"})
+CLASS_TYPES = frozenset({OWL + "Class", RDFS + "Class"})
+PROPERTY_TYPES = frozenset(
+    {OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty", RDF + "Property"}
+)
+CATALOG_FILE = "catalog.ttl"
+RELEASE_FILE = "policy.nq"
+MANIFEST_FILE = "manifest.json"
+ONTOLOGY_FILE = "ontology.ttl"
+SHAPES_FILE = "shapes.ttl"
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+@dataclass
+class Paragraph:
+    """A paragraph of an archived text: its character span in the file and its text."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class SourceText:
+    """An archived article's text, split into paragraphs at blank lines (offsets kept)."""
+
+    path: Path
+    text: str
+    paragraphs: list[Paragraph]
+    checksum_ok: bool | None  # None: the release states no checksum
+
+    def paragraphs_for(self, start: int, end: int) -> list[Paragraph]:
+        """The paragraphs that the span [start, end) touches."""
+        return [p for p in self.paragraphs if p.start < max(end, start + 1) and p.end > start]
+
+
+@dataclass
+class Release:
+    """The release's triples indexed for pages, plus the ontology, shapes, catalog and texts."""
+
+    settings: Settings
+    folder: Path
+    base_iri: str
+    prefixes: dict[str, str]
+    ontology_ns: str
+    #: subject -> predicate -> object -> sorted graph names stating it
+    out: dict[str, dict[str, dict[Term, list[str]]]] = field(default_factory=dict)
+    #: object IRI -> sorted (subject, predicate) pairs pointing at it
+    incoming: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    #: subject -> its triples (for the per-resource data files)
+    triples: dict[str, list[ox.Triple]] = field(default_factory=dict)
+    ontology: ox.Store = field(default_factory=ox.Store)
+    shapes: ox.Store = field(default_factory=ox.Store)
+    store: ox.Store = field(default_factory=ox.Store)
+    manifest: dict[str, Any] = field(default_factory=dict)
+    texts: dict[str, SourceText] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ reading terms
+    def values(self, subject: str, predicate: str) -> list[Term]:
+        return sorted(self.out.get(subject, {}).get(predicate, {}), key=term_key)
+
+    def first_literal(self, subject: str, predicate: str) -> str | None:
+        for v in self.values(subject, predicate):
+            if isinstance(v, ox.Literal):
+                return v.value
+        return None
+
+    def types(self, subject: str) -> list[str]:
+        return [v.value for v in self.values(subject, TYPE) if isinstance(v, ox.NamedNode)]
+
+    def ont_values(self, subject: str, predicate: str) -> list[Term]:
+        found = self.ontology.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(predicate), None, None)
+        return sorted({q.object for q in found}, key=term_key)
+
+    def is_evidence(self, iri: str) -> bool:
+        props = self.out.get(iri, {})
+        return all(self.ontology_ns + p in props for p in ("quote", "startOffset", "endOffset", "inSource"))
+
+
+def term_key(term: Term) -> tuple[int, str, str, str]:
+    """A total, deterministic order of terms: IRIs, then blank nodes, then literals by text, language, type."""
+    if isinstance(term, ox.NamedNode):
+        return (0, term.value, "", "")
+    if isinstance(term, ox.BlankNode):
+        return (1, term.value, "", "")
+    return (2, term.value, term.language or "", term.datatype.value if term.datatype else "")
+
+
+def split_paragraphs(text: str) -> list[Paragraph]:
+    """Paragraphs separated by blank lines, with their offsets in ``text`` (Python characters, as the release's)."""
+    out: list[Paragraph] = []
+    pos = 0
+    for chunk in text.split("\n\n"):
+        stripped_start = len(chunk) - len(chunk.lstrip())
+        body = chunk.strip()
+        if body:
+            start = pos + stripped_start
+            out.append(Paragraph(start=start, end=start + len(body), text=body))
+        pos += len(chunk) + 2
+    return out
+
+
+def _load_turtle(path: Path) -> ox.Store:
+    store = ox.Store()
+    try:
+        store.load(path=path, format=ox.RdfFormat.TURTLE)
+    except (SyntaxError, OSError) as exc:
+        raise LoadError(f"cannot read: {exc}", file=path) from None
+    return store
+
+
+def _ontology_ns(ontology: ox.Store, prefixes: dict[str, str]) -> str:
+    """The ontology's namespace: its ``owl:Ontology`` IRI with ``#`` (or the release's ``pt:`` prefix)."""
+    for q in ontology.quads_for_pattern(None, ox.NamedNode(TYPE), ox.NamedNode(OWL + "Ontology"), None):
+        if isinstance(q.subject, ox.NamedNode):
+            iri = q.subject.value
+            return iri if iri.endswith(("#", "/")) else iri + "#"
+    return prefixes.get("pt", "")
+
+
+def read_release(settings: Settings, release_dir: Path | None = None) -> Release:
+    """Read the release in ``release_dir`` (default: the project's) for the site."""
+    folder = release_dir or settings.release_dir
+    if not (folder / MANIFEST_FILE).is_file():
+        raise LoadError("no release here (no manifest.json)", file=folder, hint="run `policy-toolkit build` first")
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LoadError(f"cannot read: {exc}", file=folder / MANIFEST_FILE) from None
+    prefixes = release_prefixes(settings, folder)
+    ontology = _load_turtle(settings.schema_dir / ONTOLOGY_FILE)
+    shapes_path = settings.schema_dir / SHAPES_FILE
+    rel = Release(
+        settings=settings,
+        folder=folder,
+        base_iri=release_base_iri(settings, folder),
+        prefixes=prefixes,
+        ontology_ns=_ontology_ns(ontology, prefixes),
+        ontology=ontology,
+        shapes=_load_turtle(shapes_path) if shapes_path.is_file() else ox.Store(),
+        store=load_store(settings, folder),
+        manifest=manifest,
+    )
+    out: dict[str, dict[str, dict[Term, set[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
+    # parsed from the file, not read back from the store: the store keeps values, not their
+    # lexical forms and datatypes (a nonNegativeInteger comes back as an integer)
+    dataset = folder / RELEASE_FILE
+    if dataset.is_file():
+        quads = list(ox.parse(path=dataset, format=ox.RdfFormat.N_QUADS))
+    else:
+        quads = list(rel.store.quads_for_pattern(None, None, None, None))
+    catalog = folder / CATALOG_FILE
+    if catalog.is_file():
+        try:
+            catalog_triples = list(ox.parse(path=catalog, format=ox.RdfFormat.TURTLE))
+        except (SyntaxError, OSError) as exc:
+            raise LoadError(f"cannot read: {exc}", file=catalog) from None
+        graph = ox.NamedNode(rel.base_iri + "catalog")
+        quads += [ox.Quad(t.subject, t.predicate, t.object, graph) for t in catalog_triples]
+    ontology_graph = rel.base_iri + "graph/ontology"
+    for q in quads:
+        if not isinstance(q.subject, ox.NamedNode):
+            continue
+        g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+        if g == ontology_graph:
+            continue  # the ontology has pages of its own, made from schema/ontology.ttl
+        out[q.subject.value][q.predicate.value][q.object].add(g)
+        if isinstance(q.object, ox.NamedNode):
+            rel.incoming.setdefault(q.object.value, set()).add((q.subject.value, q.predicate.value))
+    rel.out = {s: {p: {o: sorted(gs) for o, gs in objs.items()} for p, objs in ps.items()} for s, ps in out.items()}
+    for s, ps in rel.out.items():
+        rel.triples[s] = sorted(
+            (ox.Triple(ox.NamedNode(s), ox.NamedNode(p), o) for p, objs in ps.items() for o in objs),
+            key=lambda t: (t.predicate.value, term_key(t.object)),
+        )
+    for s in sorted(rel.out):
+        archived = rel.first_literal(s, rel.ontology_ns + "archivedFile")
+        if archived:
+            text = read_source_text(settings.sources_dir, s, archived, rel.first_literal(s, rel.ontology_ns + "sha256"))
+            if text is not None:
+                rel.texts[s] = text
+    return rel
+
+
+def read_source_text(sources_dir: Path, source_iri: str, archived: str, sha256: str | None) -> SourceText | None:
+    """The archived text of a source (``<sources>/<source id>/<archivedFile>``), or None when it is not there."""
+    source_id = source_iri.rstrip("/").rsplit("/", 1)[-1]
+    path = sources_dir / source_id / archived
+    if "/" in archived or not path.is_file():
+        return None
+    data = path.read_bytes()
+    ok = None if not sha256 else hashlib.sha256(data).hexdigest() == sha256
+    text = data.decode("utf-8", "replace")
+    return SourceText(path=path, text=text, paragraphs=split_paragraphs(text), checksum_ok=ok)

@@ -1,0 +1,877 @@
+"""Turn a :class:`~toolkit.site.data.Release` into the site's files: path -> bytes.
+
+Every HTML page comes from a Jinja2 template in ``toolkit/site/templates`` (autoescaped);
+Python only prepares plain values for them. Everything is sorted, nothing reads the clock,
+so the same release gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import jinja2
+import pyoxigraph as ox
+
+from toolkit.errors import UsageError
+from toolkit.query import Result, SavedQuery, bind, find_query, saved_queries
+from toolkit.query.engine import evaluate, from_wire
+from toolkit.query.sitefiles import DATA_FILES
+from toolkit.site.data import (
+    CLASS_TYPES,
+    COMMENT_PROPS,
+    DATE_TYPES,
+    LABEL_PROPS,
+    PROPERTY_TYPES,
+    RDF,
+    RDFS,
+    SH,
+    TYPE,
+    XSD,
+    Release,
+    Term,
+    term_key,
+)
+from toolkit.site.highlight import Mark, runs
+from toolkit.site.i18n import UI
+from toolkit.site.paths import DEFAULT_LANG, LANGS, SiteMap, lang_path, rel
+from toolkit.site.search import SearchIndex
+
+#: at most this many incoming links are listed on a page (the rest are counted)
+MAX_INCOMING = 200
+_ANCHOR_BAD = re.compile(r"[^A-Za-z0-9_-]")
+_PREFIX_LINE = re.compile(r"^@prefix\s+([A-Za-z][\w.-]*):\s*<([^>]*)>\s*\.\s*$", re.MULTILINE)
+PLAIN_TYPES = frozenset({XSD + "string", RDF + "langString"})
+
+
+def anchor_of(iri: str) -> str:
+    """An HTML id for a quote: ``q-`` and the evidence IRI's last segment."""
+    return "q-" + _ANCHOR_BAD.sub("-", iri.rstrip("/").rsplit("/", 1)[-1])
+
+
+def environment() -> jinja2.Environment:
+    """The template environment: templates shipped in the package, autoescaped, strict about undefined names."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("toolkit.site", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@dataclass
+class Page:
+    """A page known to the site: its folder and its title in each language (for nav, search, sitemap)."""
+
+    path: str
+    titles: dict[str, str]
+    kind: str
+
+
+@dataclass
+class SiteBuilder:
+    release: Release
+    sitemap: SiteMap
+    files: dict[str, bytes] = field(default_factory=dict)
+    pages: dict[str, Page] = field(default_factory=dict)
+    env: jinja2.Environment = field(default_factory=environment)
+    prefixes: dict[str, str] = field(default_factory=dict)
+    search: SearchIndex = field(default_factory=SearchIndex)
+    _label_cache: dict[str, dict[str, str]] = field(default_factory=dict)
+    _compact_cache: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.prefixes = dict(self.release.prefixes)
+        schema = self.release.settings.schema_dir
+        for turtle in (schema / "ontology.ttl", schema / "shapes.ttl", self.release.folder / "catalog.ttl"):
+            if turtle.is_file():
+                for name, iri in _PREFIX_LINE.findall(turtle.read_text(encoding="utf-8")):
+                    if iri not in self.prefixes.values():
+                        self.prefixes.setdefault(name, iri)
+        self.prefixes.setdefault("sh", SH)
+        self.resources = sorted(s for s in self.release.out if self.sitemap.page_dir(s) is not None)
+        self.resource_set = set(self.resources)
+        self.terms = self._ontology_terms()
+
+    # ------------------------------------------------------------------ naming things
+    def compact(self, iri: str) -> str:
+        """``prefix:local`` for an IRI under a known prefix (the longest), else the IRI."""
+        cached = self._compact_cache.get(iri)
+        if cached is None:
+            cached = self._compact_cache[iri] = self._compact(iri)
+        return cached
+
+    def _compact(self, iri: str) -> str:
+        best = ""
+        name = ""
+        for prefix, ns in self.prefixes.items():
+            if iri.startswith(ns) and len(ns) > len(best) and re.fullmatch(r"[\w.-]*", iri[len(ns) :]):
+                best, name = ns, prefix
+        return f"{name}:{iri[len(best) :]}" if best else iri
+
+    def labels(self, iri: str) -> dict[str, str]:
+        """zh/en (and untagged) labels of an IRI: from the data, else the ontology, else the shapes."""
+        cached = self._label_cache.get(iri)
+        if cached is None:
+            cached = self._label_cache[iri] = self._find_labels(iri)
+        return cached
+
+    def _find_labels(self, iri: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for source in (self.release.out.get(iri, {}),):
+            for p in LABEL_PROPS:
+                for v in sorted(source.get(p, {}), key=term_key):
+                    if isinstance(v, ox.Literal):
+                        found.setdefault(v.language or "", v.value)
+        if not found:
+            for p in (*LABEL_PROPS, SH + "name"):
+                for store in (self.release.ontology, self.release.shapes):
+                    for v in self._store_values(store, iri, p):
+                        if isinstance(v, ox.Literal):
+                            found.setdefault(v.language or "", v.value)
+        if not found and self.release.is_evidence(iri):  # a quote is named by its words
+            quote = self.release.first_literal(iri, self.release.ontology_ns + "quote") or ""
+            found[""] = "“" + (quote if len(quote) <= 40 else quote[:40] + "…") + "”"
+        return found
+
+    def label(self, iri: str, lang: str) -> str:
+        found = self.labels(iri)
+        other = "en" if lang == "zh" else "zh"
+        return found.get(lang) or found.get("") or found.get(other) or self.compact(iri)
+
+    def comment(self, iri: str, lang: str) -> str:
+        for store_values in (
+            lambda p: self.release.values(iri, p),
+            lambda p: self._store_values(self.release.ontology, iri, p),
+        ):
+            found = {
+                v.language or "": v.value for p in COMMENT_PROPS for v in store_values(p) if isinstance(v, ox.Literal)
+            }
+            if found:
+                return found.get(lang) or found.get("") or next(iter(sorted(found.items())))[1]
+        return ""
+
+    @staticmethod
+    def _store_values(store: ox.Store, iri: str, predicate: str) -> list[Term]:
+        if iri.startswith("_:"):
+            return []
+        found = store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(predicate), None, None)
+        return sorted({q.object for q in found}, key=term_key)
+
+    def page_of(self, iri: str) -> str | None:
+        """The page folder of an IRI if the site has that page."""
+        path = self.sitemap.page_dir(iri)
+        if path is None:
+            return None
+        if iri in self.resource_set or iri in self.terms:
+            return path
+        return None
+
+    def term_view(self, term: Term, here: str, lang: str) -> dict[str, Any]:
+        """A term as the templates show it: text, link (relative, or the IRI itself when external), tags."""
+        if isinstance(term, ox.NamedNode):
+            page = self.page_of(term.value)
+            return {
+                "kind": "iri",
+                "text": self.label(term.value, lang),
+                "href": rel(here, lang_path(page, lang)) if page else term.value,
+                "iri": term.value,
+                "short": self.compact(term.value),
+                "external": page is None,
+            }
+        if isinstance(term, ox.BlankNode):
+            return {"kind": "blank", "text": "_:" + term.value, "href": "", "iri": "", "short": "", "external": False}
+        dtype = term.datatype.value if term.datatype else ""
+        return {
+            "kind": "literal",
+            "text": term.value,
+            "lang": term.language or "",
+            "datatype": "" if dtype in PLAIN_TYPES else self.compact(dtype),
+            "href": "",
+            "iri": "",
+            "short": "",
+            "external": False,
+        }
+
+    # ------------------------------------------------------------------ rendering
+    def render(self, template: str, path: str, lang: str, title: str, **ctx: Any) -> None:
+        here = lang_path(path, lang)
+        other = "en" if lang == "zh" else "zh"
+        nav = [
+            ("home", ""),
+            ("browse", "browse/"),
+            ("ontology", "ontology/"),
+            ("timeline", "timeline/"),
+            ("queries", "queries/"),
+            ("catalog", "catalog/"),
+            ("sparql", "sparql/"),
+            ("search", "search/"),
+        ]
+        html = self.env.get_template(template).render(
+            lang=lang,
+            ui=UI[lang],
+            title=title,
+            here=here,
+            root=rel(here, ""),
+            static=rel(here, "static/"),
+            switch_href=rel(here, lang_path(path, other)),
+            switch_lang=other,
+            canonical=self.sitemap.url(path, lang),
+            alternate_langs=[(code, self.sitemap.url(path, code)) for code in LANGS],
+            nav=[(UI[lang][key], rel(here, lang_path(p, lang)), p == path) for key, p in nav],
+            link=lambda p: rel(here, lang_path(p, lang)),
+            **ctx,
+        )
+        self.files[here + "index.html"] = html.encode("utf-8")
+
+    def build(self) -> dict[str, bytes]:
+        for iri in self.resources:
+            self.resource_page(iri)
+        for iri in sorted(self.terms):
+            self.term_page(iri)
+        self.ontology_index()
+        self.browse_page()
+        self.timeline_page()
+        self.query_pages()
+        self.catalog_page()
+        self.static_pages()
+        self.release_copy()
+        self.static_files()
+        self.files["search/index.json"] = self.search.to_json()
+        self.files["sitemap.xml"] = self.sitemap_xml()
+        self.files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {self.sitemap.root_iri}sitemap.xml\n".encode()
+        return dict(sorted(self.files.items()))
+
+    # ------------------------------------------------------------------ resources
+    def resource_page(self, iri: str) -> None:
+        path = self.sitemap.page_dir(iri)
+        assert path is not None
+        self.data_files(iri, path)
+        titles = {lang: self.label(iri, lang) for lang in LANGS}
+        quotes: list[str] = []
+        for lang in LANGS:
+            here = lang_path(path, lang)
+            ctx = self.resource_context(iri, here, lang)
+            if lang == DEFAULT_LANG:
+                quotes = [e["quote"] for e in ctx["evidence"]]
+            self.render("resource.html", path, lang, titles[lang], **ctx)
+        kinds = [self.label(t, "en") for t in self.release.types(iri)]
+        self.pages[path] = Page(path, titles, "resource")
+        self.search.add(
+            path, titles, [*quotes, self.release.first_literal(iri, self.release.ontology_ns + "quote") or ""], kinds
+        )
+
+    def resource_context(self, iri: str, here: str, lang: str) -> dict[str, Any]:
+        rel_ = self.release
+        props = rel_.out.get(iri, {})
+        groups = []
+        evidence_nodes: list[str] = []
+        for p in sorted(props, key=lambda p: (p != TYPE, p not in LABEL_PROPS, self.label(p, lang), p)):
+            values = []
+            graph_sets = set()
+            for v in sorted(props[p], key=term_key):
+                graphs = props[p][v]
+                graph_sets.add(tuple(graphs))
+                values.append(
+                    {"v": self.term_view(v, here, lang), "sources": [self.graph_view(g, here, lang) for g in graphs]}
+                )
+                if isinstance(v, ox.NamedNode) and rel_.is_evidence(v.value):
+                    evidence_nodes.append(v.value)
+            groups.append(
+                {
+                    "prop": self.term_view(ox.NamedNode(p), here, lang),
+                    "values": values,
+                    "conflict": len(graph_sets) > 1 and p not in LABEL_PROPS and p not in COMMENT_PROPS and p != TYPE,
+                }
+            )
+        if rel_.is_evidence(iri):
+            evidence_nodes.append(iri)
+        evidence = [self.evidence_view(e, here, lang) for e in sorted(set(evidence_nodes))]
+        incoming = sorted(rel_.incoming.get(iri, set()))
+        text = self.source_text_view(iri, here, lang) if iri in rel_.texts else None
+        sources = sorted({g for p in props.values() for gs in p.values() for g in gs})
+        return {
+            "iri": iri,
+            "types": [self.term_view(ox.NamedNode(t), here, lang) for t in rel_.types(iri)],
+            "description": self.comment(iri, lang),
+            "groups": groups,
+            "evidence": [e for e in evidence if e is not None],
+            "incoming": [
+                {"s": self.term_view(ox.NamedNode(s), here, lang), "p": self.term_view(ox.NamedNode(p), here, lang)}
+                for s, p in incoming[:MAX_INCOMING]
+            ],
+            "incoming_more": max(0, len(incoming) - MAX_INCOMING),
+            "sources": [self.graph_view(g, here, lang) for g in sources],
+            "alternates": [
+                {"href": rel(here, self.sitemap.page_dir(iri) + f), "type": t, "name": f} for f, t in DATA_FILES.items()
+            ],
+            "text": text,
+        }
+
+    def graph_view(self, graph: str, here: str, lang: str) -> dict[str, Any]:
+        """A named graph as a source link: ``<base>graph/<id>`` -> the page of ``<base>source/<id>`` if any."""
+        base = self.release.base_iri
+        if graph.startswith(base + "graph/"):
+            source = base + "source/" + graph[len(base + "graph/") :]
+            if source in self.resource_set:
+                return self.term_view(ox.NamedNode(source), here, lang)
+        if not graph:
+            return {"kind": "literal", "text": "default", "href": "", "iri": "", "short": "", "external": False}
+        return {**self.term_view(ox.NamedNode(graph), here, lang), "href": ""}
+
+    def evidence_view(self, ev: str, here: str, lang: str) -> dict[str, Any] | None:
+        rel_ = self.release
+        ns = rel_.ontology_ns
+        quote = rel_.first_literal(ev, ns + "quote") or ""
+        try:
+            start = int(rel_.first_literal(ev, ns + "startOffset") or "")
+            end = int(rel_.first_literal(ev, ns + "endOffset") or "")
+        except ValueError:
+            return None
+        sources = [v.value for v in rel_.values(ev, ns + "inSource") if isinstance(v, ox.NamedNode)]
+        source = sources[0] if sources else ""
+        source_page = self.page_of(source) if source else None
+        paragraphs = []
+        text = rel_.texts.get(source)
+        if text is not None:
+            mark = Mark(start, end, anchor_of(ev), "", quote)
+            for para in text.paragraphs_for(start, end):
+                paragraphs.append(runs(para.text, para.start, [mark]))
+        return {
+            "iri": ev,
+            "quote": quote,
+            "start": start,
+            "end": end,
+            "source": self.term_view(ox.NamedNode(source), here, lang) if source else None,
+            "source_href": (rel(here, lang_path(source_page, lang)) + "#" + anchor_of(ev)) if source_page else "",
+            "paragraphs": paragraphs,
+        }
+
+    def source_text_view(self, source: str, here: str, lang: str) -> dict[str, Any]:
+        """The archived text with every quote of the release that cites it highlighted and linked to its fact."""
+        rel_ = self.release
+        ns = rel_.ontology_ns
+        text = rel_.texts[source]
+        # paragraphs outside the article body (bodyStart..bodyEnd: the page's furniture) are shown dimmed
+        try:
+            body = (
+                int(rel_.first_literal(source, ns + "bodyStart") or 0),
+                int(rel_.first_literal(source, ns + "bodyEnd") or len(text.text)),
+            )
+        except ValueError:
+            body = (0, len(text.text))
+        marks = []
+        for ev, _p in sorted(rel_.incoming.get(source, set())):
+            if not rel_.is_evidence(ev):
+                continue
+            try:
+                start = int(rel_.first_literal(ev, ns + "startOffset") or "")
+                end = int(rel_.first_literal(ev, ns + "endOffset") or "")
+            except ValueError:
+                continue
+            facts = sorted(s for s, _ in rel_.incoming.get(ev, set()))
+            target = facts[0] if facts else ev
+            page = self.page_of(target)
+            href = rel(here, lang_path(page, lang)) if page else ""
+            marks.append(Mark(start, end, anchor_of(ev), href, self.label(target, lang)))
+        return {
+            "file": text.path.name,
+            "checksum_ok": text.checksum_ok,
+            "paragraphs": [
+                {"runs": runs(p.text, p.start, marks), "outside": not (body[0] < p.end and p.start < body[1])}
+                for p in text.paragraphs
+            ],
+            "quote_count": len(marks),
+        }
+
+    def data_files(self, iri: str, path: str) -> None:
+        """The resource's own triples as N-Triples, Turtle and JSON-LD, written by pyoxigraph (fast, and
+        a pure function of the sorted triples and prefixes: it orders the prefixes itself)."""
+        triples = self.release.triples.get(iri, [])
+        self.files[path + "data.nt"] = "".join(f"{t} .\n" for t in triples).encode("utf-8")
+        text = "".join(str(t) for t in triples)
+        used = {name: ns for name, ns in sorted(self.prefixes.items()) if "<" + ns in text}
+        self.files[path + "data.ttl"] = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=used)
+        expanded = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD))
+        self.files[path + "data.jsonld"] = (
+            json.dumps(expanded, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        ).encode("utf-8")
+
+    # ------------------------------------------------------------------ ontology
+    def _ontology_terms(self) -> dict[str, str]:
+        """IRI -> "class" | "property" for the terms of the ontology's own namespace."""
+        ns = self.release.ontology_ns
+        out: dict[str, str] = {}
+        for q in self.release.ontology.quads_for_pattern(None, ox.NamedNode(TYPE), None, None):
+            if not isinstance(q.subject, ox.NamedNode) or not q.subject.value.startswith(ns) or q.subject.value == ns:
+                continue
+            if q.object.value in CLASS_TYPES:
+                out[q.subject.value] = "class"
+            elif q.object.value in PROPERTY_TYPES:
+                out.setdefault(q.subject.value, "property")
+        return out
+
+    def describe(self, term: Term, depth: int = 0) -> str:
+        """A SHACL value as compact text: IRIs compacted, lists as ( ... ), blank nodes as [ p o ; ... ]."""
+        if isinstance(term, ox.NamedNode):
+            return self.compact(term.value)
+        if isinstance(term, ox.Literal):
+            return term.value if len(term.value) <= 200 else term.value[:200] + "…"
+        if depth > 4:
+            return "[…]"
+        items = self._rdf_list(term)
+        if items is not None:
+            return "( " + " ".join(self.describe(i, depth + 1) for i in items) + " )"
+        parts = []
+        for q in sorted(self.release.shapes.quads_for_pattern(term, None, None, None), key=lambda q: q.predicate.value):
+            parts.append(f"{self.compact(q.predicate.value)} {self.describe(q.object, depth + 1)}")
+        return "[ " + " ; ".join(parts) + " ]"
+
+    def _rdf_list(self, node: Term) -> list[Term] | None:
+        shapes = self.release.shapes
+        items: list[Term] = []
+        seen = set()
+        while isinstance(node, ox.BlankNode) and node not in seen:
+            seen.add(node)
+            first = list(shapes.quads_for_pattern(node, ox.NamedNode(RDF + "first"), None, None))
+            rest = list(shapes.quads_for_pattern(node, ox.NamedNode(RDF + "rest"), None, None))
+            if not first or not rest:
+                return None
+            items.append(first[0].object)
+            node = rest[0].object
+        if isinstance(node, ox.NamedNode) and node.value == RDF + "nil":
+            return items
+        return None
+
+    def shape_rows(self, shape: Term) -> list[tuple[str, str]]:
+        rows = []
+        for q in sorted(
+            self.release.shapes.quads_for_pattern(shape, None, None, None),
+            key=lambda q: (q.predicate.value, term_key(q.object)),
+        ):
+            if q.predicate.value in (SH + "property", SH + "targetClass", TYPE, SH + "name"):
+                continue
+            rows.append((self.compact(q.predicate.value), self.describe(q.object)))
+        return rows
+
+    def constraints(self, iri: str, kind: str, lang: str) -> list[dict[str, Any]]:
+        shapes = self.release.shapes
+        out = []
+        if kind == "class":
+            for q in sorted(
+                shapes.quads_for_pattern(None, ox.NamedNode(SH + "targetClass"), ox.NamedNode(iri), None),
+                key=lambda q: str(q.subject),
+            ):
+                props = sorted(
+                    (p.object for p in shapes.quads_for_pattern(q.subject, ox.NamedNode(SH + "property"), None, None)),
+                    key=term_key,
+                )
+                out.append(
+                    {
+                        "shape": self.describe(q.subject) if isinstance(q.subject, ox.NamedNode) else "",
+                        "rows": self.shape_rows(q.subject),
+                        "properties": [
+                            {
+                                "shape": self.describe(p) if isinstance(p, ox.NamedNode) else "",
+                                "rows": self.shape_rows(p),
+                            }
+                            for p in props
+                        ],
+                    }
+                )
+        else:
+            for q in sorted(
+                shapes.quads_for_pattern(None, ox.NamedNode(SH + "path"), ox.NamedNode(iri), None),
+                key=lambda q: str(q.subject),
+            ):
+                owners = sorted(
+                    {o.subject for o in shapes.quads_for_pattern(None, ox.NamedNode(SH + "property"), q.subject, None)},
+                    key=term_key,
+                )
+                targets = sorted(
+                    {
+                        t.object.value
+                        for o in owners
+                        for t in shapes.quads_for_pattern(o, ox.NamedNode(SH + "targetClass"), None, None)
+                    }
+                )
+                out.append(
+                    {
+                        "shape": self.describe(q.subject) if isinstance(q.subject, ox.NamedNode) else "",
+                        "rows": self.shape_rows(q.subject),
+                        "properties": [],
+                        "targets": targets,
+                    }
+                )
+        return out
+
+    def term_page(self, iri: str) -> None:
+        kind = self.terms[iri]
+        path = self.sitemap.page_dir(iri)
+        assert path is not None
+        ont = self.release.ontology
+        titles = {lang: self.label(iri, lang) for lang in LANGS}
+        for lang in LANGS:
+            here = lang_path(path, lang)
+            rows = []
+            for q in sorted(
+                ont.quads_for_pattern(ox.NamedNode(iri), None, None, None),
+                key=lambda q: (q.predicate.value, term_key(q.object)),
+            ):
+                if isinstance(q.object, ox.BlankNode):
+                    continue
+                rows.append({"p": self.term_view(q.predicate, here, lang), "v": self.term_view(q.object, here, lang)})
+            alignments = [r for r in rows if r["v"]["kind"] == "iri" and r["v"]["external"] and r["p"]["iri"] != TYPE]
+            used_by = sorted(
+                {
+                    (q.subject.value, kind)
+                    for q in ont.quads_for_pattern(None, None, ox.NamedNode(iri), None)
+                    if isinstance(q.subject, ox.NamedNode) and q.subject.value in self.terms
+                }
+            )
+            constraints = self.constraints(iri, kind, lang)
+            for c in constraints:
+                c["targets_view"] = [self.term_view(ox.NamedNode(t), here, lang) for t in c.get("targets", [])]
+            instances = []
+            if kind == "class":
+                instances = sorted(
+                    (s for s, _p in self.release.incoming.get(iri, set()) if _p == TYPE and s in self.resource_set)
+                )
+            self.render(
+                "term.html",
+                path,
+                lang,
+                titles[lang],
+                iri=iri,
+                kind=kind,
+                short=self.compact(iri),
+                labels=sorted(
+                    (v.language or "", v.value)
+                    for p in LABEL_PROPS
+                    for v in self._store_values(ont, iri, p)
+                    if isinstance(v, ox.Literal)
+                ),
+                comments=sorted(
+                    (v.language or "", v.value)
+                    for p in COMMENT_PROPS
+                    for v in self._store_values(ont, iri, p)
+                    if isinstance(v, ox.Literal)
+                ),
+                rows=rows,
+                alignments=alignments,
+                related=[self.term_view(ox.NamedNode(s), here, lang) for s, _k in used_by],
+                constraints=constraints,
+                instances=[self.term_view(ox.NamedNode(s), here, lang) for s in instances[:MAX_INCOMING]],
+                instance_count=len(instances),
+            )
+        self.pages[path] = Page(path, titles, kind)
+        self.search.add(path, titles, [self.comment(iri, "zh"), self.comment(iri, "en")], [kind])
+
+    def ontology_index(self) -> None:
+        for lang in LANGS:
+            here = lang_path("ontology/", lang)
+            groups = []
+            for kind in ("class", "property"):
+                items = sorted((self.label(i, lang), i) for i, k in self.terms.items() if k == kind)
+                groups.append(
+                    {
+                        "kind": kind,
+                        "items": [
+                            {"v": self.term_view(ox.NamedNode(i), here, lang), "comment": self.comment(i, lang)}
+                            for _l, i in items
+                        ],
+                    }
+                )
+            self.render(
+                "ontology.html",
+                "ontology/",
+                lang,
+                UI[lang]["ontology"],
+                groups=groups,
+                ontology_iri=self.release.ontology_ns,
+            )
+
+    # ------------------------------------------------------------------ overview pages
+    def browse_page(self) -> None:
+        by_class: dict[str, list[str]] = defaultdict(list)
+        for iri in self.resources:
+            for t in self.release.types(iri) or [RDFS + "Resource"]:
+                by_class[t].append(iri)
+        for lang in LANGS:
+            here = lang_path("browse/", lang)
+            groups = [
+                {
+                    "cls": self.term_view(ox.NamedNode(c), here, lang),
+                    "items": sorted(
+                        (self.term_view(ox.NamedNode(i), here, lang) for i in members),
+                        key=lambda v: (v["text"], v["iri"]),
+                    ),
+                }
+                for c, members in sorted(by_class.items(), key=lambda kv: (self.label(kv[0], lang), kv[0]))
+            ]
+            self.render("browse.html", "browse/", lang, UI[lang]["all_resources"], groups=groups)
+
+    def timeline_page(self) -> None:
+        events = []
+        for s in self.resources:
+            for p, objs in self.release.out[s].items():
+                for o in objs:
+                    if isinstance(o, ox.Literal) and o.datatype and o.datatype.value in DATE_TYPES:
+                        events.append((o.value, s, p))
+        events.sort()
+        for lang in LANGS:
+            here = lang_path("timeline/", lang)
+            rows = [
+                {
+                    "date": d,
+                    "s": self.term_view(ox.NamedNode(s), here, lang),
+                    "p": self.term_view(ox.NamedNode(p), here, lang),
+                }
+                for d, s, p in events
+            ]
+            self.render("timeline.html", "timeline/", lang, UI[lang]["timeline"], rows=rows)
+
+    def query_pages(self) -> None:
+        settings = self.release.settings
+        folder = settings.root / "queries"
+        queries = saved_queries(folder) if folder.is_dir() else []
+        index: list[tuple[str, dict[str, str]]] = []
+        for q in queries:
+            saved = find_query(q.name, folder)
+            needs = [p.name for p in saved.params if p.required and p.default is None]
+            result = None
+            error = ""
+            if not needs:
+                try:
+                    result = self.run_saved(saved)
+                except UsageError as exc:  # e.g. a default parameter naming nothing in this release
+                    error = str(exc)
+            path = f"queries/{q.name}/"
+            titles = {lang: saved.title.get(lang) or q.name for lang in LANGS}
+            index.append((q.name, titles))
+            for lang in LANGS:
+                here = lang_path(path, lang)
+                table = None
+                if result is not None:
+                    table = {
+                        "kind": result.kind,
+                        "variables": result.variables,
+                        "rows": [
+                            [self.term_view(t, here, lang) if t is not None else None for t in row]
+                            for row in result.rows
+                        ],
+                        "boolean": result.boolean,
+                        "triples": [
+                            [
+                                self.term_view(t.subject, here, lang),
+                                self.term_view(t.predicate, here, lang),
+                                self.term_view(t.object, here, lang),
+                            ]
+                            for t in sorted(result.triples, key=str)
+                        ],
+                    }
+                self.render(
+                    "query.html",
+                    path,
+                    lang,
+                    titles[lang],
+                    name=q.name,
+                    answers=saved.answers,
+                    text=saved.text,
+                    needs=needs,
+                    table=table,
+                    error=error,
+                )
+            self.pages[path] = Page(path, titles, "query")
+        for lang in LANGS:
+            here = lang_path("queries/", lang)
+            self.render(
+                "queries.html",
+                "queries/",
+                lang,
+                UI[lang]["queries"],
+                items=[
+                    {"name": n, "title": t[lang], "href": rel(here, lang_path(f"queries/{n}/", lang))} for n, t in index
+                ],
+            )
+
+    def run_saved(self, saved: SavedQuery) -> Result:
+        """A saved query's answer with its default parameters, from the embedded engine in this process.
+
+        In process, not through :func:`toolkit.query.run_query`'s child process: the queries are the
+        project's own files (no SERVICE to refuse, no Ctrl-C to honour mid-query), and ten child
+        processes would be most of the site's build time.
+        """
+        store = self.release.store
+        bound, _terms = bind(saved.text, {}, saved.params, base_iri=self.release.base_iri, store=store)
+        kind, data = evaluate(store, bound)
+        if kind in ("syntax", "failed"):
+            raise UsageError(f"the saved query failed: {data.decode('utf-8')}", file=saved.path)
+        return from_wire(kind, data)
+
+    def catalog_info(self) -> dict[str, Any]:
+        """Title, description, licence and distributions, from the release's DCAT catalog and manifest."""
+        rel_ = self.release
+        base = rel_.base_iri
+        catalog = base + "catalog"
+        dct = "http://purl.org/dc/terms/"
+        dcat = "http://www.w3.org/ns/dcat#"
+        titles = {v.language or "": v.value for v in rel_.values(catalog, dct + "title") if isinstance(v, ox.Literal)}
+        descs = {
+            v.language or "": v.value for v in rel_.values(catalog, dct + "description") if isinstance(v, ox.Literal)
+        }
+        licence = rel_.first_literal(catalog, dct + "license") or next(
+            (v.value for v in rel_.values(catalog, dct + "license")), str(rel_.settings.catalog.get("license", ""))
+        )
+        by_url: dict[str, str] = {}
+        for s, ps in rel_.out.items():
+            for v in ps.get(dcat + "downloadURL", {}):
+                by_url[v.value] = s
+        files = []
+        download_base = str(rel_.settings.catalog.get("download-base", self.sitemap.root_iri + "release/"))
+        for f in sorted(rel_.manifest.get("files", []), key=lambda f: f["path"]):
+            url = download_base + f["path"]
+            files.append({**f, "url": url, "distribution": by_url.get(url, "")})
+        return {
+            "titles": titles or {"": str(rel_.manifest.get("title", ""))},
+            "descriptions": descs,
+            "licence": licence,
+            "files": files,
+            "version": str(rel_.settings.catalog.get("version", "")),
+            "modified": str(rel_.settings.catalog.get("modified", "")),
+            "issued": str(rel_.settings.catalog.get("issued", "")),
+            "triples": rel_.manifest.get("triples"),
+        }
+
+    def catalog_page(self) -> None:
+        info = self.catalog_info()
+        for lang in LANGS:
+            here = lang_path("catalog/", lang)
+            files = [
+                {
+                    **f,
+                    "href": rel(here, "release/" + f["path"]),
+                    "dist": self.term_view(ox.NamedNode(f["distribution"]), here, lang) if f["distribution"] else None,
+                }
+                for f in info["files"]
+            ]
+            self.render(
+                "catalog.html",
+                "catalog/",
+                lang,
+                UI[lang]["catalog"],
+                info=info,
+                files=files,
+                catalog_title=info["titles"].get(lang) or next(iter(info["titles"].values())),
+            )
+
+    def schema_org(self, info: dict[str, Any]) -> str:
+        """schema.org Dataset JSON-LD for the home page, made from the DCAT catalog (same title, licence, files)."""
+        doc = {
+            "@context": "https://schema.org/",
+            "@type": "Dataset",
+            "@id": self.sitemap.root_iri,
+            "url": self.sitemap.root_iri,
+            "name": info["titles"].get("en") or next(iter(info["titles"].values())),
+            "alternateName": info["titles"].get("zh", ""),
+            "description": info["descriptions"].get("en", "") or info["descriptions"].get("zh", ""),
+            "license": info["licence"],
+            "version": info["version"],
+            "dateModified": info["modified"],
+            "datePublished": info["issued"],
+            "inLanguage": ["zh", "en"],
+            "isAccessibleForFree": True,
+            "publisher": {
+                "@type": "Organization",
+                "name": str(self.release.settings.catalog.get("publisher-en", "")),
+            },
+            "distribution": [
+                {
+                    "@type": "DataDownload",
+                    "contentUrl": f["url"],
+                    "encodingFormat": f.get("media_type", ""),
+                    "contentSize": f"{f['bytes']} B",
+                    "sha256": f["sha256"],
+                }
+                for f in info["files"]
+                if f["distribution"]  # the catalog's distributions, as DCAT lists them
+            ],
+        }
+        return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True).replace("</", "<\\/")
+
+    def static_pages(self) -> None:
+        info = self.catalog_info()
+        counts = self.release.manifest.get("counts_by_class", {})
+        for lang in LANGS:
+            here = lang_path("", lang)
+            class_counts = []
+            for name, n in sorted(counts.items()):
+                iri = name if "://" in name else self.release.ontology_ns + name
+                class_counts.append({"v": self.term_view(ox.NamedNode(iri), here, lang), "n": n})
+            sources = [self.term_view(ox.NamedNode(s), here, lang) for s in sorted(self.release.texts)]
+            self.render(
+                "home.html",
+                "",
+                lang,
+                info["titles"].get(lang) or UI[lang]["site"],
+                schema_org=self.schema_org(info),
+                info=info,
+                class_counts=class_counts,
+                sources=sources,
+                description=info["descriptions"].get(lang, ""),
+            )
+            example = next((s for s in self.resources if self.release.types(s)), "")
+            self.render(
+                "sparql.html",
+                "sparql/",
+                lang,
+                UI[lang]["sparql"],
+                base_iri=self.release.base_iri,
+                ontology_ns=self.release.ontology_ns,
+                example_path=(self.sitemap.page_dir(example) or "").rstrip("/"),
+                queries=[q.name for q in saved_queries(self.release.settings.root / "queries")]
+                if (self.release.settings.root / "queries").is_dir()
+                else [],
+            )
+            self.render("search.html", "search/", lang, UI[lang]["search"])
+
+    def release_copy(self) -> None:
+        """The release files under ``release/``, so that the catalog's download links work on the site itself."""
+        for f in sorted(self.release.manifest.get("files", []), key=lambda f: f["path"]):
+            src = self.release.folder / f["path"]
+            if src.is_file():
+                self.files["release/" + f["path"]] = src.read_bytes()
+        manifest = self.release.folder / "manifest.json"
+        self.files["release/manifest.json"] = manifest.read_bytes()
+
+    def static_files(self) -> None:
+        folder = resources.files("toolkit.site") / "static"
+        for item in sorted(folder.iterdir(), key=lambda p: p.name):
+            if item.is_file():
+                self.files["static/" + item.name] = item.read_bytes()
+
+    def sitemap_xml(self) -> bytes:
+        urls = []
+        for path in sorted(
+            {
+                p
+                for p in (f[: -len("index.html")] for f in self.files if f.endswith("index.html"))
+                if not p.startswith("en/")
+            }
+        ):
+            urls.append({"zh": self.sitemap.url(path, "zh"), "en": self.sitemap.url(path, "en")})
+        return self.env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
+
+
+def build_files(release: Release, sitemap: SiteMap) -> dict[str, bytes]:
+    """Every file of the site (relative path -> bytes), for ``release``."""
+    return SiteBuilder(release, sitemap).build()
+
+
+__all__ = ["SiteBuilder", "build_files", "environment"]
