@@ -284,9 +284,9 @@ def bench(
 
 # The query and portal command modules register their commands on `app` / `publish_app` when
 # imported; imported last so that `--help` lists the pipeline's commands first.
-from toolkit import cli_portal, cli_query, cli_site  # noqa: E402
+from toolkit import cli_draft, cli_portal, cli_query, cli_site  # noqa: E402
 
-__all__ = ["app", "cli_portal", "cli_query", "cli_site", "main", "publish_app"]
+__all__ = ["app", "cli_draft", "cli_portal", "cli_query", "cli_site", "main", "publish_app"]
 
 
 def main() -> None:

@@ -237,6 +237,32 @@ def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) ->
         problems.add("facts-schema", msg, path, value=None if isinstance(err.instance, (dict, list)) else err.instance)
 
 
+def body_bounds(text: str, start_words: str, end_words: str) -> tuple[int, int] | None:
+    """Raw (start, end) of the body that ``body.start`` / ``body.end`` mark, as the loader finds it.
+
+    Public so that `source add` chooses body words the loader will find, and `draft` quotes
+    the same body that `validate` checks; None when either is missing or end comes first.
+    """
+    normal = Normalised.of(text)
+    start = find_span(start_words, normal)
+    end = find_span(end_words, normal)
+    if start is None or end is None or end[1] <= start[0]:
+        return None
+    return start[0], end[1]
+
+
+def locate_quote(quote: str, text: str, body: Normalised) -> EvidenceSpan | None:
+    """Where an evidence quote lies in the body, exactly as `validate` proves it (or None).
+
+    ``body`` is ``Normalised.of(text, body_start, body_end)``; `draft` calls this for every
+    quote it proposes, so a proposal is never one `validate` would reject.
+    """
+    span = find_span(quote, body)
+    if span is None:
+        return None
+    return EvidenceSpan(quote=text[span[0] : span[1]], start=span[0], end=span[1])
+
+
 def _read_text(path: Path) -> str:
     return decode_utf8(read_capped(path, MAX_TEXT_BYTES, what="archived text", follow_links=False), path)
 
@@ -592,8 +618,8 @@ def _locate_evidence(
     raw: dict[str, Any], index: int, ent: Entity, src: Source, body: Normalised, problems: _Problems, settings: Settings
 ) -> None:
     for j, quote in enumerate(raw["evidence"]):
-        span = find_span(quote, body)
-        if span is None:
+        found = locate_quote(quote, src.text, body)
+        if found is None:
             if problems.passages_shown < MAX_PASSAGE_HINTS:
                 problems.passages_shown += 1
                 hint = f"closest passage: {closest_passage(quote, body)!r}"
@@ -609,4 +635,4 @@ def _locate_evidence(
                 value=quote,
             )
             continue
-        ent.evidence.append(EvidenceSpan(quote=src.text[span[0] : span[1]], start=span[0], end=span[1]))
+        ent.evidence.append(found)
