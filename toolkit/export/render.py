@@ -13,9 +13,7 @@ tests compare both on the real article and on generated corpora.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from functools import cache
-from itertools import groupby
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -93,18 +91,6 @@ def subjects_of(lines: list[str]) -> dict[str, list[tuple[str, Obj]]]:
         p_end = line.index("> ", s_end + 2)
         out.setdefault(line[1:s_end], []).append((line[s_end + 3 : p_end], Obj(line[p_end + 2 : -2])))
     return out
-
-
-def each_subject(lines: list[str]) -> Iterator[tuple[str, list[tuple[str, Obj]]]]:
-    """:func:`subjects_of` one subject at a time, for sorted lines (a subject's lines are then
-    consecutive): only one subject's parsed objects are alive at once, not a whole catalog's."""
-    seen: set[str] = set()
-    for _s, group in groupby(lines, key=lambda line: line[1 : line.find("> ")]):
-        for s, items in subjects_of(list(group)).items():
-            if s in seen:
-                raise Unsupported("lines not grouped by subject")
-            seen.add(s)
-            yield s, items
 
 
 # --------------------------------------------------------------------------------- Turtle

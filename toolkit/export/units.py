@@ -26,13 +26,15 @@ import io
 import json
 import os
 import pickle
+import sys
 import time
+from array import array
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import fastjsonschema
 import jsonschema
@@ -68,7 +70,10 @@ SUBCLASS = b"<" + str(RDFS.subClassOf).encode() + b">"
 @dataclass(slots=True)
 class EntitySummary:
     """One entity as the checks across sources need it (no values but its links). Slotted:
-    a million-triple build holds some 150,000 of them for the whole build."""
+    a million-triple build holds some 150,000 of them for the whole build, so it keeps no more
+    than the checks read: ``lines`` only of the properties that refer to other entities (the
+    cycle check's message names the line of one), the problems as tuples (mostly the one empty
+    tuple), and its names shared (see :func:`load`)."""
 
     id: str
     index: int
@@ -76,11 +81,11 @@ class EntitySummary:
     label: str | None
     line: int
     id_line: int | None
-    lines: dict[str, int]
-    refs: list[tuple[str, str, int | None]]  # (property, referenced id, line of the reference)
+    lines: dict[str, int]  # property -> line of its key, for the properties in ``refs``
+    refs: tuple[tuple[str, str, int | None], ...]  # (property, referenced id, line of the reference)
     evidence: int
-    load_problems: list[ValidationResult]
-    evidence_problems: list[ValidationResult]
+    load_problems: tuple[ValidationResult, ...]
+    evidence_problems: tuple[ValidationResult, ...]
 
 
 @dataclass(slots=True)
@@ -116,7 +121,7 @@ class Unit:
     has_nt: bool = False  # the unit loaded clean: it has lines (``nt``)
     nt_size: int = 0  # bytes of ``nt`` (a cache file of another size is damaged)
     states_subclass: bool = False  # a line states rdfs:subClassOf (the incremental build's locality)
-    spans: list[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
+    spans: Sequence[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
     triples: int = 0
     subjects: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)  # IRI objects (not of rdf:type) no own subject names
@@ -158,6 +163,48 @@ class Unit:
             or any(e.load_problems or e.evidence_problems for e in self.entities)
             or len({e.id for e in self.entities}) != len(self.entities)
         )
+
+
+class Spans(Sequence[tuple[str, int, int]]):
+    """A unit's spans (subject, start, end in its lines) as a loaded unit keeps them: the
+    subjects and the ends in an array, not a tuple and two int objects a subject (a span starts
+    where the one before ended). A million-triple build holds some 160,000 spans for the whole
+    build; the stages that read them iterate them once."""
+
+    __slots__ = ("ends", "subjects")
+
+    def __init__(self, spans: Iterable[tuple[str, int, int]]) -> None:
+        self.subjects: list[str] = []
+        self.ends = array("q")
+        at = 0
+        for subject, start, end in spans:
+            if start != at:
+                raise ValueError("spans must follow one another")
+            self.subjects.append(subject)
+            self.ends.append(end)
+            at = end
+
+    def __len__(self) -> int:
+        return len(self.subjects)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[str, int, int]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[str, int, int]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[str, int, int] | list[tuple[str, int, int]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self.subjects[i], self.ends[i - 1] if i else 0, self.ends[i]
+
+    def __iter__(self) -> Iterator[tuple[str, int, int]]:
+        start = 0
+        for subject, end in zip(self.subjects, self.ends, strict=True):
+            yield subject, start, end
+            start = end
 
 
 @dataclass
@@ -359,7 +406,8 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         evidence_problems = list(problems.results)
         problems.results.clear()
         t = _tick(unit.timings, "evidence", t)
-        refs = [(prop, ref.id, doc.line_of(path)) for prop, ref, path in loader.ref_paths(raw, i, ent)]
+        refs = tuple((prop, ref.id, doc.line_of(path)) for prop, ref, path in loader.ref_paths(raw, i, ent))
+        ref_props = {prop for prop, _id, _line in refs}
         unit.entities.append(
             EntitySummary(
                 id=ent.id,
@@ -368,11 +416,11 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
                 label=ent.label(),
                 line=ent.line,
                 id_line=doc.line_of(("entities", i, "id")),
-                lines=dict(ent.lines),
+                lines={prop: n for prop, n in ent.lines.items() if prop in ref_props},
                 refs=refs,
                 evidence=len(ent.evidence),
-                load_problems=load_problems,
-                evidence_problems=evidence_problems,
+                load_problems=tuple(load_problems),
+                evidence_problems=tuple(evidence_problems),
             )
         )
         if ent.id not in seen:
@@ -431,16 +479,17 @@ def set_lines(unit: Unit, lines: list[str], model: Model) -> None:
     unit.nt = nt
     unit.states_subclass = SUBCLASS in nt
     pos = 0
-    unit.spans = []
+    spans: list[tuple[str, int, int]] = []
     for line in lines:
         size = len(line.encode("utf-8")) + 1
         subject = line[1 : line.index("> ")]
-        if unit.spans and unit.spans[-1][0] == subject:
-            unit.spans[-1] = (subject, unit.spans[-1][1], pos + size)
+        if spans and spans[-1][0] == subject:
+            spans[-1] = (subject, spans[-1][1], pos + size)
         else:
-            unit.spans.append((subject, pos, pos + size))
+            spans.append((subject, pos, pos + size))
         pos += size
-    unit.subjects = sorted(s for s, _a, _b in unit.spans)
+    unit.spans = spans
+    unit.subjects = sorted(s for s, _a, _b in spans)
     unit.external, unit.classes = links(lines, set(unit.subjects))
 
 
@@ -774,7 +823,27 @@ def load(path: Path) -> Unit | None:
     if not isinstance(unit, Unit):
         return None
     unit.cache_path = str(path)
+    share_names(unit)
     return unit
+
+
+def share_names(unit: Unit) -> None:
+    """One string object for each name many units repeat (class names and IRIs, properties,
+    entity ids and the references to them, the IRIs they link to), rather than one per unit:
+    each unit is unpickled on its own, so nothing is shared between units otherwise, and a
+    million-triple build holds every unit's summary from the first stage to the last."""
+    unit.classes = [sys.intern(c) for c in unit.classes]
+    unit.external = [sys.intern(x) for x in unit.external]
+    unit.counts_by_class = {sys.intern(k): n for k, n in unit.counts_by_class.items()}
+    if not isinstance(unit.spans, Spans):
+        unit.spans = Spans(unit.spans)
+    if unit.source is not None:
+        unit.source.refs = [(sys.intern(p), sys.intern(r), n) for p, r, n in unit.source.refs]
+    for e in unit.entities:
+        e.id = sys.intern(e.id)  # the ids other units refer to: one object with their references
+        e.types = tuple(sys.intern(t) for t in e.types)
+        e.refs = tuple((sys.intern(p), sys.intern(r), n) for p, r, n in e.refs)
+        e.lines = {sys.intern(p): n for p, n in e.lines.items()}
 
 
 def read_nt(unit: Unit) -> bytes:

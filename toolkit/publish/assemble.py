@@ -349,8 +349,8 @@ def _write_release(
     with stage("catalog"):
         cat = write_catalog(files, settings, outcome.model, list(enumerate(units)))
     with stage("dcat-ap"):
-        # the catalog's lines as UTF-8 bytes, its str lines let go as they are encoded
-        lines: bytes | None = ntriples_bytes(cat.lines, consume=True)
+        # the catalog's lines as UTF-8 bytes, its sources' blocks let go as they are copied
+        lines: bytes | None = cat.ntriples()
         agg.catalog = cat.state()
         cat = None
         give_back_memory()
@@ -516,21 +516,15 @@ def dcat_ap(
     return as_dcat_ap(results, CATALOG_FILE)
 
 
-def ntriples_bytes(lines: list[str], *, consume: bool = False) -> bytes:
-    """The lines as N-Triples, UTF-8, each ending with a newline (``consume``: each slice of
-    ``lines`` is dropped from the list once encoded, so the caller's lines go as the bytes grow).
+def ntriples_bytes(lines: list[str]) -> bytes:
+    """The lines as N-Triples, UTF-8, each ending with a newline.
 
-    Why not ``("\\n".join(lines) + "\\n").encode()``: the joined text of a million-line catalog
-    is a str of two bytes per character (the labels are Chinese), held beside its UTF-8 copy;
+    Why not ``("\\n".join(lines) + "\\n").encode()``: the joined text of a large catalog is a
+    str of two bytes per character (the labels are Chinese), held beside its UTF-8 copy;
     encoding slice by slice into one growing buffer holds the UTF-8 bytes alone (``getvalue``
     hands over the buffer without a copy)."""
     buf = io.BytesIO()
     step = 4096
-    held: list[Any] = lines
-    for i in range(0, len(held), step):
-        buf.write(("\n".join(held[i : i + step]) + "\n").encode("utf-8"))
-        if consume:
-            held[i : i + step] = [None] * len(held[i : i + step])
-    if consume:
-        held.clear()
+    for i in range(0, len(lines), step):
+        buf.write(("\n".join(lines[i : i + step]) + "\n").encode("utf-8"))
     return buf.getvalue()
