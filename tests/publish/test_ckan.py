@@ -266,7 +266,7 @@ def test_cli_shows_progress_then_the_portal_serves_our_dcat(
     datasets = list(g.subjects(RDF.type, DCAT.Dataset))
     assert len(datasets) == 1
     assert (datasets[0], DCTERMS.title, Literal("Policy news facts dataset 1.0.0")) in g
-    assert len(list(g.objects(datasets[0], DCAT.distribution))) == 28
+    assert len(list(g.objects(datasets[0], DCAT.distribution))) == 29  # with policy.trig
 
 
 def test_connection_errors_are_retried_then_reported(released: Project, portal: dict[str, str]) -> None:
@@ -378,4 +378,4 @@ def test_portal_killed_mid_upload_then_rerun_completes(released: Project, portal
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "verified" in rerun.stdout
     names = [r["name"] for r in show(portal, name)["resources"]]
-    assert len(names) == len(set(names)) == 28
+    assert len(names) == len(set(names)) == 29  # with policy.trig
