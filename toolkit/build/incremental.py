@@ -792,8 +792,8 @@ def _catalog(
             memo[s] = g
             changed_global[s] = lines
     owned_refs = Counter(cs["owned_refs"])
-    bump(owned_refs, K._refs(old_owned), -1)
-    bump(owned_refs, K._refs(owned_lines), 1)
+    bump(owned_refs, K.refs_in(old_owned), -1)
+    bump(owned_refs, K.refs_in(owned_lines), 1)
 
     def refs(s: str) -> int:
         return owned_refs.get(s, 0) + global_refs.get(s, 0)

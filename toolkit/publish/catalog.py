@@ -566,7 +566,8 @@ def _node(s: str, items: list[tuple[str, Obj]]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ incremental
 
 
-def _refs(lines: Iterable[str]) -> Counter[str]:
+def refs_in(lines: Iterable[str]) -> Counter[str]:
+    """How often each IRI is the object of ``lines`` (Turtle orders subjects by it)."""
     out: Counter[str] = Counter()
     for line in lines:
         obj = U.split_line(line)[2]
@@ -743,7 +744,7 @@ class GlobalSubject:
     def of(cls, lines: list[str]) -> GlobalSubject:
         digest = hashlib.sha1("\n".join(lines).encode("utf-8")).digest()
         types = tuple(ln for ln in lines if " <" + RDF_TYPE + "> " in ln)
-        return cls(digest, _refs(lines), types)
+        return cls(digest, refs_in(lines), types)
 
 
 def sum_refs(subjects: Iterable[GlobalSubject]) -> Counter[str]:
