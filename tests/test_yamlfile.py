@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import LoadError
-from toolkit.scale.units import load_yaml_fast
+from toolkit.export.units import load_yaml_fast
 from toolkit.yamlfile import load_yaml
 
 

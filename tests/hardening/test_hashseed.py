@@ -11,8 +11,7 @@ import subprocess
 from pathlib import Path
 
 from hardening_support import PYTHON, Project, child_env, sha256_tree, tree_bytes
-
-from toolkit.export import RDF_EXPORTERS
+from oracle import RDF_EXPORTERS
 
 SEEDS = ["0", "1", "3141592653"]
 

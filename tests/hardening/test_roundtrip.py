@@ -39,10 +39,10 @@ import yaml
 from hardening_support import FACTS_REL, PYTHON, Project, child_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from oracle import RDF_EXPORTERS, export_tables
 from rdflib import XSD, Graph, Literal, URIRef
 
 from toolkit.config import Settings
-from toolkit.export import RDF_EXPORTERS, export_tables
 from toolkit.graph import build_graph, iri_for
 from toolkit.schema.model import Model, load_model
 from toolkit.sources.loader import Corpus, EvidenceSpan, LangText, load_corpus

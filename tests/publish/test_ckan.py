@@ -1,6 +1,6 @@
 """Upload to a real CKAN 2.12 (started by `.ci/ckan/start.sh`, see scripts/test.sh).
 
-Only the search index is a stand-in (tests/support/solr_standin.py): Solr cannot be
+Only the search index is a stand-in (.ci/ckan/solr_standin.py): Solr cannot be
 installed here. A missing portal is a failure, not a skip: the test command starts it.
 
 The portal under /opt is shared by every clone on the machine, and one test here SIGKILLs
@@ -33,10 +33,11 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 from test_publish_progress import clean_env, run_in_terminal
 from typer.testing import CliRunner
 
+from toolkit.build import build_release
 from toolkit.cli import app
 from toolkit.errors import ToolkitError
 from toolkit.publish.ckan import RetryPolicy, publish_ckan
-from toolkit.publish.release import Release, build_release
+from toolkit.publish.release import Release
 
 ENV_FILE = Path("/opt/policy-toolkit-ckan/env")
 LOCK_FILE = ENV_FILE.parent / "run" / "portal.lock"

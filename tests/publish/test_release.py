@@ -3,8 +3,9 @@ import json
 import pytest
 from conftest import FIXTURES, Project
 
+from toolkit.build import build_release
 from toolkit.errors import DataError, ReleaseMismatch
-from toolkit.publish import build_release, release_info
+from toolkit.publish import release_info
 from toolkit.publish.release import Release, sha256
 
 

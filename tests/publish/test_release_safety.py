@@ -31,8 +31,7 @@ from conftest import REPO, Project
 from typer.testing import CliRunner
 
 from toolkit.cli import app
-from toolkit.publish import atomic
-from toolkit.scale import assemble
+from toolkit.publish import assemble, atomic
 
 runner = CliRunner()
 OLD_LABEL = "label: {zh: 财联社, en: Cailian Press}"

@@ -24,11 +24,11 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 from typer.testing import CliRunner
 
+from toolkit.build import build_release
 from toolkit.cli import app
 from toolkit.config import Settings
 from toolkit.errors import PublishError, UsageError
-from toolkit.export.nquads import graph_iri
-from toolkit.publish import build_release
+from toolkit.graph.iris import named_graph as graph_iri
 from toolkit.publish.sparql import (
     ENV_PASSWORD,
     ENV_TOKEN,

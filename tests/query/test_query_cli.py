@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from toolkit.cli import app
 from toolkit.config import Settings
-from toolkit.export.nquads import graph_iri
+from toolkit.graph.iris import named_graph as graph_iri
 from toolkit.query import saved_queries
 
 runner = CliRunner()

@@ -17,7 +17,7 @@ from rdflib.namespace import XSD
 
 from toolkit.config import Settings
 from toolkit.errors import LoadError, UsageError
-from toolkit.export.nquads import graph_iri
+from toolkit.graph.iris import named_graph as graph_iri
 from toolkit.query import OutputFormat, Param, load_store, release_prefixes, run_query, serialize, table
 from toolkit.query.formats import display_width
 from toolkit.query.sparqltext import variables, with_values

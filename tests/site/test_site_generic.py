@@ -143,7 +143,7 @@ def test_build_writes_the_site_only_when_configured(
 
     The release build itself is stood in for (its own tests cover it): this checks the wiring.
     """
-    import toolkit.publish
+    import toolkit.build
     from toolkit.cli import app
 
     tiny_project(tmp_path)
@@ -162,7 +162,7 @@ out = "out/site"
     )
     monkeypatch.setenv("POLICY_TOOLKIT_ROOT", str(tmp_path))
     built = SimpleNamespace(manifest={"triples": 12}, files={"policy.nq": b""}, changed=[])
-    monkeypatch.setattr(toolkit.publish, "build_release", lambda *a, **k: built)
+    monkeypatch.setattr(toolkit.build, "build_release", lambda *a, **k: built)
     result = CliRunner().invoke(app, ["build"])
     assert result.exit_code == 0, result.output
     page = tmp_path / "out" / "site" / "id" / "gizmo" / "index.html"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import ARTICLE_ID, FIXTURES, Project
 
+from toolkit.build.pipeline import collect_units
 from toolkit.config import Settings
 from toolkit.errors import LoadError
-from toolkit.scale.pipeline import collect_units
-from toolkit.scale.units import StageContext, process_folder
+from toolkit.export.units import StageContext, process_folder
 from toolkit.schema.model import load_model
 from toolkit.sources.loader import MAX_PASSAGE_HINTS, DateLit, load_corpus
 from toolkit.sources.text import MAX_PASSAGE_CHARS

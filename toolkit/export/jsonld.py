@@ -14,15 +14,18 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyld import jsonld
 from pyld.nquads import RDF_LANGSTRING, XSD_STRING, ParserError
-from rdflib import Graph
 
-from toolkit.export.canonical import sorted_ntriples, unescape_ntriples
+from toolkit.export.blocks import Block, FileContext, Format, OutputProblems, Spec, json_list_spec, load_part, utf8
+from toolkit.export.canonical import unescape_ntriples
 from toolkit.schema.generate import context_document
 from toolkit.schema.model import Model
+
+if TYPE_CHECKING:
+    from toolkit.export.units import Unit
 
 NQUADS = "application/n-quads"
 
@@ -153,10 +156,26 @@ def compact_nodes(lines: list[str], model: Model) -> list[dict[str, Any]]:
     return compact(lines, model)["@graph"]
 
 
-def to_document(g: Graph, model: Model) -> dict[str, Any]:
-    return compact(sorted_ntriples(g), model)
+# ------------------------------------------------------------------ per-unit blocks (the pipeline)
 
 
-def export(g: Graph, model: Model) -> bytes:
-    doc = to_document(g, model)
-    return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+def spec(ctx: FileContext) -> Spec:
+    return json_list_spec({"@context": json.loads(context_json(ctx.model))["@context"], "@graph": []}, "@graph")
+
+
+def blocks(unit: Unit, uid: int, ctx: FileContext) -> list[Block]:
+    part = load_part(unit, "jsonld")
+    if part["jsonld_errors"]:
+        raise OutputProblems()
+    return [(node_id, uid, utf8(text)) for node_id, text in part["jsonld_nodes"]]
+
+
+FORMAT = Format(
+    file="policy.jsonld",
+    media_type="application/ld+json",
+    ckan="JSON-LD",
+    eu_file_type="JSON_LD",
+    titles=("JSON-LD 格式的数据集", "The dataset in JSON-LD"),
+    spec=spec,
+    blocks=blocks,
+)

@@ -18,51 +18,33 @@ Lines are sorted by graph, then by triple, so the file is byte-identical across 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph
 from rdflib.compare import to_canonical_graph
 
+from toolkit.export.blocks import GLOBAL, Block, FileContext, Format, Spec
 from toolkit.export.canonical import sorted_ntriples
-from toolkit.graph import build_graph
-from toolkit.schema.model import Model
-from toolkit.sources.loader import Corpus
+from toolkit.graph import iris
+
+if TYPE_CHECKING:
+    from toolkit.export.units import Unit
 
 if TYPE_CHECKING:  # the publish stage imports us, never the other way round
-    from toolkit.publish.inputs import ReleaseInputs
+    pass
 
 RELEASE_FILE = "policy.nq"
-ONTOLOGY = "ontology"
+ONTOLOGY = iris.ONTOLOGY_GRAPH
 ONTOLOGY_FILE = "ontology.ttl"
-
-
-def graph_prefix(base: str) -> str:
-    """Where the dataset's graph names live under a base IRI."""
-    return base + "graph/"
-
-
-def graph_iri(base: str, name: str) -> str:
-    """The named graph of a source id, or of the ontology (``name="ontology"``)."""
-    return graph_prefix(base) + name
-
-
-def source_graphs(corpus: Corpus, model: Model, base: str) -> dict[str, Graph]:
-    """Source id -> the triples that source contributes, built exactly as the release graph is."""
-    out: dict[str, Graph] = {}
-    for src in corpus.sources:
-        if src.id == ONTOLOGY:
-            raise ValueError(f"a source may not be called {ONTOLOGY!r}: that graph name holds the ontology")
-        out[src.id] = build_graph(Corpus(sources=[src], entities=corpus.entities), model, base)
-    return out
 
 
 def ontology_graph(schema_dir: Path) -> Graph:
     return Graph().parse(schema_dir / ONTOLOGY_FILE, format="turtle")
 
 
-def _stable_lines(g: Graph) -> list[str]:
+def stable_lines(g: Graph) -> list[str]:
     # Our graphs have no blank nodes; if the ontology ever gets some (an owl:unionOf list),
     # canonical labels keep the output independent of rdflib's random blank node ids.
     if any(isinstance(term, BNode) for triple in g for term in triple):
@@ -70,51 +52,59 @@ def _stable_lines(g: Graph) -> list[str]:
     return sorted_ntriples(g)
 
 
-def quad_lines(graphs: Mapping[str, Graph]) -> list[str]:
-    """N-Quads lines, sorted by graph IRI then by triple (a total, reproducible order)."""
-    lines: list[str] = []
-    for iri in sorted(graphs):
-        for line in _stable_lines(graphs[iri]):
-            if not line.endswith(" ."):
-                raise ValueError(f"unexpected N-Triples line from rdflib: {line!r}")
-            lines.append(f"{line[:-1]}<{iri}> .")
-    return lines
+# ------------------------------------------------------------------ per-unit blocks (the pipeline)
 
 
-def export_dataset(graphs: Mapping[str, Graph]) -> bytes:
-    """Graph IRI -> graph, as N-Quads bytes."""
-    return ("\n".join(quad_lines(graphs)) + "\n").encode("utf-8")
+def graph_name(unit: Unit, base: str) -> str:
+    """A source's graph name (``graph/ontology`` is taken by the ontology)."""
+    assert unit.source is not None
+    if unit.source.id == ONTOLOGY:
+        raise ValueError(f"a source may not be called {ONTOLOGY!r}: that graph name holds the ontology")
+    return iris.named_graph(base, unit.source.id)
 
 
-def _check_union(release: Graph, parts: Iterable[Graph]) -> None:
-    """The named graphs must add up to exactly the published graph, or the dataset would lie."""
-    expected = set(sorted_ntriples(release))
-    got: set[str] = set()
-    for g in parts:
-        got.update(sorted_ntriples(g))
-    if got != expected:
-        missing = sorted(expected - got)[:3]
-        extra = sorted(got - expected)[:3]
-        raise ValueError(
-            "the per-source graphs do not add up to the release graph; "
-            f"missing from them: {missing}; not in the release: {extra}"
-        )
+def ontology_lines(schema_dir: Path) -> bytes:
+    """The ontology's sorted N-Triples lines (its graph in the dataset files)."""
+    return "".join(line + "\n" for line in stable_lines(ontology_graph(schema_dir))).encode("utf-8")
 
 
-def dataset_graphs(corpus: Corpus, model: Model, base: str, schema_dir: Path, release: Graph) -> dict[str, Graph]:
-    """Graph IRI -> graph for the whole dataset (sources and ontology), checked against ``release``."""
-    per_source = source_graphs(corpus, model, base)
-    _check_union(release, per_source.values())
-    graphs = {graph_iri(base, sid): g for sid, g in per_source.items()}
-    graphs[graph_iri(base, ONTOLOGY)] = ontology_graph(schema_dir)
-    return graphs
+def spec(ctx: FileContext) -> Spec:
+    return Spec(header=b"", footer=b"")
 
 
-def release_files(inputs: ReleaseInputs) -> dict[str, bytes]:
-    """Post-exporter: add ``policy.nq`` to the release."""
-    outcome = inputs.outcome
-    if outcome.corpus is None or outcome.graph is None:
-        raise ValueError("the N-Quads export needs the corpus and the graph of a validated build")
-    settings = inputs.settings
-    graphs = dataset_graphs(outcome.corpus, outcome.model, settings.base_iri, settings.schema_dir, outcome.graph)
-    return {RELEASE_FILE: export_dataset(graphs)}
+def _quads(nt: bytes, iri: str) -> bytes:
+    # every line ends with " .\n" and no line holds a raw newline: add the graph name there
+    return nt.replace(b" .\n", f" <{iri}> .\n".encode())
+
+
+def blocks(unit: Unit, uid: int, ctx: FileContext) -> list[Block]:
+    """One block: the unit's lines with its graph name."""
+    iri = graph_name(unit, ctx.settings.base_iri)
+    return [(iri, uid, _quads(unit.nt or b"", iri))]
+
+
+def global_blocks(ctx: FileContext) -> list[Block]:
+    iri = iris.named_graph(ctx.settings.base_iri, ONTOLOGY)
+    return [(iri, GLOBAL, _quads(ontology_lines(ctx.settings.schema_dir), iri))]
+
+
+def stream(units: list[tuple[int, Unit]], ctx: FileContext) -> Iterator[Block]:
+    """One block per source, each made while written (a copy of its lines with the graph name)."""
+    onto = global_blocks(ctx)
+    by_uid = dict(units)
+    order = sorted([(graph_name(u, ctx.settings.base_iri), uid) for uid, u in units] + [(onto[0][0], GLOBAL)])
+    return (onto[0] if uid == GLOBAL else blocks(by_uid[uid], uid, ctx)[0] for _iri, uid in order)
+
+
+FORMAT = Format(
+    file=RELEASE_FILE,
+    media_type="application/n-quads",
+    ckan="N-Quads",
+    eu_file_type="RDF_N_QUADS",
+    titles=("N-Quads 格式（按来源分命名图）", "The dataset in N-Quads, a named graph per source"),
+    spec=spec,
+    blocks=blocks,
+    global_blocks=global_blocks,
+    stream=stream,
+    per_source=True,
+)

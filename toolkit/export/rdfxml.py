@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
-from rdflib import Graph
+from typing import TYPE_CHECKING
 
-from toolkit.export.canonical import canonical_copy
-from toolkit.schema.model import Model
+from toolkit.export.blocks import Block, FileContext, Format, Spec, Unsupported, load_part, utf8
+
+if TYPE_CHECKING:
+    from toolkit.export.units import Unit
 
 
-def export(g: Graph, model: Model) -> bytes:
-    return canonical_copy(g).serialize(format="xml", encoding="utf-8")
+# ------------------------------------------------------------------ per-unit blocks (the pipeline)
+
+
+def spec(ctx: FileContext) -> Spec:
+    head = ['<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n']
+    for prefix, namespace in sorted(ctx.totals.xml_prefixes.bound().items()):
+        head.append(f'   xmlns:{prefix}="{namespace}"\n' if prefix else f'   xmlns="{namespace}"\n')
+    head.append(">\n")
+    return Spec(header=utf8("".join(head)), footer=b"</rdf:RDF>\n")
+
+
+def blocks(unit: Unit, uid: int, ctx: FileContext) -> list[Block]:
+    part = load_part(unit, "rdf")
+    if not part["ok"]["rdf"]:
+        raise Unsupported("a namespace rdflib would generate")
+    return [(s + ">", uid, utf8(text)) for s, text in part["xml_blocks"]]
+
+
+FORMAT = Format(
+    file="policy.rdf",
+    media_type="application/rdf+xml",
+    ckan="RDF/XML",
+    eu_file_type="RDF_XML",
+    titles=("RDF/XML 格式的数据集", "The dataset in RDF/XML"),
+    spec=spec,
+    blocks=blocks,
+)

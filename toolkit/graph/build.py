@@ -9,6 +9,7 @@ from __future__ import annotations
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, XSD
 
+from toolkit.graph import iris
 from toolkit.schema.model import Model
 from toolkit.sources.loader import Corpus, DateLit, Entity, LangText, PlainLit, RefValue, Source
 
@@ -16,10 +17,11 @@ _KIND_DATATYPE = {"count": XSD.nonNegativeInteger, "boolean": XSD.boolean, "deci
 
 
 def iri_for(base: str, kind: str, *parts: str) -> URIRef:
-    """``entity`` -> base+id; other kinds live under their own path segment."""
-    if kind == "entity":
-        return URIRef(base + parts[0])
-    return URIRef(base + kind + "/" + "-".join(parts))
+    """An IRI of :mod:`toolkit.graph.iris` as an rdflib term (``kind`` names its function)."""
+    mint = {"entity": iris.entity, "source": iris.source, "evidence": iris.evidence}.get(kind)
+    if mint is None:
+        mint = iris.inferred_date
+    return URIRef(mint(base, *parts))
 
 
 def bind_prefixes(g: Graph, model: Model, base: str) -> None:

@@ -1,5 +1,5 @@
-"""Stage 5: assemble, check and write the release (and, later, upload it)."""
+"""Stage 5: assemble, check and write the release (and upload it)."""
 
-from toolkit.publish.release import Release, build_release, release_info
+from toolkit.publish.release import Release, release_info
 
-__all__ = ["Release", "build_release", "release_info"]
+__all__ = ["Release", "release_info"]

@@ -39,6 +39,8 @@ from rdflib.namespace import DCAT, DCTERMS, PROV
 from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import LoadError, PortalError, PortalUnavailable, UsageError
+from toolkit.export.formats import BY_SUFFIX
+from toolkit.graph import iris
 from toolkit.progress import progress
 from toolkit.publish.catalog import catalog_conf
 from toolkit.publish.credentials import check_http_url, redact, url_for_display
@@ -48,15 +50,8 @@ TOKEN_ENV = "CKAN_API_TOKEN"
 DEFAULT_NAME = "policy-news-facts"
 #: files of the release that are not uploaded as resources (the manifest is the plan's source)
 NOT_UPLOADED = {MANIFEST}
-FORMATS = {
-    ".ttl": "Turtle",
-    ".nt": "N-Triples",
-    ".nq": "N-Quads",
-    ".rdf": "RDF/XML",
-    ".jsonld": "JSON-LD",
-    ".csv": "CSV",
-    ".json": "JSON",
-}
+#: file suffix -> CKAN resource format: the formats' own (:data:`~toolkit.export.formats.FORMATS`)
+FORMATS = {**{"." + sfx: f.ckan for sfx, f in BY_SUFFIX.items()}, ".csv": "CSV", ".json": "JSON"}
 
 
 @dataclass
@@ -219,7 +214,7 @@ def _dataset_fields(
 ) -> dict[str, Any]:
     """CKAN dataset fields from the DCAT description of the release."""
     conf = catalog_conf(settings)
-    ds = URIRef(settings.base_iri + "dataset/release")
+    ds = URIRef(iris.dataset(settings.base_iri, "release"))
 
     def lang(pred: URIRef, code: str) -> str:
         for o in catalog.objects(ds, pred):
@@ -288,7 +283,7 @@ def _same_dataset(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
 
 def _resource_fields(settings: Settings, catalog: Graph, entry: dict[str, Any]) -> dict[str, Any]:
     path = entry["path"]
-    dist = URIRef(settings.base_iri + "distribution/" + path.replace("/", "-"))
+    dist = URIRef(iris.distribution(settings.base_iri, path))
     titles = {o.language: str(o) for o in catalog.objects(dist, DCTERMS.title) if isinstance(o, Literal)}
     return {
         "name": path,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from toolkit.publish.inputs import ReleaseInputs
+from toolkit.export.formats import FORMATS
 from toolkit.schema.generate import DATE_PATTERN, single_valued
 from toolkit.schema.model import Model, Table
 
@@ -83,7 +84,19 @@ def _frictionless_field(model: Model, table: Table, col: str) -> dict[str, Any]:
     return field
 
 
-def datapackage(model: Model, files: dict[str, bytes]) -> dict[str, Any]:
+def _size_and_hash(files: Mapping[str, bytes], path: str) -> tuple[int, str]:
+    """A release file's size and SHA-256, from the record of the files written (a large file
+    is not read back) or from its bytes."""
+    sizes, sums = getattr(files, "sizes", None), getattr(files, "sha256", None)
+    if sizes is not None and sums is not None and path in sizes:
+        return sizes[path], sums[path]
+    data = files[path]
+    return len(data), hashlib.sha256(data).hexdigest()
+
+
+def datapackage(model: Model, files: Mapping[str, bytes]) -> dict[str, Any]:
+    """The Frictionless descriptor: every CSV table (typed, with keys) and every format that
+    asks to be listed (:attr:`~toolkit.export.blocks.Format.in_datapackage`)."""
     resources = []
     for table in model.tables.values():
         path = f"csv/{table.name}.csv"
@@ -113,10 +126,29 @@ def datapackage(model: Model, files: dict[str, bytes]) -> dict[str, Any]:
                 "schema": schema,
             }
         )
+    for fmt in FORMATS:
+        if fmt.in_datapackage and fmt.file in files:
+            size, digest = _size_and_hash(files, fmt.file)
+            name, _dot, suffix = fmt.file.rpartition(".")
+            resources.append(
+                {
+                    "name": f"{name}-{suffix}",
+                    "path": fmt.file,
+                    "title": f"{fmt.titles[1]} / {fmt.titles[0]}",
+                    "profile": "data-resource",
+                    "format": suffix,
+                    "mediatype": fmt.media_type,
+                    "encoding": "utf-8",
+                    "bytes": size,
+                    "hash": "sha256:" + digest,
+                }
+            )
+    tabular = all(r["profile"] == "tabular-data-resource" for r in resources)
     return {
         "name": "policy-news-facts",
         "title": "Policy news facts / 政策新闻事实",
-        "profile": "tabular-data-package",
+        # a tabular data package holds only tables: with a data file besides, it is a data package
+        "profile": "tabular-data-package" if tabular else "data-package",
         "licenses": [
             {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/", "title": "CC BY 4.0"}
         ],
@@ -190,13 +222,13 @@ def csvw_metadata(model: Model) -> dict[str, Any]:
     }
 
 
-def datapackage_files(inputs: ReleaseInputs) -> dict[str, bytes]:
-    model = inputs.outcome.model
+def datapackage_files(model: Model, files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """``datapackage.json`` (Frictionless) and ``csv-metadata.json`` (CSVW) of the files so far."""
 
     def dump(doc: Any) -> bytes:
         return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
     return {
-        "datapackage.json": dump(datapackage(model, inputs.files)),
+        "datapackage.json": dump(datapackage(model, files)),
         "csv-metadata.json": dump(csvw_metadata(model)),
     }

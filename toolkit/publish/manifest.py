@@ -1,34 +1,33 @@
 """What a release is, for every path that writes one: its files, manifest and media types,
 and the error `build --check` raises when the release on disk differs.
 
-Its own module, below :mod:`toolkit.publish.release`, so that the fast build in
-:mod:`toolkit.scale` (which :func:`toolkit.publish.release.build_release` calls) can use
-these without importing the module that calls it.
+Its own module, below :mod:`toolkit.publish.assemble` and :mod:`toolkit.publish.release`,
+so that both, and the build in :mod:`toolkit.build`, share one definition.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from rdflib import Graph
 
-from toolkit.config import Settings
+from toolkit.config import Settings, where
 from toolkit.errors import ReleaseMismatch
+from toolkit.export.formats import BY_SUFFIX
 from toolkit.publish import atomic
 from toolkit.report import ValidationReport
 
 MANIFEST = atomic.MANIFEST
+
+__all__ = ["MANIFEST", "MEDIA_TYPES", "Release", "mismatch", "sha256", "where"]
+#: file suffix -> media type: the formats' own (:data:`~toolkit.export.formats.FORMATS`), the
+#: CSV tables and the JSON metadata files
 MEDIA_TYPES = {
     ".csv": "text/csv",
     ".json": "application/json",
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".nq": "application/n-quads",
-    ".rdf": "application/rdf+xml",
-    ".jsonld": "application/ld+json",
+    **{"." + suffix: fmt.media_type for suffix, fmt in BY_SUFFIX.items()},
 }
 
 
@@ -65,14 +64,6 @@ class Release:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def where(path: Path, settings: Settings) -> str:
-    """``path`` for a message: relative to the project when it is inside it."""
-    try:
-        return str(path.relative_to(settings.root))
-    except ValueError:
-        return str(path)
 
 
 def mismatch(settings: Settings, changed: list[str]) -> ReleaseMismatch:

@@ -1,152 +1,19 @@
-"""Assemble the release: every export, the validation report and a manifest with checksums.
-
-Nothing is written unless validation passes; the release folder is replaced atomically, and
-only when it is a folder the toolkit may replace (:func:`toolkit.publish.atomic.refusal`); one
-build at a time holds the release (a lock beside it); and ``check=True`` compares instead of
-writing, for CI (`policy-toolkit build --check`).
+"""The release folder: which folders `build` may replace or compare with, and what a release
+on disk holds (``info``). The release itself is written by :mod:`toolkit.build` from the files
+:mod:`toolkit.publish.assemble` stages.
 """
 
 from __future__ import annotations
 
-import errno
 import json
-import os
-from collections import Counter
-from pathlib import Path
 from typing import Any
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
-
-from toolkit import __version__
 from toolkit.config import Settings
-from toolkit.errors import DataError, Interrupted, LoadError, NoSpace, ReleaseRefused
-from toolkit.export import RDF_EXPORTERS, export_tables
-from toolkit.export.jsonld import to_document
+from toolkit.errors import LoadError, ReleaseRefused
 from toolkit.publish import atomic
-from toolkit.publish.atomic import read_tree, replace_tree
-from toolkit.publish.extras import ReleaseInputs, post_exporters
-from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES, Release, mismatch, sha256, where
-from toolkit.report import ValidationReport
-from toolkit.schema.model import Model
-from toolkit.validate import RELEASE_CHECKS, VALIDATORS, Outcome, validate_sources
-from toolkit.validate.dcatap import CATALOG_FILE, dcat_ap_results
-from toolkit.validate.outputs import check_csv_rows, check_jsonld
-from toolkit.validate.shacl import ShaclValidator
+from toolkit.publish.manifest import MANIFEST, Release, sha256, where
 
-
-def counts_by_class(g: Graph, model: Model) -> dict[str, int]:
-    counter: Counter[str] = Counter()
-    for _s, _p, o in g.triples((None, RDF.type, None)):
-        cls = model.class_by_iri.get(str(o))
-        counter[cls.name if cls else str(o)] += 1
-    return dict(sorted(counter.items()))
-
-
-def _rel(path: Path, settings: Settings) -> str:
-    try:
-        return str(path.relative_to(settings.root))
-    except ValueError:
-        return path.name
-
-
-def assemble(settings: Settings, outcome: Outcome) -> Release:
-    """Every release file as bytes, in memory; raises DataError if outputs break their schemas."""
-    graph, model, corpus = outcome.graph, outcome.model, outcome.corpus
-    assert graph is not None and corpus is not None
-    files: dict[str, bytes] = {}
-    for name, (exporter, _media) in RDF_EXPORTERS.items():
-        files[name] = exporter(graph, model)
-    report = ValidationReport(
-        results=list(outcome.report.results),
-        raw_graphs=dict(outcome.report.raw_graphs),
-        validators_run=list(outcome.report.validators_run),
-    )
-    out_problems = check_jsonld(to_document(graph, model), settings.schema_dir, "policy.jsonld")
-    for rel, (data, rows) in export_tables(graph, model).items():
-        files[rel] = data
-        out_problems += check_csv_rows(Path(rel).stem, rows, settings.schema_dir, rel)
-    report.validators_run.append("output-schema")
-    if out_problems:
-        report.extend(out_problems)
-        raise DataError("the exported files do not match their JSON Schemas", report=report)
-    shacl_raw = report.raw_graphs.get("shacl")
-    if shacl_raw is not None:
-        files["validation-report.ttl"] = shacl_raw.serialize(format="turtle", encoding="utf-8")
-    files["validation-report.json"] = report.to_json().encode("utf-8")
-    for post in post_exporters():
-        for rel, data in post(ReleaseInputs(settings=settings, outcome=outcome, files=dict(files))).items():
-            if rel in files:
-                raise ValueError(f"post-exporter {post.__name__} would overwrite {rel}")
-            files[rel] = data
-    catalog = files.get(CATALOG_FILE)
-    if catalog is not None:
-        problems = dcat_ap_results(Graph().parse(data=catalog, format="turtle"), settings, CATALOG_FILE)
-        report.extend(problems)
-        report.validators_run.append("dcat-ap")
-        if not report.conforms:
-            raise DataError("the catalog metadata does not conform to DCAT-AP 3.0.1", report=report)
-    manifest = {
-        "title": {"zh": "政策新闻事实数据集", "en": "Policy news facts dataset"},
-        "toolkit_version": __version__,
-        "base_iri": settings.base_iri,
-        "triples": len(graph),
-        "counts_by_class": counts_by_class(graph, model),
-        "sources": [
-            {
-                "id": src.id,
-                "iri": settings.base_iri + "source/" + src.id,
-                "text": _rel(src.text_path, settings),
-                "text_sha256": src.sha256,
-                "facts": _rel(src.facts_path, settings),
-                "facts_sha256": sha256(src.facts_path.read_bytes()),
-                "entities": len(src.entities),
-                "evidence_quotes": sum(len(e.evidence) for e in src.entities),
-                "published": src.published.lexical,
-            }
-            for src in corpus.sources
-        ],
-        "validation": {
-            "conforms": report.conforms,
-            "validators": report.validators_run,
-            "counts": report.counts(),
-        },
-        "files": [
-            {
-                "path": rel,
-                "bytes": len(files[rel]),
-                "sha256": sha256(files[rel]),
-                "media_type": MEDIA_TYPES.get(Path(rel).suffix, "application/octet-stream"),
-            }
-            for rel in sorted(files)
-        ],
-    }
-    files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    return Release(files=files, manifest=manifest, report=report, graph=graph)
-
-
-def diff_trees(old: dict[str, bytes], new: dict[str, bytes]) -> list[str]:
-    lines = []
-    for rel in sorted(set(old) | set(new)):
-        if rel not in old:
-            lines.append(f"missing from the release: {rel}")
-        elif rel not in new:
-            lines.append(f"not produced by the sources: {rel}")
-        elif old[rel] != new[rel]:
-            lines.append(f"differs: {rel}")
-    return lines
-
-
-#: validators `build` runs after the export, on the files it makes (the ones on disk are old).
-BUILD_SKIPS = RELEASE_CHECKS
-
-
-def release_outcome(settings: Settings) -> Outcome:
-    """Validate the sources as `build` does: the catalog on disk is the old one, so the
-    DCAT-AP check runs on the catalog being made (in :func:`assemble`) instead."""
-    # the naive path is the reference one: SHACL by pyshacl
-    chosen = [ShaclValidator("pyshacl") if v.name == "shacl" else v for v in VALIDATORS]
-    return validate_sources(settings, [v for v in chosen if v.name not in BUILD_SKIPS])
+__all__ = ["MANIFEST", "Release", "check_release_folder", "release_info", "sha256"]
 
 
 def check_release_folder(settings: Settings, *, check: bool = False) -> None:
@@ -167,70 +34,6 @@ def check_release_folder(settings: Settings, *, check: bool = False) -> None:
     )
 
 
-def _inode(path: Path) -> int | None:
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
-
-
-def build_release(settings: Settings, *, check: bool = False, jobs: int | None = None, naive: bool = False) -> Release:
-    """Validate, export and write the release (or, with ``check``, only compare).
-
-    The default is the fast path of :mod:`toolkit.scale` (per-source stages in ``jobs``
-    processes, cached; SHACL compiled to SPARQL); it gives the same report and the same bytes
-    as the naive path (rdflib graph, pyshacl, rdflib and pyld serialisers), which ``naive=True``
-    runs and which the fast path falls back to where its per-subject renderings cannot be exact.
-
-    The release folder is checked before anything else (:func:`check_release_folder`) and
-    again under an exclusive lock on it (a second build waits). Ctrl-C raises
-    :class:`~toolkit.errors.Interrupted` and a full disk :class:`~toolkit.errors.NoSpace`,
-    each saying what became of the release.
-    """
-    target = settings.release_dir
-    at = where(target, settings)
-    check_release_folder(settings, check=check)
-    before = _inode(target)
-    try:
-        with atomic.exclusive_lock(atomic.lock_path(target), f"the release folder {at}"):
-            check_release_folder(settings, check=check)
-            return _build_release(settings, check=check, jobs=jobs, naive=naive)
-    except KeyboardInterrupt:
-        left = "was left as it was" if _inode(target) == before else "was already replaced by the new, complete one"
-        raise Interrupted(f"interrupted: the release in {at} {left}") from None
-    except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-            raise
-        full = Path(exc.filename) if exc.filename else target.parent
-        what = exc.filename or "the new release"
-        left = "was left as it was" if _inode(target) == before else "was replaced by the new, complete one"
-        raise NoSpace(
-            f"no space left on {atomic.mount_point(full)} (while writing {what}); the release in {at} {left}"
-        ) from None
-
-
-def _build_release(settings: Settings, *, check: bool, jobs: int | None, naive: bool) -> Release:
-    if not naive:
-        from toolkit.scale.build import build_fast
-
-        release = build_fast(settings, check=check, jobs=jobs)
-        if release is not None:
-            return release
-    outcome = release_outcome(settings)
-    if not outcome.report.conforms or outcome.graph is None:
-        raise DataError("validation failed; nothing was published", report=outcome.report)
-    release = assemble(settings, outcome)
-    current = read_tree(settings.release_dir)
-    release.changed = diff_trees(current, release.files)
-    if check:
-        if release.changed:
-            raise mismatch(settings, release.changed)
-        return release
-    if release.changed:
-        replace_tree(settings.release_dir, release.files)
-    return release
-
-
 def release_info(settings: Settings) -> dict[str, Any]:
     """The manifest of the release on disk, with each file's checksum verified."""
     path = settings.release_dir / MANIFEST
@@ -244,7 +47,3 @@ def release_info(settings: Settings) -> dict[str, Any]:
         f = settings.release_dir / entry["path"]
         entry["verified"] = f.is_file() and sha256(f.read_bytes()) == entry["sha256"]
     return manifest
-
-
-def graph_subjects(g: Graph) -> list[URIRef]:
-    return sorted({s for s in g.subjects() if isinstance(s, URIRef)})

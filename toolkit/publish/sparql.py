@@ -33,7 +33,8 @@ import pyoxigraph as ox
 
 from toolkit.config import Settings
 from toolkit.errors import LoadError, PublishError, UsageError
-from toolkit.export.nquads import ONTOLOGY, RELEASE_FILE, graph_prefix
+from toolkit.export.nquads import ONTOLOGY, RELEASE_FILE
+from toolkit.graph.iris import graph_prefix
 from toolkit.progress import progress
 from toolkit.publish.credentials import basic_auth_value, check_http_url, redact, url_for_display
 from toolkit.publish.release import release_info

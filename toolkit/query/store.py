@@ -20,7 +20,8 @@ import pyoxigraph as ox
 
 from toolkit.config import Settings
 from toolkit.errors import LoadError
-from toolkit.export.nquads import ONTOLOGY, ONTOLOGY_FILE, RELEASE_FILE, graph_iri
+from toolkit.export.nquads import ONTOLOGY, ONTOLOGY_FILE, RELEASE_FILE
+from toolkit.graph.iris import named_graph as graph_iri
 
 TRIPLES_FILE = "policy.nt"
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import jsonschema
 
-from toolkit.config import Settings
+from toolkit.config import Settings, where
 from toolkit.errors import LoadError
 from toolkit.report import ValidationResult
 from toolkit.schema.model import Model
@@ -200,13 +200,6 @@ def check_regular(path: Path, what: str, *, line_of: tuple[Path, int | None] | N
     raise LoadError(problem, file=path, hint=hint)
 
 
-def _rel(path: Path, settings: Settings) -> str:
-    try:
-        return str(path.relative_to(settings.root))
-    except ValueError:
-        return str(path)
-
-
 class _Problems:
     def __init__(self, settings: Settings, doc: YamlDoc) -> None:
         self.settings = settings
@@ -233,7 +226,7 @@ class _Problems:
                 focus_label=label,
                 path=prop,
                 value=None if value is None else str(value),
-                source_file=_rel(self.doc.path, self.settings),
+                source_file=where(self.doc.path, self.settings),
                 line=self.doc.line_of(path),
             )
         )
@@ -392,7 +385,7 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
                 other = entities[ent.id]
                 problems.add(
                     "facts",
-                    duplicate_message(ent.id, _rel(doc.path, settings), f"{_rel(other.file, settings)}:{other.line}"),
+                    duplicate_message(ent.id, where(doc.path, settings), f"{where(other.file, settings)}:{other.line}"),
                     ("entities", i, "id"),
                     focus=settings.base_iri + ent.id,
                     value=ent.id,
@@ -547,7 +540,7 @@ def _cycles(entities: dict[str, Entity], settings: Settings) -> list[ValidationR
                                     focus_node=settings.base_iri + start,
                                     focus_label=ent.label(),
                                     path=prop,
-                                    source_file=_rel(ent.file, settings),
+                                    source_file=where(ent.file, settings),
                                     line=ent.lines.get(prop, ent.line),
                                 )
                             )

@@ -34,7 +34,7 @@ VALIDATORS: list[Validator] = [
 ]
 
 #: Checks of the release files: `validate` runs them on the release on disk; `build` on the
-#: files it is about to write (in toolkit.publish and toolkit.scale, after the export), so it
+#: files it is about to write (in toolkit.publish.assemble, after the export), so it
 #: skips them in its run over the sources.
 RELEASE_CHECKS = frozenset({"output-schema", "dcat-ap"})
 

@@ -29,3 +29,28 @@ class Validator(Protocol):
 
     def validate(self, ctx: ValidationContext, report: ValidationReport) -> None:
         """Append results (and any raw report graph) to ``report``; never change ``ctx.graph``."""
+
+
+@dataclass
+class UnitContext:
+    """One source as the per-source build hands it to a validator: its sorted N-Triples lines
+    (every triple it states, including those about entities of other sources)."""
+
+    settings: Settings
+    model: Model
+    source_id: str
+    facts_file: str  # the facts file, relative to the project, for messages
+    lines: list[str]
+
+
+class UnitValidator(Protocol):
+    """A validator the build runs per source: on every unit of a full build, and on every
+    changed unit of an incremental rebuild (a result there makes the rebuild a full one, which
+    reports it). Add one to :data:`toolkit.validate.VALIDATORS`: ``validate_unit`` is what the
+    build calls; ``validate`` (the whole-graph call of `validate`) may run the same check on
+    ``ctx.graph``."""
+
+    name: str
+
+    def validate_unit(self, ctx: UnitContext, report: ValidationReport) -> None:
+        """Append results about this source's triples to ``report``."""

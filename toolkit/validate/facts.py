@@ -10,7 +10,10 @@ from toolkit.report import ValidationReport
 from toolkit.validate.base import ValidationContext
 
 
-class _LoadResults:
+class LoadResultsValidator:
+    """Hands the loader's problems of its kinds to the report (the loader and the per-source
+    units find them while reading; every path gives them in ``ctx.load_results``)."""
+
     name = ""
     kinds: tuple[str, ...] = ()
 
@@ -18,21 +21,21 @@ class _LoadResults:
         report.extend([r for r in ctx.load_results if r.validator in self.kinds])
 
 
-class FactsSchemaValidator(_LoadResults):
+class FactsSchemaValidator(LoadResultsValidator):
     """JSON Schema (schema/facts.schema.json) of every facts.yaml."""
 
     name = "facts-schema"
     kinds = ("facts-schema",)
 
 
-class FactsReferenceValidator(_LoadResults):
+class FactsReferenceValidator(LoadResultsValidator):
     """Identifiers, references, dates and which keys apply to which classes."""
 
     name = "facts"
     kinds = ("facts",)
 
 
-class EvidenceValidator(_LoadResults):
+class EvidenceValidator(LoadResultsValidator):
     """Every evidence quote occurs verbatim (after whitespace normalisation) in its source body."""
 
     name = "evidence"

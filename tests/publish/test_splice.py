@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toolkit.scale import splice as S
-from toolkit.scale.splice import GLOBAL, Layout, Spec, Written, read_block, splice, write_blocks
+from toolkit.export.blocks import GLOBAL, Spec
+from toolkit.publish import splice as S
+from toolkit.publish.splice import Layout, Written, read_block, splice, write_blocks
 
 JSON = Spec(header=b'{"@graph": [\n', footer=b"]}\n", sep=b",\n", last=b"\n", empty=b'{"@graph": []}\n')
 LINES = Spec(header=b"", footer=b"")

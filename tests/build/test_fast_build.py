@@ -12,16 +12,17 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, Project
+from oracle import oracle_release, release_outcome
 from typer.testing import CliRunner
 
+from toolkit.build import build_release, pipeline
 from toolkit.cli import app
 from toolkit.config import Settings, load_settings
+from toolkit.corpus.generate import write_corpus
 from toolkit.errors import DataError, LoadError, ReleaseMismatch
+from toolkit.export import units as U
 from toolkit.publish import atomic
-from toolkit.publish.release import Release, build_release, release_outcome
-from toolkit.scale import pipeline
-from toolkit.scale import units as U
-from toolkit.scale.generate import write_corpus
+from toolkit.publish.release import Release
 from toolkit.sources import loader
 from toolkit.sources.loader import Entity, LangText, RefValue
 
@@ -68,7 +69,7 @@ def test_real_article_report_matches(repo_settings: Settings, tmp_path: Path, ca
 
 
 def test_generated_corpus_same_bytes_as_naive_and_across_jobs(corpus: Path, tmp_path: Path, cache: Path) -> None:
-    naive = build_release(settings_for(tmp_path / "n", corpus), naive=True)
+    naive = oracle_release(settings_for(tmp_path / "n", corpus))
     one = build_release(settings_for(tmp_path / "j1", corpus), jobs=1)
     shutil.rmtree(cache)
     two = build_release(settings_for(tmp_path / "j2", corpus), jobs=2)
@@ -269,8 +270,8 @@ def test_triples_written_directly_are_rdflibs(repo_settings: Settings, corpus: P
     from rdflib.namespace import RDF
 
     from toolkit.export.canonical import sorted_ntriples
+    from toolkit.export.units import graph_lines
     from toolkit.graph import build_graph
-    from toolkit.scale.units import graph_lines
     from toolkit.schema.model import load_model
     from toolkit.sources.loader import Corpus, load_corpus
 

@@ -8,36 +8,29 @@ generated corpora with injected defects), at a fraction of the time and memory.
 
 from __future__ import annotations
 
-import ctypes
 import difflib
-import functools
 import io
 import os
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rdflib import Graph
-
+from toolkit.build.pool import run_all
 from toolkit.config import Settings
-from toolkit.graph.build import bind_prefixes
+from toolkit.errors import UsageError
+from toolkit.export import units as U
 from toolkit.progress import progress
+from toolkit.publish.assemble import FastOutcome, data_namespaces
 from toolkit.report import Severity, ValidationReport, ValidationResult
-from toolkit.scale import units as U
-from toolkit.scale.timing import add, stage
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
-from toolkit.validate import RELEASE_CHECKS, VALIDATORS, Outcome
-from toolkit.validate.base import ValidationContext
+from toolkit.timing import add, give_back_memory, stage
+from toolkit.validate import RELEASE_CHECKS, VALIDATORS
+from toolkit.validate.base import UnitContext, UnitValidator, ValidationContext, Validator
+from toolkit.validate.facts import LoadResultsValidator
 from toolkit.validate.shacl import load_schema_graph, property_lines, validate_data
 
 CACHE_DIR = Path(".cache") / "policy-toolkit"
-
-
-def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def cache_root(settings: Settings) -> Path:
@@ -62,7 +55,7 @@ def build_unit(item: tuple[str, str, str, U.StageContext]) -> str:
     return key
 
 
-def collect_units(settings: Settings, *, jobs: int | None = None, cache: Path | None = None) -> list[U.Unit]:
+def collect_units(settings: Settings, *, jobs: int = 1, cache: Path | None = None) -> list[U.Unit]:
     """Every source folder's unit, from the cache where its content hash is known."""
     loader._schema(settings)  # unreadable schema: the same LoadError as the naive loader
     folders = loader.source_folders(settings.sources_dir)
@@ -72,21 +65,12 @@ def collect_units(settings: Settings, *, jobs: int | None = None, cache: Path | 
         keys = [U.unit_key(f, ctx.digest) for f in folders]
     paths = [root / k[:2] / f"{k}.pickle" for k in keys]
     todo = [(str(f), k, str(p), ctx) for f, k, p in zip(folders, keys, paths, strict=True) if not p.is_file()]
-    jobs = jobs or default_jobs()
     t_pool = time.perf_counter()
     if todo:
         # A bar on a terminal for the one long stage of a large build; silent in pipes and CI.
         with progress("sources", len(todo)) as tick:
-            if jobs <= 1 or len(todo) == 1:
-                for item in todo:
-                    build_unit(item)
-                    tick.advance()
-            else:
-                import multiprocessing
-
-                with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                    for _ in pool.map(build_unit, todo, chunksize=max(1, min(32, len(todo) // (jobs * 8) or 1))):
-                        tick.advance()
+            for _ in run_all(build_unit, todo, jobs):
+                tick.advance()
     add("units:pool", time.perf_counter() - t_pool)
     t_load = time.perf_counter()
     computed = {item[1] for item in todo}
@@ -104,26 +88,6 @@ def collect_units(settings: Settings, *, jobs: int | None = None, cache: Path | 
         if unit.load_error is not None:
             raise unit.load_error
     return units
-
-
-@functools.cache
-def _malloc_trim() -> Any:
-    try:
-        return getattr(ctypes.CDLL(None), "malloc_trim", None)
-    except OSError:
-        return None
-
-
-def give_back_memory() -> None:
-    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``) after a stage.
-
-    Why: a stage's large objects (the units' lines, the blocks of a file) live on the C heap;
-    once freed, the holes stay in the process, and the next stage's small objects (Python
-    allocates those in arenas mapped apart from the heap) cannot reuse them, so the resident
-    size would grow stage by stage at a million triples. A no-op where there is no such call."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 # ----------------------------------------------------------------------- checks across sources
@@ -149,6 +113,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
             results.extend(unit.source_problems)
             continue
         src = unit.source
+        results.extend(unit.graph_problems)
         if src.id in source_ids:
             results.append(
                 _result(
@@ -234,41 +199,6 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
 # ------------------------------------------------------------------------------ the outcome
 
 
-class FastOutcome(Outcome):
-    """An :class:`~toolkit.validate.Outcome` whose graph is the units' sorted N-Triples (an rdflib
-    graph only on demand). ``order`` lists every subject's lines (unit, start, end) in the
-    release's order: the sorted lines of the whole graph are those blocks one after the other."""
-
-    def __init__(self, report: ValidationReport, model: Model, units: list[U.Unit], clean: bool) -> None:
-        super().__init__(report=report, model=model, corpus=None, graph=None)
-        self.units = units
-        self.clean = clean
-        self.order: list[tuple[str, int, int, int]] = []
-        self.triples = sum(u.triples for u in units) if clean else 0
-        self.shacl_report: Graph | None = None
-
-    def ntriples_chunks(self) -> Iterator[bytes]:
-        nts = [u.nt or b"" for u in self.units]  # each unit's lines read once
-        for _key, i, start, end in self.order:
-            yield nts[i][start:end]
-
-    def sorted_lines(self) -> list[str]:
-        return b"".join(self.ntriples_chunks()).decode("utf-8").split("\n")[:-1]
-
-    def rdflib_graph(self, settings: Settings) -> Graph:
-        g = Graph()
-        bind_prefixes(g, self.model, settings.base_iri)
-        if self.clean:
-            g.parse(data=b"".join(self.ntriples_chunks()), format="nt")
-        return g
-
-
-def data_namespaces(model: Model, settings: Settings) -> Graph:
-    g = Graph()
-    bind_prefixes(g, model, settings.base_iri)
-    return g
-
-
 def locate_map(units: list[U.Unit], settings: Settings, model: Model) -> dict[str, tuple[str, int]]:
     out: dict[str, tuple[str, int]] = {}
     for unit in units:
@@ -282,7 +212,7 @@ def locate_map(units: list[U.Unit], settings: Settings, model: Model) -> dict[st
     return out
 
 
-def fast_outcome(settings: Settings, *, jobs: int | None = None, cache: Path | None = None) -> FastOutcome:
+def fast_outcome(settings: Settings, *, jobs: int = 1, cache: Path | None = None) -> FastOutcome:
     """Validate the sources as :func:`toolkit.publish.release.release_outcome` does, fast."""
     model = load_model(settings.schema_dir)
     with stage("units"):
@@ -301,7 +231,7 @@ def fast_outcome(settings: Settings, *, jobs: int | None = None, cache: Path | N
             # lines sort by subject first, and a subject's lines are one block of one source
             outcome.order = sorted((s + ">", i, start, end) for i, u in enumerate(units) for s, start, end in u.spans)
     # Every validator `build` runs, in its order; SHACL is the compiled one, over the lines.
-    # RELEASE_CHECKS run after the export, on the files being made (toolkit.scale.assemble).
+    # RELEASE_CHECKS run after the export, on the files being made (toolkit.publish.assemble).
     ctx = ValidationContext(settings=settings, model=model, corpus=None, load_results=problems, graph=None)
     for v in VALIDATORS:
         if v.name in RELEASE_CHECKS:
@@ -309,10 +239,38 @@ def fast_outcome(settings: Settings, *, jobs: int | None = None, cache: Path | N
         if v.name == "shacl":
             if outcome.clean:
                 _shacl(settings, outcome)
-        else:
+        elif isinstance(v, LoadResultsValidator):
             v.validate(ctx, report)
+        elif outcome.clean:
+            with stage("validation"):
+                for unit in units:
+                    run_unit_validator(v, unit, settings, model, report)
         report.validators_run.append(v.name)
     return outcome
+
+
+def runs_per_unit(v: Validator | UnitValidator) -> bool:
+    """Whether the build runs ``v`` per unit: every validator but the loader's (run inside the
+    units), SHACL (compiled, over every unit's lines at once) and the release checks (run on
+    the files being written)."""
+    return v.name not in RELEASE_CHECKS and v.name != "shacl" and not isinstance(v, LoadResultsValidator)
+
+
+def run_unit_validator(
+    v: Validator | UnitValidator, unit: U.Unit, settings: Settings, model: Model, report: ValidationReport
+) -> None:
+    """Run a validator on one unit's lines; a validator the per-source build cannot run (one
+    that reads only the whole graph) is refused by name, never run with nothing to read."""
+    check = getattr(v, "validate_unit", None)
+    if check is None:
+        raise UsageError(
+            f"validator {v.name!r} has no validate_unit(ctx, report): the build runs validators per "
+            "source unit (see toolkit/validate/base.py, UnitValidator); give it one, or leave it out "
+            "of toolkit.validate.VALIDATORS"
+        )
+    assert unit.source is not None
+    ctx = UnitContext(settings, model, unit.source.id, unit.facts_rel, unit.line_list())
+    check(ctx, report)
 
 
 def units_ntriples(units: list[U.Unit]) -> bytes:
@@ -349,7 +307,6 @@ __all__ = [
     "FastOutcome",
     "Severity",
     "collect_units",
-    "default_jobs",
     "fast_outcome",
     "link",
 ]

@@ -1,4 +1,4 @@
-"""Write a release from a :class:`~toolkit.scale.pipeline.FastOutcome`, file by file.
+"""Write a release from a :class:`~toolkit.build.pipeline.FastOutcome`, file by file.
 
 Each file is written once into a staging folder beside the release (named as
 :mod:`toolkit.publish.atomic` names its temporary folders, so a killed build's leftovers are
@@ -21,31 +21,78 @@ import hashlib
 import io
 import json
 import os
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import RDF
 
 from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import DataError
-from toolkit.export import nquads
-from toolkit.export.jsonld import context_json
-from toolkit.publish.inputs import ReleaseInputs
+from toolkit.export import units as U
+from toolkit.export.blocks import (
+    Block,
+    FileContext,
+    OutputProblems,
+    Spec,
+    Unsupported,
+    json_list_item,
+    json_list_spec,
+    load_part,
+)
+from toolkit.export.formats import FORMATS
+from toolkit.graph import iris
+from toolkit.graph.build import bind_prefixes
+from toolkit.publish.catalog import CatalogBuild
+from toolkit.publish.datapackage import datapackage_files
 from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES
+from toolkit.publish.splice import Written, write_blocks
 from toolkit.report import ValidationReport, ValidationResult
-from toolkit.scale import units as U
-from toolkit.scale.pipeline import FastOutcome, give_back_memory
-from toolkit.scale.splice import GLOBAL, Spec, Written, json_list_item, json_list_spec, write_blocks
-from toolkit.scale.timing import stage
-from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap
+from toolkit.schema.model import Model
+from toolkit.timing import give_back_memory, stage
+from toolkit.validate import Outcome
+from toolkit.validate.dcatap import CATALOG_FILE, SHAPES, as_dcat_ap, dcat_ap_shapes
+from toolkit.validate.shacl import validate_data
 
 
-class Unsupported(Exception):
-    """The per-subject renderings cannot give the naive bytes here (the caller falls back)."""
+class FastOutcome(Outcome):
+    """An :class:`~toolkit.validate.Outcome` whose graph is the units' sorted N-Triples (an rdflib
+    graph only on demand). ``order`` lists every subject's lines (unit, start, end) in the
+    release's order: the sorted lines of the whole graph are those blocks one after the other."""
+
+    def __init__(self, report: ValidationReport, model: Model, units: list[U.Unit], clean: bool) -> None:
+        super().__init__(report=report, model=model, corpus=None, graph=None)
+        self.units = units
+        self.clean = clean
+        self.order: list[tuple[str, int, int, int]] = []
+        self.triples = sum(u.triples for u in units) if clean else 0
+        self.shacl_report: Graph | None = None
+
+    def ntriples_chunks(self) -> Iterator[bytes]:
+        nts = [u.nt or b"" for u in self.units]  # each unit's lines read once
+        for _key, i, start, end in self.order:
+            yield nts[i][start:end]
+
+    def sorted_lines(self) -> list[str]:
+        return b"".join(self.ntriples_chunks()).decode("utf-8").split("\n")[:-1]
+
+    def rdflib_graph(self, settings: Settings) -> Graph:
+        g = Graph()
+        bind_prefixes(g, self.model, settings.base_iri)
+        if self.clean:
+            g.parse(data=b"".join(self.ntriples_chunks()), format="nt")
+        return g
+
+
+def data_namespaces(model: Model, settings: Settings) -> Graph:
+    g = Graph()
+    bind_prefixes(g, model, settings.base_iri)
+    return g
 
 
 class StagedFiles(Mapping[str, bytes]):
@@ -86,7 +133,7 @@ class StagedFiles(Mapping[str, bytes]):
         self.sha256[rel] = h.hexdigest()
 
     def write_blocks(self, rel: str, spec: Spec, blocks: Iterable[Block]) -> None:
-        """Write a block file (see :mod:`toolkit.scale.splice`) and keep its layout."""
+        """Write a block file (see :mod:`toolkit.publish.splice`) and keep its layout."""
         path = self.folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         self.record(rel, write_blocks(path, spec, blocks))
@@ -113,14 +160,13 @@ class StagedFiles(Mapping[str, bytes]):
         return other
 
 
-# ------------------------------------------------------------------------------ RDF files
+# ------------------------------------------------------------------------------ data files
 #
 # Every large file is a header, blocks in the order of a key, and a footer (see
-# :mod:`toolkit.scale.splice`). The functions below give a file's :class:`Spec` and one unit's
-# blocks; the full build writes all units' blocks, the incremental one splices a changed
-# unit's blocks into the previous file. Both give the bytes the naive serialisers give.
-
-Block = tuple[Any, int, bytes]
+# :mod:`toolkit.export.blocks`). Each format of :data:`toolkit.export.formats.FORMATS` gives its
+# file's spec and one unit's blocks; the CSV tables (a file per table) are made here. The full
+# build writes all units' blocks, the incremental one splices a changed unit's blocks into the
+# previous file; tests compare both with the whole-graph oracle (tests/oracle).
 
 
 def _enc(text: str) -> bytes:
@@ -146,51 +192,6 @@ class Prefixes:
         return out
 
 
-def ttl_spec(prefixes: Prefixes) -> Spec:
-    head = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(prefixes.bound().items()))
-    return Spec(header=_enc(head), footer=b"\n")
-
-
-def ttl_blocks(part: dict[str, Any], uid: int, refs: Mapping[str, int]) -> list[Block]:
-    if not part["ok"]["ttl"]:
-        raise Unsupported("a prefix rdflib would generate or rewrite")
-    if part["rdf_classes"]:
-        raise Unsupported("rdfs:Class members are written first by rdflib")
-    return [((refs.get(s, 0), s), uid, _enc(text)) for s, text in part["ttl_blocks"]]
-
-
-def xml_spec(prefixes: Prefixes) -> Spec:
-    head = ['<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n']
-    for prefix, namespace in sorted(prefixes.bound().items()):
-        head.append(f'   xmlns:{prefix}="{namespace}"\n' if prefix else f'   xmlns="{namespace}"\n')
-    head.append(">\n")
-    return Spec(header=_enc("".join(head)), footer=b"</rdf:RDF>\n")
-
-
-def xml_blocks(part: dict[str, Any], uid: int) -> list[Block]:
-    if not part["ok"]["rdf"]:
-        raise Unsupported("a namespace rdflib would generate")
-    return [(s + ">", uid, _enc(text)) for s, text in part["xml_blocks"]]
-
-
-def nt_blocks(unit: U.Unit, uid: int) -> list[Block]:
-    nt = unit.nt or b""
-    return [(s + ">", uid, nt[a:b]) for s, a, b in unit.spans]
-
-
-NT_SPEC = Spec(header=b"", footer=b"")
-
-
-def jsonld_spec(model: Any) -> Spec:
-    return json_list_spec({"@context": json.loads(context_json(model))["@context"], "@graph": []}, "@graph")
-
-
-def jsonld_blocks(part: dict[str, Any], uid: int) -> list[Block]:
-    if part["jsonld_errors"]:
-        raise OutputProblems()
-    return [(node_id, uid, _enc(text)) for node_id, text in part["jsonld_nodes"]]
-
-
 def csv_spec(model: Any, table: Any) -> Spec:
     return Spec(header=_enc(U.csv_line(model.table_columns(table))), footer=b"")
 
@@ -201,42 +202,11 @@ def csv_blocks(part: dict[str, Any], uid: int) -> dict[str, list[Block]]:
     return {name: [(row_id, uid, _enc(text)) for row_id, text in rows] for name, rows in part["csv_rows"].items()}
 
 
-NQ_SPEC = Spec(header=b"", footer=b"")
-
-
-def nq_iri(unit: U.Unit, base: str) -> str:
-    """A source's graph name in policy.nq."""
-    assert unit.source is not None
-    if unit.source.id == nquads.ONTOLOGY:
-        raise ValueError(f"a source may not be called {nquads.ONTOLOGY!r}: that graph name holds the ontology")
-    return nquads.graph_iri(base, unit.source.id)
-
-
-def nq_block(unit: U.Unit, uid: int, base: str) -> Block:
-    nt = unit.nt
-    assert nt is not None
-    iri = nq_iri(unit, base)
-    # every line ends with " .\n" and no line holds a raw newline: add the graph name there
-    return (iri, uid, nt.replace(b" .\n", f" <{iri}> .\n".encode()))
-
-
-def nq_ontology_block(settings: Settings) -> Block:
-    base = settings.base_iri
-    onto = nquads.ontology_graph(settings.schema_dir)
-    onto_nt = "".join(line + "\n" for line in nquads._stable_lines(onto)).encode("utf-8")
-    iri = nquads.graph_iri(base, nquads.ONTOLOGY)
-    return (iri, GLOBAL, onto_nt.replace(b" .\n", f" <{iri}> .\n".encode()))
-
-
-class OutputProblems(Exception):
-    """A unit's renderings failed their JSON Schema: the full assembly says where."""
-
-
 def _jsonld_problems(units: list[U.Unit]) -> list[ValidationResult]:
     nodes: list[str] = []
     errors: dict[str, list[tuple[list[str | int], str]]] = {}
     for unit in units:
-        r = U.load_part(unit, "jsonld")
+        r = load_part(unit, "jsonld")
         nodes.extend(n for n, _t in r["jsonld_nodes"])
         for node_id, path, message in r["jsonld_errors"]:
             errors.setdefault(node_id, []).append((path, message))
@@ -260,7 +230,7 @@ def _csv_problems(units: list[U.Unit], model: Any) -> list[ValidationResult]:
     all_rows: dict[str, list[str]] = {t: [] for t in model.tables}
     all_errs: dict[str, dict[str, list[str]]] = {t: {} for t in model.tables}
     for unit in units:
-        r = U.load_part(unit, "csv")
+        r = load_part(unit, "csv")
         for name, rows_of in r["csv_rows"].items():
             all_rows[name].extend(row_id for row_id, _t in rows_of)
         for name, errs_of in r["csv_errors"].items():
@@ -287,70 +257,103 @@ def _csv_problems(units: list[U.Unit], model: Any) -> list[ValidationResult]:
 # ------------------------------------------------------------------------------ the release
 
 
-def _rel(path: Path, settings: Settings) -> str:
+def manifest_path(path: Path, settings: Settings) -> str:
+    """A source file's path in the manifest: relative to the project (its name when outside)."""
     try:
         return str(path.relative_to(settings.root))
     except ValueError:
         return path.name
 
 
-def check_partition(units: list[U.Unit]) -> bool:
-    """Every subject's triples come from one source (what makes per-subject renderings exact)."""
-    total = sum(len(u.subjects) for u in units)
-    return len({s for u in units for s in u.subjects}) == total
+def shared_subjects(units: list[U.Unit]) -> list[list[int]]:
+    """Groups of units (indices, each group sorted) that state triples about a common subject,
+    transitively; a unit that shares no subject is in no group."""
+    parent = list(range(len(units)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, unit in enumerate(units):
+        for s in unit.subjects:
+            j = owner.setdefault(s, i)
+            if j != i:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(units)):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(g for g in groups.values() if len(g) > 1)
+
+
+def subject_units(units: list[U.Unit], settings: Settings, model: Model, folder: Path) -> list[tuple[int, U.Unit]]:
+    """The units as the formats made of subjects (Turtle, N-Triples, RDF/XML, JSON-LD, CSV) see
+    them: each unit alone, but units that state triples about a common subject as one unit
+    rendered from all their lines (:func:`toolkit.export.units.merged_unit`, cached in
+    ``folder``), owned by the first of them. Deterministic: the groups and their lines are
+    sorted, whatever order the units were made in."""
+    grouped = shared_subjects(units)
+    merged = {g[0]: g for g in grouped}
+    skip = {i for g in grouped for i in g[1:]}
+    out: list[tuple[int, U.Unit]] = []
+    for i, unit in enumerate(units):
+        if i in skip:
+            continue
+        if i in merged:
+            members = [units[j] for j in merged[i]]
+            name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
+            out.append((i, U.merged_unit(members, settings, model, folder / f"{name}.pickle")))
+        else:
+            out.append((i, unit))
+    return out
 
 
 def write_release(
     settings: Settings, outcome: FastOutcome, staging: Path
 ) -> tuple[StagedFiles, dict[str, Any], ValidationReport]:
-    """Write every release file into ``staging``; raise DataError like :func:`assemble` does."""
-    from toolkit.publish.catalog import catalog_files
-    from toolkit.publish.datapackage import datapackage_files
-
+    """Write every release file into ``staging``; raise DataError when a file breaks its
+    JSON Schema or the catalog DCAT-AP, and :class:`~toolkit.export.blocks.Unsupported` when a
+    file cannot be written exactly from the units."""
     units = outcome.units
     assert outcome.clean
-    from toolkit.publish.extras import post_exporters
-
-    known = {"release_files", "datapackage_files", "catalog_files"}  # what this module writes itself
-    if {f.__name__ for f in post_exporters()} != known:
-        raise Unsupported("a post-exporter the fast path does not know")
-    if not check_partition(units) or not all(U.has_render(u) for u in units):
-        raise Unsupported("a subject described by two sources")
+    if not all(U.has_render(u) for u in units):
+        raise Unsupported("a unit without its renderings")
     files = StagedFiles(staging)
+    with tempfile.TemporaryDirectory(prefix="policy-toolkit-merged-") as merged:
+        return _write_release(settings, outcome, files, subject_units(units, settings, outcome.model, Path(merged)))
+
+
+def _write_release(
+    settings: Settings, outcome: FastOutcome, files: StagedFiles, by_subject: list[tuple[int, U.Unit]]
+) -> tuple[StagedFiles, dict[str, Any], ValidationReport]:
+    units = outcome.units
     report = ValidationReport(
         results=list(outcome.report.results),
         raw_graphs=dict(outcome.report.raw_graphs),
         validators_run=list(outcome.report.validators_run),
     )
-    agg = Aggregates.of(units)
-    write_data_files(files, settings, outcome.model, list(enumerate(units)), agg)
+    agg = Aggregates.of([u for _i, u in by_subject])
+    agg.shared = len(by_subject) != len(units)
+    write_data_files(files, settings, outcome.model, list(enumerate(units)), by_subject, agg)
     report.validators_run.append("output-schema")
     if agg.output_problems:
-        report.extend(_jsonld_problems(units) + _csv_problems(units, outcome.model))
+        rendered = [u for _i, u in by_subject]
+        report.extend(_jsonld_problems(rendered) + _csv_problems(rendered, outcome.model))
         raise DataError("the exported files do not match their JSON Schemas", report=report)
     write_reports(files, report)
     with stage("datapackage"):
-        inputs = ReleaseInputs(settings=settings, outcome=outcome, files=files)  # type: ignore[arg-type]
-        for rel, data in datapackage_files(inputs).items():
+        for rel, data in datapackage_files(outcome.model, files).items():
             files.write(rel, [data])
     with stage("catalog"):
-        from toolkit.scale import catalog as fast_catalog
-
-        cat = None
-        try:
-            cat = write_catalog(files, settings, outcome.model, list(enumerate(units)))
-        except fast_catalog.Unsupported:
-            catalog = catalog_outcome(settings, outcome)
-            cat_inputs = ReleaseInputs(settings=settings, outcome=catalog, files=files)  # type: ignore[arg-type]
-            for rel, data in catalog_files(cat_inputs).items():
-                files.write(rel, [data])
+        cat = write_catalog(files, settings, outcome.model, list(enumerate(units)))
     with stage("dcat-ap"):
-        lines: bytes | None = None
-        if cat is not None:  # the catalog's lines as UTF-8 bytes, its sources' blocks let go as they are copied
-            lines = cat.ntriples()
-            agg.catalog = cat.state()
-            cat = None
-            give_back_memory()
+        # the catalog's lines as UTF-8 bytes, its sources' blocks let go as they are copied
+        lines: bytes | None = cat.ntriples()
+        agg.catalog = cat.state()
+        cat = None
+        give_back_memory()
         problems = dcat_ap(files, settings, lines)
         del lines
         give_back_memory()
@@ -359,7 +362,8 @@ def write_release(
     if not report.conforms:
         raise DataError("the catalog metadata does not conform to DCAT-AP 3.0.1", report=report)
     entries = [(Path(u.folder).name, uid, manifest_source(u, settings)) for uid, u in enumerate(units) if u.source]
-    files.write_blocks(MANIFEST, *manifest_blocks(files, settings, outcome.triples, agg, report, entries))
+    triples = sum(u.triples for _i, u in by_subject)  # a triple two sources state is published once
+    files.write_blocks(MANIFEST, *manifest_blocks(files, settings, triples, agg, report, entries))
     manifest = read_manifest(files)
     files.aggregates = agg
     return files, manifest, report
@@ -377,10 +381,10 @@ def manifest_source(unit: U.Unit, settings: Settings) -> dict[str, Any]:
     assert src is not None
     return {
         "id": src.id,
-        "iri": settings.base_iri + "source/" + src.id,
-        "text": _rel(Path(unit.folder) / src.text_name, settings),
+        "iri": iris.source(settings.base_iri, src.id),
+        "text": manifest_path(Path(unit.folder) / src.text_name, settings),
         "text_sha256": src.text_sha256,
-        "facts": _rel(Path(unit.folder) / "facts.yaml", settings),
+        "facts": manifest_path(Path(unit.folder) / "facts.yaml", settings),
         "facts_sha256": src.facts_sha256,
         "entities": len({e.id for e in unit.entities}),
         "evidence_quotes": sum(e.evidence for e in unit.entities),
@@ -429,7 +433,7 @@ def read_manifest(files: StagedFiles) -> dict[str, Any]:
 class Aggregates:
     """What the release's headers and orders need of all units together: the Turtle reference
     counts, the prefixes, the counts by class. Sums over units, so a changed unit's old part
-    can be subtracted and its new part added (:mod:`toolkit.scale.incremental`)."""
+    can be subtracted and its new part added (:mod:`toolkit.build.incremental`)."""
 
     def __init__(self) -> None:
         self.refs: Counter[str] = Counter()
@@ -438,6 +442,7 @@ class Aggregates:
         self.counts: Counter[str] = Counter()
         self.output_problems = False
         self.catalog: Any = None
+        self.shared = False  # some units state triples about a common subject (rendered merged)
 
     @classmethod
     def of(cls, units: list[U.Unit]) -> Aggregates:
@@ -447,53 +452,35 @@ class Aggregates:
         return agg
 
     def add(self, unit: U.Unit, sign: int) -> None:
-        ttl = U.load_part(unit, "ttl")
+        ttl = load_part(unit, "ttl")
         U.bump(self.refs, ttl["references"], sign)
         self.ttl_prefixes.add(ttl["ttl_prefixes"], sign)
-        self.xml_prefixes.add(U.load_part(unit, "rdf")["xml_prefixes"], sign)
+        self.xml_prefixes.add(load_part(unit, "rdf")["xml_prefixes"], sign)
         U.bump(self.counts, unit.counts_by_class, sign)
 
 
 def write_data_files(
-    files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]], agg: Aggregates
+    files: StagedFiles,
+    settings: Settings,
+    model: Any,
+    units: list[tuple[int, U.Unit]],
+    by_subject: list[tuple[int, U.Unit]],
+    agg: Aggregates,
 ) -> None:
-    """policy.ttl, .nt, .rdf, .jsonld, .nq and the CSV tables from every unit's blocks."""
-
-    def blocks(make: Any) -> list[Block]:
-        out: list[Block] = []
-        for uid, unit in units:
-            out.extend(make(uid, unit))
-        out.sort(key=lambda b: b[0])
-        return out
-
-    with stage("export:ttl"):
-        ttl = blocks(lambda uid, u: ttl_blocks(U.load_part(u, "ttl"), uid, agg.refs))
-        files.write_blocks("policy.ttl", ttl_spec(agg.ttl_prefixes), ttl)
-        del ttl
-        give_back_memory()
-    with stage("export:nt"):
-        # the blocks are slices of the units' lines (read once each, for this stage only):
-        # sorted by key first, sliced while written
-        spans = sorted((s + ">", uid, a, b) for uid, u in units for s, a, b in u.spans)
-        nts = {uid: u.nt or b"" for uid, u in units}
-        files.write_blocks("policy.nt", NT_SPEC, ((key, uid, nts[uid][a:b]) for key, uid, a, b in spans))
-        del spans, nts
-        give_back_memory()
-    with stage("export:rdf"):
-        files.write_blocks(
-            "policy.rdf", xml_spec(agg.xml_prefixes), blocks(lambda uid, u: xml_blocks(U.load_part(u, "rdf"), uid))
-        )
-        give_back_memory()
+    """Every format of :data:`~toolkit.export.formats.FORMATS` and the CSV tables, one file at a
+    time (the memory of a file's blocks is given back before the next): a format of named
+    graphs from each source's unit, the others from ``by_subject`` (see :func:`subject_units`)."""
+    ctx = FileContext(settings=settings, model=model, totals=agg)
     try:
-        with stage("export:jsonld"):
-            files.write_blocks(
-                "policy.jsonld", jsonld_spec(model), blocks(lambda uid, u: jsonld_blocks(U.load_part(u, "jsonld"), uid))
-            )
-            give_back_memory()
+        for fmt in FORMATS:
+            with stage("export:" + fmt.file.rpartition(".")[2]):
+                made_of = units if fmt.per_source else by_subject
+                files.write_blocks(fmt.file, fmt.spec(ctx), fmt.all_blocks(made_of, ctx))
+                give_back_memory()
         with stage("export:csv"):
             tables: dict[str, list[Block]] = {t: [] for t in model.tables}
-            for uid, unit in units:
-                for name, rows in csv_blocks(U.load_part(unit, "csv"), uid).items():
+            for uid, unit in by_subject:
+                for name, rows in csv_blocks(load_part(unit, "csv"), uid).items():
                     tables[name].extend(rows)
             for table in model.tables.values():
                 rows = tables.pop(table.name)
@@ -503,24 +490,10 @@ def write_data_files(
             give_back_memory()
     except OutputProblems:
         agg.output_problems = True
-        return
-    with stage("export:nq"):
-        # one block per source, each a copy of its lines with the graph name: made while written
-        onto = nq_ontology_block(settings)
-        order = sorted([(nq_iri(u, settings.base_iri), uid) for uid, u in units] + [(onto[0], GLOBAL)])
-        by_uid = dict(units)
-        files.write_blocks(
-            nquads.RELEASE_FILE,
-            NQ_SPEC,
-            (onto if uid == GLOBAL else nq_block(by_uid[uid], uid, settings.base_iri) for _iri, uid in order),
-        )
-    give_back_memory()
 
 
-def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> Any:
-    from toolkit.scale import catalog as fast_catalog
-
-    cat = fast_catalog.CatalogBuild(settings, model)
+def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> CatalogBuild:
+    cat = CatalogBuild(settings, model)
     cat.full(units, files)
     cat.write(files)
     return cat
@@ -533,11 +506,6 @@ def dcat_ap(
 
     ``lines`` are the catalog's N-Triples lines (or those lines as :func:`ntriples_bytes`) when
     the caller has them (else catalog.ttl is read)."""
-    import pyoxigraph as ox
-
-    from toolkit.validate.dcatap import dcat_ap_shapes
-    from toolkit.validate.shacl import validate_data
-
     shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
     if lines is None:
         quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)
@@ -560,36 +528,3 @@ def ntriples_bytes(lines: list[str]) -> bytes:
     for i in range(0, len(lines), step):
         buf.write(("\n".join(lines[i : i + step]) + "\n").encode("utf-8"))
     return buf.getvalue()
-
-
-class _CatalogSource:
-    """What :func:`toolkit.publish.catalog.catalog_graph` reads of a source."""
-
-    def __init__(self, unit: U.Unit) -> None:
-        assert unit.source is not None
-        self.id = unit.source.id
-        self._labels = {"zh": unit.source.label_zh, "en": unit.source.label_en}
-        self.entities = [_CatalogEntity(e) for e in unit.entities]
-        self.article = self
-
-    def label(self, lang: str = "zh") -> str | None:
-        return self._labels.get(lang)
-
-
-class _CatalogEntity:
-    def __init__(self, ent: U.EntitySummary) -> None:
-        self.id = ent.id
-        self.evidence = range(ent.evidence)
-
-
-def catalog_outcome(settings: Settings, outcome: FastOutcome) -> Any:
-    """An outcome for the catalog code: the corpus summary and the data triples it reads."""
-    from toolkit.sources.loader import Corpus
-    from toolkit.validate import Outcome
-
-    g = Graph()
-    lines = [ln for u in outcome.units if u.has_nt for ln in U.load_part(u, "catalog")["catalog_lines"]]
-    if lines:
-        g.parse(data="\n".join(lines) + "\n", format="nt")
-    corpus = Corpus(sources=[_CatalogSource(u) for u in outcome.units], entities={})  # type: ignore[misc]
-    return Outcome(report=outcome.report, model=outcome.model, corpus=corpus, graph=g)

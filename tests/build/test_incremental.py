@@ -19,11 +19,10 @@ from conftest import REPO
 from rdflib import Graph
 from rdflib.namespace import RDF
 
+from toolkit.build import build_release, incremental
 from toolkit.config import Settings, load_settings
+from toolkit.corpus.generate import write_corpus
 from toolkit.errors import DataError
-from toolkit.publish.release import build_release
-from toolkit.scale import incremental
-from toolkit.scale.generate import write_corpus
 from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
 from toolkit.validate.shacl import load_schema_graph
 
@@ -243,7 +242,7 @@ def test_per_unit_validation_finds_exactly_the_whole_graphs_results(
     (on a corpus with SHACL defects: wrong date types and classes, reversed periods, labels)."""
     from rdflib import Graph
 
-    from toolkit.scale import pipeline
+    from toolkit.build import pipeline
     from toolkit.validate.shacl import validate_data
 
     monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))

@@ -1,7 +1,7 @@
 """What differs between the release on disk and a staged one, by sizes and SHA-256, streaming.
 
-Its own module because both the full fast build (:mod:`toolkit.scale.build`) and the
-incremental rebuild (:mod:`toolkit.scale.incremental`, which the full build calls) compare
+Its own module because both the full fast build (:mod:`toolkit.build.release`) and the
+incremental rebuild (:mod:`toolkit.build.incremental`, which the full build calls) compare
 releases this way.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.publish import atomic
-from toolkit.scale.assemble import StagedFiles
+from toolkit.publish.assemble import StagedFiles
 
 
 def diff_release(target: Path, files: StagedFiles) -> list[str]:

@@ -36,25 +36,28 @@ from functools import cache
 from pathlib import Path
 from typing import Any, overload
 
+import fastjsonschema
+import jsonschema
+import pyld
+import rdflib
 import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
-from rdflib.plugins.serializers.rdfxml import XMLSerializer
-from rdflib.plugins.serializers.turtle import TurtleSerializer
+from rdflib.plugins.serializers.nt import _quote_encode, _quoteLiteral  # rdflib's own N-Triples escaping, to match it
 
 from toolkit import yamlfile
-from toolkit.config import Settings
+from toolkit.config import Settings, where
 from toolkit.errors import LoadError
-from toolkit.export.canonical import canonical_copy
-from toolkit.export.csv import table_rows
-from toolkit.export.jsonld import compact_nodes
-from toolkit.graph import build_graph
-from toolkit.graph.build import decimal_literal, period_triples
+from toolkit.export import render as R
+from toolkit.export.blocks import DamagedCache, Unsupported, json_list_item
+from toolkit.export.jsonld import context_json
+from toolkit.export.render import JsonLdWriter, TurtleWriter, XmlWriter
+from toolkit.graph import iris
+from toolkit.graph.build import bind_prefixes, decimal_literal, period_triples
 from toolkit.report import ValidationResult
-from toolkit.scale.splice import json_list_item
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
-from toolkit.sources.loader import FACTS_FILE, Corpus, Entity, RefValue, Source
+from toolkit.sources.loader import FACTS_FILE, DateLit, Entity, LangText, PlainLit, RefValue, Source
 from toolkit.sources.text import Normalised
 
 UNIT_FORMAT = 3
@@ -113,6 +116,7 @@ class Unit:
     schema_problems: list[ValidationResult] = field(default_factory=list)
     ghosts: list[str] = field(default_factory=list)  # ids of entries with a format problem (not loaded)
     source_problems: list[ValidationResult] = field(default_factory=list)
+    graph_problems: list[ValidationResult] = field(default_factory=list)  # triples it cannot publish
     source: SourceSummary | None = None
     entities: list[EntitySummary] = field(default_factory=list)
     lines: list[str] | None = None  # while computing only; the cache keeps ``nt`` and ``spans``
@@ -157,6 +161,7 @@ class Unit:
         return bool(
             self.schema_problems
             or self.source_problems
+            or self.graph_problems
             or self.source is None
             or any(e.load_problems or e.evidence_problems for e in self.entities)
             or len({e.id for e in self.entities if not e.about}) != sum(not e.about for e in self.entities)
@@ -268,14 +273,10 @@ def load_yaml_fast(path: Path) -> yamlfile.YamlDoc:
 @cache
 def _fast_schema(path: str, mtime: float) -> Any:
     """A compiled (fastjsonschema) validator used only to skip jsonschema for valid documents."""
-    import fastjsonschema
-
     return fastjsonschema.compile(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def _fast_valid(validator: Any, data: Any) -> bool:
-    import fastjsonschema
-
     try:
         validator(data)
     except fastjsonschema.JsonSchemaException:
@@ -299,9 +300,6 @@ class StageContext:
 def code_digest(settings: Settings) -> str:
     """Schema files + the toolkit's code + versions of the libraries whose output we reproduce +
     the settings a unit depends on (base IRI, project root, sources folder, catalog settings)."""
-    import pyld
-    import rdflib
-
     h = hashlib.sha256()
     h.update(f"unit-format={UNIT_FORMAT};base={settings.base_iri};root={settings.root}".encode())
     h.update(f";sources={os.path.abspath(settings.sources_dir)};".encode())
@@ -340,11 +338,11 @@ def _facts_schema(schema_dir: str) -> dict[str, Any]:
 
 
 def process_folder(folder: Path, ctx: StageContext, key: str) -> Unit:
-    """Run every per-source stage for one folder (no cache here; see :mod:`toolkit.scale.pipeline`)."""
+    """Run every per-source stage for one folder (no cache here; see :mod:`toolkit.build.pipeline`)."""
     settings = ctx.settings
     model = _model(str(settings.schema_dir))
     facts_path = folder / FACTS_FILE
-    unit = Unit(folder=str(folder), key=key, facts_rel=loader._rel(facts_path, settings))
+    unit = Unit(folder=str(folder), key=key, facts_rel=where(facts_path, settings))
     try:
         _fill(unit, folder, settings, model)
     except LoadError as exc:
@@ -389,10 +387,10 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         id_line=doc.line_of(("source", "id")),
         label_zh=src.article.label("zh"),
         label_en=src.article.label("en"),
-        text_rel=loader._rel(src.text_path, settings),
+        text_rel=where(src.text_path, settings),
         text_name=src.text_path.name,
         text_sha256=src.sha256,
-        facts_rel=loader._rel(src.facts_path, settings),
+        facts_rel=where(src.facts_path, settings),
         facts_sha256=hashlib.sha256(src.facts_path.read_bytes()).hexdigest(),
         published=src.published.lexical,
         refs=[
@@ -446,19 +444,58 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     t = _tick(unit.timings, "facts", t)
     if unit.local_problems:
         return
-    unit.lines, types = graph_lines(src, model, settings.base_iri)
+    lines, _types = graph_lines(src, model, settings.base_iri)
+    if any("_:" in line and has_blank_node(line) for line in lines):
+        unit.graph_problems.append(
+            ValidationResult(
+                validator="facts",
+                message="blank nodes are not published: give the resource an id of its own",
+                source_file=unit.facts_rel,
+            )
+        )
+        return
+    t = _tick(unit.timings, "graph", t)
+    try:
+        rendering = render(lines, model, settings, unit.timings)
+    except Unsupported as exc:
+        unit.graph_problems.append(
+            ValidationResult(
+                validator="facts",
+                message=f"its triples cannot be published exactly: {exc}",
+                source_file=unit.facts_rel,
+            )
+        )
+        return
+    set_lines(unit, lines, model)
+    unit.render = rendering
+
+
+def has_blank_node(line: str) -> bool:
+    """Whether an N-Triples line has a blank node subject or object. The per-source build
+    refuses them (the release mints an IRI for every resource, and a blank node's label would
+    not be stable across sources and builds)."""
+    return line.startswith("_:") or split_line(line)[2].startswith("_:")
+
+
+def set_lines(unit: Unit, lines: list[str], model: Model) -> None:
+    """A unit's sorted N-Triples lines and what is read from them: subjects and their spans in
+    the lines' bytes, counts by class, links, whether it states rdfs:subClassOf."""
+    rdf_type = f"> <{RDF.type}> <"
     counter: Counter[str] = Counter()
-    for o in types:
-        cls = model.class_by_iri.get(o)
-        counter[cls.name if cls else o] += 1
+    for line in lines:
+        if rdf_type in line:
+            o = line[line.index(rdf_type) + len(rdf_type) : -3]
+            cls = model.class_by_iri.get(o)
+            counter[cls.name if cls else o] += 1
+    unit.lines = lines
     unit.counts_by_class = dict(counter)
-    unit.triples = len(unit.lines)
-    nt = "".join(line + "\n" for line in unit.lines).encode("utf-8")
+    unit.triples = len(lines)
+    nt = "".join(line + "\n" for line in lines).encode("utf-8")
     unit.nt = nt
     unit.states_subclass = SUBCLASS in nt
     pos = 0
     spans: list[tuple[str, int, int]] = []
-    for line in unit.lines:
+    for line in lines:
         size = len(line.encode("utf-8")) + 1
         subject = line[1 : line.index("> ")]
         if spans and spans[-1][0] == subject:
@@ -468,13 +505,20 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         pos += size
     unit.spans = spans
     unit.subjects = sorted(s for s, _a, _b in spans)
-    unit.external, unit.classes = links(unit.lines, set(unit.subjects))
-    t = _tick(unit.timings, "graph", t)
+    unit.external, unit.classes = links(lines, set(unit.subjects))
 
-    def graph() -> Graph:
-        return build_graph(Corpus(sources=[src], entities={}), model, settings.base_iri)
 
-    unit.render = render(graph, unit.lines, model, settings, unit.timings)
+def merged_unit(members: list[Unit], settings: Settings, model: Model, path: Path) -> Unit:
+    """One unit rendered from the union of the lines of units that state triples about the
+    same subjects (a subject's Turtle, RDF/XML, JSON-LD and CSV are made from every source that
+    states it; a triple stated twice is published once, as in the graph), cached at ``path``."""
+    lines = sorted({line for m in members for line in m.line_list()})
+    unit = Unit(folder="", key=path.stem, facts_rel="")
+    set_lines(unit, lines, model)
+
+    unit.render = render(lines, model, settings, unit.timings)
+    dump(unit, path)
+    return unit
 
 
 def split_line(line: str) -> tuple[str, str, str]:
@@ -486,7 +530,7 @@ def split_line(line: str) -> tuple[str, str, str]:
 
 def links(lines: list[str], subjects: set[str]) -> tuple[list[str], list[str]]:
     """The IRIs a source's triples point to outside itself, and the classes it uses: what the
-    incremental build follows when another source changes (see :mod:`toolkit.scale.incremental`)."""
+    incremental build follows when another source changes (see :mod:`toolkit.build.incremental`)."""
     external: set[str] = set()
     classes: set[str] = set()
     rdf_type = str(RDF.type)
@@ -504,74 +548,16 @@ def links(lines: list[str], subjects: set[str]) -> tuple[list[str], list[str]]:
 # --------------------------------------------------------------------------- the renderings
 
 
-class _BlockTurtle(TurtleSerializer):
-    """rdflib's Turtle serializer, asked for one subject's statement at a time."""
-
-    def blocks(self) -> list[tuple[str, str]]:
-        self.reset()
-        self.base = None
-        self.encoding = "utf-8"
-        self.preprocess()
-        out = []
-        for subject in self.orderSubjects():
-            if self.isDone(subject):
-                continue
-            buf = io.BytesIO()
-            self.stream = buf
-            self.statement(subject)
-            self.write("\n")
-            out.append((str(subject), buf.getvalue().decode("utf-8")))
-        return out
-
-
-def _turtle(cg: Graph) -> tuple[bool, list[tuple[str, str]], dict[str, str], dict[str, int], list[str]]:
-    bound = {p: str(ns) for p, ns in cg.namespaces()}
-    ser = _BlockTurtle(cg)
-    blocks = ser.blocks()
-    prefixes = {p: str(ns) for p, ns in ser.namespaces.items()}
-    ok = not ser._ns_rewrite and all(bound.get(p) == ns for p, ns in prefixes.items())
-    classes = sorted(str(s) for s in cg.subjects(RDF.type, RDFS.Class))
-    refs = {str(k): v for k, v in ser._references.items() if isinstance(k, URIRef)}
-    return ok, blocks, prefixes, refs, classes
-
-
-def _xml(cg: Graph) -> tuple[bool, list[tuple[str, str]], dict[str, str]]:
-    bound = {p: str(ns) for p, ns in cg.namespaces()}
-    nm = cg.namespace_manager
-    prefixes: dict[str, str] = {}
-    for predicate in sorted(set(cg.predicates())):
-        prefix, namespace, _name = nm.compute_qname_strict(predicate)
-        prefixes[prefix] = str(namespace)
-    ok = all(bound.get(p) == ns for p, ns in prefixes.items())
-    ser = XMLSerializer(cg)
-    ser.base = None
-    ser._XMLSerializer__serialized = {}  # type: ignore[attr-defined]
-    blocks = []
-    for subject in cg.subjects(unique=True):
-        buf: list[str] = []
-        ser.write = buf.append  # type: ignore[attr-defined]
-        ser.subject(subject, 1)
-        blocks.append((str(subject), "".join(buf)))
-    return ok, blocks, prefixes
-
-
 @cache
 def _node_schema(schema_dir: str) -> tuple[Any, Any]:
-    import jsonschema
-
     schema = json.loads((Path(schema_dir) / "jsonld.schema.json").read_text(encoding="utf-8"))
     items = dict(schema["properties"]["@graph"]["items"])
     items["$schema"] = schema["$schema"]
-    import fastjsonschema
-
     return fastjsonschema.compile(items), jsonschema.Draft202012Validator(items)
 
 
 @cache
 def _row_schemas(schema_dir: str) -> dict[str, tuple[Any, Any]]:
-    import fastjsonschema
-    import jsonschema
-
     schema = json.loads((Path(schema_dir) / "csv.schema.json").read_text(encoding="utf-8"))
     out = {}
     for table in schema["$defs"]:
@@ -589,10 +575,6 @@ def csv_line(cells: list[str]) -> str:
 
 @cache
 def _writers(schema_dir: str, base: str) -> tuple[Any, Any, Any]:
-    from toolkit.export.jsonld import context_json
-    from toolkit.graph.build import bind_prefixes
-    from toolkit.scale.render import JsonLdWriter, TurtleWriter, XmlWriter
-
     model = _model(schema_dir)
 
     def ns() -> Graph:
@@ -603,15 +585,11 @@ def _writers(schema_dir: str, base: str) -> tuple[Any, Any, Any]:
     return TurtleWriter(ns()), XmlWriter(ns()), JsonLdWriter(json.loads(context_json(model)))
 
 
-def render(graph: Any, lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
-    """The renderings written directly (:mod:`toolkit.scale.render`), or by the serialisers
-    themselves (:func:`render_reference`, on ``graph()``) for a source the direct writers do not cover."""
-    from toolkit.scale import render as R
-
-    try:
-        return _render_direct(lines, model, settings, timings)
-    except R.Unsupported:
-        return render_reference(graph(), lines, model, settings, timings)
+def render(lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
+    """Every per-subject rendering of sorted lines, written directly (:mod:`toolkit.export.render`);
+    raises :class:`~toolkit.export.blocks.Unsupported` for what those writers cannot write
+    exactly as the oracle's serialisers would (the build refuses it, naming the reason)."""
+    return _render_direct(lines, model, settings, timings)
 
 
 # ------------------------------------------------------------------------- the triples, directly
@@ -620,19 +598,13 @@ def render(graph: Any, lines: list[str], model: Model, settings: Settings, timin
 @cache
 def _typed(lexical: str, datatype: str) -> str:
     """A typed literal as rdflib writes it in N-Triples (rdflib normalises the lexical form)."""
-    from rdflib.plugins.serializers.nt import _quoteLiteral
-
     return _quoteLiteral(Literal(lexical, datatype=URIRef(datatype)))
 
 
 def _text(text: str, lang: str | None) -> str:
-    from rdflib.plugins.serializers.nt import _quote_encode
-
     if lang is None:
         return _quote_encode(text)
     if lang != lang.lower() or not lang.replace("-", "").isalnum():
-        from rdflib.plugins.serializers.nt import _quoteLiteral
-
         return _quoteLiteral(Literal(text, lang=lang))
     return f"{_quote_encode(text)}@{lang}"
 
@@ -640,14 +612,12 @@ def _text(text: str, lang: str | None) -> str:
 def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[str]]:
     """The sorted N-Triples lines :func:`toolkit.graph.build_graph` gives for one source (and
     the objects of its rdf:type triples), written directly; tests compare both."""
-    from toolkit.sources.loader import DateLit, LangText, PlainLit
-
     out: set[str] = set()
     types: list[str] = []
     rdf_type = f"<{RDF.type}>"
     pt = model.ns
     xsd = "http://www.w3.org/2001/XMLSchema#"
-    article = f"{base}source/{src.id}"
+    article = iris.source(base, src.id)
 
     def add(s: str, p: str, o: str) -> None:
         out.add(f"<{s}> <{p}> {o} .")
@@ -662,13 +632,13 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
             prop = model.properties[key]
             for v in ent.values[key]:
                 if isinstance(v, RefValue):
-                    add(node, prop.iri, f"<{base}{v.id}>")
+                    add(node, prop.iri, f"<{iris.entity(base, v.id)}>")
                 elif isinstance(v, LangText):
                     add(node, prop.iri, _text(v.text, v.lang))
                 elif isinstance(v, DateLit):
                     add(node, prop.iri, _typed(v.value.lexical, v.value.datatype))
                     if v.inferred:
-                        res = f"{base}inferred-date/{ent.key}-{key}"
+                        res = iris.inferred_date(base, ent.key, key)
                         add(res, str(RDF.type), f"<{pt}DateResolution>")
                         types.append(f"{pt}DateResolution")
                         add(res, pt + "resolvedResource", f"<{node}>")
@@ -699,10 +669,10 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
     add(article, pt + "bodyStart", _typed(str(src.body_start), xsd + "nonNegativeInteger"))
     add(article, pt + "bodyEnd", _typed(str(src.body_end), xsd + "nonNegativeInteger"))
     for ent in src.entities:
-        node = base + ent.id
+        node = iris.entity(base, ent.id)
         entity(ent, node)
         for n, span in enumerate(ent.evidence, start=1):
-            ev = f"{base}evidence/{ent.key}-{n}"
+            ev = iris.evidence(base, ent.key, n)
             add(node, pt + "evidence", f"<{ev}>")
             if f"<{ev}> {rdf_type} <{pt}Evidence> ." not in out:
                 types.append(pt + "Evidence")
@@ -734,8 +704,6 @@ def _row_errors(schema: tuple[Any, Any], rows: list[dict[str, Any]]) -> list[tup
 
 
 def _render_direct(lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
-    from toolkit.scale import render as R
-
     t = time.perf_counter()
     ttl, xml, jsonld = _writers(str(settings.schema_dir), settings.base_iri)
     ttl.start()
@@ -790,51 +758,6 @@ def _render_direct(lines: list[str], model: Model, settings: Settings, timings: 
         rdf_classes=classes,
         xml_blocks=xml_blocks,
         xml_prefixes=dict(xml.used),
-        jsonld_nodes=jsonld_nodes,
-        jsonld_errors=jsonld_errors,
-        csv_rows=csv_rows,
-        csv_errors=csv_errors,
-        catalog_lines=catalog,
-    )
-
-
-def render_reference(g: Graph, lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
-    """The renderings by rdflib's and pyld's own serialisers, run on this source alone."""
-
-    t = time.perf_counter()
-    cg = canonical_copy(g)
-    ok: dict[str, bool] = {}
-    ok["ttl"], ttl_blocks, ttl_prefixes, references, classes = _turtle(cg)
-    t = _tick(timings, "render:ttl", t)
-    ok["rdf"], xml_blocks, xml_prefixes = _xml(canonical_copy(g))
-    t = _tick(timings, "render:rdf", t)
-    nodes = compact_nodes(lines, model)
-    fast, slow = _node_schema(str(settings.schema_dir))
-    jsonld_nodes, jsonld_errors = [], []
-    for node in nodes:
-        jsonld_nodes.append((node["id"], json_list_item(node)))
-        jsonld_errors += _node_errors(node, fast, slow)
-    t = _tick(timings, "render:jsonld", t)
-    csv_rows: dict[str, list[tuple[str, str]]] = {}
-    csv_errors: dict[str, list[tuple[str, int, str]]] = {}
-    schemas = _row_schemas(str(settings.schema_dir))
-    for table in model.tables.values():
-        rows = table_rows(g, model, table)
-        columns = model.table_columns(table)
-        csv_rows[table.name] = [(r["id"], csv_line([r[c] for c in columns])) for r in rows]
-        if table.name in schemas and (errors := _row_errors(schemas[table.name], rows)):
-            csv_errors[table.name] = errors
-    t = _tick(timings, "render:csv", t)
-    catalog = catalog_lines(lines, model)
-    _tick(timings, "render:catalog", t)
-    return Render(
-        ok=ok,
-        ttl_blocks=ttl_blocks,
-        ttl_prefixes=ttl_prefixes,
-        references=references,
-        rdf_classes=classes,
-        xml_blocks=xml_blocks,
-        xml_prefixes=xml_prefixes,
         jsonld_nodes=jsonld_nodes,
         jsonld_errors=jsonld_errors,
         csv_rows=csv_rows,
@@ -942,24 +865,6 @@ def share_names(unit: Unit) -> None:
         e.lines = {sys.intern(p): n for p, n in e.lines.items()}
 
 
-class DamagedCache(Exception):
-    """A cached rendering could not be read; the unit's cache entry is dropped (build again)."""
-
-
-def load_part(unit: Unit, part: str) -> dict[str, Any]:
-    """One kind of rendering of a cached unit (see :data:`PARTS`)."""
-    assert unit.cache_path is not None
-    try:
-        with open(f"{unit.cache_path}.{part}", "rb") as fh:
-            data = pickle.load(fh)
-        if not isinstance(data, dict):
-            raise TypeError(type(data))
-        return data
-    except Exception as exc:
-        Path(unit.cache_path).unlink(missing_ok=True)
-        raise DamagedCache(f"{unit.cache_path}.{part}: {exc}") from None
-
-
 def read_nt(unit: Unit) -> bytes:
     """A cached unit's lines (:attr:`Unit.nt`)."""
     assert unit.cache_path is not None
@@ -995,8 +900,6 @@ def entity_stub(summary: EntitySummary, source_id: str, facts: Path) -> Entity:
     for prop, ref, _line in summary.refs:
         values.setdefault(prop, []).append(RefValue(ref))
     if summary.label is not None:
-        from toolkit.sources.loader import LangText
-
         values["label"] = [LangText(summary.label, "zh")]
     return Entity(
         id=summary.id,

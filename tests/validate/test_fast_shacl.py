@@ -20,8 +20,8 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDFS, SH, XSD
 
 from toolkit.config import Settings, load_settings
+from toolkit.corpus.generate import write_corpus
 from toolkit.export.canonical import sorted_ntriples
-from toolkit.scale.generate import write_corpus
 from toolkit.validate import Outcome, validate_sources
 from toolkit.validate.dcatap import dcat_ap_results
 from toolkit.validate.shacl import load_schema_graph, validate_data
@@ -257,7 +257,7 @@ def test_messages_do_not_depend_on_the_engine(real_outcome: Outcome, schema: tup
 
 
 def test_dcat_ap_check_of_the_catalog(real_release, repo_settings: Settings) -> None:
-    from toolkit.scale.assemble import dcat_ap
+    from toolkit.publish.assemble import dcat_ap
 
     catalog = Graph().parse(data=real_release.files["catalog.ttl"], format="turtle")
     distribution = next(catalog.subjects(None, URIRef("http://www.w3.org/ns/dcat#Distribution")))

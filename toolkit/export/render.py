@@ -1,7 +1,7 @@
 """Per-subject renderings written directly, the way rdflib's and pyld's serialisers write them.
 
 The naive exporters run rdflib's Turtle and RDF/XML serialisers and pyld's compaction over
-the whole graph; :mod:`toolkit.scale.units` first ran the same code per source (exact by
+the whole graph; :mod:`toolkit.export.units` first ran the same code per source (exact by
 construction, but as slow per triple). This module writes the same text straight from the
 sorted N-Triples lines, asking rdflib only for what decides the bytes (the Turtle label of a
 term, the order of literals, the qualified name of a predicate), with caches. Whatever it does
@@ -19,10 +19,12 @@ from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.plugins.serializers.nt import _quoteLiteral
 from rdflib.plugins.serializers.turtle import OBJECT, SUBJECT, VERB, TurtleSerializer
 from rdflib.plugins.serializers.xmlwriter import ESCAPE_ENTITIES
 from rdflib.term import _NUMERIC_INF_NAN_LITERAL_TYPES, _PLAIN_LITERAL_TYPES
 
+from toolkit.export.blocks import Unsupported
 from toolkit.export.canonical import unescape_ntriples as _unescape
 from toolkit.export.csv import neutralise
 from toolkit.schema.model import Model, Table
@@ -33,10 +35,6 @@ _PLAIN_TYPES = {str(t) for t in (*_PLAIN_LITERAL_TYPES, *_NUMERIC_INF_NAN_LITERA
 RDFS_LABEL = str(RDFS.label)
 XSD_STRING = str(XSD.string)
 RDF_LANGSTRING = str(RDF) + "langString"
-
-
-class Unsupported(Exception):
-    pass
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -181,8 +179,6 @@ class TurtleWriter:
 
 
 def _nt(term: Any) -> str:
-    from rdflib.plugins.serializers.nt import _quoteLiteral
-
     if isinstance(term, Literal):
         return _quoteLiteral(term)
     return term.n3()
@@ -396,7 +392,7 @@ def table_plan(model: Model, name: str) -> tuple[frozenset[str], list[str], list
 
 
 def table_rows(index: CsvIndex, table: Table) -> list[dict[str, str]]:
-    """:func:`toolkit.export.csv.table_rows` over one source's subjects."""
+    """One table's rows over one source's subjects (the oracle's ``table_rows`` reads a graph)."""
     model = index.model
     members, columns, plan = table_plan(model, table.name)
     nodes = sorted(s for s, types in index.types.items() if any(t in members for t in types))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import array
 import contextlib
 import hashlib
-import json
 import mmap
 import os
 import struct
@@ -32,17 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from queue import SimpleQueue
 from threading import Thread
-from typing import Any, BinaryIO, TypeAlias
+from typing import BinaryIO
 
-GLOBAL = -1
-"""Owner id of the blocks that belong to no source (they are rewritten by a full build only)."""
-
-Key: TypeAlias = str | tuple[int, str]
-"""A block's sort key: a string, or an (int, string) pair compared as a tuple; all keys of one
-file are of the same kind. A key's string never contains NUL (it separates keys in a dump)."""
-
-Block: TypeAlias = tuple[Key, int, bytes]
-"""A block to write: its key, its owner id and its body (without separators)."""
+from toolkit.export.blocks import Block, Spec
 
 _CHUNK = 1 << 20
 """Small pieces (header, separators, added blocks, short runs) are gathered up to this size
@@ -53,46 +44,6 @@ _VERSION = 1
 _HEAD = struct.Struct("<8sBBxxxxxxQQ")  # magic, version, key kind, padding, number of blocks, bytes of keys text
 _STR_KEYS = 0
 _TUPLE_KEYS = 1
-
-
-@dataclass(frozen=True)
-class Spec:
-    """The fixed texts around and between the blocks of one kind of file.
-
-    They live apart from the blocks so that a splice can change them (a header that carries a
-    count or a date) while every block body is copied from the old file.
-    """
-
-    header: bytes
-    """Written first."""
-    footer: bytes
-    """Written last."""
-    sep: bytes = b""
-    """Written between two consecutive blocks."""
-    last: bytes = b""
-    """Written after the last block, instead of `sep` (a JSON array's final node has no comma)."""
-    empty: bytes | None = None
-    """If set, the whole file when there are no blocks (e.g. ``[]`` rather than a bracket per line)."""
-
-
-def json_list_spec(doc: dict[str, Any], key: str) -> Spec:
-    """The spec of ``json.dumps(doc, ensure_ascii=False, indent=2) + "\\n"`` whose top-level list
-    ``doc[key]`` holds the blocks, each written by :func:`json_list_item`."""
-    head = json.dumps({**doc, key: [0]}, ensure_ascii=False, indent=2)
-    before, after = head.rsplit("\n    0\n", 1)
-    empty = json.dumps({**doc, key: []}, ensure_ascii=False, indent=2) + "\n"
-    return Spec(
-        header=(before + "\n").encode("utf-8"),
-        footer=(after + "\n").encode("utf-8"),
-        sep=b",\n",
-        last=b"\n",
-        empty=empty.encode("utf-8"),
-    )
-
-
-def json_list_item(value: Any) -> str:
-    """``value`` as :func:`json.dumps` writes an item of a top-level list with ``indent=2``."""
-    return "\n".join("    " + line for line in json.dumps(value, ensure_ascii=False, indent=2).split("\n"))
 
 
 def _q(values: Iterable[int] = ()) -> array.array:

@@ -11,7 +11,7 @@ from conftest import ARTICLE_ID, REPO, Project
 from typer.testing import CliRunner
 
 from toolkit.cli import app
-from toolkit.scale import units as U
+from toolkit.export import units as U
 
 runner = CliRunner()
 

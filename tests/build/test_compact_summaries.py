@@ -9,11 +9,11 @@ import pyoxigraph as ox
 import pytest
 from conftest import REPO
 
+from toolkit.build import build_release
 from toolkit.config import Settings, load_settings
-from toolkit.publish.release import build_release
-from toolkit.scale import assemble
-from toolkit.scale import units as U
-from toolkit.scale.generate import write_corpus
+from toolkit.corpus.generate import write_corpus
+from toolkit.export import units as U
+from toolkit.publish import assemble
 
 
 @pytest.fixture(scope="module")

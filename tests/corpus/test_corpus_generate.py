@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from toolkit.cli import app
 from toolkit.config import load_settings
-from toolkit.scale.generate import DEFECTS, count_triples, iter_corpus, parse_size, write_corpus
+from toolkit.corpus.generate import DEFECTS, count_triples, iter_corpus, parse_size, write_corpus
 from toolkit.validate import validate_sources
 
 

@@ -68,7 +68,7 @@ the text fields in ``TEXT_FIELDS`` match by token, case-insensitively.
 
 Usage
 -----
-    python tests/support/solr_standin.py --port 8983 [--host 127.0.0.1]
+    python .ci/ckan/solr_standin.py --port 8983 [--host 127.0.0.1]
                                          [--persist FILE] [--quiet]
 
 ``--persist FILE`` writes the documents to FILE (JSON) after every change and
@@ -764,7 +764,7 @@ def schema_xml(core: str) -> str:
     ]
     lines = [
         '<?xml version="1.0" encoding="UTF-8" ?>',
-        f"<!-- Solr stand-in (tests/support/solr_standin.py) for core {core}: not Apache Solr -->",
+        f"<!-- Solr stand-in (.ci/ckan/solr_standin.py) for core {core}: not Apache Solr -->",
         f'<schema name="{SCHEMA_NAME}" version="{SCHEMA_VERSION}">',
         "  <fields>",
     ]

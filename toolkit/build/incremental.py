@@ -1,8 +1,8 @@
 """A rebuild after a few sources changed, in time proportional to the change.
 
-The full fast build (:mod:`toolkit.scale.build`) leaves a :class:`State` in the cache: which
+The full fast build (:mod:`toolkit.build.release`) leaves a :class:`State` in the cache: which
 unit each source folder gave (with the folder's file stats), the release files' stats and
-checksums, every large file's layout (:mod:`toolkit.scale.splice`), and the sums over units
+checksums, every large file's layout (:mod:`toolkit.publish.splice`), and the sums over units
 the release's headers and orders are made of (Turtle reference counts, prefixes, counts by
 class, the catalog's index), plus the indexes the checks across sources need (who defines
 which id and subject, who links to which IRI).
@@ -44,15 +44,31 @@ from typing import Any
 
 from rdflib import Graph, URIRef, Variable
 from rdflib.namespace import RDF, RDFS, SH
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
+from toolkit.build.pipeline import build_unit, cache_root, run_unit_validator, runs_per_unit
+from toolkit.build.pool import consume, run_all
 from toolkit.config import Settings
+from toolkit.export import units as U
+from toolkit.export.blocks import GLOBAL, DamagedCache, FileContext, OutputProblems, Spec, Unsupported, load_part
+from toolkit.export.formats import FORMATS
+from toolkit.export.units import bump
+from toolkit.publish import assemble as A
 from toolkit.publish import atomic
+from toolkit.publish import catalog as K
+from toolkit.publish.catalog import catalog_conf
+from toolkit.publish.datapackage import datapackage_files
+from toolkit.publish.diff import diff_against, diff_release
 from toolkit.publish.manifest import MANIFEST, Release, mismatch
+from toolkit.publish.splice import Layout, read_block, splice
 from toolkit.report import ValidationReport
-from toolkit.scale import units as U
-from toolkit.scale.timing import stage
-from toolkit.scale.units import bump
+from toolkit.schema.model import load_model
 from toolkit.sources import loader
+from toolkit.timing import stage
+from toolkit.validate import VALIDATORS
+from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
+from toolkit.validate.shacl import load_schema_graph, validate_data
 
 STATE_FORMAT = 2
 TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")
@@ -89,17 +105,14 @@ class State:
 
 
 def fingerprint(settings: Settings, digest: str) -> str:
-    from toolkit.publish.catalog import catalog_conf
-
     h = hashlib.sha256(f"state={STATE_FORMAT};{digest}".encode())
+    h.update(json.dumps([v.name for v in VALIDATORS]).encode())  # the manifest lists those that ran
     h.update(json.dumps(catalog_conf(settings), sort_keys=True, default=str).encode())
     h.update(str(settings.release_dir.resolve()).encode() + b"\0" + str(settings.sources_dir.resolve()).encode())
     return h.hexdigest()
 
 
 def state_path(settings: Settings) -> Path:
-    from toolkit.scale.pipeline import cache_root
-
     where = f"{settings.release_dir.resolve()}\0{settings.sources_dir.resolve()}".encode()
     return cache_root(settings) / "state" / (hashlib.sha256(where).hexdigest()[:24] + ".pickle")
 
@@ -239,8 +252,6 @@ def record_release(state: State, settings: Settings, sha256: dict[str, str]) -> 
 def local_shapes(shapes: Graph) -> str | None:
     """None when every shape's results about a node depend only on the node's own triples and
     on the types of the nodes it links to (see the module docstring); else the reason."""
-    from rdflib.plugins.sparql import prepareQuery
-
     for p in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
         if (None, p, None) in shapes:
             return f"a shape uses {shapes.namespace_manager.normalizeUri(p)}"
@@ -267,8 +278,6 @@ def local_shapes(shapes: Graph) -> str | None:
 
 def _only_this(node: Any) -> bool:
     """Every triple pattern anywhere in the algebra is ``$this <iri> ?x`` (no paths, no other subject)."""
-    from rdflib.plugins.sparql.parserutils import CompValue
-
     if isinstance(node, CompValue):
         if node.name in ("ServiceGraphPattern", "Graph", "SubSelect"):
             return False
@@ -292,9 +301,6 @@ def fragment_results(
 ) -> list[Any]:
     """The SHACL results about ``focus`` on a fragment of the data (its lines and the ``context``
     lines of what it links to), with the default engine."""
-    from rdflib import Graph
-
-    from toolkit.validate.shacl import validate_data
 
     every = lines + context
     data = ("\n".join(every) + "\n").encode("utf-8") if every else b""
@@ -329,9 +335,7 @@ class _Units:
     def catalog_lines(self, unit: U.Unit) -> list[str]:
         """What the catalog reads of a unit (read from the cache once per unit)."""
         if unit.key not in self._catalog:
-            from toolkit.scale.catalog import unit_lines
-
-            self._catalog[unit.key] = unit_lines(unit)
+            self._catalog[unit.key] = K.unit_lines(unit)
         return self._catalog[unit.key]
 
     def of(self, uid: int) -> U.Unit:
@@ -352,7 +356,7 @@ class _Units:
 last_run: tuple[str, str] = ("full", "no rebuild yet")
 
 
-def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None) -> Release | None:
+def rebuild(settings: Settings, *, check: bool = False, jobs: int) -> Release | None:
     """The release after a few sources changed, or None when the full build must run."""
     global last_run
     with stage("state"):
@@ -364,7 +368,7 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None)
     gc.disable()  # a short run that makes many objects and no cycles: the collector only slows it
     try:
         release = _rebuild(settings, state, check=check, jobs=jobs)
-    except (Fallback, U.DamagedCache) as exc:
+    except (Fallback, DamagedCache) as exc:
         last_run = ("full", str(exc))
         return None
     finally:
@@ -374,9 +378,7 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int | None = None)
     return release
 
 
-def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None) -> Release | None:
-    from toolkit.scale.pipeline import build_unit, cache_root, default_jobs
-
+def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Release | None:
     with stage("units:hash"):
         loader._schema(settings)
         digest = U.code_digest(settings)
@@ -416,17 +418,7 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None)
             for f, k in changed
             if not (root / k[:2] / f"{k}.pickle").is_file()
         ]
-        if len(todo) > 1 and (jobs or default_jobs()) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            with ProcessPoolExecutor(
-                max_workers=jobs or default_jobs(), mp_context=multiprocessing.get_context("fork")
-            ) as pool:
-                list(pool.map(build_unit, todo))
-        else:
-            for item in todo:
-                build_unit(item)
+        consume(run_all(build_unit, todo, jobs))
         pairs: list[tuple[int, U.Unit | None, U.Unit | None]] = []  # (uid, old, new)
         for folder, key in changed:
             new = U.load(root / key[:2] / f"{key}.pickle")
@@ -449,7 +441,24 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int | None)
     with stage("validation"):
         affected = _affected(state, pairs, units)
         _validate(state, settings, pairs, affected, units)
+        _validate_units(settings, pairs)
     return _write(settings, state, pairs, affected, units, folders, signatures, check=check)
+
+
+def _validate_units(settings: Settings, pairs: list[Any]) -> None:
+    """The per-source validators (:class:`toolkit.validate.base.UnitValidator`) on each changed
+    unit; a result makes the rebuild a full one, which reports it in order."""
+    per_unit = [v for v in VALIDATORS if runs_per_unit(v)]
+    if not per_unit:
+        return
+    model = load_model(settings.schema_dir)
+    report = ValidationReport()
+    for _uid, _old, new in pairs:
+        if new is not None:
+            for v in per_unit:
+                run_unit_validator(v, new, settings, model, report)
+    if report.results:
+        raise Fallback("a changed source has results of a per-source validator")
 
 
 def _check_links(state: State, settings: Settings, pairs: list[Any], units: _Units) -> None:
@@ -534,8 +543,6 @@ def _affected(state: State, pairs: list[Any], units: _Units) -> set[int]:
 
 def _validate(state: State, settings: Settings, pairs: list[Any], affected: set[int], units: _Units) -> None:
     """SHACL on the changed and affected units, each with the types of what it links to."""
-    from toolkit.validate.shacl import load_schema_graph
-
     shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
     ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
     onto_nt = ontology.serialize(format="nt", encoding="utf-8")
@@ -564,9 +571,6 @@ def _write(
     *,
     check: bool,
 ) -> Release | None:
-    from toolkit.scale import assemble as A
-    from toolkit.scale.diff import diff_against, diff_release
-    from toolkit.schema.model import load_model
 
     model = load_model(settings.schema_dir)
     target = settings.release_dir
@@ -586,16 +590,7 @@ def _write(
                 files.sizes[rel] = state.release[rel][0]
                 files.sha256[rel] = state.release[rel][3]
         with stage("datapackage"):
-            from toolkit.publish.datapackage import datapackage_files
-            from toolkit.publish.inputs import ReleaseInputs
-
-            class _Outcome:
-                pass
-
-            outcome = _Outcome()
-            outcome.model = model  # type: ignore[attr-defined]
-            inputs = ReleaseInputs(settings=settings, outcome=outcome, files=files)  # type: ignore[arg-type]
-            for rel, data in datapackage_files(inputs).items():
+            for rel, data in datapackage_files(model, files).items():
                 files.write(rel, [data])
         with stage("catalog"):
             cat_results = _catalog(files, settings, state, model, pairs, affected, units, target)
@@ -647,11 +642,9 @@ def _unchanged(settings: Settings, state: State, *, check: bool) -> Release:
     """The sources are those of the release this state describes. ``build`` trusts the state
     where the disk matches it by size, modification time and inode (else the full build ran);
     ``build --check`` compares the real bytes on disk with what the sources give."""
-    from toolkit.scale.assemble import StagedFiles
-    from toolkit.scale.diff import diff_release
 
     target = settings.release_dir
-    files = StagedFiles(target)
+    files = A.StagedFiles(target)
     files.sizes = {rel: v[0] for rel, v in state.release.items()}
     files.sha256 = {rel: v[3] for rel, v in state.release.items()}
     if check:
@@ -684,21 +677,19 @@ def _splice(
     add: list[Any],
     *,
     drop: Callable[[Any], set[int]] | None = None,
-    turtle_count: Callable[[str], int] | None = None,
+    rekey: Callable[[str], int] | None = None,
 ) -> None:
     """Splice ``rel``: drop the blocks of ``owners`` (and those ``drop`` picks from the old
-    layout), add ``add``; with ``turtle_count``, a kept Turtle block whose key
-    (reference count, subject) changed moves to its new key, its bytes unchanged."""
-    from toolkit.scale.splice import Layout, read_block, splice
-
+    layout), add ``add``; with ``rekey``, a kept block whose key (count, subject) changed
+    moves to its new key, its bytes unchanged (see :attr:`toolkit.export.blocks.Format.rekey`)."""
     old = Layout.loads(state.layouts[rel])
     dropped = set(old.indices_of_owners(owners)) | (drop(old) if drop else set())
     add = list(add)
-    if turtle_count is not None:
+    if rekey is not None:
         for i, (count, subject) in enumerate(old.keys):
-            if i not in dropped and turtle_count(subject) != count:
+            if i not in dropped and rekey(subject) != count:
                 dropped.add(i)
-                add.append(((turtle_count(subject), subject), old.owners[i], read_block(target / rel, old, i)))
+                add.append(((rekey(subject), subject), old.owners[i], read_block(target / rel, old, i)))
     path = files.folder / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -709,38 +700,26 @@ def _splice(
 
 
 def _splice_data(files: Any, settings: Settings, state: State, model: Any, pairs: list[Any], target: Path) -> None:
-    from toolkit.export import nquads
-    from toolkit.scale import assemble as A
 
     agg = state.aggregates
     mine = {uid for uid, _o, _n in pairs}
     news = [(uid, n) for uid, _o, n in pairs if n is not None]
+    ctx = FileContext(settings=settings, model=model, totals=agg)
     try:
-        with stage("export:ttl"):
-            add = [b for uid, n in news for b in A.ttl_blocks(U.load_part(n, "ttl"), uid, agg.refs)]
-            spec = A.ttl_spec(agg.ttl_prefixes)
-            _splice(files, state, target, "policy.ttl", spec, mine, add, turtle_count=lambda s: agg.refs.get(s, 0))
-        with stage("export:nt"):
-            add = [b for uid, n in news for b in A.nt_blocks(n, uid)]
-            _splice(files, state, target, "policy.nt", A.NT_SPEC, mine, add)
-        with stage("export:rdf"):
-            add = [b for uid, n in news for b in A.xml_blocks(U.load_part(n, "rdf"), uid)]
-            _splice(files, state, target, "policy.rdf", A.xml_spec(agg.xml_prefixes), mine, add)
-        with stage("export:jsonld"):
-            add = [b for uid, n in news for b in A.jsonld_blocks(U.load_part(n, "jsonld"), uid)]
-            _splice(files, state, target, "policy.jsonld", A.jsonld_spec(model), mine, add)
+        for fmt in FORMATS:
+            with stage("export:" + fmt.file.rpartition(".")[2]):
+                add = [b for uid, n in news for b in fmt.blocks(n, uid, ctx)]
+                rekey = fmt.rekey(ctx) if fmt.rekey is not None else None
+                _splice(files, state, target, fmt.file, fmt.spec(ctx), mine, add, rekey=rekey)
         with stage("export:csv"):
             tables: dict[str, list[Any]] = {t: [] for t in model.tables}
             for uid, n in news:
-                for name, rows in A.csv_blocks(U.load_part(n, "csv"), uid).items():
+                for name, rows in A.csv_blocks(load_part(n, "csv"), uid).items():
                     tables[name].extend(rows)
             for table in model.tables.values():
                 rel = f"csv/{table.name}.csv"
                 _splice(files, state, target, rel, A.csv_spec(model, table), mine, tables[table.name])
-        with stage("export:nq"):
-            add = [A.nq_block(n, uid, settings.base_iri) for uid, n in news]
-            _splice(files, state, target, nquads.RELEASE_FILE, A.NQ_SPEC, mine, add)
-    except (A.Unsupported, A.OutputProblems) as exc:
+    except (Unsupported, OutputProblems) as exc:
         raise Fallback(str(exc)) from None
 
 
@@ -760,8 +739,6 @@ def _catalog(
     is made anew, but only the subjects whose lines changed get a new block and a new check
     (the catalog and release nodes, which list every source, are kept as long as no source
     comes or goes)."""
-    from toolkit.scale import catalog as K
-    from toolkit.scale.splice import GLOBAL, Spec
 
     cs = state.catalog
     cat = K.CatalogBuild(settings, model)
@@ -815,8 +792,8 @@ def _catalog(
             memo[s] = g
             changed_global[s] = lines
     owned_refs = Counter(cs["owned_refs"])
-    bump(owned_refs, K._refs(old_owned), -1)
-    bump(owned_refs, K._refs(owned_lines), 1)
+    bump(owned_refs, K.refs_in(old_owned), -1)
+    bump(owned_refs, K.refs_in(owned_lines), 1)
 
     def refs(s: str) -> int:
         return owned_refs.get(s, 0) + global_refs.get(s, 0)
@@ -841,7 +818,7 @@ def _catalog(
         return lambda layout: {i for i, key in enumerate(layout.keys) if subject_of(key) in changed}
 
     ttl_drop = subjects_in(changed_global, lambda key: key[1])
-    _splice(files, state, target, "catalog.ttl", spec, remade, g_ttl + o_ttl, drop=ttl_drop, turtle_count=refs)
+    _splice(files, state, target, "catalog.ttl", spec, remade, g_ttl + o_ttl, drop=ttl_drop, rekey=refs)
     json_drop = subjects_in(changed_global, lambda key: key.split("\x01", 1)[1])
     json_add = K.jsonld_blocks(new_subjects, cat.owner) + K.jsonld_blocks(o_subjects, cat.owner)
     _splice(files, state, target, "catalog.jsonld", K.JSONLD_SPEC, remade, json_add, drop=json_drop)
@@ -888,7 +865,6 @@ def _dcat_ap(
     owned: dict[int, list[str]],
     types: dict[int, list[str]],
 ) -> list[Any]:
-    from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
 
     shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
     if local_shapes(shapes) is not None:

@@ -1,0 +1,125 @@
+"""A subject described by two sources is handled by the pipeline, byte for byte as the oracle.
+
+The loader does not yet let one source state facts about another source's entity (the model
+issue adds that), so the second source's triples about the first source's ``shanghai`` are
+added at the graph level, the same way for the pipeline (:func:`toolkit.export.units.graph_lines`,
+in each worker) and for the oracle (:func:`toolkit.graph.build_graph`). They land in the second
+source's named graph; the subject's Turtle, RDF/XML, JSON-LD and CSV are made from both.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import oracle
+import pytest
+from conftest import FIXTURES, REPO
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDFS
+
+import toolkit.validate
+from toolkit.build import build_release, incremental
+from toolkit.config import Settings, load_settings
+from toolkit.errors import DataError
+from toolkit.export import units as U
+from toolkit.sources.loader import Corpus
+
+SECOND = "test-second-source"
+COMMENT_EN = "Also described by the second source."
+COMMENT_ZH = "第二个来源也描述了它。"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def extra(base: str) -> list[tuple[str, str, Literal]]:
+    """What the second source states about the first source's shanghai."""
+    s, p = base + "shanghai", str(RDFS.comment)
+    return [(s, p, Literal(COMMENT_EN, lang="en")), (s, p, Literal(COMMENT_ZH, lang="zh"))]
+
+
+@pytest.fixture
+def shared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The real article and the second source, which also describes shanghai."""
+    sources = tmp_path / "sources"
+    shutil.copytree(REPO / "datasets" / "sources", sources)
+    shutil.copytree(FIXTURES / "sources" / "second-source", sources / "second-source")
+    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
+    lines_of: Callable[..., Any] = U.graph_lines
+    graph_of: Callable[..., Any] = oracle.build_graph
+
+    def graph_lines(src: Any, model: Any, base: str) -> tuple[list[str], list[str]]:
+        lines, types = lines_of(src, model, base)
+        if src.id == SECOND:
+            lines = sorted(lines + [f"<{s}> <{p}> {o.n3()} ." for s, p, o in extra(base)])
+        return lines, types
+
+    def build_graph(corpus: Corpus, model: Any, base: str) -> Any:
+        g = graph_of(corpus, model, base)
+        if any(src.id == SECOND for src in corpus.sources):
+            for s, p, o in extra(base):
+                g.add((URIRef(s), URIRef(p), o))
+        return g
+
+    monkeypatch.setattr(U, "graph_lines", graph_lines)
+    monkeypatch.setattr(oracle, "build_graph", build_graph)  # the per-source graphs of policy.nq/.trig
+    monkeypatch.setattr(toolkit.validate, "build_graph", build_graph)  # the whole graph
+    return load_settings(REPO).with_overrides(sources_dir=sources, release_dir=tmp_path / "release")
+
+
+def expected(s: Settings, tmp: Path) -> dict[str, bytes]:
+    ref = s.with_overrides(release_dir=tmp / "oracle")
+    oracle.oracle_release(ref)
+    return tree(tmp / "oracle")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_subject_of_two_sources_is_rendered_from_both(shared: Settings, tmp_path: Path, jobs: int) -> None:
+    build_release(shared, jobs=jobs)
+    got, want = tree(shared.release_dir), expected(shared, tmp_path)
+    assert got.keys() == want.keys()
+    assert [f for f in want if got[f] != want[f]] == []
+    ttl = got["policy.ttl"].decode()
+    block = ttl[ttl.index("id:shanghai a ") :].split("\n\n", 1)[0]
+    assert COMMENT_EN in block and "上海" in block  # one block, from both sources
+    nq = got["policy.nq"].decode()
+    assert f'"{COMMENT_EN}"@en <{shared.base_iri}graph/{SECOND}> .' in nq  # in the second source's graph
+
+
+def test_changes_to_either_source_are_rebuilt_as_the_oracle_does(shared: Settings, tmp_path: Path) -> None:
+    build_release(shared, jobs=1)
+    second = shared.sources_dir / "second-source" / "facts.yaml"
+    text = second.read_text(encoding="utf-8")
+    at = text.index("en: ", text.index("entities:")) + len("en: ")
+    second.write_text(text[:at] + "Revised " + text[at:], encoding="utf-8")
+    build_release(shared, jobs=1)
+    assert incremental.last_run[0] == "full"  # the previous state holds a subject of two sources
+    assert tree(shared.release_dir) == expected(shared, tmp_path / "a")
+    first = next(p for p in shared.sources_dir.glob("*/facts.yaml") if p != second)
+    text = first.read_text(encoding="utf-8")
+    first.write_text(text.replace("Shanghai", "Shanghai Municipality", 1), encoding="utf-8")
+    build_release(shared, jobs=2)
+    assert tree(shared.release_dir) == expected(shared, tmp_path / "b")
+
+
+def test_blank_nodes_are_refused_with_the_file_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
+    lines_of: Callable[..., Any] = U.graph_lines
+
+    def graph_lines(src: Any, model: Any, base: str) -> tuple[list[str], list[str]]:
+        lines, types = lines_of(src, model, base)
+        return sorted([*lines, f'_:b0 <{RDFS.label}> "anonymous"@en .']), types
+
+    monkeypatch.setattr(U, "graph_lines", graph_lines)
+    s = load_settings(REPO).with_overrides(release_dir=tmp_path / "release")
+    with pytest.raises(DataError) as info:
+        build_release(s, jobs=1)
+    assert info.value.report is not None
+    [problem] = info.value.report.results
+    assert "blank nodes are not published" in problem.message
+    assert problem.source_file is not None and problem.source_file.endswith("facts.yaml")
+    assert not s.release_dir.exists()

@@ -1,0 +1,1 @@
+"""Tools for scale, not stages: the seeded corpus generator and the benchmark."""
