@@ -59,6 +59,7 @@ def test_a_file_gives_the_results_its_bytes_give(tmp_path: Path, engine: str) ->
     assert sorted(map(repr, from_file)) == sorted(map(repr, from_bytes))
     assert {r.constraint for r in from_file} == {"sh:DatatypeConstraintComponent", "sh:MaxLengthConstraintComponent"}
     assert {r.focus_label for r in from_file} == {"node 29"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.nt"]  # the marked copy is gone
 
 
 def test_the_default_engine_reads_the_file_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

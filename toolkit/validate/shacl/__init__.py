@@ -121,6 +121,9 @@ def validate_data(
             ParseException,
         ) as exc:  # the engines' word for shapes they cannot run
             raise LoadError(f"the shapes cannot be evaluated: {' '.join(str(exc).split())[:300]}") from None
+        finally:
+            if isinstance(marked, Path) and marked != data:  # the marked copy beside a file
+                marked.unlink(missing_ok=True)
         unmark(raw)
     if data_namespaces is None:
         data_namespaces = data if isinstance(data, Graph) else Graph()
