@@ -33,8 +33,8 @@ def test_the_dcat_ap_input_is_the_sorted_lines_of_the_written_catalog(
     real = assemble.dcat_ap
 
     def spy(files, settings, lines=None):  # type: ignore[no-untyped-def]
-        assert isinstance(lines, bytes)  # made by the catalog itself, not read back
-        seen.append(lines)
+        assert isinstance(lines, Path)  # made by the catalog itself, not read back; a file the engine reads
+        seen.append(lines.read_bytes())
         return real(files, settings, lines)
 
     monkeypatch.setattr(assemble, "dcat_ap", spy)

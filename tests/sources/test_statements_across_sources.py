@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES, REPO, Project
 
 from toolkit.config import Settings, load_settings
-from toolkit.export.nquads import graph_iri
+from toolkit.graph.iris import named_graph as graph_iri
 from toolkit.publish.release import Release, assemble, release_outcome
 from toolkit.query import Result, find_query, run_query
 from toolkit.report import ValidationResult

@@ -348,14 +348,15 @@ def _write_release(
             files.write(rel, [data])
     with stage("catalog"):
         cat = write_catalog(files, settings, outcome.model, list(enumerate(units)))
-    with stage("dcat-ap"):
-        # the catalog's lines as UTF-8 bytes, its sources' blocks let go as they are copied
-        lines: bytes | None = cat.ntriples()
+    with stage("dcat-ap"), tempfile.TemporaryDirectory(prefix="policy-toolkit-catalog-") as tmp:
+        # the catalog's lines in a file the engine reads, its sources' blocks let go as written
+        lines: Path | None = Path(tmp) / "catalog.nt"
+        with lines.open("wb") as out:
+            cat.ntriples(out)
         agg.catalog = cat.state()
         cat = None
         give_back_memory()
         problems = dcat_ap(files, settings, lines)
-        del lines
         give_back_memory()
     report.extend(problems)
     report.validators_run.append("dcat-ap")
@@ -500,17 +501,17 @@ def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: lis
 
 
 def dcat_ap(
-    files: Mapping[str, bytes], settings: Settings, lines: list[str] | bytes | None = None
+    files: Mapping[str, bytes], settings: Settings, lines: list[str] | bytes | Path | None = None
 ) -> list[ValidationResult]:
     """:func:`toolkit.validate.dcatap.dcat_ap_results` on N-Triples (no rdflib graph of the catalog).
 
-    ``lines`` are the catalog's N-Triples lines (or those lines as :func:`ntriples_bytes`) when
-    the caller has them (else catalog.ttl is read)."""
+    ``lines`` are the catalog's N-Triples lines (or those lines as :func:`ntriples_bytes`, or a
+    file of them) when the caller has them (else catalog.ttl is read)."""
     shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
     if lines is None:
         quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)
         lines = sorted({f"{q.subject} {q.predicate} {q.object} ." for q in quads})
-    data = lines if isinstance(lines, bytes) else ntriples_bytes(lines)
+    data = lines if isinstance(lines, bytes | Path) else ntriples_bytes(lines)
     del lines
     results, _raw = validate_data(data, shapes, validator="dcat-ap")
     return as_dcat_ap(results, CATALOG_FILE)

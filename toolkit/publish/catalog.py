@@ -15,12 +15,11 @@ files already written, by size and SHA-256.
 from __future__ import annotations
 
 import hashlib
-import io
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import groupby
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, XSD
@@ -663,29 +662,31 @@ class CatalogBuild:
         ttl, g_used = ttl_blocks(self.writer, g_subjects, refs, self.owner)
         for s, used in g_used.items():
             self.global_memo[s].prefixes = used
-        blocks = jsonld_blocks(g_subjects, self.owner)
-        del g_subjects
-        # the sources' subjects one at a time (both renderings of each, in the order of the
-        # sorted lines): the parsed objects of the whole catalog are never alive at once
+        # the sources' subjects one at a time (in the order of the sorted lines): the parsed
+        # objects of the whole catalog are never alive at once; and one rendering at a time
+        # (Turtle written and let go before the JSON-LD blocks are made: each is ~50 MB at 1M)
         o_used: dict[str, frozenset[str]] = {}
         for key in owned_keys:
-            one = subjects_of(self.owned[key].decode("utf-8").split("\n")[:-1])
-            o_ttl, used = ttl_blocks(self.writer, one, refs, self.owner)
+            o_ttl, used = ttl_blocks(self.writer, _parsed(self.owned[key]), refs, self.owner)
             ttl.extend(o_ttl)
             o_used.update(used)
-            blocks.extend(jsonld_blocks(one, self.owner))
         self.owned_prefixes = prefix_uses(o_used)
         ttl.sort(key=lambda b: b[0])
         spec = Spec(header=ttl_header(self.writer, self.owned_prefixes + prefix_uses(g_used)), footer=b"\n")
         files.write_blocks("catalog.ttl", spec, ttl)
         del ttl
+        blocks = jsonld_blocks(g_subjects, self.owner)
+        del g_subjects
+        for key in owned_keys:
+            blocks.extend(jsonld_blocks(_parsed(self.owned[key]), self.owner))
         blocks.sort(key=lambda b: b[0])
         files.write_blocks("catalog.jsonld", JSONLD_SPEC, blocks)
         del blocks
 
-    def ntriples(self) -> bytes:
+    def ntriples(self, out: BinaryIO) -> None:
         """Every line of the catalog, sorted, as N-Triples in UTF-8 (the DCAT-AP check's input),
-        after :meth:`write`; the sources' own lines are let go as they are copied in.
+        written to ``out`` after :meth:`write` (a file: the engine reads it, ~80 MB at 1M never
+        held here); the sources' own lines are let go as they are copied out.
 
         Why by subject: the sorted lines of the catalog are its subjects' blocks in the order of
         their ``"<subject> "`` (no IRI holds ``>``, so no such key is a prefix of another), each
@@ -696,10 +697,8 @@ class CatalogBuild:
         owned, self.owned = self.owned, {}
         if owned.keys() & blocks.keys():
             raise Unsupported("a subject described both by a source and by the catalog")
-        buf = io.BytesIO()
         for key in sorted(blocks.keys() | owned.keys()):
-            buf.write(owned.pop(key) if key in owned else blocks[key])
-        return buf.getvalue()
+            out.write(owned.pop(key) if key in owned else blocks[key])
 
     def state(self) -> dict[str, Any]:
         return {
@@ -711,6 +710,11 @@ class CatalogBuild:
             "global": self.global_memo,
             "global_refs": sum_refs(self.global_memo.values()),
         }
+
+
+def _parsed(block: bytes) -> Subjects:
+    """One subject's block of lines (see :func:`subject_blocks`), parsed."""
+    return subjects_of(block.decode("utf-8").split("\n")[:-1])
 
 
 def subject_blocks(lines: list[str]) -> Iterator[tuple[str, bytes]]:

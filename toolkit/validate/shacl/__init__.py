@@ -24,8 +24,8 @@ from toolkit.report import ValidationReport, ValidationResult
 from toolkit.schema.model import Model
 from toolkit.validate.base import ValidationContext
 from toolkit.validate.rdfinput import read_rdf_file
-from toolkit.validate.shacl.engine import Data, Engine, as_graph, exact_literals
-from toolkit.validate.shacl.literals import mark_graph, mark_ntriples, unmark
+from toolkit.validate.shacl.engine import Data, Engine, as_graph, as_ntriples, exact_literals
+from toolkit.validate.shacl.literals import mark_graph, mark_ntriples, mark_ntriples_file, unmark
 from toolkit.validate.shacl.pyshacl_engine import PyshaclEngine
 from toolkit.validate.shacl.results import label_of, normalise, report_turtle, short, to_results
 from toolkit.validate.shacl.rust_engine import EngineError, RustEngine
@@ -64,6 +64,7 @@ _LABEL = f"> <{RDFS.label}> ".encode()
 def _labels_from(data: Data) -> Callable[[object], str | None]:
     if isinstance(data, Graph):
         return lambda node: label_of(data, node)
+    source = data
     index: dict[bytes, list[bytes]] = {}
 
     def labels(node: object) -> str | None:
@@ -71,6 +72,7 @@ def _labels_from(data: Data) -> Callable[[object], str | None]:
             return None
         if not index:  # the label lines by subject, once a result asks; only the asked are parsed
             index[b""] = []
+            data = as_ntriples(source)  # a file is read only if a result asks
             at = data.find(_LABEL)
             while at != -1:
                 start = data.rfind(b"\n", 0, at) + 1
@@ -105,7 +107,10 @@ def validate_data(
     """
     chosen = engine if engine is not None and not isinstance(engine, str) else get_engine(engine)
     with exact_literals():
-        marked = mark_graph(data) if isinstance(data, Graph) else mark_ntriples(data)
+        if isinstance(data, Graph):
+            marked: Data = mark_graph(data)
+        else:
+            marked = mark_ntriples_file(data) if isinstance(data, Path) else mark_ntriples(data)
         try:
             try:
                 raw = chosen.validate(marked, shapes, ontology)
@@ -117,6 +122,9 @@ def validate_data(
             ParseException,
         ) as exc:  # the engines' word for shapes they cannot run
             raise LoadError(f"the shapes cannot be evaluated: {' '.join(str(exc).split())[:300]}") from None
+        finally:
+            if isinstance(marked, Path) and marked != data:  # the marked copy beside a file
+                marked.unlink(missing_ok=True)
         unmark(raw)
     if data_namespaces is None:
         data_namespaces = data if isinstance(data, Graph) else Graph()

@@ -11,13 +11,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Protocol
 
 import rdflib
 from rdflib import Graph
 
 #: data handed to an engine: an rdflib graph, or N-Triples (UTF-8) as the fast build has it
-Data = Graph | bytes
+#: a graph, N-Triples bytes, or an N-Triples file (a large input the engine reads itself)
+Data = Graph | bytes | Path
 
 
 class Engine(Protocol):
@@ -51,6 +53,8 @@ def as_graph(data: Data) -> Graph:
     """The data as an rdflib graph (parsed, literals as written, when it came as N-Triples)."""
     if isinstance(data, Graph):
         return data
+    if isinstance(data, Path):
+        data = data.read_bytes()
     g = Graph()
     if data.strip():
         with exact_literals():
@@ -62,4 +66,6 @@ def as_ntriples(data: Data) -> bytes:
     """The data as N-Triples bytes (serialised when it came as a graph)."""
     if isinstance(data, bytes):
         return data
+    if isinstance(data, Path):
+        return data.read_bytes()
     return data.serialize(format="nt", encoding="utf-8")

@@ -32,6 +32,17 @@ class EngineError(RuntimeError):
     """The engine's report could not be read back onto the caller's terms."""
 
 
+def _has_blank(path: Path, chunk: int = 1 << 22) -> bool:
+    """Whether an N-Triples file may hold a blank node (``_:`` anywhere), read a chunk at a time."""
+    tail = b""
+    with path.open("rb") as f:
+        while data := f.read(chunk):
+            if b"_:" in tail + data[:1] or b"_:" in data:
+                return True
+            tail = data[-1:]
+    return False
+
+
 def _blank_labels(nt: bytes) -> list[str]:
     """The blank node labels of N-Triples text, in order of first appearance (subject, object)."""
     if b"_:" not in nt:
@@ -85,8 +96,11 @@ class RustEngine:
 
     def validate(self, data: Data, shapes: Graph, ontology: Graph | None = None) -> Graph:
         compiled, shape_labels = self._shapes(shapes)
-        nt = as_ntriples(data)
         onto = ontology.serialize(format="nt", encoding="utf-8") if ontology is not None and len(ontology) else b""
+        if isinstance(data, Path) and data.suffix == ".nt" and not onto and not _has_blank(data):
+            # a file the engine reads itself (by its name's ending): its bytes are never in this process
+            return self._graph(compiled.validate_file(str(data), allow_warnings=True), _Labels(shape_labels, []))
+        nt = as_ntriples(data)
         # handed over as a file: no second copy of a large graph as a Python string
         with tempfile.TemporaryDirectory(prefix="policy-toolkit-shacl-") as tmp:
             path = Path(tmp) / "data.nt"
@@ -97,6 +111,10 @@ class RustEngine:
             report = compiled.validate_file(str(path), allow_warnings=True)
         blank = b"_:" in nt or b"_:" in onto
         labels = _Labels(shape_labels, _blank_labels(nt + b"\n" + onto) if blank else [])
+        return self._graph(report, labels)
+
+    def _graph(self, report: Any, labels: _Labels) -> Graph:
+        """The engine's report as an rdflib graph of the caller's terms."""
         g = Graph()
         with exact_literals():  # sh:value as the data wrote it ("yes"^^xsd:boolean, "0920")
             for q in ox.parse(report.serialize("ntriples").encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
