@@ -11,10 +11,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import FIXTURES, REPO, Project
+from oracle import release_outcome
 
+from toolkit.build import build_release
 from toolkit.config import Settings, load_settings
 from toolkit.graph.iris import named_graph as graph_iri
-from toolkit.publish.release import Release, assemble, release_outcome
+from toolkit.publish.release import Release
 from toolkit.query import Result, find_query, run_query
 from toolkit.report import ValidationResult
 from toolkit.schema.model import load_model
@@ -34,7 +36,7 @@ def two(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Outcome, Re
     settings = load_settings(proj.root)
     outcome = release_outcome(settings)
     assert outcome.report.conforms, outcome.report.to_text() if hasattr(outcome.report, "to_text") else ""
-    release = assemble(settings, outcome)
+    release = build_release(settings)  # the one pipeline; the oracle's outcome gives the loaded corpus
     store = ox.Store()
     store.load(release.files["policy.nq"], format=ox.RdfFormat.N_QUADS)
     return settings, outcome, release, store
@@ -257,7 +259,7 @@ def test_removing_the_asserting_source_removes_exactly_its_triples(two, tmp_path
     proj = Project(tmp_path / "one")
     proj.add_source(FIXTURES / "sources" / MATCHMAKING)
     settings = load_settings(proj.root)
-    alone = assemble(settings, release_outcome(settings))
+    alone = build_release(settings)
     with_enclave = quads(two[2])
     without = quads(alone)
     enclave_graph = graph_iri(base, ENCLAVE)
