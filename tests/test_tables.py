@@ -18,7 +18,7 @@ RELEASE = REPO / "datasets" / "release"
 
 def _fields() -> list[tuple[str, dict]]:
     package = json.loads((RELEASE / "datapackage.json").read_text(encoding="utf-8"))
-    return [(r["name"], f) for r in package["resources"] for f in r["schema"]["fields"]]
+    return [(r["name"], f) for r in package["resources"] if "schema" in r for f in r["schema"]["fields"]]
 
 
 def _as_csv_cell(value: object, field: dict) -> str:

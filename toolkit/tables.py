@@ -62,8 +62,9 @@ def _package(release_dir: Path) -> dict[str, Any]:
 
 
 def table_names(release_dir: Path | str) -> list[str]:
-    """The names of the tables (data package resources) of a release, in the package's order."""
-    return [r["name"] for r in _package(Path(release_dir))["resources"]]
+    """The names of the tables of a release (its data package's tabular resources: the package
+    also lists non-tabular files such as policy.trig), in the package's order."""
+    return [r["name"] for r in _package(Path(release_dir))["resources"] if r.get("profile") == "tabular-data-resource"]
 
 
 def read_table(release_dir: Path | str, name: str) -> pd.DataFrame:
