@@ -120,10 +120,10 @@ def write_site(
             sizes: dict[str, int] = {}
             for entry in keep.values():
                 builder.keep(entry["path"], tuple(entry["doc"]))  # type: ignore[arg-type]
-                sizes.update(entry["files"])
+                sizes.update({rel: st[0] for rel, st in entry["files"].items()})
             for unit in made:
                 builder.keep(unit.path, unit.doc)
-                sizes.update({rel: int(n) for rel, n in unit.files.items()})
+                sizes.update({rel: st[0] for rel, st in unit.stats.items()})
             builder.rest(more_files=sizes)
             # no fsync per file (a site is remade from the release at will); the swap is atomic
             write_plain(staging, builder.files)

@@ -119,31 +119,42 @@ def plan(builder: SiteBuilder, state: dict[str, Any] | None) -> tuple[list[str],
     return todo, keep
 
 
+def _unchanged(path: Path, size: int, mtime: int) -> bool:
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return st.st_size == size and st.st_mtime_ns == mtime
+
+
 def link_kept(previous: Path, staging: Path, keep: dict[str, dict[str, Any]]) -> list[str]:
-    """Hard-link (or copy) the kept pages' files from the previous site; the resources whose files are gone."""
+    """Hard-link (or copy) the kept pages' files from the previous site; the resources whose files are
+    gone or were touched since (size or modification time not the state's: made again, as ``make`` would)."""
     missing = []
     for iri, entry in keep.items():
-        try:
-            for rel in entry["files"]:
-                dest = staging / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(previous / rel, dest)
-                except FileNotFoundError:
-                    raise
-                except OSError:
-                    shutil.copyfile(previous / rel, dest)
-        except FileNotFoundError:
+        if not all(_unchanged(previous / rel, size, mtime) for rel, (size, mtime) in entry["files"].items()):
             missing.append(iri)
+            continue
+        for rel in entry["files"]:
+            dest = staging / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(previous / rel, dest)
+            except OSError:
+                shutil.copy2(previous / rel, dest)  # keeps the modification time the state holds
     return missing
 
 
 def _write_unit(unit: ResourceUnit, staging: Path) -> ResourceUnit:
+    stats: dict[str, tuple[int, int]] = {}
     for rel, data in unit.files.items():
         path = staging / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    unit.files = {rel: str(len(data)).encode() for rel, data in unit.files.items()}  # sizes only travel back
+        st = path.stat()
+        stats[rel] = (st.st_size, st.st_mtime_ns)
+    unit.files = {}
+    unit.stats = stats  # sizes and times travel back, not the bytes
     return unit
 
 
@@ -185,8 +196,8 @@ def new_state(fp: str, made: list[ResourceUnit], keep: dict[str, dict[str, Any]]
         pages[iri] = {**entry, "deps": deps}
     for u in made:
         deps = [index(k, v) for k, v in u.deps.items()]
-        sizes = {rel: int(n) for rel, n in u.files.items()}
-        pages[u.iri] = {"path": u.path, "files": sizes, "doc": list(u.doc), "deps": deps}
+        files = {rel: list(st) for rel, st in u.stats.items()}
+        pages[u.iri] = {"path": u.path, "files": files, "doc": list(u.doc), "deps": deps}
     return {
         "version": STATE_VERSION,
         "fingerprint": fp,

@@ -77,6 +77,8 @@ class ResourceUnit:
     doc: tuple[dict[str, str], list[str], str]
     #: "kind<TAB>key" -> hash of its value when the page was made
     deps: dict[str, str]
+    #: once written: path -> (size, modification time in ns)
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
