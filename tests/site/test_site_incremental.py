@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.site import build_site_files, incremental, write_site
 from tests.site.test_site_generic import BASE, tiny_project
+from toolkit.site import build_site_files, incremental, write_site
 
 
 def tree(folder: Path) -> dict[str, bytes]:
