@@ -125,11 +125,11 @@ def write_site(
                 builder.keep(unit.path, unit.doc)
                 sizes.update({rel: st[0] for rel, st in unit.stats.items()})
             builder.rest(more_files=sizes)
-            # no fsync per file (a site is remade from the release at will); the swap is atomic
+            # no fsync per file or folder (a site is remade from the release at will); the swap is atomic
             write_plain(staging, builder.files)
             state = incremental_.new_state(fp, made, keep, old)
             incremental_.state_path(target).unlink(missing_ok=True)  # never a state that is not the site's
-            atomic.swap_in(staging, target)
+            atomic.swap_in(staging, target, durable=False)
             incremental_.save_state(target, state)
         finally:
             if staging.exists():
