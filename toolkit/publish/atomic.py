@@ -337,14 +337,17 @@ def _no_sigint() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def swap_in(staging: Path, target: Path) -> None:
+def swap_in(staging: Path, target: Path, *, durable: bool = True) -> None:
     """Make a fully written staging folder the content of ``target``, in one atomic step.
 
     The staging folder is named a release first (:func:`write_marker`), so the previous
-    release, which the exchange leaves in it, and the new one are both recognised."""
+    release, which the exchange leaves in it, and the new one are both recognised.
+    ``durable=False`` skips the fsync of every folder inside (the site: tens of thousands of
+    folders, remade from the release at will); the swap itself stays atomic."""
     write_marker(staging)
     (staging / STAGING_MARKER).unlink(missing_ok=True)
-    for folder in sorted({p for p in staging.rglob("*") if p.is_dir()} | {staging}, reverse=True):
+    folders = sorted({p for p in staging.rglob("*") if p.is_dir()} | {staging}, reverse=True) if durable else []
+    for folder in folders:
         _fsync_dir(folder)
     os.chmod(staging, 0o755)
     with _no_sigint():

@@ -16,6 +16,7 @@ made, is replaced; anything else is refused (exit 2).
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,9 @@ from pathlib import Path
 from toolkit.config import Settings
 from toolkit.errors import UsageError
 from toolkit.publish import atomic
+from toolkit.site import incremental as incremental_
 from toolkit.site.data import read_release
-from toolkit.site.pages import build_files
+from toolkit.site.pages import SiteBuilder, build_files
 from toolkit.site.paths import SiteMap, site_root_of
 
 DEFAULT_OUT = "datasets/site"
@@ -36,6 +38,9 @@ class SiteResult:
     files: int
     pages: int
     bytes: int
+    #: resource pages made in this run, and kept from the previous one (incremental)
+    made: int = 0
+    kept: int = 0
 
 
 def site_out(settings: Settings) -> Path:
@@ -80,27 +85,63 @@ def check_out(out: Path, release_dir: Path) -> None:
         )
 
 
-def write_site(settings: Settings, out: Path | None = None, release_dir: Path | None = None) -> SiteResult:
-    """Build the site and write it into ``out`` (replaced whole, atomically; see :func:`check_out`)."""
+def write_site(
+    settings: Settings,
+    out: Path | None = None,
+    release_dir: Path | None = None,
+    *,
+    jobs: int | None = None,
+    incremental: bool = True,
+) -> SiteResult:
+    """Build the site and write it into ``out`` (replaced whole, atomically; see :func:`check_out`).
+
+    The resource pages are made in ``jobs`` processes (default: all cores); with ``incremental``,
+    only those whose inputs changed since the last run into ``out`` are made again
+    (:mod:`toolkit.site.incremental`), the same bytes as a whole build."""
     target = (out or site_out(settings)).resolve()
     release = (release_dir or settings.release_dir).resolve()
     check_out(target, release)
-    files = build_site_files(settings, release)
+    data = read_release(settings, release)
+    builder = SiteBuilder(data, SiteMap(root_iri=site_root_iri(settings, data.base_iri), ontology_ns=data.ontology_ns))
+    jobs = jobs or os.cpu_count() or 1
     with atomic.exclusive_lock(atomic.lock_path(target), "site"):
         check_out(target, release)
+        fp = incremental_.fingerprint(builder)
+        previous = target if incremental and target.is_dir() and atomic.marked_files(target) is not None else None
+        old = incremental_.load_state(target, fp) if previous is not None else None
+        todo, keep = incremental_.plan(builder, old)
         staging = atomic.new_staging(target)
         try:
-            # no fsync per file (a site is remade from the release at will); the swap is atomic
-            write_plain(staging, files)
-            atomic.swap_in(staging, target)
+            if previous is not None and keep:
+                for iri in incremental_.link_kept(previous, staging, keep):
+                    keep.pop(iri)
+                    todo.append(iri)  # a file of it is gone: make it again
+            made = incremental_.make_pages(builder, sorted(todo), staging, jobs)
+            sizes: dict[str, int] = {}
+            for entry in keep.values():
+                builder.keep(entry["path"], tuple(entry["doc"]))  # type: ignore[arg-type]
+                sizes.update({rel: st[0] for rel, st in entry["files"].items()})
+            for unit in made:
+                builder.keep(unit.path, unit.doc)
+                sizes.update({rel: st[0] for rel, st in unit.stats.items()})
+            builder.rest(more_files=sizes)
+            # no fsync per file or folder (a site is remade from the release at will); the swap is atomic
+            write_plain(staging, builder.files)
+            state = incremental_.new_state(fp, made, keep, old)
+            incremental_.state_path(target).unlink(missing_ok=True)  # never a state that is not the site's
+            atomic.swap_in(staging, target, durable=False)
+            incremental_.save_state(target, state)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+    sizes.update({rel: len(b) for rel, b in builder.files.items()})
     return SiteResult(
         out=target,
-        files=len(files),
-        pages=sum(1 for f in files if f.endswith(".html")),
-        bytes=sum(len(b) for b in files.values()),
+        files=len(sizes),
+        pages=sum(1 for f in sizes if f.endswith(".html")),
+        bytes=sum(sizes.values()),
+        made=len(made),
+        kept=len(keep),
     )
 
 

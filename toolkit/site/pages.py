@@ -7,9 +7,11 @@ so the same release gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -66,12 +68,50 @@ def environment() -> jinja2.Environment:
 
 
 @dataclass
+class ResourceUnit:
+    """A resource page as made by :meth:`SiteBuilder.resource_unit` (picklable: it crosses processes)."""
+
+    iri: str
+    path: str
+    files: dict[str, bytes]
+    doc: tuple[dict[str, str], list[str], str]
+    #: "kind<TAB>key" -> hash of its value when the page was made
+    deps: dict[str, str]
+    #: once written: path -> (size, modification time in ns)
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass
 class Page:
     """A page known to the site: its folder and its title in each language (for nav, search, sitemap)."""
 
     path: str
     titles: dict[str, str]
     kind: str
+
+
+class Tracked(dict):  # type: ignore[type-arg]
+    """A dict of the release that notes each key a page reads (``get``, ``[]``, ``in``) into ``deps``.
+
+    Why: a page is a pure function of what it reads, so the keys it read and a hash of their
+    values say exactly when it must be made again (the incremental site); nothing else is needed."""
+
+    def __init__(self, data: dict[Any, Any], kind: str, builder: SiteBuilder) -> None:
+        super().__init__(data)
+        self.kind = kind
+        self.builder = builder
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.builder.note(self.kind, key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self.builder.note(self.kind, key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.builder.note(self.kind, key)
+        return super().__contains__(key)
 
 
 @dataclass
@@ -85,8 +125,16 @@ class SiteBuilder:
     search: SearchIndex = field(default_factory=SearchIndex)
     _label_cache: dict[str, dict[str, str]] = field(default_factory=dict)
     _compact_cache: dict[str, str] = field(default_factory=dict)
+    #: the (kind, key) reads of the page being made, or None outside a resource page
+    deps: set[tuple[str, str]] | None = None
 
     def __post_init__(self) -> None:
+        rel_ = self.release
+        if not isinstance(rel_.out, Tracked):
+            rel_.out = Tracked(rel_.out, "out", self)
+            rel_.incoming = Tracked(rel_.incoming, "in", self)
+            rel_.texts = Tracked(rel_.texts, "text", self)
+            rel_.triples = Tracked(rel_.triples, "out", self)  # a pure function of ``out``
         self.prefixes = dict(self.release.prefixes)
         schema = self.release.settings.schema_dir
         for turtle in (schema / "ontology.ttl", schema / "shapes.ttl", self.release.folder / "catalog.ttl"):
@@ -98,6 +146,33 @@ class SiteBuilder:
         self.resources = sorted(s for s in self.release.out if self.sitemap.page_dir(s) is not None)
         self.resource_set = set(self.resources)
         self.terms = self._ontology_terms()
+
+    def note(self, kind: str, key: Any) -> None:
+        if self.deps is not None and isinstance(key, str):
+            self.deps.add((kind, key))
+
+    def dep_value(self, kind: str, key: str) -> str:
+        """A short hash of what a read of (kind, key) gives in this release: the incremental site's test."""
+        saved, self.deps = self.deps, None
+        try:
+            rel_ = self.release
+            if kind == "out":
+                v = dict.get(rel_.out, key) or {}
+                text = repr(sorted((p, sorted((str(o), gs) for o, gs in objs.items())) for p, objs in v.items()))
+            elif kind == "in":
+                text = repr(sorted(dict.get(rel_.incoming, key) or ()))
+            elif kind == "text":
+                t = dict.get(rel_.texts, key)
+                text = "" if t is None else repr((t.path.name, t.checksum_ok, t.text))
+            elif kind == "label":
+                text = repr(sorted(self.labels(key).items()))
+            elif kind == "page":
+                text = repr(self.page_of(key))
+            else:
+                raise ValueError(f"unknown dependency kind {kind!r}")
+        finally:
+            self.deps = saved
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
     # ------------------------------------------------------------------ naming things
     def compact(self, iri: str) -> str:
@@ -117,6 +192,7 @@ class SiteBuilder:
 
     def labels(self, iri: str) -> dict[str, str]:
         """zh/en (and untagged) labels of an IRI: from the data, else the ontology, else the shapes."""
+        self.note("label", iri)
         cached = self._label_cache.get(iri)
         if cached is None:
             cached = self._label_cache[iri] = self._find_labels(iri)
@@ -166,6 +242,7 @@ class SiteBuilder:
 
     def page_of(self, iri: str) -> str | None:
         """The page folder of an IRI if the site has that page."""
+        self.note("page", iri)
         path = self.sitemap.page_dir(iri)
         if path is None:
             return None
@@ -231,8 +308,15 @@ class SiteBuilder:
         self.files[here + "index.html"] = html.encode("utf-8")
 
     def build(self) -> dict[str, bytes]:
+        """Every file of the site, in memory, made in this process."""
         for iri in self.resources:
             self.resource_page(iri)
+        self.rest()
+        return dict(sorted(self.files.items()))
+
+    def rest(self, more_files: Iterable[str] = ()) -> None:
+        """Everything but the resource pages (made already, here or elsewhere): ontology and overview
+        pages, copies, search index, sitemap. ``more_files``: the paths of resource files not in ``files``."""
         for iri in sorted(self.terms):
             self.term_page(iri)
         self.ontology_index()
@@ -244,9 +328,34 @@ class SiteBuilder:
         self.release_copy()
         self.static_files()
         self.files["search/index.json"] = self.search.to_json()
-        self.files["sitemap.xml"] = self.sitemap_xml()
+        self.files["sitemap.xml"] = self.sitemap_xml([*self.files, *more_files])
         self.files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {self.sitemap.root_iri}sitemap.xml\n".encode()
-        return dict(sorted(self.files.items()))
+
+    def resource_unit(self, iri: str) -> ResourceUnit:
+        """One resource's page: its files, its search entry and what it read (keys and their hashes)."""
+        before = self.files
+        self.files = {}
+        self.deps = set()
+        try:
+            self.resource_page(iri)
+            deps = self.deps
+        finally:
+            self.deps = None
+            files, self.files = self.files, before
+        path = self.sitemap.page_dir(iri) or ""
+        titles, terms, snippet = self.search.docs[path]
+        return ResourceUnit(
+            iri=iri,
+            path=path,
+            files=files,
+            doc=(titles, terms, snippet),
+            deps={f"{k}\t{key}": self.dep_value(k, key) for k, key in sorted(deps)},
+        )
+
+    def keep(self, path: str, doc: tuple[dict[str, str], list[str], str]) -> None:
+        """Take a resource page made by an earlier run as it is (its search entry and nav title)."""
+        self.pages[path] = Page(path, doc[0], "resource")
+        self.search.docs[path] = doc
 
     # ------------------------------------------------------------------ resources
     def resource_page(self, iri: str) -> None:
@@ -319,6 +428,7 @@ class SiteBuilder:
         base = self.release.base_iri
         if graph.startswith(base + "graph/"):
             source = base + "source/" + graph[len(base + "graph/") :]
+            self.note("page", source)
             if source in self.resource_set:
                 return self.term_view(ox.NamedNode(source), here, lang)
         if not graph:
@@ -856,14 +966,10 @@ class SiteBuilder:
             if item.is_file():
                 self.files["static/" + item.name] = item.read_bytes()
 
-    def sitemap_xml(self) -> bytes:
+    def sitemap_xml(self, files: Iterable[str]) -> bytes:
         urls = []
         for path in sorted(
-            {
-                p
-                for p in (f[: -len("index.html")] for f in self.files if f.endswith("index.html"))
-                if not p.startswith("en/")
-            }
+            {p for p in (f[: -len("index.html")] for f in files if f.endswith("index.html")) if not p.startswith("en/")}
         ):
             urls.append({"zh": self.sitemap.url(path, "zh"), "en": self.sitemap.url(path, "en")})
         return self.env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")

@@ -1,0 +1,75 @@
+"""The site made again after a change: only the pages whose inputs changed are made, and the
+folder is byte for byte what a whole build gives (in one process or in a pool)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.site.test_site_generic import BASE, tiny_project
+from toolkit.site import build_site_files, incremental, write_site
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def add_lines(settings_release: Path, *lines: str) -> None:
+    nq = settings_release / "policy.nq"
+    old = nq.read_text(encoding="utf-8").splitlines()
+    nq.write_text("\n".join(sorted([*old, *lines])) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_after_a_change_only_affected_pages_are_made_and_the_bytes_are_a_whole_builds(
+    tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(incremental, "CHUNK", 1)  # one resource per task: the pool is used
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    g = f"<{BASE}graph/s1>"
+    # "aaa" is made before "gizmo" and names "thing" first: gizmo gets thing's label from a cache
+    add_lines(settings.release_dir, f"<{BASE}aaa> <https://example.org/vocab#wobbles> <{BASE}thing> {g} .")
+    first = write_site(settings, out=out, jobs=jobs)
+    assert first.kept == 0 and first.made == 5
+    # a new resource that nothing points at: only its page is made, the others are kept
+    add_lines(settings.release_dir, f'<{BASE}other> <http://www.w3.org/2000/01/rdf-schema#label> "Other"@en {g} .')
+    second = write_site(settings, out=out, jobs=jobs)
+    assert (second.made, second.kept) == (1, 5)
+    # a label of "thing" changes: its page and the pages that link to it (aaa, gizmo) are made again
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    third = write_site(settings, out=out, jobs=jobs)
+    assert (third.made, third.kept) == (3, 3)
+    # gizmo's label changes: its page, and those that name it (what points here, the quote's mark)
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"小装置"@zh', '"新装置"@zh'), encoding="utf-8")
+    fourth = write_site(settings, out=out, jobs=jobs)
+    assert (fourth.made, fourth.kept) == (4, 2)
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    made = tree(out)
+    assert made == tree(whole)
+    assert "Thing renamed" in made["id/gizmo/index.html"].decode()
+    assert "新装置" in made["id/thing/index.html"].decode() and "新装置" in made["id/source/s1/index.html"].decode()
+    in_memory = build_site_files(settings)
+    assert {k: v for k, v in made.items() if not k.startswith(".")} == in_memory
+
+
+def test_a_page_touched_in_the_site_folder_is_made_again(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    write_site(settings, out=out)
+    page = out / "en" / "id" / "thing" / "index.html"
+    good = page.read_bytes()
+    page.write_bytes(good.replace(b"Thing", b"Thang"))  # same size, new modification time
+    again = write_site(settings, out=out)
+    assert page.read_bytes() == good and again.made == 1
+
+
+def test_a_state_of_other_code_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    write_site(settings, out=out)
+    assert write_site(settings, out=out).made == 0
+    monkeypatch.setattr(incremental, "STATE_VERSION", incremental.STATE_VERSION + 1)
+    assert write_site(settings, out=out).made == 4
