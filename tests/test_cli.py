@@ -266,3 +266,27 @@ def test_help_texts_wrap_whole_sentences() -> None:
         assert result.exit_code == 0, (path, result.output)
         assert max(len(line) for line in result.output.splitlines()) <= width
         assert premature_breaks(result.output, width) == [], (path, result.output)
+
+
+def test_one_validate_run_lists_format_and_shape_problems_of_one_file(project: Project, real_release) -> None:
+    """Issue 13: a facts file with a format problem in one entry (an unknown key) and a shape
+    problem in another (a period ending before it starts) gets both in one `validate` run, each
+    at its line; the entries referring to the one not loaded add nothing (their sh:class
+    results restate the format problem); `build` still refuses and writes nothing."""
+    project.seed_release(real_release)
+    assert invoke("build", "--check").exit_code == 0
+    before = project.tree_digest()
+    project.edit_facts("  - id: yangtze-river-delta\n", "  - id: yangtze-river-delta\n    colour: red\n")
+    project.edit_facts(
+        "    validFrom: {stated: 2022-2025年}\n    validUntil: {stated: 2022-2025年}\n",
+        '    validFrom: "2022"\n    validUntil: "2021"\n',
+    )
+    result = invoke("validate")
+    assert result.exit_code == 1, result.output
+    assert f"{FACTS_REL}:{line_of(project, 'colour: red')}: [Violation] facts-schema" in result.output
+    until = line_of(project, 'validUntil: "2021"')
+    assert f"{FACTS_REL}:{until}: [Violation] shacl" in result.output
+    assert "validUntil (2021) is before validFrom (2022)" in result.output
+    assert "2 violation(s)" in result.output, result.output
+    assert invoke("build").exit_code == 1
+    assert project.tree_digest() == before

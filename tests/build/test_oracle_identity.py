@@ -38,7 +38,9 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_fixtures_release_is_the_oracles(tmp_path: Path, cache: None) -> None:
     sources = tmp_path / "sources"
     shutil.copytree(REPO / "datasets" / "sources", sources)
-    shutil.copytree(FIXTURES / "sources" / "second-source", sources / "second-source")
+    # a test article with all its metadata (url, author, editor, platform, retrieval date) too
+    for name in ("second-source", "jkb-2024-06-g60-matchmaking"):
+        shutil.copytree(FIXTURES / "sources" / name, sources / name)
     s = load_settings(REPO).with_overrides(sources_dir=sources, release_dir=tmp_path / "release")
     build_release(s, jobs=2)
     same_as_oracle(s, tmp_path)

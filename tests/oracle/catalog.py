@@ -161,6 +161,19 @@ def catalog_graph(inputs: ReleaseInputs) -> Graph:
             g.add((article, DCTERMS.title, lab))
         for d in data.objects(article, pt.datePublished):
             g.add((article, DCTERMS.issued, d))
+        # the article's metadata (terms chosen in toolkit.publish.catalog.ARTICLE_REFS and after)
+        for name, term in (
+            ("publisher", DCTERMS.publisher),
+            ("platform", PROV.wasAttributedTo),
+            ("author", DCTERMS.creator),
+            ("editor", DCTERMS.contributor),
+            ("retrievedOn", DCTERMS.date),
+        ):
+            for o in data.objects(article, pt[name]):
+                g.add((article, term, o))
+        for name, term in (("url", FOAF.page), ("originalUrl", PROV.wasDerivedFrom)):
+            for o in data.objects(article, pt[name]):
+                g.add((article, term, URIRef(str(o))))
         _keywords_and_coverage(g, ds, _source_graph(data, src.entities, base), model, pt, base)
 
     for path in sorted(inputs.files):

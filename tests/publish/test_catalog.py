@@ -6,12 +6,13 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import SHARED, Project
+from conftest import FIXTURES, SHARED, Project
 from pyshacl import validate
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, SH, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, SH, XSD
 from typer.testing import CliRunner
 
+from toolkit.build import build_release
 from toolkit.cli import app
 from toolkit.config import Settings
 from toolkit.publish.release import Release
@@ -102,3 +103,33 @@ def test_a_broken_catalog_is_reported_with_focus_and_path(project: Project, real
     g.serialize(path, format="turtle")
     result = CliRunner().invoke(app, ["validate"])
     assert result.exit_code == 1 and "datasets/release/catalog.ttl: [Violation] dcat-ap" in result.output
+
+
+def test_each_articles_metadata_is_in_its_part_of_the_catalog(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: the URL, authors, editors, original publisher, platform and retrieval date of an
+    article, as its facts file gives them, are said of the article in the catalog (the build
+    validates the catalog against DCAT-AP 3.0.1 before writing it)."""
+    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
+    for name in ("jkb-2024-06-g60-matchmaking", "wng-2025-03-langxi-enclave"):
+        project.add_source(FIXTURES / "sources" / name)
+    build_release(project.settings)
+    g = Graph().parse(project.release / "catalog.ttl", format="turtle")
+    base = project.settings.base_iri
+    jkb, wng = URIRef(base + "source/jkb-2024-06-g60-matchmaking"), URIRef(base + "source/wng-2025-03-langxi-enclave")
+
+    def said(article: URIRef, term: URIRef) -> set[str]:
+        return {str(o) for o in g.objects(article, term)}
+
+    assert said(jkb, FOAF.page) == {"https://www.jiangnan-keji.example/news/2024/0618/g60.html"}
+    assert said(jkb, DCTERMS.creator) == {base + "lin-xiaozhou"}
+    assert said(jkb, DCTERMS.contributor) == {base + "zhou-hui"}
+    assert said(jkb, DCTERMS.publisher) == {base + "jiangnan-keji-bao"}
+    assert said(jkb, PROV.wasAttributedTo) == {base + "yrd-info-platform"}
+    assert set(g.objects(jkb, DCTERMS.date)) == {Literal("2024-06-20", datatype=XSD.date)}
+    # an article without a URL, author or platform says none; its editor and retrieval date it does
+    assert said(wng, FOAF.page) == said(wng, DCTERMS.creator) == said(wng, PROV.wasAttributedTo) == set()
+    assert said(wng, DCTERMS.contributor) == {base + "xu-ran"}
+    assert said(wng, DCTERMS.publisher) == {base + "wannan-guancha"}
+    assert set(g.objects(wng, DCTERMS.date)) == {Literal("2025-03-06", datatype=XSD.date)}

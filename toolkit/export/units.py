@@ -774,15 +774,17 @@ _DATE_TYPES = (
 
 
 def catalog_lines(lines: list[str], model: Model) -> list[str]:
-    """The triples the catalog reads from the data: types, labels, links and dates."""
+    """The triples the catalog reads from the data: types, labels, links, dates and the
+    article's addresses (``url``, ``originalUrl``: strings the catalog turns into links)."""
     rdf_type, label = str(RDF.type), str(RDFS.label)
     skip = {model.properties[p].iri for p in ("evidence",)}
+    keep = {rdf_type, label} | {model.properties[p].iri for p in ("url", "originalUrl")}
     out = []
     for line in lines:
         _s, pred, obj = split_line(line)
         if pred in skip:
             continue
-        if pred in (rdf_type, label) or obj.startswith("<") or obj.endswith(_DATE_TYPES):
+        if pred in keep or obj.startswith("<") or obj.endswith(_DATE_TYPES):
             out.append(line)
     return out
 

@@ -99,6 +99,23 @@ def file_titles(model: Model, path: str) -> tuple[str, str]:
 DATE_TYPES = {str(XSD.date), str(XSD.gYearMonth), str(XSD.gYear)}
 
 
+# The article's metadata in the catalog, by the model's property name: terms DCAT-AP 3.0.1 leaves
+# open on a prov:Entity (its shapes target dcat: classes only) from the namespaces the catalog
+# already binds. The original publisher is the article's dct:publisher; the platform that
+# republished the archived page is the agent that copy is attributed to (prov:wasAttributedTo);
+# the original page is what the archived one was derived from (prov:wasDerivedFrom); the archived
+# page's address is its foaf:page; editors are dct:contributor (schema:editor would add a namespace
+# to every catalog file for one term); the retrieval date is the model's own super-property dct:date.
+ARTICLE_REFS = {
+    "publisher": DCTERMS.publisher,
+    "platform": PROV.wasAttributedTo,
+    "author": DCTERMS.creator,
+    "editor": DCTERMS.contributor,
+}
+ARTICLE_PAGES = {"url": FOAF.page, "originalUrl": PROV.wasDerivedFrom}
+ARTICLE_DATES = {"retrievedOn": DCTERMS.date}
+
+
 def _iri(x: Any) -> str:
     return f"<{x}>"
 
@@ -273,13 +290,23 @@ class OwnedInput:
     the lines: the full build keeps this of every source while the :class:`Index` is summed,
     rather than every source's lines."""
 
-    __slots__ = ("article_dates", "article_holders", "dates", "links")
+    __slots__ = ("article_dates", "article_holders", "article_meta", "dates", "links")
 
     def __init__(self, ctx: Context, unit: U.Unit, subjects: Subjects) -> None:
         assert unit.source is not None
         art = subjects.get(ctx.owned(unit.source.id)[2], [])
         self.article_holders = [o.text for p, o in art if p == ctx.pt + "rightsHolder" and o.iri is not None]
         self.article_dates = [o.text for p, o in art if p == ctx.pt + "datePublished"]
+        # (catalog term, object as written) of the article's metadata (:data:`ARTICLE_REFS` ...)
+        self.article_meta: list[tuple[str, str]] = []
+        for p, o in art:
+            name = p[len(ctx.pt) :] if p.startswith(ctx.pt) else ""
+            if name in ARTICLE_REFS and o.iri is not None:
+                self.article_meta.append((str(ARTICLE_REFS[name]), o.text))
+            elif name in ARTICLE_PAGES and o.iri is None:
+                self.article_meta.append((str(ARTICLE_PAGES[name]), URIRef(o.lexical).n3()))
+            elif name in ARTICLE_DATES:
+                self.article_meta.append((str(ARTICLE_DATES[name]), o.text))
         self.links: set[str] = set()
         self.dates: list[str] = []
         for eid in {ctx.base + e.id for e in unit.entities}:
@@ -324,6 +351,8 @@ def owned_lines_of(ctx: Context, unit: U.Unit, given: OwnedInput, data: Index) -
         t.add(article, DCTERMS.title, lab)
     for text in given.article_dates:
         t.add(article, DCTERMS.issued, text)
+    for term, text in given.article_meta:
+        t.add(article, term, text)
     # the source's own sub-graph: its entities' triples and the types/labels of what they link to
     dates = given.dates
     _keywords_and_coverage(t, ds, given.links, data, min(dates, default=None), max(dates, default=None))

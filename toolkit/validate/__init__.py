@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
 
 from toolkit.config import Settings
 from toolkit.graph import build_graph
-from toolkit.report import ValidationReport
+from toolkit.report import ValidationReport, ValidationResult
 from toolkit.schema.model import Model, load_model
 from toolkit.sources.loader import Corpus, load_corpus
 from toolkit.validate.base import ValidationContext, Validator
@@ -56,17 +57,44 @@ def run_validators(ctx: ValidationContext, validators: list[Validator] | None = 
 
 
 def validate_sources(
-    settings: Settings, validators: list[Validator] | None = None, *, engine: str | None = None
+    settings: Settings,
+    validators: list[Validator] | None = None,
+    *,
+    engine: str | None = None,
+    partial: bool = False,
 ) -> Outcome:
     """Load every source, build the graph if the facts are sound, and validate it all
-    (SHACL with ``engine``, default the fast one)."""
+    (SHACL with ``engine``, default the fast one).
+
+    With ``partial`` (the `validate` command), facts with load problems do not stop SHACL: the
+    entries that loaded are rendered and checked too, so that one run lists every problem it can
+    find (issue 13). The outcome then has no graph (nothing is published from a partial one),
+    and a SHACL ``sh:class`` result whose value is a node the graph does not describe (an entry
+    not loaded, an unknown id) is left out: it restates a load problem already reported."""
     if engine is not None:
         validators = [ShaclValidator(engine) if v.name == "shacl" else v for v in validators or VALIDATORS]
     model = load_model(settings.schema_dir)
     corpus, problems = load_corpus(settings, model)
     graph = build_graph(corpus, model, settings.base_iri) if not problems else None
     ctx = ValidationContext(settings=settings, model=model, corpus=corpus, load_results=problems, graph=graph)
-    return Outcome(run_validators(ctx, validators), model, corpus, graph)
+    report = run_validators(ctx, validators)
+    if problems and partial:
+        report.extend(_partial_shacl(ctx, validators or VALIDATORS))
+    return Outcome(report, model, corpus, graph)
+
+
+def _partial_shacl(ctx: ValidationContext, validators: list[Validator]) -> list[ValidationResult]:
+    """The SHACL problems of the entries that loaded (:func:`validate_sources` ``partial``)."""
+    shacl = [v for v in validators if v.name == "shacl"]
+    if not shacl or ctx.corpus is None:
+        return []
+    graph = build_graph(ctx.corpus, ctx.model, ctx.settings.base_iri)
+    undescribed = {str(o) for o in graph.objects() if isinstance(o, URIRef) and (o, RDF.type, None) not in graph}
+    found = ValidationReport()
+    shacl[0].validate(replace(ctx, graph=graph), found)
+    return [
+        r for r in found.results if not (r.constraint == "sh:ClassConstraintComponent" and str(r.value) in undescribed)
+    ]
 
 
 def validate_rdf(
