@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_SMALL = {"十": 10, "百": 100, "千": 1000}
+from toolkit.sources.dates import DateProblem, cn_number
+
 _LARGE = {"万": 10_000, "亿": 100_000_000}
 
 #: hedges before the number, as the model's qualifier values; None: the word stays in the
@@ -86,20 +86,10 @@ def read_chinese_number(text: str) -> float | None:
         for ch in m.group(2):
             value *= _LARGE[ch]
         return value
-    total, section, digit = 0, 0, None
-    for ch in text:
-        if ch in _DIGIT:
-            digit = _DIGIT[ch]
-        elif ch in _SMALL:
-            section += (1 if digit is None else digit) * _SMALL[ch]
-            digit = None
-        elif ch in _LARGE:
-            section += digit or 0
-            total = (total + section) * _LARGE[ch] if ch == "亿" else total + section * _LARGE[ch]
-            section, digit = 0, None
-        else:
-            return None
-    return float(total + section + (digit or 0))
+    try:  # Chinese numerals are read as the dates' resolver reads them (one reader for both)
+        return float(cn_number(text))
+    except DateProblem:
+        return None
 
 
 @dataclass(frozen=True)
