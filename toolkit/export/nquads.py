@@ -18,7 +18,7 @@ Lines are sorted by graph, then by triple, so the file is byte-identical across 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,12 +88,22 @@ def global_blocks(ctx: FileContext) -> list[Block]:
     return [(iri, GLOBAL, _quads(ontology_lines(ctx.settings.schema_dir), iri))]
 
 
+def graphs_in_name_order(
+    units: list[tuple[int, Unit]],
+    ctx: FileContext,
+    block_of: Callable[[Unit, int, FileContext], list[Block]],
+    ontology: Block,
+) -> Iterator[Block]:
+    """A dataset file's graph blocks (one per source, and the ontology's) in graph-name order,
+    each made while written (N-Quads and TriG: one source's lines at a time)."""
+    by_uid = dict(units)
+    order = sorted([(graph_name(u, ctx.settings.base_iri), uid) for uid, u in units] + [(ontology[0], GLOBAL)])
+    return (ontology if uid == GLOBAL else block_of(by_uid[uid], uid, ctx)[0] for _iri, uid in order)
+
+
 def stream(units: list[tuple[int, Unit]], ctx: FileContext) -> Iterator[Block]:
     """One block per source, each made while written (a copy of its lines with the graph name)."""
-    onto = global_blocks(ctx)
-    by_uid = dict(units)
-    order = sorted([(graph_name(u, ctx.settings.base_iri), uid) for uid, u in units] + [(onto[0][0], GLOBAL)])
-    return (onto[0] if uid == GLOBAL else blocks(by_uid[uid], uid, ctx)[0] for _iri, uid in order)
+    return graphs_in_name_order(units, ctx, blocks, global_blocks(ctx)[0])
 
 
 FORMAT = Format(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from toolkit.export.blocks import GLOBAL, Block, FileContext, Format, Spec
-from toolkit.export.nquads import graph_name, ontology_lines
+from toolkit.export.nquads import graph_name, graphs_in_name_order, ontology_lines
 from toolkit.export.units import Unit
 from toolkit.graph import iris
 
@@ -37,10 +37,7 @@ def global_blocks(ctx: FileContext) -> list[Block]:
 
 def stream(units: list[tuple[int, Unit]], ctx: FileContext) -> Iterator[Block]:
     """The graphs in name order, each made while written (one source's lines at a time)."""
-    onto = global_blocks(ctx)[0]
-    by_uid = dict(units)
-    order = sorted([(graph_name(u, ctx.settings.base_iri), uid) for uid, u in units] + [(onto[0], GLOBAL)])
-    return (onto if uid == GLOBAL else blocks(by_uid[uid], uid, ctx)[0] for _iri, uid in order)
+    return graphs_in_name_order(units, ctx, blocks, global_blocks(ctx)[0])
 
 
 FORMAT = Format(
