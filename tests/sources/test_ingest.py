@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import FIXTURES, Project
 from toolkit.cli import app
-from toolkit.sources.ingest import decode_page, read_page
+from toolkit.sources.ingest import decode_page, person_slug, pinyin_slug, read_page
 from toolkit.sources.loader import body_bounds
 
 PAGES = FIXTURES / "pages"
@@ -145,3 +145,11 @@ def test_the_first_source_of_an_empty_project(project: Project) -> None:
     code, out = _add(project, str(PAGES / "quantum-gbk.html"), "--id", "first")
     assert code == 0, out
     assert (project.root / "datasets" / "sources" / "first" / "facts.yaml").is_file()
+
+
+def test_place_names_are_read_as_places_not_by_the_commonest_reading() -> None:
+    """长 in 长三角 / 长宁区 is chang; pypinyin's own phrase list alone reads zhang (长大)."""
+    assert pinyin_slug("长三角一体化") == "chang-san-jiao-yi-ti-hua"
+    assert pinyin_slug("长宁区") == "chang-ning-qu"
+    assert person_slug("林志远") == "lin-zhiyuan"
+    assert pinyin_slug("院长") == "yuan-zhang"

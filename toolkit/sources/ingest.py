@@ -14,6 +14,7 @@ the byline ("来源：…") is quotable evidence for the publisher.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -229,9 +230,29 @@ def read_page(path: Path) -> Page:
     )
 
 
+@functools.cache
+def _phrase_readings_loaded() -> bool:
+    """Load CC-CEDICT's phrase readings into pypinyin once, on the first name read.
+
+    pypinyin's own phrase list reads 长三角 and 长宁区 as "zhang-…" (长 as in 长大); CC-CEDICT
+    knows the place names. Loading takes 2-3 s, so it is imported here, on first use by
+    `source add` / `draft`, not when any other command starts.
+    """
+    from pypinyin_dict.phrase_pinyin_data import cc_cedict
+
+    cc_cedict.load()
+    return True
+
+
+def reading(text: str) -> list[str]:
+    """The pinyin syllables of ``text``, phrases read as CC-CEDICT reads them (长三角 → chang san jiao)."""
+    _phrase_readings_loaded()
+    return lazy_pinyin(text)
+
+
 def pinyin_slug(text: str, max_syllables: int = 8) -> str:
     """An ASCII id from Chinese text (pypinyin); long names keep their first syllables and a hash."""
-    parts = [re.sub(r"[^a-z0-9]", "", p.lower()) for p in lazy_pinyin(text)]
+    parts = [re.sub(r"[^a-z0-9]", "", p.lower()) for p in reading(text)]
     parts = [p for p in parts if p]
     if not parts:
         return "x" + hashlib.sha256(text.encode()).hexdigest()[:8]
@@ -242,7 +263,7 @@ def pinyin_slug(text: str, max_syllables: int = 8) -> str:
 
 def person_slug(name: str) -> str:
     """A person's id as the first source writes them: surname, then given name (lin-zhiyuan)."""
-    parts = [p for p in lazy_pinyin(name) if p.isascii() and p.isalpha()]
+    parts = [p for p in reading(name) if p.isascii() and p.isalpha()]
     if len(parts) < 2:
         return pinyin_slug(name)
     return f"{parts[0]}-{''.join(parts[1:])}"
@@ -250,7 +271,7 @@ def person_slug(name: str) -> str:
 
 def person_en_name(name: str) -> str:
     """A person's English label in pinyin (Lin Zhiyuan), or a TODO when the name has no reading."""
-    parts = [p for p in lazy_pinyin(name) if p.isascii() and p.isalpha()]
+    parts = [p for p in reading(name) if p.isascii() and p.isalpha()]
     if len(parts) < 2:
         return "TODO " + name
     return f"{parts[0].title()} {''.join(parts[1:]).title()}"
