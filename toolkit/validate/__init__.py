@@ -16,6 +16,7 @@ from toolkit.sources.loader import Corpus, load_corpus
 from toolkit.validate.base import ValidationContext, Validator
 from toolkit.validate.dcatap import DcatApValidator
 from toolkit.validate.facts import EvidenceValidator, FactsReferenceValidator, FactsSchemaValidator
+from toolkit.validate.inferences import InferenceValidator
 from toolkit.validate.outputs import OutputSchemaValidator
 from toolkit.validate.rdfinput import read_rdf_input
 from toolkit.validate.shacl import ShaclValidator
@@ -30,6 +31,7 @@ VALIDATORS: list[Validator] = [
     FactsReferenceValidator(),
     EvidenceValidator(),
     ShaclValidator(),
+    InferenceValidator(),
     OutputSchemaValidator(),
     DcatApValidator(),
 ]
