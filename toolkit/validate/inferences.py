@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
@@ -30,6 +31,7 @@ from toolkit.report import Severity, ValidationReport, ValidationResult
 from toolkit.schema.model import Model
 from toolkit.sources.loader import Corpus
 from toolkit.validate.base import UnitContext, ValidationContext
+from toolkit.yamlfile import YamlDoc, load_yaml
 
 NAME = "inferences"
 _DROP = re.compile(r"[\s\"'“”‘’《》「」『』]")
@@ -88,10 +90,7 @@ def _marked(g: Graph, pt: Namespace) -> set[tuple[object, object, object]]:
     return out
 
 
-Lines = dict[tuple[str, str], int]
-
-
-def mention_results(g: Graph, model: Model, facts_file: str, lines: Lines | None = None) -> list[ValidationResult]:
+def mention_results(g: Graph, model: Model, facts_file: str) -> list[ValidationResult]:
     """Warnings for the statements of ``g`` (one source) whose subject's quotes never name
     the value, and that carry no inference mark."""
     pt = Namespace(model.ns)
@@ -123,13 +122,12 @@ def mention_results(g: Graph, model: Model, facts_file: str, lines: Lines | None
                     path=prop.name,
                     value=str(o),
                     source_file=facts_file,
-                    line=(lines or {}).get((str(s), prop.name)),
                 )
             )
     return out
 
 
-def mark_results(g: Graph, model: Model, facts_file: str, lines: Lines | None = None) -> list[ValidationResult]:
+def mark_results(g: Graph, model: Model, facts_file: str) -> list[ValidationResult]:
     """One Info result per inferred or attributed value of ``g`` (one source): inference marks,
     the article's attributed claims and the relative dates it resolved."""
     pt = Namespace(model.ns)
@@ -151,7 +149,6 @@ def mark_results(g: Graph, model: Model, facts_file: str, lines: Lines | None = 
                 path=name,
                 value=str(value),
                 source_file=facts_file,
-                line=(lines or {}).get((str(subject), name)),
                 shape=str(node),
             )
         )
@@ -220,31 +217,55 @@ def _unit_graph(ctx: UnitContext) -> Graph:
     return g
 
 
-def entity_lines(corpus: Corpus, source_id: str, settings: Settings) -> Lines:
-    """(node, facts key) -> the line of the facts file that states it, for one source."""
-    out: Lines = {}
-    for src in corpus.sources:
-        if src.id != source_id:
+def locate(results: list[ValidationResult], settings: Settings) -> list[ValidationResult]:
+    """``results`` with the line of the facts file that states each one (its entry's property).
+
+    Read from the facts file itself, and only when there is something to report: the build's
+    per-source units hand validators no lines, and both paths must give the same report.
+    """
+    docs: dict[str, dict[str, tuple[str | int, ...]]] = {}
+    lines_of: dict[str, YamlDoc] = {}
+    out = []
+    for r in results:
+        if r.source_file is None or r.focus_node is None:
+            out.append(r)
             continue
-        for ent in [src.article, *src.entities]:
-            node = settings.base_iri + (f"source/{ent.id}" if ent is src.article else ent.id)
-            for key in ent.values:
-                out.setdefault((node, key), ent.lines.get(key, ent.line))
-            for mark in ent.marks:
-                out.setdefault((node, mark.prop), ent.lines.get(mark.prop, ent.line))
+        if r.source_file not in docs:
+            doc = load_yaml(settings.root / r.source_file)
+            index: dict[str, tuple[str | int, ...]] = {}
+            for i, raw in enumerate(doc.data.get("entities") or []):
+                ident = raw.get("id", raw.get("subject")) if isinstance(raw, dict) else None
+                if isinstance(ident, str):
+                    index.setdefault(settings.base_iri + ident, ("entities", i))
+            source = doc.data.get("source")
+            if isinstance(source, dict) and isinstance(source.get("id"), str):
+                index[settings.base_iri + "source/" + source["id"]] = ("source",)
+            docs[r.source_file] = index
+            lines_of[r.source_file] = doc
+        at = docs[r.source_file].get(r.focus_node)
+        doc = lines_of[r.source_file]
+        line = None if at is None else doc.line_of((*at, r.path)) if r.path else doc.line_of(at)
+        if at is not None and line is None:
+            line = doc.line_of(at)
+        out.append(replace(r, line=line))
     return out
 
 
 class InferenceValidator:
-    """Marks shown (Info, by `validate`) and links whose quotes never name their target (Warning,
-    by `validate` and by the build on every unit)."""
+    """Links whose quotes never name their target (Warning), on every unit of the build and by
+    `validate`; with ``list_marks`` (the `validate` command) also every inferred or attributed
+    value (Info). The build's report leaves the marks out: the release publishes them
+    (pt:Inference, csv/inferences.csv, the saved query `inferred`), and a report with results
+    would make every rebuild a full one."""
 
     name = NAME
 
+    def __init__(self, list_marks: bool = False) -> None:
+        self.list_marks = list_marks
+
     def validate_unit(self, ctx: UnitContext, report: ValidationReport) -> None:
-        # the build's report lists warnings, not the marks: the release publishes those
-        # (pt:Inference, csv/inferences.csv, the saved query `inferred`)
-        report.extend(mention_results(_unit_graph(ctx), ctx.model, ctx.facts_file))
+        found = mention_results(_unit_graph(ctx), ctx.model, ctx.facts_file)
+        report.extend(locate(found, ctx.settings))
 
     def validate(self, ctx: ValidationContext, report: ValidationReport) -> None:
         if ctx.graph is None or ctx.corpus is None:
@@ -252,6 +273,7 @@ class InferenceValidator:
         for src in ctx.corpus.sources:
             g = build_graph(Corpus(sources=[src], entities=ctx.corpus.entities), ctx.model, ctx.settings.base_iri)
             facts = where(src.facts_path, ctx.settings)
-            lines = entity_lines(ctx.corpus, src.id, ctx.settings)
-            report.extend(mention_results(g, ctx.model, facts, lines))
-            report.extend(mark_results(g, ctx.model, facts, lines))
+            found = mention_results(g, ctx.model, facts)
+            if self.list_marks:
+                found += mark_results(g, ctx.model, facts)
+            report.extend(locate(found, ctx.settings))
