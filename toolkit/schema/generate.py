@@ -375,7 +375,12 @@ def _mark_defs(model: Model, authored: list[str]) -> dict[str, Any]:
             "description": "inference marks: {<property>: {method: ..., note: {zh, en}}} or a list of such marks",
             "propertyNames": names,
             "additionalProperties": {
-                "anyOf": [{"$ref": "#/$defs/mark"}, {"type": "array", "items": {"$ref": "#/$defs/mark"}, "minItems": 1}]
+                "description": "a mark {method: " + " | ".join(methods) + ", note: {zh: ..., en: ...}} "
+                "(and value: when the property has several), or a list of marks",
+                "anyOf": [
+                    {"$ref": "#/$defs/mark"},
+                    {"type": "array", "items": {"$ref": "#/$defs/mark"}, "minItems": 1},
+                ],
             },
         },
         "attributed": {
