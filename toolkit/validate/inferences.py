@@ -137,7 +137,7 @@ def mark_results(g: Graph, model: Model, facts_file: str) -> list[ValidationResu
         texts = {o.language: str(o) for o in g.objects(node, RDFS.comment) if isinstance(o, Literal)}  # type: ignore[arg-type]
         return texts.get("en") or texts.get("zh") or ""
 
-    def add(node: object, subject: object, prop: object, value: object, method: str, text: str) -> None:
+    def add(subject: object, prop: object, value: object, method: str, text: str) -> None:
         name = _local(model, str(prop))
         out.append(
             ValidationResult(
@@ -149,14 +149,12 @@ def mark_results(g: Graph, model: Model, facts_file: str) -> list[ValidationResu
                 path=name,
                 value=str(value),
                 source_file=facts_file,
-                shape=str(node),
             )
         )
 
     for mark in sorted(g.subjects(RDF.type, pt.Inference)):
         method = str(g.value(mark, pt.inferenceMethod)).removeprefix(model.ns)
         add(
-            mark,
             g.value(mark, pt.inferredResource),
             g.value(mark, pt.inferredProperty),
             g.value(mark, pt.inferredValue),
@@ -170,7 +168,6 @@ def mark_results(g: Graph, model: Model, facts_file: str) -> list[ValidationResu
         method = str(method_iri).removeprefix(model.ns)
         prop = str(g.value(claim, pt.claimProperty))
         add(
-            claim,
             g.value(claim, pt.claimSubject),
             prop,
             g.value(claim, pt.claimValue),
@@ -180,7 +177,6 @@ def mark_results(g: Graph, model: Model, facts_file: str) -> list[ValidationResu
     for res in sorted(g.subjects(RDF.type, pt.DateResolution)):
         stated = g.value(res, pt.statedText)
         add(
-            res,
             g.value(res, pt.resolvedResource),
             g.value(res, pt.resolvedProperty),
             g.value(res, pt.resolvedValue),
