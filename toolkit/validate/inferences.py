@@ -10,8 +10,9 @@ release) and worth a warning when it is not.
 Which properties are checked is the model's word (``namedInEvidence: true`` in
 ``schema/model.yaml``): a link is checked against the names of its target (its zh label,
 literal form, short title, the literal forms of the designations that designate it, each also
-without a parenthesis or a leading year, and the target's own quotes: a quote that holds one
-holds the words that introduce the target), a text value against the text itself. The
+without a parenthesis or a leading year, the target's own quotes: a quote that holds one holds
+the words that introduce the target, and 本报 "this paper" for the article's publisher), a text
+value against the text itself. The
 check reads one source's triples, as the build hands them per unit: a target another source
 describes has no names there, and is not judged.
 """
@@ -34,6 +35,8 @@ from toolkit.validate.base import UnitContext, ValidationContext
 from toolkit.yamlfile import YamlDoc, load_yaml
 
 NAME = "inferences"
+#: how an article names its own publisher ("接受本报记者采访": interviewed by this paper's reporter)
+SELF_NAMES = ("本报", "本刊", "本台", "本网", "本社")
 _DROP = re.compile(r"[\s\"'“”‘’《》「」『』]")
 _PARENS = re.compile(r"\([^()]*\)")
 _YEAR = re.compile(r"^[0-9]{4}年")
@@ -52,7 +55,8 @@ def _variants(name: str) -> set[str]:
 
 def names_of(g: Graph, node: URIRef, pt: Namespace) -> set[str]:
     """Every name the graph gives ``node``: zh labels, literal forms, short titles, the literal
-    forms of the designations of it, and its own evidence quotes."""
+    forms of the designations of it, its own evidence quotes, and for the article's publisher the
+    words an article names itself by (本报, this paper)."""
     texts = [o for o in g.objects(node, RDFS.label) if isinstance(o, Literal) and o.language in ("zh", None)]
     texts += list(g.objects(node, pt.literalForm)) + list(g.objects(node, pt.shortTitle))
     for designation in g.subjects(pt.designates, node):
@@ -62,6 +66,8 @@ def names_of(g: Graph, node: URIRef, pt: Namespace) -> set[str]:
         out |= _variants(str(t))
     # a quote that holds one of the target's own quotes holds the words that introduce it
     out |= {normalise(str(q)) for ev in g.objects(node, pt.evidence) for q in g.objects(ev, pt.quote)}
+    if out and (None, pt.publisher, node) in g:  # the article's publisher: 本报 (this paper), 本台...
+        out |= set(SELF_NAMES)
     return out
 
 
@@ -197,6 +203,7 @@ def _unit_graph(ctx: UnitContext) -> Graph:
         pt + "literalForm",
         pt + "shortTitle",
         pt + "designates",
+        pt + "publisher",
         *(p.iri for p in ctx.model.properties.values() if p.named_in_evidence),
         pt + "inferredResource",
         pt + "inferredProperty",
