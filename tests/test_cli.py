@@ -53,6 +53,7 @@ def test_validate_json_and_turtle_formats(project: Project) -> None:
         "facts",
         "evidence",
         "shacl",
+        "inferences",
         "output-schema",
         "dcat-ap",
     ]

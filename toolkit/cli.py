@@ -119,7 +119,7 @@ def validate(
         outcome = (
             validate_rdf(settings, file, shapes=shapes, ontology=ontology, engine=engine)
             if file is not None
-            else validate_sources(settings, engine=engine, partial=True)
+            else validate_sources(settings, engine=engine, partial=True, inferences=True)
         )
         print_report(outcome.report, fmt)
         if not outcome.report.conforms:

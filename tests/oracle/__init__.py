@@ -286,8 +286,9 @@ def assemble(settings: Settings, outcome: Outcome) -> Release:
                 "text_sha256": src.sha256,
                 "facts": manifest_path(src.facts_path, settings),
                 "facts_sha256": sha256(src.facts_path.read_bytes()),
-                "entities": len(src.entities),
-                "evidence_quotes": sum(len(e.evidence) for e in src.entities),
+                # a claim is not a fact of the source's: it shares its entry's evidence (issue 17)
+                "entities": len([e for e in src.entities if "Claim" not in e.types]),
+                "evidence_quotes": sum(len(e.evidence) for e in src.entities if "Claim" not in e.types),
                 "published": src.published.lexical,
             }
             for src in corpus.sources

@@ -174,7 +174,7 @@ def catalog_graph(inputs: ReleaseInputs) -> Graph:
         for name, term in (("url", FOAF.page), ("originalUrl", PROV.wasDerivedFrom)):
             for o in data.objects(article, pt[name]):
                 g.add((article, term, URIRef(str(o))))
-        _keywords_and_coverage(g, ds, _source_graph(data, src.entities, base), model, pt, base)
+        _keywords_and_coverage(g, ds, _source_graph(data, entries, base), model, pt, base)
 
     for path in sorted(inputs.files):
         _distribution(g, release, path, inputs.files[path], model, conf, licence, issued, modified, base)

@@ -90,6 +90,7 @@ def test_facts_schema_fields_all_have_a_context_mapping(repo_settings: Settings)
     ctx = json.loads((repo_settings.schema_dir / "context.jsonld").read_text(encoding="utf-8"))["@context"]
     fields = set(schema["$defs"]["entity"]["properties"]) | set(schema["$defs"]["source"]["properties"])
     structural = {"text", "body"}  # describe the archive, become pt:archivedFile / pt:bodyStart...
+    structural |= {"inferred", "attributed"}  # say how values were arrived at: pt:Inference, pt:Claim
     assert fields - structural <= set(ctx), fields - structural - set(ctx)
 
 

@@ -250,9 +250,11 @@ def _policy_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str
         doc["enactedBy"] = list(hubs["legislature"])
         doc["entryIntoForce"] = {"stated": rng.choice(_RELATIVE_DAY).format(m=rng.randint(1, 9), d=rng.randint(1, 28))}
         doc["shortTitle"] = "《决定》"
+        doc["inferred"] = {"shortTitle": _CARRIED}  # the story's quote does not use it (issue 17)
         doc.pop("dateIssued")
     else:
         doc["issuedBy"] = body["id"]
+        doc["inferred"] = {"issuedBy": _CARRIED}  # the quote names the plan, not its body (issue 17)
     if rng.random() < 0.3:
         doc["datePublished"] = {"stated": rng.choice(["上月", "本月", "今年"])}
     doc["evidence"] = [
@@ -279,6 +281,17 @@ def _policy_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str
                 "evidence": [story.say(f"方案提出推动{_TOPIC[topic]}协同发展{k + 1}")],
             }
         )
+
+
+#: the inference mark of a link the story's quote does not name (it is in the sentence or
+#: paragraph around it): written into the facts as `inferred:` (issue 17)
+_CARRIED = {
+    "method": "carried-from-context",
+    "note": {
+        "zh": "引语未提及该值，承接上下文。",
+        "en": "The quote does not name the value; it is carried from the context.",
+    },
+}
 
 
 def _meeting_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
@@ -376,6 +389,8 @@ def _expert_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str
         "about": [hubs["field"][topic]] + ([prev["plan"]] if "plan" in prev else []),
         "evidence": [story.say(f"“{text}”{pzh}说")],
     }
+    if pub is not None:
+        stmt["inferred"] = {"medium": _CARRIED}  # the article is named in the sentence before (issue 17)
     if rng.random() < 0.3:
         stmt["statedOn"] = _date(rng, 2025)
     story.add(stmt)
@@ -442,6 +457,8 @@ def _centre_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str
                 "evidence": [story.say(f"支持{zh}中心建设若干措施上月发布")],
             }
         )
+    # the quote names no document: the link is carried from the paragraph around it (issue 17)
+    des["inferred"] = {"usedIn": _CARRIED}
     if "designation" in prev:
         des["supersedes"] = prev["designation"]
     story.add(des)
@@ -494,6 +511,9 @@ def count_triples(facts: dict[str, Any]) -> int:
         n += len(types) + 6 * len(ent["evidence"])
         for key, value in ent.items():
             if key in ("id", "type", "evidence"):
+                continue
+            if key == "inferred":  # a pt:Inference per marked value (the generator marks single values)
+                n += sum(6 + len(mark["note"]) for mark in value.values())
                 continue
             if isinstance(value, dict) and "stated" in value:
                 n += 1 + 6 + len(value.get("note", {}))

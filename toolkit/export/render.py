@@ -318,7 +318,9 @@ class JsonLdWriter:
                         raise Unsupported("a literal for an @id term")
                     compacted.append(self.compact_iri(o.iri))
                 elif o.iri is not None:
-                    raise Unsupported("an IRI for a literal term")
+                    if typ is not None or lang is not None:
+                        raise Unsupported("an IRI for a literal term")
+                    compacted.append({"id": self.compact_iri(o.iri)})  # an untyped term (kind any), as pyld
                 elif lang is not None:
                     if o.lang != lang:
                         raise Unsupported("another language than the term's")
@@ -329,7 +331,8 @@ class JsonLdWriter:
                     compacted.append(o.lexical)
                 else:
                     if o.lang is not None:
-                        raise Unsupported("a language-tagged value for an untyped term")
+                        compacted.append({"@language": o.lang, "@value": o.lexical})  # as pyld compacts it
+                        continue
                     if o.datatype is None or o.datatype == XSD_STRING:
                         compacted.append(o.lexical)
                     else:

@@ -42,7 +42,7 @@ import pyld
 import rdflib
 import yaml
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.plugins.serializers.nt import _quote_encode, _quoteLiteral  # rdflib's own N-Triples escaping, to match it
 
 from toolkit import yamlfile
@@ -53,11 +53,11 @@ from toolkit.export.blocks import DamagedCache, Unsupported, json_list_item
 from toolkit.export.jsonld import context_json
 from toolkit.export.render import JsonLdWriter, TurtleWriter, XmlWriter
 from toolkit.graph import iris
-from toolkit.graph.build import bind_prefixes, decimal_literal, period_triples
+from toolkit.graph.build import bind_prefixes, decimal_literal, mark_triples, period_triples
 from toolkit.report import ValidationResult
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
-from toolkit.sources.loader import FACTS_FILE, DateLit, Entity, LangText, PlainLit, RefValue, Source
+from toolkit.sources.loader import FACTS_FILE, DateLit, Entity, IriValue, LangText, PlainLit, RefValue, Source
 from toolkit.sources.text import Normalised
 
 UNIT_FORMAT = 3
@@ -441,6 +441,7 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         elif ent.id not in seen:
             seen.add(ent.id)
             src.entities.append(ent)
+            src.entities.extend(ent.claims)  # values the entry attributes to the article
     t = _tick(unit.timings, "facts", t)
     if unit.local_problems:
         return
@@ -609,6 +610,17 @@ def _text(text: str, lang: str | None) -> str:
     return f"{_quote_encode(text)}@{lang}"
 
 
+def _term(o: object) -> str:
+    """An rdflib term of :func:`toolkit.graph.build.mark_triples` as this module writes it."""
+    if isinstance(o, Literal):
+        if o.language is not None or o.datatype is None:
+            return _text(str(o), o.language)
+        if o.datatype == XSD.decimal:
+            return o.n3()
+        return _typed(str(o), str(o.datatype))
+    return f"<{o}>"
+
+
 def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[str]]:
     """The sorted N-Triples lines :func:`toolkit.graph.build_graph` gives for one source (and
     the objects of its rdf:type triples), written directly; tests compare both."""
@@ -662,6 +674,13 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
                         add(node, prop.iri, decimal_literal(v.value).n3())
                     else:
                         raise ValueError(v.kind)
+                elif isinstance(v, IriValue):
+                    add(node, prop.iri, f"<{v.iri}>")
+        for mark in ent.marks:
+            for s, p, o in mark_triples(model, base, ent, URIRef(node), URIRef(article), mark):
+                if p == RDF.type and f"<{s}> {rdf_type} <{o}> ." not in out:
+                    types.append(str(o))
+                add(str(s), str(p), _term(o))
 
     entity(src.article, article)
     add(article, pt + "archivedFile", _text(src.text_path.name, None))

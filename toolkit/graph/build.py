@@ -11,7 +11,7 @@ from rdflib.namespace import RDF, XSD
 
 from toolkit.graph import iris
 from toolkit.schema.model import Model
-from toolkit.sources.loader import Corpus, DateLit, Entity, LangText, PlainLit, RefValue, Source
+from toolkit.sources.loader import Corpus, DateLit, Entity, IriValue, LangText, Mark, PlainLit, RefValue, Source, Value
 
 _KIND_DATATYPE = {"count": XSD.nonNegativeInteger, "boolean": XSD.boolean, "decimal": XSD.decimal}
 
@@ -89,6 +89,44 @@ def _add_entity(g: Graph, model: Model, base: str, ent: Entity, node: URIRef, sr
                     _add_resolution(g, model, base, ent, key, v, node, article)
             elif isinstance(v, PlainLit):
                 g.add((node, p, _literal(model, v.kind, v.value)))
+            elif isinstance(v, IriValue):
+                g.add((node, p, URIRef(v.iri)))
+    for mark in ent.marks:
+        for triple in mark_triples(model, base, ent, node, article, mark):
+            g.add(triple)
+
+
+def value_term(model: Model, base: str, v: Value) -> URIRef | Literal:
+    """The RDF term of a value of a facts file (what a mark's ``pt:inferredValue`` repeats)."""
+    if isinstance(v, RefValue):
+        return iri_for(base, "entity", v.id)
+    if isinstance(v, LangText):
+        return Literal(v.text, lang=v.lang)
+    if isinstance(v, DateLit):
+        return Literal(v.value.lexical, datatype=URIRef(v.value.datatype))
+    if isinstance(v, PlainLit):
+        return _literal(model, v.kind, v.value)
+    return URIRef(v.iri)
+
+
+def mark_triples(
+    model: Model, base: str, ent: Entity, node: URIRef, article: URIRef, mark: Mark
+) -> list[tuple[URIRef, URIRef, URIRef | Literal]]:
+    """The ``pt:Inference`` of one marked value: a reified statement (subject, property, value,
+    as pt:Claim is) with how it was inferred, from which article, and the note. Shared by both
+    renderings so that they cannot drift."""
+    pt = Namespace(model.ns)
+    res = URIRef(iris.inference(base, ent.key, mark.prop, mark.n))
+    out: list[tuple[URIRef, URIRef, URIRef | Literal]] = [
+        (res, RDF.type, pt.Inference),
+        (res, pt.inferredResource, node),
+        (res, pt.inferredProperty, URIRef(model.properties[mark.prop].iri)),
+        (res, pt.inferredValue, value_term(model, base, mark.value)),
+        (res, pt.inferenceMethod, URIRef(mark.method)),
+        (res, pt.inferredFrom, article),
+    ]
+    out.extend((res, model_comment(model), Literal(t.text, lang=t.lang)) for t in mark.note)
+    return out
 
 
 def _add_resolution(

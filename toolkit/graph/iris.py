@@ -1,7 +1,7 @@
 """The one place that mints the release's IRIs.
 
 Why one module: the IRI scheme (``<base><entity>``, ``source/``, ``evidence/``,
-``inferred-date/``, ``dataset/``, ``graph/``) was once rebuilt by string concatenation in
+``inferred-date/``, ``inferred/``, ``dataset/``, ``graph/``) was once rebuilt by string concatenation in
 about eight places, and a change to one of them silently broke the links between files.
 Every function returns a plain ``str`` (the per-source pipeline writes N-Triples text; the
 whole-graph oracle wraps them in :class:`rdflib.URIRef`).
@@ -31,6 +31,12 @@ def evidence(base: str, entity_id: str, n: int | str) -> str:
 def inferred_date(base: str, entity_id: str, prop: str) -> str:
     """The resolution of a relative date (``<base>inferred-date/<entity>-<property>``)."""
     return f"{base}inferred-date/{entity_id}-{prop}"
+
+
+def inference(base: str, entity_key: str, prop: str, n: int | None = None) -> str:
+    """An inference mark on a value (``<base>inferred/<entity>-<property>``; ``-<n>`` for the
+    n-th value of a property with several)."""
+    return f"{base}inferred/{entity_key}-{prop}" + (f"-{n}" if n is not None else "")
 
 
 def dataset(base: str, name: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
+from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS, XSD
 
 from toolkit.schema.model import Model, load_model
 
@@ -85,6 +85,22 @@ def ontology_graph(model: Model) -> Graph:
         domains = [c.name for c in model.classes.values() if prop.name in c.constraints]
         if len(domains) == 1:
             g.add((s, RDFS.domain, URIRef(model.class_iri(domains[0]))))
+        if prop.scheme is not None:
+            g.add((s, RDFS.range, SKOS.Concept))
+    for scheme in model.schemes.values():
+        s = URIRef(scheme.iri)
+        g.add((s, RDF.type, SKOS.ConceptScheme))
+        g.add((s, RDFS.isDefinedBy, ont))
+        _langs(g, s, SKOS.prefLabel, scheme.label)
+        _langs(g, s, RDFS.comment, scheme.comment)
+        for name, (label, definition) in scheme.concepts.items():
+            c = URIRef(scheme.concept_iri(model.ns, name))
+            g.add((c, RDF.type, SKOS.Concept))
+            g.add((c, SKOS.inScheme, s))
+            g.add((c, SKOS.topConceptOf, s))
+            g.add((s, SKOS.hasTopConcept, c))
+            _langs(g, c, SKOS.prefLabel, label)
+            _langs(g, c, SKOS.definition, definition)
     return g
 
 
@@ -142,6 +158,10 @@ def shapes_graph(model: Model) -> Graph:
                     )
                 )
             _kind_constraints(g, model, ps, prop.kind, prop.range)
+            if prop.scheme is not None:
+                scheme = model.schemes[prop.scheme]
+                concepts = [URIRef(scheme.concept_iri(model.ns, c)) for c in scheme.concepts]
+                g.add((ps, SH["in"], _list(g, concepts)))
             if prop.values:
                 g.add((ps, SH["in"], _list(g, [Literal(v) for v in prop.values])))
             for lang in con.required_langs:
@@ -320,6 +340,64 @@ def _prop_schema(model: Model, name: str) -> dict[str, Any]:
     return {"$ref": f"#/$defs/{kind}"}
 
 
+def _mark_defs(model: Model, authored: list[str]) -> dict[str, Any]:
+    """The facts-file form of inference marks (``inferred:``) and attributions (``attributed:``):
+    maps from a property of the entry to what is said about its value(s)."""
+    methods = [
+        c
+        for p in model.properties.values()
+        if p.scheme is not None
+        for c in model.schemes[p.scheme].concepts
+        if c not in ("attributed-claim", "relative-date")  # written as attributed: / {stated: ...}
+    ]
+    value = {
+        "description": "which of the property's values the mark is about (an entity id, a date, the text), "
+        "when it has several",
+        "anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}, {"type": "boolean"}],
+    }
+    mark = {
+        "type": "object",
+        "required": ["method", "note"],
+        "additionalProperties": False,
+        "description": "how the value was inferred: {method: " + "|".join(methods) + ", note: {zh: ..., en: ...}}",
+        "properties": {
+            "method": {"enum": methods, "description": "one of: " + ", ".join(methods)},
+            "note": {"$ref": "#/$defs/langmap"},
+            "value": value,
+        },
+    }
+    names = {"enum": sorted(authored), "description": "a property of this entry"}
+    return {
+        "mark": mark,
+        "inferred": {
+            "type": "object",
+            "minProperties": 1,
+            "description": "inference marks: {<property>: {method: ..., note: {zh, en}}} or a list of such marks",
+            "propertyNames": names,
+            "additionalProperties": {
+                "description": "a mark {method: " + " | ".join(methods) + ", note: {zh: ..., en: ...}} "
+                "(and value: when the property has several), or a list of marks",
+                "anyOf": [
+                    {"$ref": "#/$defs/mark"},
+                    {"type": "array", "items": {"$ref": "#/$defs/mark"}, "minItems": 1},
+                ],
+            },
+        },
+        "attributed": {
+            "type": "object",
+            "minProperties": 1,
+            "description": "values published as the article's claim, not as facts: {<property>: {note: {zh, en}}}",
+            "propertyNames": names,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["note"],
+                "additionalProperties": False,
+                "properties": {"note": {"$ref": "#/$defs/langmap"}},
+            },
+        },
+    }
+
+
 def facts_schema(model: Model) -> dict[str, Any]:
     authored = [
         n
@@ -344,6 +422,8 @@ def facts_schema(model: Model) -> dict[str, Any]:
     }
     for name in authored:
         entity_props[name] = _prop_schema(model, name)
+    entity_props["inferred"] = {"$ref": "#/$defs/inferred"}
+    entity_props["attributed"] = {"$ref": "#/$defs/attributed"}
     source_cls = model.classes["SourceArticle"]
     source_props: dict[str, Any] = {
         "id": {"$ref": "#/$defs/slug"},
@@ -356,6 +436,7 @@ def facts_schema(model: Model) -> dict[str, Any]:
             "properties": {"start": {"type": "string", "minLength": 2}, "end": {"type": "string", "minLength": 2}},
         },
     }
+    source_props["inferred"] = {"$ref": "#/$defs/inferred"}
     required_source = ["id", "text", "body"]
     for name, con in source_cls.constraints.items():
         if model.properties[name].generated:
@@ -364,6 +445,12 @@ def facts_schema(model: Model) -> dict[str, Any]:
         if con.min:
             required_source.append(name)
     defs = _kind_defs()
+    markable = [
+        n
+        for n, p in model.properties.items()
+        if not p.generated and any(n in c.constraints for c in model.classes.values())
+    ]
+    defs.update(_mark_defs(model, markable))
     defs["className"] = {"enum": sorted(model.authored_classes)}
     defs["entity"] = {
         "type": "object",
@@ -371,7 +458,7 @@ def facts_schema(model: Model) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": entity_props,
     }
-    subject_props = {k: v for k, v in entity_props.items() if k not in ("id", "type")}
+    subject_props = {k: v for k, v in entity_props.items() if k not in ("id", "type", "attributed")}
     subject_props["subject"] = {
         "$ref": "#/$defs/slug",
         "description": "the id of an entity another source defines; this entry adds this source's facts about it",

@@ -40,6 +40,10 @@ class PropertyDef:
     own: bool = True  # declared by our ontology (False for rdfs:label etc.)
     closes_period: bool = False  # a date property that takes a stated period's end (endDate, validUntil)
     values: tuple[str, ...] = ()  # a string property restricted to these values (sh:in, JSON Schema enum)
+    scheme: str | None = None  # a ref property whose values are the concepts of this scheme (sh:in)
+    #: the evidence of a statement with this property is expected to name its value (a linked
+    #: entity by one of its names, or the text itself): the `inferences` validator warns otherwise
+    named_in_evidence: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,21 @@ class ClassDef:
     comment: dict[str, str]
     constraints: dict[str, Constraint]
     ordered: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ConceptScheme:
+    """A SKOS concept scheme of the model (``schemes:``): its concepts are ``pt:<name>``."""
+
+    name: str
+    iri: str
+    label: dict[str, str]
+    comment: dict[str, str]
+    #: concept name -> (label, definition), each {lang: text}
+    concepts: dict[str, tuple[dict[str, str], dict[str, str]]]
+
+    def concept_iri(self, ns: str, name: str) -> str:
+        return ns + name
 
 
 @dataclass(frozen=True)
@@ -89,6 +108,8 @@ class Model:
                 own="iri" not in p,
                 values=tuple(p.get("values", ())),
                 closes_period=bool(p.get("closesPeriod", False)),
+                scheme=p.get("scheme"),
+                named_in_evidence=bool(p.get("namedInEvidence", False)),
             )
         self.classes: dict[str, ClassDef] = {}
         for name, c in raw["classes"].items():
@@ -117,6 +138,19 @@ class Model:
                 constraints=constraints,
                 ordered=tuple(tuple(pair) for pair in c.get("ordered", ())),  # type: ignore[misc]
             )
+        self.schemes: dict[str, ConceptScheme] = {
+            name: ConceptScheme(
+                name=name,
+                iri=self.ns + name,
+                label=dict(sc["label"]),
+                comment=dict(sc["comment"]),
+                concepts={c: (dict(d["label"]), dict(d["definition"])) for c, d in sc["concepts"].items()},
+            )
+            for name, sc in (raw.get("schemes") or {}).items()
+        }
+        for prop in self.properties.values():
+            if prop.scheme is not None and prop.scheme not in self.schemes:
+                raise LoadError(f"property {prop.name}: unknown scheme {prop.scheme}", file=path)
         self.tables: dict[str, Table] = {
             name: Table(name=name, class_name=t["class"], title=dict(t["title"]), reverse=dict(t.get("reverse", {})))
             for name, t in raw["tables"].items()

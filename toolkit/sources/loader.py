@@ -71,7 +71,27 @@ class PlainLit:
     kind: str
 
 
-Value = RefValue | DateLit | LangText | PlainLit
+@dataclass(frozen=True)
+class IriValue:
+    """An IRI that is not an entity of the facts files (a concept of a model scheme)."""
+
+    iri: str
+
+
+Value = RefValue | DateLit | LangText | PlainLit | IriValue
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An inference mark on one value of an entry (``inferred:`` in a facts file): the value is
+    published as usual, with a ``pt:Inference`` saying how it was inferred and why."""
+
+    prop: str
+    value: Value
+    method: str  # the concept's IRI (a concept of the model's inferenceMethods scheme)
+    note: tuple[LangText, ...]
+    #: the value's position (from 1) among the property's values when it has several, else None
+    n: int | None = None
 
 
 @dataclass(frozen=True)
@@ -97,8 +117,11 @@ class Entity:
     #: the name this entity's evidence and inferred dates are minted from; an entry about
     #: another source's entity gets its own (``<id>-by-<source>``) so the IRIs never clash
     key: str = ""
-    #: single-valued properties stated about another source's entity, kept as pt:Claim
+    #: single-valued properties stated about another source's entity, and values the entry
+    #: attributes to the article (``attributed:``), kept as pt:Claim
     claims: list[Entity] = field(default_factory=list)
+    #: inference marks on this entry's values (``inferred:``)
+    marks: list[Mark] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -393,6 +416,7 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
                 continue
             entities[ent.id] = ent
             src.entities.append(ent)
+            src.entities.extend(ent.claims)
             _locate_evidence(raw, i, ent, src, body, problems, settings)
             pending_refs.extend((problems, ent, prop, ref, path) for prop, ref, path in ref_paths(raw, i, ent))
         sources.append(src)
@@ -474,7 +498,7 @@ def subject_problems(
     allowed = model.constraints_for(target.types)
     out = []
     for key in keys:
-        if key in ("subject", "evidence") or key in allowed:
+        if key in ("subject", "evidence", "inferred") or key in allowed:
             continue
         owners = sorted(c for c, d in model.classes.items() if key in d.constraints and not d.abstract)
         out.append(
@@ -639,9 +663,10 @@ def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, 
         id=meta["id"], types=("SourceArticle",), source_id=meta["id"], file=doc.path, line=doc.line_of(("source",)) or 1
     )
     for key, raw in meta.items():
-        if key in ("id", "text", "body"):
+        if key in ("id", "text", "body", "inferred"):
             continue
         _set_values(article, key, raw, ("source", key), published, doc, problems, model, settings, _label_of(meta))
+    load_marks(meta, ("source",), article, problems, model, settings)
     return Source(
         id=meta["id"],
         folder=folder,
@@ -672,7 +697,7 @@ def _load_entity(
     allowed = model.constraints_for(types)
     label = _label_of(raw)
     for key, value in raw.items():
-        if key in ("id", "type", "evidence"):
+        if key in ("id", "type", "evidence", "inferred", "attributed"):
             continue
         path = ("entities", index, key)
         if key not in allowed:
@@ -687,6 +712,8 @@ def _load_entity(
             )
             continue
         _set_values(ent, key, value, path, src.published, doc, problems, model, settings, label)
+    _attribute(raw, index, ent, src, problems, model, settings)
+    load_marks(raw, ("entities", index), ent, problems, model, settings)
     return ent
 
 
@@ -716,6 +743,7 @@ def _load_subject(
         if key in ("subject", "evidence") or key not in model.properties or model.properties[key].generated:
             continue
         _set_values(ent, key, value, ("entities", index, key), src.published, doc, problems, model, settings)
+    load_marks(raw, ("entities", index), ent, problems, model, settings)
     for key in sorted(ent.values):
         if key == "label" or not single_valued_property(model, key):
             continue
@@ -733,9 +761,146 @@ def _load_subject(
             "claimProperty": [PlainLit(model.properties[key].iri, "string")],
             "claimValue": ent.values.pop(key),
         }
+        # a mark on the value goes with it: the claim says how it was inferred
+        marks = [m for m in ent.marks if m.prop == key]
+        if marks:
+            ent.marks = [m for m in ent.marks if m.prop != key]
+            claim.values["inferenceMethod"] = [IriValue(marks[0].method)]
+            claim.values["comment"] = list(marks[0].note)
         claim.lines = {k: ent.lines[key] for k in claim.values}
         ent.claims.append(claim)
     return ent
+
+
+def _matches(value: Value, wanted: object) -> bool:
+    """Whether a facts file's ``value:`` of a mark names this value of the property."""
+    if isinstance(value, RefValue):
+        return value.id == str(wanted)
+    if isinstance(value, LangText):
+        return value.text == str(wanted)
+    if isinstance(value, DateLit):
+        return value.value.lexical == str(wanted) or value.stated == str(wanted)
+    if isinstance(value, PlainLit):
+        return value.value == wanted or str(value.value) == str(wanted)
+    return False
+
+
+def _described(value: Value) -> str:
+    if isinstance(value, RefValue):
+        return value.id
+    if isinstance(value, LangText):
+        return value.text
+    if isinstance(value, DateLit):
+        return value.value.lexical
+    if isinstance(value, PlainLit):
+        return str(value.value)
+    return value.iri
+
+
+def load_marks(
+    raw: dict[str, Any],
+    at: tuple[str | int, ...],
+    ent: Entity,
+    problems: _Problems,
+    model: Model,
+    settings: Settings,
+) -> None:
+    """Read an entry's ``inferred:`` map into :class:`Mark` s on ``ent`` (its values already set).
+
+    Why a map beside the values rather than a new form of each value: any property of any
+    entry can be marked (a reference, a date, a text, a number) without changing how values
+    are written, and removing the mark leaves the value as it was."""
+    marks = raw.get("inferred")
+    if not isinstance(marks, dict):
+        return
+    scheme = model.schemes["inferenceMethods"]
+    focus = settings.base_iri + ent.id
+    for prop, spec in marks.items():
+        path = (*at, "inferred", prop)
+        values = ent.values.get(prop)
+        if not values:
+            problems.add(
+                "facts",
+                f"inferred: '{prop}' has no value in this entry; mark a property the entry states",
+                path,
+                focus=focus,
+                label=ent.label(),
+                prop=prop,
+            )
+            continue
+        for mark in spec if isinstance(spec, list) else [spec]:
+            chosen = list(enumerate(values, start=1))
+            if "value" in mark:
+                chosen = [(n, v) for n, v in chosen if _matches(v, mark["value"])]
+                if not chosen:
+                    problems.add(
+                        "facts",
+                        f"inferred: {prop} has no value {mark['value']!r}; its values: "
+                        + ", ".join(_described(v) for v in values),
+                        path,
+                        focus=focus,
+                        label=ent.label(),
+                        prop=prop,
+                        value=mark["value"],
+                    )
+                    continue
+            note = tuple(LangText(text, lang) for lang, text in sorted(mark["note"].items()))
+            for n, v in chosen:
+                ent.marks.append(
+                    Mark(
+                        prop=prop,
+                        value=v,
+                        method=scheme.concept_iri(model.ns, mark["method"]),
+                        note=note,
+                        n=n if len(values) > 1 else None,
+                    )
+                )
+
+
+def _attribute(
+    raw: dict[str, Any], index: int, ent: Entity, src: Source, problems: _Problems, model: Model, settings: Settings
+) -> None:
+    """The entry's ``attributed:`` properties: their values become the article's claims
+    (``pt:Claim`` with method attributed-claim and the note), not facts of the entity.
+
+    Why: a value an outside reader could dispute (a date the article gives that other
+    sources contradict) is kept with its evidence but not asserted as true."""
+    attributed = raw.get("attributed")
+    if not isinstance(attributed, dict):
+        return
+    method = model.schemes["inferenceMethods"].concept_iri(model.ns, "attributed-claim")
+    for prop, spec in attributed.items():
+        values = ent.values.pop(prop, None)
+        if not values:
+            problems.add(
+                "facts",
+                f"attributed: '{prop}' has no value in this entry; give the value the article claims",
+                ("entities", index, "attributed", prop),
+                focus=settings.base_iri + ent.id,
+                label=ent.label(),
+                prop=prop,
+            )
+            continue
+        for n, v in enumerate(values, start=1):
+            suffix = f"-{n}" if len(values) > 1 else ""
+            claim = Entity(
+                id=f"claim/{src.id}/{ent.id}/{prop}{suffix}",
+                types=("Claim",),
+                source_id=src.id,
+                file=ent.file,
+                line=ent.lines.get(prop, ent.line),
+                key=f"claim-{src.id}-{ent.id}-{prop}{suffix}",
+            )
+            claim.values = {
+                "claimSubject": [RefValue(ent.id)],
+                "claimProperty": [PlainLit(model.properties[prop].iri, "string")],
+                "claimValue": [v],
+                "inferenceMethod": [IriValue(method)],
+                "comment": [LangText(text, lang) for lang, text in sorted(spec["note"].items())],
+            }
+            claim.lines = {k: claim.line for k in claim.values}
+            claim.evidence = ent.evidence  # the entry's quotes, found after this (the same list)
+            ent.claims.append(claim)
 
 
 def single_valued_property(model: Model, prop: str) -> bool:

@@ -16,6 +16,7 @@ from toolkit.sources.loader import Corpus, load_corpus
 from toolkit.validate.base import ValidationContext, Validator
 from toolkit.validate.dcatap import DcatApValidator
 from toolkit.validate.facts import EvidenceValidator, FactsReferenceValidator, FactsSchemaValidator
+from toolkit.validate.inferences import NAME, InferenceValidator
 from toolkit.validate.outputs import OutputSchemaValidator
 from toolkit.validate.rdfinput import read_rdf_input
 from toolkit.validate.shacl import ShaclValidator
@@ -30,6 +31,7 @@ VALIDATORS: list[Validator] = [
     FactsReferenceValidator(),
     EvidenceValidator(),
     ShaclValidator(),
+    InferenceValidator(),
     OutputSchemaValidator(),
     DcatApValidator(),
 ]
@@ -62,6 +64,7 @@ def validate_sources(
     *,
     engine: str | None = None,
     partial: bool = False,
+    inferences: bool = False,
 ) -> Outcome:
     """Load every source, build the graph if the facts are sound, and validate it all
     (SHACL with ``engine``, default the fast one).
@@ -70,9 +73,14 @@ def validate_sources(
     entries that loaded are rendered and checked too, so that one run lists every problem it can
     find (issue 13). The outcome then has no graph (nothing is published from a partial one),
     and a SHACL ``sh:class`` result whose value is a node the graph does not describe (an entry
-    not loaded, an unknown id) is left out: it restates a load problem already reported."""
+    not loaded, an unknown id) is left out: it restates a load problem already reported.
+
+    With ``inferences`` (the `validate` command) every inferred or attributed value is listed
+    too, as an Info result of the `inferences` validator (issue 17)."""
     if engine is not None:
         validators = [ShaclValidator(engine) if v.name == "shacl" else v for v in validators or VALIDATORS]
+    if inferences:
+        validators = [InferenceValidator(list_marks=True) if v.name == NAME else v for v in validators or VALIDATORS]
     model = load_model(settings.schema_dir)
     corpus, problems = load_corpus(settings, model)
     graph = build_graph(corpus, model, settings.base_iri) if not problems else None
