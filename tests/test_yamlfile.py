@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import LoadError
-from toolkit.export.units import load_yaml_fast
-from toolkit.yamlfile import load_yaml
+from toolkit.yamlfile import load_yaml, load_yaml_fast
 
 
 def write(tmp_path: Path, text: str | bytes) -> Path:

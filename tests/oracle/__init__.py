@@ -1,6 +1,6 @@
 """The oracle: the release made the whole-graph way, as a reference for the pipeline.
 
-One rdflib graph of every source (:func:`toolkit.graph.build_graph`), SHACL by pyshacl, rdflib's
+One rdflib graph of every source (:func:`oracle.graph.build_graph`), SHACL by pyshacl, rdflib's
 Turtle, N-Triples and RDF/XML serialisers, pyld's JSON-LD compaction, pandas for CSV, and a
 catalog built as an rdflib graph (:mod:`oracle.catalog`). None of it is library code: the
 library has one pipeline (:mod:`toolkit.build`), which works per source unit, and the tests
@@ -24,6 +24,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from oracle.catalog import catalog_files
+from oracle.graph import build_graph
 from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import DataError
@@ -31,7 +32,7 @@ from toolkit.export.canonical import canonical_copy, sorted_ntriples
 from toolkit.export.csv import neutralise
 from toolkit.export.jsonld import compact
 from toolkit.export.nquads import ONTOLOGY, RELEASE_FILE, ontology_graph, stable_lines
-from toolkit.graph import build_graph, iris
+from toolkit.graph import iris
 from toolkit.publish.assemble import manifest_path
 from toolkit.publish.atomic import read_tree, replace_tree
 from toolkit.publish.datapackage import datapackage_files

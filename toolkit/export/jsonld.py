@@ -151,11 +151,6 @@ def compact(lines: list[str], model: Model) -> dict[str, Any]:
     return compacted
 
 
-def compact_nodes(lines: list[str], model: Model) -> list[dict[str, Any]]:
-    """The @graph nodes alone (a node depends only on its subject's triples)."""
-    return compact(lines, model)["@graph"]
-
-
 # ------------------------------------------------------------------ per-unit blocks (the pipeline)
 
 

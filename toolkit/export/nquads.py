@@ -32,9 +32,6 @@ from toolkit.graph import iris
 if TYPE_CHECKING:
     from toolkit.export.units import Unit
 
-if TYPE_CHECKING:  # the publish stage imports us, never the other way round
-    pass
-
 RELEASE_FILE = "policy.nq"
 ONTOLOGY = iris.ONTOLOGY_GRAPH
 ONTOLOGY_FILE = "ontology.ttl"

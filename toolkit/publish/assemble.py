@@ -78,9 +78,6 @@ class FastOutcome(Outcome):
         for _key, i, start, end in self.order:
             yield nts[i][start:end]
 
-    def sorted_lines(self) -> list[str]:
-        return b"".join(self.ntriples_chunks()).decode("utf-8").split("\n")[:-1]
-
     def rdflib_graph(self, settings: Settings) -> Graph:
         g = Graph()
         bind_prefixes(g, self.model, settings.base_iri)

@@ -30,14 +30,13 @@ from toolkit.export import units as U
 from toolkit.export.blocks import GLOBAL, Spec, Unsupported, json_list_item, json_list_spec, load_part
 from toolkit.export.canonical import canonical_copy
 from toolkit.export.formats import BY_SUFFIX
-from toolkit.export.render import Obj, TurtleWriter, subjects_of
+from toolkit.export.render import JsonLdWriter, Obj, TurtleWriter, subjects_of
 from toolkit.export.units import bump
 from toolkit.graph import iris
 from toolkit.schema.model import Model
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
-ADMS = Namespace("http://www.w3.org/ns/adms#")
 IANA = "https://www.iana.org/assignments/media-types/"
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 EU_LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
@@ -47,7 +46,6 @@ DCATAP = Namespace("http://data.europa.eu/r5r/")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 #: EU data themes used, with their labels in the EU vocabulary
 THEMES = {"GOVE": "Government and public sector", "TECH": "Science and technology"}
-CATALOG_FILES = ("catalog.ttl", "catalog.jsonld")
 
 #: suffix -> (IANA media type, EU file type, zh title, en title): the formats' own
 #: (:data:`~toolkit.export.formats.FORMATS`), the CSV tables and the JSON metadata files
@@ -541,14 +539,8 @@ CONTEXT = {
 }
 
 
-def _compact(iri: str) -> str:
-    best = None
-    for p, ns in CONTEXT.items():
-        if iri.startswith(ns) and len(iri) > len(ns):
-            cand = f"{p}:{iri[len(ns) :]}"
-            if best is None or len(cand) < len(best) or (len(cand) == len(best) and cand < best):
-                best = cand
-    return best or iri
+#: an IRI as the prefix-only context compacts it (the shortest prefixed name, as pyld picks it)
+_compact = JsonLdWriter({"@context": CONTEXT}).compact_iri
 
 
 def _value(o: Obj) -> Any:

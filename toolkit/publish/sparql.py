@@ -25,7 +25,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
@@ -121,18 +121,7 @@ class PublishReport:
             "auth": self.auth,
             "dry_run": self.dry_run,
             "verified": self.verified,
-            "graphs": [
-                {
-                    "name": g.name,
-                    "iri": g.iri,
-                    "triples": g.triples,
-                    "uploaded": g.uploaded,
-                    "http_status": g.http_status,
-                    "attempts": g.attempts,
-                    "stored": g.stored,
-                }
-                for g in self.graphs
-            ],
+            "graphs": [asdict(g) for g in self.graphs],  # the fields, in their order
         }
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
