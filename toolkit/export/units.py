@@ -4,14 +4,14 @@ A :class:`Unit` is what the pipeline knows about one source after reading it alo
 problems of its facts (JSON Schema, keys, dates, evidence quotes), a summary for the checks
 across sources (ids, references, labels, file lines), its triples as sorted N-Triples lines,
 and every per-subject rendering of the release (Turtle and RDF/XML blocks, JSON-LD nodes,
-CSV rows) made by the very rdflib and pyld code the naive path runs, one subject at a time.
+CSV rows), written as the oracle's rdflib and pyld serialisers write them, one subject at a time.
 
 Why per subject is exact: every triple whose subject is a resource of a source comes from
 that source (ids are unique across sources, evidence and inferred-date IRIs carry the entity
 id), so a subject's block, node or row depends on its source alone; only the order of the
 blocks and the prefixes declared are global, and the pipeline computes those as the
-serialisers do. The pipeline checks the partition and falls back to the naive exporters if
-it ever does not hold.
+serialisers do. Units that state triples about a common subject are rendered merged
+(:func:`merged_unit`).
 
 Units are computed in worker processes and cached under a content hash of the facts file,
 the archived text, the schema files and the toolkit's own code, so a rebuild after one
@@ -210,7 +210,7 @@ class Spans(Sequence[tuple[str, int, int]]):
 
 @dataclass
 class Render:
-    """Per-subject renderings by the naive path's own serialisers, and what their headers need."""
+    """Per-subject renderings as the oracle's serialisers write them, and what their headers need."""
 
     ok: dict[str, bool]
     ttl_blocks: list[tuple[str, str]]
@@ -668,13 +668,11 @@ NT_PART = "nt"  # a unit's N-Triples lines, as bytes
 
 
 def _write(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
+    _write_bytes(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
+    """``data`` as the file at ``path``, replaced whole (a reader never sees it half written)."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)

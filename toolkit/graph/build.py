@@ -31,7 +31,7 @@ def bind_prefixes(g: Graph, model: Model, base: str) -> None:
 
 def decimal_literal(value: object) -> Literal:
     """An xsd:decimal in the form Turtle writes bare (9.0, 3.5), so every format reads back the
-    same literal; the same in the naive and the fast build."""
+    same literal; the same in the pipeline and the oracle."""
     number = float(value) if isinstance(value, (int, float)) else float(str(value))
     text = f"{int(number)}.0" if number.is_integer() else repr(number)
     return Literal(text, datatype=XSD.decimal, normalize=False)
@@ -68,8 +68,8 @@ def _text(text: str, lang: str | None) -> str:
 
 
 def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[str]]:
-    """The sorted N-Triples lines :func:`toolkit.graph.build_graph` gives for one source (and
-    the objects of its rdf:type triples), written directly; tests compare both."""
+    """One source's sorted N-Triples lines (and the objects of its rdf:type triples), written
+    directly; the tests compare them with the oracle's rdflib graph (``tests/oracle/graph.py``)."""
     out: set[str] = set()
     types: list[str] = []
     rdf_type = f"<{RDF.type}>"
