@@ -492,10 +492,8 @@ def ttl_blocks(
 
 
 def prefix_uses(used: Mapping[str, frozenset[str]]) -> Counter[str]:
-    out: Counter[str] = Counter()
-    for prefixes in used.values():
-        out.update(prefixes)
-    return out
+    """How many blocks use each prefix (a prefix is declared while any block uses it)."""
+    return Counter(p for prefixes in used.values() for p in prefixes)
 
 
 def ttl_header(writer: TurtleWriter, used: Counter[str]) -> bytes:
