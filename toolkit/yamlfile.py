@@ -210,11 +210,6 @@ class _CLoader(yaml.CSafeLoader):  # type: ignore[misc, name-defined]
 _CLoader.yaml_implicit_resolvers = {k: list(v) for k, v in _Loader.yaml_implicit_resolvers.items()}
 
 
-def load_yaml_fast(path: Path) -> YamlDoc:
-    """:func:`load_yaml` with libyaml's C parser first (the build reads every facts file so)."""
-    return load_yaml(path, fast=True)
-
-
 def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH, fast: bool = False) -> YamlDoc:
     """A facts file's data and the line of every key. With ``fast``, libyaml's C parser reads it
     first; a document it cannot read, or an empty one, is read again by the pure parser, so that

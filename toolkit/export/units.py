@@ -56,7 +56,7 @@ from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
 from toolkit.sources.loader import FACTS_FILE, Entity, LangText, RefValue, Source
 from toolkit.sources.text import Normalised
-from toolkit.yamlfile import load_yaml_fast
+from toolkit.yamlfile import load_yaml
 
 UNIT_FORMAT = 3
 SUBCLASS = b"<" + str(RDFS.subClassOf).encode() + b">"
@@ -321,7 +321,7 @@ def _tick(timings: dict[str, float], name: str, since: float) -> float:
 def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     t = time.perf_counter()
     loader.check_source_folder(folder)  # the incremental rebuild reaches here without source_folders
-    doc = load_yaml_fast(folder / FACTS_FILE)
+    doc = load_yaml(folder / FACTS_FILE, fast=True)  # libyaml's parser first: every facts file is read so
     problems = loader._Problems(settings, doc)
     schema_path = settings.schema_dir / "facts.schema.json"
     fast = _fast_schema(str(schema_path), schema_path.stat().st_mtime)
@@ -752,7 +752,7 @@ def has_render(unit: Unit) -> bool:
     return all(Path(f"{unit.cache_path}.{part}").is_file() for part in PARTS)
 
 
-# --------------------------------------------------------------------------- helpers for tests
+# ------------------------------------------------------------------- for the checks across sources
 
 
 def entity_stub(summary: EntitySummary, source_id: str, facts: Path) -> Entity:

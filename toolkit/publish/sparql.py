@@ -129,10 +129,6 @@ class PublishReport:
 # ---------------------------------------------------------------- endpoints and credentials
 
 
-def _display(url: str) -> str:
-    return url_for_display(url)
-
-
 def endpoints(store_url: str, query_url: str | None = None) -> tuple[str, str]:
     """The Graph Store endpoint and the SPARQL query endpoint for ``--store`` (and ``--query-url``).
 
@@ -330,7 +326,7 @@ def count_graphs(
         client,
         "POST",
         query_url,
-        what=f"counting the triples at {_display(query_url)}",
+        what=f"counting the triples at {url_for_display(query_url)}",
         retry=retry,
         secrets=secrets,
         data={"query": query},
@@ -383,8 +379,8 @@ def publish_sparql(
             )
         graphs = [g for g in graphs if g.name in set(only)]
     report = PublishReport(
-        store_url=_display(gsp),
-        query_url=_display(query),
+        store_url=url_for_display(gsp),
+        query_url=url_for_display(query),
         auth=auth_text,
         dry_run=dry_run,
         graphs=[GraphUpload(name=g.name, iri=g.iri, triples=len(g.triples)) for g in graphs],
