@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from oracle import assemble, release_outcome
+from oracle import assemble, release_outcome, replace_tree
 
 from toolkit.config import Settings, load_settings
-from toolkit.publish.atomic import replace_tree
 from toolkit.publish.release import Release
 from toolkit.validate import Outcome
 

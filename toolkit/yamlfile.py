@@ -203,9 +203,21 @@ def _last_content_line(text: str, before: int, floor: int) -> int:
     return floor
 
 
-def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> YamlDoc:
+class _CLoader(yaml.CSafeLoader):  # type: ignore[misc, name-defined]
+    """libyaml's parser with the toolkit's resolvers (no timestamps): the same nodes, in C."""
+
+
+_CLoader.yaml_implicit_resolvers = {k: list(v) for k, v in _Loader.yaml_implicit_resolvers.items()}
+
+
+def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH, fast: bool = False) -> YamlDoc:
+    """A facts file's data and the line of every key. With ``fast``, libyaml's C parser reads it
+    first; a document it cannot read, or an empty one, is read again by the pure parser, so that
+    the message and line are exactly the ones the pure parser reports."""
     raw = read_capped(path, max_bytes, what="file")
     text = decode_utf8(raw, path)
+    if fast and (doc := _load_c(path, text, max_depth)) is not None:
+        return doc
     try:
         loader = _Loader(text)  # the reader checks for control bytes here already
     except yaml.YAMLError as exc:
@@ -227,6 +239,23 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DE
         doc.lines[()] = 1
         return doc
     doc.data = _convert(node, (), doc, loader, set(), max_depth)
+    return doc
+
+
+def _load_c(path: Path, text: str, max_depth: int) -> YamlDoc | None:
+    c_loader = _CLoader(text)
+    try:
+        node = c_loader.get_single_node()
+    except yaml.YAMLError:
+        return None
+    if node is None:  # an empty document: the pure loader says what it means
+        c_loader.dispose()
+        return None
+    doc = YamlDoc(path=path, data=None)
+    try:
+        doc.data = _convert(node, (), doc, c_loader, set(), max_depth)
+    finally:
+        c_loader.dispose()
     return doc
 
 

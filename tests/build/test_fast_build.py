@@ -267,11 +267,11 @@ def test_units_lines_are_read_from_the_cache_and_a_damaged_copy_is_computed_agai
 
 def test_triples_written_directly_are_rdflibs(repo_settings: Settings, corpus: Path) -> None:
     """The units write their N-Triples lines without rdflib; they must be build_graph's, line for line."""
+    from oracle.graph import build_graph
     from rdflib.namespace import RDF
 
     from toolkit.export.canonical import sorted_ntriples
-    from toolkit.export.units import graph_lines
-    from toolkit.graph import build_graph
+    from toolkit.graph import graph_lines
     from toolkit.schema.model import load_model
     from toolkit.sources.loader import Corpus, load_corpus
 

@@ -3,7 +3,7 @@
 The loader does not yet let one source state facts about another source's entity (the model
 issue adds that), so the second source's triples about the first source's ``shanghai`` are
 added at the graph level, the same way for the pipeline (:func:`toolkit.export.units.graph_lines`,
-in each worker) and for the oracle (:func:`toolkit.graph.build_graph`). They land in the second
+in each worker) and for the oracle (:func:`oracle.graph.build_graph`). They land in the second
 source's named graph; the subject's Turtle, RDF/XML, JSON-LD and CSV are made from both.
 """
 

@@ -3,7 +3,7 @@
 Generated values (any Unicode scalar value: RTL and bidi controls, emoji with joiners, combining
 marks, BOMs, quotes, markup, formula starters, very long strings) are put into labels, comments,
 the Chinese ``text`` of a statement and an evidence quote of a small corpus cut from the real
-one; ``toolkit.graph.build_graph`` makes the graph, ``RDF_EXPORTERS`` and ``export_tables``
+one; ``oracle.graph.build_graph`` makes the graph, ``RDF_EXPORTERS`` and ``export_tables``
 serialise it, and each file is read back with an independent reader: rdflib for Turtle,
 N-Triples and RDF/XML, ``toolkit.validate.rdfinput.read_rdf_file`` (pyld) for JSON-LD, the csv
 module and pandas for CSV. The read-back graph must equal the built one triple for triple, the
@@ -40,10 +40,10 @@ from hardening_support import FACTS_REL, PYTHON, Project, child_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oracle import RDF_EXPORTERS, export_tables
+from oracle.graph import build_graph, iri_for
 from rdflib import XSD, Graph, Literal, URIRef
 
 from toolkit.config import Settings
-from toolkit.graph import build_graph, iri_for
 from toolkit.schema.model import Model, load_model
 from toolkit.sources.loader import Corpus, EvidenceSpan, LangText, load_corpus
 from toolkit.validate.rdfinput import read_rdf_file

@@ -1,6 +1,6 @@
 """The oracle: the release made the whole-graph way, as a reference for the pipeline.
 
-One rdflib graph of every source (:func:`toolkit.graph.build_graph`), SHACL by pyshacl, rdflib's
+One rdflib graph of every source (:func:`oracle.graph.build_graph`), SHACL by pyshacl, rdflib's
 Turtle, N-Triples and RDF/XML serialisers, pyld's JSON-LD compaction, pandas for CSV, and a
 catalog built as an rdflib graph (:mod:`oracle.catalog`). None of it is library code: the
 library has one pipeline (:mod:`toolkit.build`), which works per source unit, and the tests
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from oracle.catalog import catalog_files
+from oracle.graph import build_graph
 from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import DataError
@@ -31,9 +34,9 @@ from toolkit.export.canonical import canonical_copy, sorted_ntriples
 from toolkit.export.csv import neutralise
 from toolkit.export.jsonld import compact
 from toolkit.export.nquads import ONTOLOGY, RELEASE_FILE, ontology_graph, stable_lines
-from toolkit.graph import build_graph, iris
+from toolkit.graph import iris
 from toolkit.publish.assemble import manifest_path
-from toolkit.publish.atomic import read_tree, replace_tree
+from toolkit.publish.atomic import new_staging, read_tree, swap_in
 from toolkit.publish.datapackage import datapackage_files
 from toolkit.publish.manifest import MANIFEST, MEDIA_TYPES, Release, mismatch, sha256
 from toolkit.report import ValidationReport
@@ -52,6 +55,24 @@ class ReleaseInputs:
     settings: Settings
     outcome: Outcome
     files: dict[str, bytes]
+
+
+def replace_tree(target: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (relative path -> bytes) as the new content of ``target``, through the
+    library's staging folder and atomic swap (the oracle holds a release in memory, whole)."""
+    tmp = new_staging(target)
+    try:
+        for rel in sorted(files):
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(files[rel])
+                fh.flush()
+                os.fsync(fh.fileno())
+        swap_in(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------ whole-graph formats

@@ -5,8 +5,10 @@ import sys
 from pathlib import Path
 from socket import gethostname
 
+from oracle import replace_tree
+
 from toolkit.publish import atomic
-from toolkit.publish.atomic import read_tree, recover, replace_tree
+from toolkit.publish.atomic import read_tree, recover
 
 
 def ended_pid() -> int:

@@ -41,8 +41,6 @@ DEFECTS = (
 )
 TEXT_FILE = "article.txt"
 BODY_END = "本平台仅提供信息存储服务。"
-#: entities of the shared source 0, referenced by every other source
-HUB_ID = "hub"
 
 _SYL = "安宁平和春华江海山川明光东西南北新兴长乐嘉祥瑞丰德泰云林清源青阳金石中天文武永定"
 _EN_SYL = ["an", "ning", "ping", "he", "chun", "hua", "jiang", "hai", "shan", "chuan", "ming", "guang", "dong", "xi"]

@@ -7,6 +7,8 @@ Our graphs have no blank nodes, so sorting N-Triples lines is a total, stable or
 
 from __future__ import annotations
 
+import re
+
 from rdflib import Graph
 
 
@@ -30,19 +32,13 @@ def canonical_copy(g: Graph) -> Graph:
     return out
 
 
+#: rdflib's N-Triples string escapes; any other backslash pair stays as it is
+_ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+
+
 def unescape_ntriples(text: str) -> str:
     """Undo rdflib's N-Triples string escapes in one pass (so "\\\\n" stays a backslash and an n)."""
     if "\\" not in text:
         return text
-    out = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            out.append({"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}.get(nxt, "\\" + nxt))
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
+    return _ESCAPED.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), text)

@@ -35,38 +35,13 @@ _BNODE = "(_:(?:[A-Za-z0-9_][A-Za-z0-9_.-]*))"
 _PLAIN = '"([^"\\\\]*(?:\\\\.[^"\\\\]*)*)"'
 _DATATYPE = "(?:\\^\\^" + _IRI + ")"
 _LANGUAGE = "(?:@([a-zA-Z]+(?:-[a-zA-Z0-9]+)*))"
-_LITERAL = "(?:" + _PLAIN + "(?:" + _DATATYPE + "|" + _LANGUAGE + ")?)"
+_LITERAL = f"(?:{_PLAIN}(?:{_DATATYPE}|{_LANGUAGE})?)"
 _WS = "[ \\t]+"
 _WSO = "[ \\t]*"
-_EMPTY = re.compile("(" + r"^" + _WSO + "$" + "|" + "^#.*$" + ")")
+_EMPTY = re.compile(f"(^{_WSO}$|^#.*$)")
 _QUAD = re.compile(
-    r"^"
-    + _WSO
-    + "(?:"
-    + _IRI
-    + "|"
-    + _BNODE
-    + ")"
-    + _WS
-    + _IRI
-    + _WS
-    + "(?:"
-    + _IRI
-    + "|"
-    + _BNODE
-    + "|"
-    + _LITERAL
-    + ")"
-    + _WSO
-    + "(?:\\.|(?:(?:"
-    + _IRI
-    + "|"
-    + _BNODE
-    + ")"
-    + _WSO
-    + "\\.))"
-    + _WSO
-    + "$"
+    rf"^{_WSO}(?:{_IRI}|{_BNODE}){_WS}{_IRI}{_WS}(?:{_IRI}|{_BNODE}|{_LITERAL}){_WSO}"
+    rf"(?:\.|(?:(?:{_IRI}|{_BNODE}){_WSO}\.)){_WSO}$"
 )
 
 
@@ -149,11 +124,6 @@ def compact(lines: list[str], model: Model) -> dict[str, Any]:
             if isinstance(value, list):
                 node[key] = sorted(value, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
     return compacted
-
-
-def compact_nodes(lines: list[str], model: Model) -> list[dict[str, Any]]:
-    """The @graph nodes alone (a node depends only on its subject's triples)."""
-    return compact(lines, model)["@graph"]
 
 
 # ------------------------------------------------------------------ per-unit blocks (the pipeline)

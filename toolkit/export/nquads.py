@@ -7,7 +7,7 @@ graph whole), and a query can ask which article a fact came from with ``GRAPH ?g
 Graph names (``base`` is the release's base IRI):
 
 * ``<base>graph/<source-id>`` -- the facts of one source: its article, entities, evidence
-  and inferred dates, exactly the triples :func:`toolkit.graph.build_graph` makes for it;
+  and inferred dates, exactly the triples :func:`toolkit.graph.graph_lines` makes for it;
 * ``<base>graph/ontology`` -- the generated ontology (``schema/ontology.ttl``), so a store
   loaded from this one file can answer queries that use class and property labels.
 
@@ -31,9 +31,6 @@ from toolkit.graph import iris
 
 if TYPE_CHECKING:
     from toolkit.export.units import Unit
-
-if TYPE_CHECKING:  # the publish stage imports us, never the other way round
-    pass
 
 RELEASE_FILE = "policy.nq"
 ONTOLOGY = iris.ONTOLOGY_GRAPH

@@ -1,13 +1,12 @@
 """Per-subject renderings written directly, the way rdflib's and pyld's serialisers write them.
 
-The naive exporters run rdflib's Turtle and RDF/XML serialisers and pyld's compaction over
-the whole graph; :mod:`toolkit.export.units` first ran the same code per source (exact by
-construction, but as slow per triple). This module writes the same text straight from the
+The oracle (``tests/oracle``) runs rdflib's Turtle and RDF/XML serialisers and pyld's
+compaction over the whole graph. This module writes the same text straight from a unit's
 sorted N-Triples lines, asking rdflib only for what decides the bytes (the Turtle label of a
 term, the order of literals, the qualified name of a predicate), with caches. Whatever it does
 not know how to write exactly (blank nodes, a value that does not fit its JSON-LD term) raises
-:class:`Unsupported`, and the unit falls back to the rdflib/pyld rendering for that source;
-tests compare both on the real article and on generated corpora.
+:class:`Unsupported`, and the build refuses that source, naming why; tests compare the bytes
+with the oracle's on the real article and on generated corpora.
 """
 
 from __future__ import annotations

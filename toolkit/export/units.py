@@ -4,14 +4,14 @@ A :class:`Unit` is what the pipeline knows about one source after reading it alo
 problems of its facts (JSON Schema, keys, dates, evidence quotes), a summary for the checks
 across sources (ids, references, labels, file lines), its triples as sorted N-Triples lines,
 and every per-subject rendering of the release (Turtle and RDF/XML blocks, JSON-LD nodes,
-CSV rows) made by the very rdflib and pyld code the naive path runs, one subject at a time.
+CSV rows), written as the oracle's rdflib and pyld serialisers write them, one subject at a time.
 
 Why per subject is exact: every triple whose subject is a resource of a source comes from
 that source (ids are unique across sources, evidence and inferred-date IRIs carry the entity
 id), so a subject's block, node or row depends on its source alone; only the order of the
 blocks and the prefixes declared are global, and the pipeline computes those as the
-serialisers do. The pipeline checks the partition and falls back to the naive exporters if
-it ever does not hold.
+serialisers do. Units that state triples about a common subject are rendered merged
+(:func:`merged_unit`).
 
 Units are computed in worker processes and cached under a content hash of the facts file,
 the archived text, the schema files and the toolkit's own code, so a rebuild after one
@@ -41,24 +41,22 @@ import jsonschema
 import pyld
 import rdflib
 import yaml
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, XSD
-from rdflib.plugins.serializers.nt import _quote_encode, _quoteLiteral  # rdflib's own N-Triples escaping, to match it
+from rdflib import Graph, Literal
+from rdflib.namespace import RDF, RDFS
 
-from toolkit import yamlfile
 from toolkit.config import Settings, where
 from toolkit.errors import LoadError
 from toolkit.export import render as R
 from toolkit.export.blocks import DamagedCache, Unsupported, json_list_item
 from toolkit.export.jsonld import context_json
 from toolkit.export.render import JsonLdWriter, TurtleWriter, XmlWriter
-from toolkit.graph import iris
-from toolkit.graph.build import bind_prefixes, decimal_literal, mark_triples, period_triples
+from toolkit.graph.build import bind_prefixes, graph_lines
 from toolkit.report import ValidationResult
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
-from toolkit.sources.loader import FACTS_FILE, DateLit, Entity, IriValue, LangText, PlainLit, RefValue, Source
+from toolkit.sources.loader import FACTS_FILE, Entity, LangText, RefValue, Source
 from toolkit.sources.text import Normalised
+from toolkit.yamlfile import load_yaml
 
 UNIT_FORMAT = 3
 SUBCLASS = b"<" + str(RDFS.subClassOf).encode() + b">"
@@ -212,7 +210,7 @@ class Spans(Sequence[tuple[str, int, int]]):
 
 @dataclass
 class Render:
-    """Per-subject renderings by the naive path's own serialisers, and what their headers need."""
+    """Per-subject renderings as the oracle's serialisers write them, and what their headers need."""
 
     ok: dict[str, bool]
     ttl_blocks: list[tuple[str, str]]
@@ -226,45 +224,6 @@ class Render:
     csv_rows: dict[str, list[tuple[str, str]]]
     csv_errors: dict[str, list[tuple[str, int, str]]]  # table -> (row id, row index in unit, message)
     catalog_lines: list[str]
-
-
-# ------------------------------------------------------------------------------ fast YAML
-
-
-class _CLoader(yaml.CSafeLoader):  # type: ignore[misc, name-defined]
-    """libyaml's parser with the toolkit's resolvers (no timestamps): the same nodes, in C."""
-
-
-_CLoader.yaml_implicit_resolvers = {k: list(v) for k, v in yamlfile._Loader.yaml_implicit_resolvers.items()}
-
-
-def load_yaml_fast(path: Path) -> yamlfile.YamlDoc:
-    """:func:`toolkit.yamlfile.load_yaml` with the C parser; any error is re-read by the pure
-    parser so that the message and line are exactly the ones the naive path reports."""
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return yamlfile.load_yaml(path)
-    if len(raw) > yamlfile.MAX_BYTES:
-        return yamlfile.load_yaml(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return yamlfile.load_yaml(path)
-    c_loader = _CLoader(text)
-    try:
-        node = c_loader.get_single_node()
-    except yaml.YAMLError:
-        return yamlfile.load_yaml(path)
-    if node is None:  # an empty document: the pure loader says what it means
-        c_loader.dispose()
-        return yamlfile.load_yaml(path)
-    doc = yamlfile.YamlDoc(path=path, data=None)
-    try:
-        doc.data = yamlfile._convert(node, (), doc, c_loader, set(), yamlfile.MAX_DEPTH)
-    finally:
-        c_loader.dispose()
-    return doc
 
 
 # -------------------------------------------------------------------------- schema prefilter
@@ -362,7 +321,7 @@ def _tick(timings: dict[str, float], name: str, since: float) -> float:
 def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     t = time.perf_counter()
     loader.check_source_folder(folder)  # the incremental rebuild reaches here without source_folders
-    doc = load_yaml_fast(folder / FACTS_FILE)
+    doc = load_yaml(folder / FACTS_FILE, fast=True)  # libyaml's parser first: every facts file is read so
     problems = loader._Problems(settings, doc)
     schema_path = settings.schema_dir / "facts.schema.json"
     fast = _fast_schema(str(schema_path), schema_path.stat().st_mtime)
@@ -381,7 +340,6 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     if src is None:
         return
     problems.results.clear()
-    meta = doc.data["source"]
     unit.source = SourceSummary(
         id=src.id,
         id_line=doc.line_of(("source", "id")),
@@ -400,7 +358,6 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
             if isinstance(v, RefValue)
         ],
     )
-    del meta
     body = Normalised.of(src.text, src.body_start, src.body_end)
     seen: set[str] = set()
     t = _tick(unit.timings, "facts", t)
@@ -586,123 +543,6 @@ def _writers(schema_dir: str, base: str) -> tuple[Any, Any, Any]:
     return TurtleWriter(ns()), XmlWriter(ns()), JsonLdWriter(json.loads(context_json(model)))
 
 
-def render(lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
-    """Every per-subject rendering of sorted lines, written directly (:mod:`toolkit.export.render`);
-    raises :class:`~toolkit.export.blocks.Unsupported` for what those writers cannot write
-    exactly as the oracle's serialisers would (the build refuses it, naming the reason)."""
-    return _render_direct(lines, model, settings, timings)
-
-
-# ------------------------------------------------------------------------- the triples, directly
-
-
-@cache
-def _typed(lexical: str, datatype: str) -> str:
-    """A typed literal as rdflib writes it in N-Triples (rdflib normalises the lexical form)."""
-    return _quoteLiteral(Literal(lexical, datatype=URIRef(datatype)))
-
-
-def _text(text: str, lang: str | None) -> str:
-    if lang is None:
-        return _quote_encode(text)
-    if lang != lang.lower() or not lang.replace("-", "").isalnum():
-        return _quoteLiteral(Literal(text, lang=lang))
-    return f"{_quote_encode(text)}@{lang}"
-
-
-def _term(o: object) -> str:
-    """An rdflib term of :func:`toolkit.graph.build.mark_triples` as this module writes it."""
-    if isinstance(o, Literal):
-        if o.language is not None or o.datatype is None:
-            return _text(str(o), o.language)
-        if o.datatype == XSD.decimal:
-            return o.n3()
-        return _typed(str(o), str(o.datatype))
-    return f"<{o}>"
-
-
-def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[str]]:
-    """The sorted N-Triples lines :func:`toolkit.graph.build_graph` gives for one source (and
-    the objects of its rdf:type triples), written directly; tests compare both."""
-    out: set[str] = set()
-    types: list[str] = []
-    rdf_type = f"<{RDF.type}>"
-    pt = model.ns
-    xsd = "http://www.w3.org/2001/XMLSchema#"
-    article = iris.source(base, src.id)
-
-    def add(s: str, p: str, o: str) -> None:
-        out.add(f"<{s}> <{p}> {o} .")
-
-    def entity(ent: Entity, node: str) -> None:
-        for t in ent.types:
-            iri = model.class_iri(t)
-            if f"<{node}> {rdf_type} <{iri}> ." not in out:
-                types.append(iri)
-            out.add(f"<{node}> {rdf_type} <{iri}> .")
-        for key in sorted(ent.values):
-            prop = model.properties[key]
-            for v in ent.values[key]:
-                if isinstance(v, RefValue):
-                    add(node, prop.iri, f"<{iris.entity(base, v.id)}>")
-                elif isinstance(v, LangText):
-                    add(node, prop.iri, _text(v.text, v.lang))
-                elif isinstance(v, DateLit):
-                    add(node, prop.iri, _typed(v.value.lexical, v.value.datatype))
-                    if v.inferred:
-                        res = iris.inferred_date(base, ent.key, key)
-                        add(res, str(RDF.type), f"<{pt}DateResolution>")
-                        types.append(f"{pt}DateResolution")
-                        add(res, pt + "resolvedResource", f"<{node}>")
-                        add(res, pt + "resolvedProperty", f"<{prop.iri}>")
-                        add(res, pt + "statedText", _text(v.stated or "", "zh"))
-                        add(res, pt + "resolvedValue", _typed(v.value.lexical, v.value.datatype))
-                        add(res, pt + "resolvedAgainst", f"<{article}>")
-                        if v.note:
-                            for lang, text in sorted(v.note.items()):
-                                add(res, model.properties["comment"].iri, _text(text, lang))
-                        for _s, p, o in period_triples(model, URIRef(res), v):
-                            add(res, str(p), o.n3())
-                elif isinstance(v, PlainLit):
-                    if v.kind == "boolean":
-                        add(node, prop.iri, _typed("true" if v.value else "false", xsd + "boolean"))
-                    elif v.kind == "count":
-                        add(node, prop.iri, _typed(str(int(v.value)), xsd + "nonNegativeInteger"))  # type: ignore[call-overload]
-                    elif v.kind == "string":
-                        add(node, prop.iri, _text(str(v.value), None))
-                    elif v.kind == "decimal":
-                        add(node, prop.iri, decimal_literal(v.value).n3())
-                    else:
-                        raise ValueError(v.kind)
-                elif isinstance(v, IriValue):
-                    add(node, prop.iri, f"<{v.iri}>")
-        for mark in ent.marks:
-            for s, p, o in mark_triples(model, base, ent, URIRef(node), URIRef(article), mark):
-                if p == RDF.type and f"<{s}> {rdf_type} <{o}> ." not in out:
-                    types.append(str(o))
-                add(str(s), str(p), _term(o))
-
-    entity(src.article, article)
-    add(article, pt + "archivedFile", _text(src.text_path.name, None))
-    add(article, pt + "sha256", _text(src.sha256, None))
-    add(article, pt + "bodyStart", _typed(str(src.body_start), xsd + "nonNegativeInteger"))
-    add(article, pt + "bodyEnd", _typed(str(src.body_end), xsd + "nonNegativeInteger"))
-    for ent in src.entities:
-        node = iris.entity(base, ent.id)
-        entity(ent, node)
-        for n, span in enumerate(ent.evidence, start=1):
-            ev = iris.evidence(base, ent.key, n)
-            add(node, pt + "evidence", f"<{ev}>")
-            if f"<{ev}> {rdf_type} <{pt}Evidence> ." not in out:
-                types.append(pt + "Evidence")
-            add(ev, str(RDF.type), f"<{pt}Evidence>")
-            add(ev, pt + "quote", _text(span.quote, "zh"))
-            add(ev, pt + "startOffset", _typed(str(span.start), xsd + "nonNegativeInteger"))
-            add(ev, pt + "endOffset", _typed(str(span.end), xsd + "nonNegativeInteger"))
-            add(ev, pt + "inSource", f"<{article}>")
-    return sorted(out), types
-
-
 def _node_errors(node: dict[str, Any], fast: Any, slow: Any) -> list[tuple[str, list[str | int], str]]:
     """A JSON-LD node's JSON Schema errors (the compiled check first; jsonschema for the messages)."""
     if _fast_valid(fast, node):
@@ -722,7 +562,10 @@ def _row_errors(schema: tuple[Any, Any], rows: list[dict[str, Any]]) -> list[tup
     return out
 
 
-def _render_direct(lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
+def render(lines: list[str], model: Model, settings: Settings, timings: dict[str, float]) -> Render:
+    """Every per-subject rendering of sorted lines, written directly (:mod:`toolkit.export.render`);
+    raises :class:`~toolkit.export.blocks.Unsupported` for what those writers cannot write
+    exactly as the oracle's serialisers would (the build refuses it, naming the reason)."""
     t = time.perf_counter()
     ttl, xml, jsonld = _writers(str(settings.schema_dir), settings.base_iri)
     ttl.start()
@@ -826,13 +669,11 @@ NT_PART = "nt"  # a unit's N-Triples lines, as bytes
 
 
 def _write(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
+    _write_bytes(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
+    """``data`` as the file at ``path``, replaced whole (a reader never sees it half written)."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
@@ -912,7 +753,7 @@ def has_render(unit: Unit) -> bool:
     return all(Path(f"{unit.cache_path}.{part}").is_file() for part in PARTS)
 
 
-# --------------------------------------------------------------------------- helpers for tests
+# ------------------------------------------------------------------- for the checks across sources
 
 
 def entity_stub(summary: EntitySummary, source_id: str, facts: Path) -> Entity:
@@ -933,7 +774,7 @@ def entity_stub(summary: EntitySummary, source_id: str, facts: Path) -> Entity:
     )
 
 
-__all__ = ["Literal", "Source", "StageContext", "Unit", "code_digest", "load_yaml_fast", "process_folder", "unit_key"]
+__all__ = ["Literal", "Source", "StageContext", "Unit", "code_digest", "process_folder", "unit_key"]
 
 
 def bump(counter: Counter[Any], counts: Mapping[Any, int], sign: int) -> None:

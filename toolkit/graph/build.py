@@ -1,27 +1,21 @@
-"""Build the data graph from the corpus, using the model to map facts keys to IRIs.
+"""A source's triples, as sorted N-Triples lines, using the model to map facts keys to IRIs.
 
 Every node gets an IRI (no blank nodes), so that output is deterministic and the release can
-be diffed, merged with other releases and linked to.
+be diffed, merged with other releases and linked to. The lines are written directly, with
+rdflib's own N-Triples escaping; the tests compare them with the oracle's rdflib graph.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, XSD
+from rdflib.plugins.serializers.nt import _quote_encode, _quoteLiteral  # rdflib's own N-Triples escaping, to match it
 
 from toolkit.graph import iris
 from toolkit.schema.model import Model
-from toolkit.sources.loader import Corpus, DateLit, Entity, IriValue, LangText, Mark, PlainLit, RefValue, Source, Value
-
-_KIND_DATATYPE = {"count": XSD.nonNegativeInteger, "boolean": XSD.boolean, "decimal": XSD.decimal}
-
-
-def iri_for(base: str, kind: str, *parts: str) -> URIRef:
-    """An IRI of :mod:`toolkit.graph.iris` as an rdflib term (``kind`` names its function)."""
-    mint = {"entity": iris.entity, "source": iris.source, "evidence": iris.evidence}.get(kind)
-    if mint is None:
-        mint = iris.inferred_date
-    return URIRef(mint(base, *parts))
+from toolkit.sources.loader import Corpus, DateLit, Entity, IriValue, LangText, RefValue, Source, Value
 
 
 def bind_prefixes(g: Graph, model: Model, base: str) -> None:
@@ -35,21 +29,9 @@ def bind_prefixes(g: Graph, model: Model, base: str) -> None:
     g.bind("id", Namespace(base), override=True, replace=True)
 
 
-def _literal(model: Model, kind: str, value: object) -> Literal:
-    if kind == "boolean":
-        return Literal("true" if value else "false", datatype=XSD.boolean)
-    if kind == "count":
-        return Literal(str(int(value)), datatype=XSD.nonNegativeInteger)  # type: ignore[call-overload]
-    if kind == "string":
-        return Literal(str(value))
-    if kind == "decimal":
-        return decimal_literal(value)  # a simple literal is xsd:string in RDF 1.1; rdflib keeps them apart
-    return Literal(str(value), datatype=_KIND_DATATYPE[kind])
-
-
 def decimal_literal(value: object) -> Literal:
     """An xsd:decimal in the form Turtle writes bare (9.0, 3.5), so every format reads back the
-    same literal; the same in the naive and the fast build."""
+    same literal; the same in the pipeline and the oracle."""
     number = float(value) if isinstance(value, (int, float)) else float(str(value))
     text = f"{int(number)}.0" if number.is_integer() else repr(number)
     return Literal(text, datatype=XSD.decimal, normalize=False)
@@ -71,107 +53,118 @@ def period_triples(model: Model, res: URIRef, v: DateLit) -> list[tuple[URIRef, 
     return out
 
 
-def _add_entity(g: Graph, model: Model, base: str, ent: Entity, node: URIRef, src: Source) -> None:
-    article = iri_for(base, "source", src.id)
-    for t in ent.types:
-        g.add((node, RDF.type, URIRef(model.class_iri(t))))
-    for key in sorted(ent.values):
-        prop = model.properties[key]
-        p = URIRef(prop.iri)
-        for v in ent.values[key]:
-            if isinstance(v, RefValue):
-                g.add((node, p, iri_for(base, "entity", v.id)))
-            elif isinstance(v, LangText):
-                g.add((node, p, Literal(v.text, lang=v.lang)))
-            elif isinstance(v, DateLit):
-                g.add((node, p, Literal(v.value.lexical, datatype=URIRef(v.value.datatype))))
-                if v.inferred:
-                    _add_resolution(g, model, base, ent, key, v, node, article)
-            elif isinstance(v, PlainLit):
-                g.add((node, p, _literal(model, v.kind, v.value)))
-            elif isinstance(v, IriValue):
-                g.add((node, p, URIRef(v.iri)))
-    for mark in ent.marks:
-        for triple in mark_triples(model, base, ent, node, article, mark):
-            g.add(triple)
+@cache
+def _typed(lexical: str, datatype: str) -> str:
+    """A typed literal as rdflib writes it in N-Triples (rdflib normalises the lexical form)."""
+    return _quoteLiteral(Literal(lexical, datatype=URIRef(datatype)))
 
 
-def value_term(model: Model, base: str, v: Value) -> URIRef | Literal:
-    """The RDF term of a value of a facts file (what a mark's ``pt:inferredValue`` repeats)."""
-    if isinstance(v, RefValue):
-        return iri_for(base, "entity", v.id)
-    if isinstance(v, LangText):
-        return Literal(v.text, lang=v.lang)
-    if isinstance(v, DateLit):
-        return Literal(v.value.lexical, datatype=URIRef(v.value.datatype))
-    if isinstance(v, PlainLit):
-        return _literal(model, v.kind, v.value)
-    return URIRef(v.iri)
+def _text(text: str, lang: str | None) -> str:
+    if lang is None:
+        return _quote_encode(text)
+    if lang != lang.lower() or not lang.replace("-", "").isalnum():
+        return _quoteLiteral(Literal(text, lang=lang))
+    return f"{_quote_encode(text)}@{lang}"
 
 
-def mark_triples(
-    model: Model, base: str, ent: Entity, node: URIRef, article: URIRef, mark: Mark
-) -> list[tuple[URIRef, URIRef, URIRef | Literal]]:
-    """The ``pt:Inference`` of one marked value: a reified statement (subject, property, value,
-    as pt:Claim is) with how it was inferred, from which article, and the note. Shared by both
-    renderings so that they cannot drift."""
-    pt = Namespace(model.ns)
-    res = URIRef(iris.inference(base, ent.key, mark.prop, mark.n))
-    out: list[tuple[URIRef, URIRef, URIRef | Literal]] = [
-        (res, RDF.type, pt.Inference),
-        (res, pt.inferredResource, node),
-        (res, pt.inferredProperty, URIRef(model.properties[mark.prop].iri)),
-        (res, pt.inferredValue, value_term(model, base, mark.value)),
-        (res, pt.inferenceMethod, URIRef(mark.method)),
-        (res, pt.inferredFrom, article),
-    ]
-    out.extend((res, model_comment(model), Literal(t.text, lang=t.lang)) for t in mark.note)
-    return out
+def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[str]]:
+    """One source's sorted N-Triples lines (and the objects of its rdf:type triples), written
+    directly; the tests compare them with the oracle's rdflib graph (``tests/oracle/graph.py``)."""
+    out: set[str] = set()
+    types: list[str] = []
+    rdf_type = f"<{RDF.type}>"
+    pt = model.ns
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    article = iris.source(base, src.id)
+    comment = model.properties["comment"].iri
 
+    def add(s: str, p: str, o: str) -> None:
+        out.add(f"<{s}> <{p}> {o} .")
 
-def _add_resolution(
-    g: Graph, model: Model, base: str, ent: Entity, key: str, v: DateLit, node: URIRef, article: URIRef
-) -> None:
-    pt = Namespace(model.ns)
-    res = iri_for(base, "inferred-date", ent.key, key)
-    g.add((res, RDF.type, pt.DateResolution))
-    g.add((res, pt.resolvedResource, node))
-    g.add((res, pt.resolvedProperty, URIRef(model.properties[key].iri)))
-    g.add((res, pt.statedText, Literal(v.stated, lang="zh")))
-    g.add((res, pt.resolvedValue, Literal(v.value.lexical, datatype=URIRef(v.value.datatype))))
-    g.add((res, pt.resolvedAgainst, article))
-    for triple in period_triples(model, res, v):
-        g.add(triple)
-    if v.note:
-        for lang, text in sorted(v.note.items()):
-            g.add((res, model_comment(model), Literal(text, lang=lang)))
+    def term(v: Value) -> str:
+        """A value of a facts file as an N-Triples object (a mark's ``pt:inferredValue`` repeats it)."""
+        if isinstance(v, RefValue):
+            return f"<{iris.entity(base, v.id)}>"
+        if isinstance(v, LangText):
+            return _text(v.text, v.lang)
+        if isinstance(v, DateLit):
+            return _typed(v.value.lexical, v.value.datatype)
+        if isinstance(v, IriValue):
+            return f"<{v.iri}>"
+        if v.kind == "boolean":
+            return _typed("true" if v.value else "false", xsd + "boolean")
+        if v.kind == "count":
+            return _typed(str(int(v.value)), xsd + "nonNegativeInteger")  # type: ignore[call-overload]
+        if v.kind == "string":
+            return _text(str(v.value), None)
+        if v.kind == "decimal":
+            return decimal_literal(v.value).n3()
+        raise ValueError(v.kind)
 
+    def typed_node(node: str, cls: str) -> None:
+        if f"<{node}> {rdf_type} <{cls}> ." not in out:
+            types.append(cls)
+        out.add(f"<{node}> {rdf_type} <{cls}> .")
 
-def model_comment(model: Model) -> URIRef:
-    return URIRef(model.properties["comment"].iri)
+    def entity(ent: Entity, node: str) -> None:
+        for t in ent.types:
+            typed_node(node, model.class_iri(t))
+        for key in sorted(ent.values):
+            prop = model.properties[key]
+            for v in ent.values[key]:
+                add(node, prop.iri, term(v))
+                if isinstance(v, DateLit) and v.inferred:
+                    res = iris.inferred_date(base, ent.key, key)
+                    add(res, str(RDF.type), f"<{pt}DateResolution>")
+                    types.append(f"{pt}DateResolution")
+                    add(res, pt + "resolvedResource", f"<{node}>")
+                    add(res, pt + "resolvedProperty", f"<{prop.iri}>")
+                    add(res, pt + "statedText", _text(v.stated or "", "zh"))
+                    add(res, pt + "resolvedValue", term(v))
+                    add(res, pt + "resolvedAgainst", f"<{article}>")
+                    for lang, text in sorted((v.note or {}).items()):
+                        add(res, comment, _text(text, lang))
+                    for _s, p, o in period_triples(model, URIRef(res), v):
+                        add(res, str(p), o.n3())
+        for mark in ent.marks:
+            # the pt:Inference of one marked value: a reified statement (as pt:Claim is) with how
+            # it was inferred, from which article, and the note
+            res = iris.inference(base, ent.key, mark.prop, mark.n)
+            typed_node(res, pt + "Inference")
+            add(res, pt + "inferredResource", f"<{node}>")
+            add(res, pt + "inferredProperty", f"<{model.properties[mark.prop].iri}>")
+            add(res, pt + "inferredValue", term(mark.value))
+            add(res, pt + "inferenceMethod", f"<{mark.method}>")
+            add(res, pt + "inferredFrom", f"<{article}>")
+            for note in mark.note:
+                add(res, comment, _text(note.text, note.lang))
+
+    entity(src.article, article)
+    add(article, pt + "archivedFile", _text(src.text_path.name, None))
+    add(article, pt + "sha256", _text(src.sha256, None))
+    add(article, pt + "bodyStart", _typed(str(src.body_start), xsd + "nonNegativeInteger"))
+    add(article, pt + "bodyEnd", _typed(str(src.body_end), xsd + "nonNegativeInteger"))
+    for ent in src.entities:
+        node = iris.entity(base, ent.id)
+        entity(ent, node)
+        for n, span in enumerate(ent.evidence, start=1):
+            ev = iris.evidence(base, ent.key, n)
+            add(node, pt + "evidence", f"<{ev}>")
+            if f"<{ev}> {rdf_type} <{pt}Evidence> ." not in out:
+                types.append(pt + "Evidence")
+            add(ev, str(RDF.type), f"<{pt}Evidence>")
+            add(ev, pt + "quote", _text(span.quote, "zh"))
+            add(ev, pt + "startOffset", _typed(str(span.start), xsd + "nonNegativeInteger"))
+            add(ev, pt + "endOffset", _typed(str(span.end), xsd + "nonNegativeInteger"))
+            add(ev, pt + "inSource", f"<{article}>")
+    return sorted(out), types
 
 
 def build_graph(corpus: Corpus, model: Model, base: str) -> Graph:
-    """The data graph of every source: articles, entities, evidence and inferred dates."""
+    """The data graph of every source: its :func:`graph_lines`, parsed (the whole-graph
+    ``validate`` reads it; the tests' oracle builds its own graph with rdflib's terms)."""
     g = Graph()
     bind_prefixes(g, model, base)
-    pt = Namespace(model.ns)
     for src in corpus.sources:
-        article = iri_for(base, "source", src.id)
-        _add_entity(g, model, base, src.article, article, src)
-        g.add((article, pt.archivedFile, Literal(src.text_path.name)))
-        g.add((article, pt.sha256, Literal(src.sha256)))
-        g.add((article, pt.bodyStart, Literal(str(src.body_start), datatype=XSD.nonNegativeInteger)))
-        g.add((article, pt.bodyEnd, Literal(str(src.body_end), datatype=XSD.nonNegativeInteger)))
-        for ent in src.entities:
-            node = iri_for(base, "entity", ent.id)
-            _add_entity(g, model, base, ent, node, src)
-            for n, span in enumerate(ent.evidence, start=1):
-                ev = iri_for(base, "evidence", ent.key, str(n))
-                g.add((node, pt.evidence, ev))
-                g.add((ev, RDF.type, pt.Evidence))
-                g.add((ev, pt.quote, Literal(span.quote, lang="zh")))
-                g.add((ev, pt.startOffset, Literal(str(span.start), datatype=XSD.nonNegativeInteger)))
-                g.add((ev, pt.endOffset, Literal(str(span.end), datatype=XSD.nonNegativeInteger)))
-                g.add((ev, pt.inSource, article))
+        g.parse(data="".join(line + "\n" for line in graph_lines(src, model, base)[0]), format="nt")
     return g

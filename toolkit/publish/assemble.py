@@ -44,6 +44,7 @@ from toolkit.export.blocks import (
     json_list_item,
     json_list_spec,
     load_part,
+    utf8,
 )
 from toolkit.export.formats import FORMATS
 from toolkit.graph import iris
@@ -78,12 +79,8 @@ class FastOutcome(Outcome):
         for _key, i, start, end in self.order:
             yield nts[i][start:end]
 
-    def sorted_lines(self) -> list[str]:
-        return b"".join(self.ntriples_chunks()).decode("utf-8").split("\n")[:-1]
-
     def rdflib_graph(self, settings: Settings) -> Graph:
-        g = Graph()
-        bind_prefixes(g, self.model, settings.base_iri)
+        g = data_namespaces(self.model, settings)
         if self.clean:
             g.parse(data=b"".join(self.ntriples_chunks()), format="nt")
         return g
@@ -169,10 +166,6 @@ class StagedFiles(Mapping[str, bytes]):
 # previous file; tests compare both with the whole-graph oracle (tests/oracle).
 
 
-def _enc(text: str) -> bytes:
-    return text.encode("utf-8")
-
-
 class Prefixes:
     """The prefixes a file declares: the union of the units' (a prefix bound to two namespaces
     is not something the per-unit renderings can reproduce)."""
@@ -193,13 +186,13 @@ class Prefixes:
 
 
 def csv_spec(model: Any, table: Any) -> Spec:
-    return Spec(header=_enc(U.csv_line(model.table_columns(table))), footer=b"")
+    return Spec(header=utf8(U.csv_line(model.table_columns(table))), footer=b"")
 
 
 def csv_blocks(part: dict[str, Any], uid: int) -> dict[str, list[Block]]:
     if any(part["csv_errors"].values()):
         raise OutputProblems()
-    return {name: [(row_id, uid, _enc(text)) for row_id, text in rows] for name, rows in part["csv_rows"].items()}
+    return {name: [(row_id, uid, utf8(text)) for row_id, text in rows] for name, rows in part["csv_rows"].items()}
 
 
 def _jsonld_problems(units: list[U.Unit]) -> list[ValidationResult]:
@@ -422,7 +415,7 @@ def manifest_blocks(
             for rel in sorted(files.sizes)
         ],
     }
-    blocks = sorted(((folder, uid, _enc(json_list_item(entry))) for folder, uid, entry in sources), key=lambda b: b[0])
+    blocks = sorted(((folder, uid, utf8(json_list_item(entry))) for folder, uid, entry in sources), key=lambda b: b[0])
     return json_list_spec(manifest, "sources"), blocks
 
 

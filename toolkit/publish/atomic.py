@@ -136,11 +136,8 @@ def manifest_files(folder: Path) -> dict[str, tuple[int, str]] | None:
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, read in blocks (a release file may be large)."""
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _manifest_mismatch(folder: Path, listed: dict[str, tuple[int, str]]) -> str | None:
@@ -365,23 +362,6 @@ def swap_in(staging: Path, target: Path, *, durable: bool = True) -> None:
         else:
             os.rename(staging, target)
             _fsync_dir(target.parent)
-
-
-def replace_tree(target: Path, files: dict[str, bytes]) -> None:
-    """Write ``files`` (relative path -> bytes) as the new content of ``target``."""
-    tmp = new_staging(target)
-    try:
-        for rel in sorted(files):
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as fh:
-                fh.write(files[rel])
-                fh.flush()
-                os.fsync(fh.fileno())
-        swap_in(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def release_files(target: Path) -> list[Path]:

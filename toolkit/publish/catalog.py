@@ -30,14 +30,13 @@ from toolkit.export import units as U
 from toolkit.export.blocks import GLOBAL, Spec, Unsupported, json_list_item, json_list_spec, load_part
 from toolkit.export.canonical import canonical_copy
 from toolkit.export.formats import BY_SUFFIX
-from toolkit.export.render import Obj, TurtleWriter, subjects_of
+from toolkit.export.render import JsonLdWriter, Obj, TurtleWriter, subjects_of
 from toolkit.export.units import bump
 from toolkit.graph import iris
 from toolkit.schema.model import Model
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
-ADMS = Namespace("http://www.w3.org/ns/adms#")
 IANA = "https://www.iana.org/assignments/media-types/"
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 EU_LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
@@ -47,7 +46,6 @@ DCATAP = Namespace("http://data.europa.eu/r5r/")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 #: EU data themes used, with their labels in the EU vocabulary
 THEMES = {"GOVE": "Government and public sector", "TECH": "Science and technology"}
-CATALOG_FILES = ("catalog.ttl", "catalog.jsonld")
 
 #: suffix -> (IANA media type, EU file type, zh title, en title): the formats' own
 #: (:data:`~toolkit.export.formats.FORMATS`), the CSV tables and the JSON metadata files
@@ -138,19 +136,6 @@ class _Triples:
 
 def _date_lit(text: str) -> str:
     return _lit(date_literal(text))
-
-
-def _common(t: _Triples, ds: str, publisher: str, contact: str, licence: str, issued: str, modified: str) -> None:
-    t.add(ds, RDF.type, _iri(DCAT.Dataset))
-    t.add(ds, DCTERMS.publisher, _iri(publisher))
-    t.add(ds, DCAT.contactPoint, _iri(contact))
-    t.add(ds, DCTERMS.license, _iri(licence))
-    t.add(ds, DCTERMS.issued, issued)
-    t.add(ds, DCTERMS.modified, modified)
-    for lang in ("ZHO", "ENG"):
-        t.add(ds, DCTERMS.language, _iri(EU_LANGUAGE + lang))
-    for theme in THEMES:
-        t.add(ds, DCAT.theme, _iri(f"{EU_THEME}/{theme}"))
 
 
 class Index:
@@ -269,7 +254,17 @@ class Context:
         return ds, ds + "/temporal", iris.source(self.base, source_id)
 
     def common(self, t: _Triples, ds: str) -> None:
-        _common(t, ds, self.publisher, self.contact, self.licence, self.issued, self.modified)
+        """What every dataset of the catalog states: type, publisher, contact, licence, dates, languages, themes."""
+        t.add(ds, RDF.type, _iri(DCAT.Dataset))
+        t.add(ds, DCTERMS.publisher, _iri(self.publisher))
+        t.add(ds, DCAT.contactPoint, _iri(self.contact))
+        t.add(ds, DCTERMS.license, _iri(self.licence))
+        t.add(ds, DCTERMS.issued, self.issued)
+        t.add(ds, DCTERMS.modified, self.modified)
+        for lang in ("ZHO", "ENG"):
+            t.add(ds, DCTERMS.language, _iri(EU_LANGUAGE + lang))
+        for theme in THEMES:
+            t.add(ds, DCAT.theme, _iri(f"{EU_THEME}/{theme}"))
 
 
 Subjects = dict[str, list[tuple[str, Obj]]]
@@ -424,31 +419,18 @@ def global_lines(ctx: Context, sources: list[tuple[str, list[str]]], data: Index
             for lab in data.labels.get(agent, []):
                 t.add(agent, FOAF.name, lab)
     for path in sorted(files):
-        _distribution(
-            t, release, path, files.sizes[path], files.sha256[path], model, conf, licence, issued, modified, ctx.base
-        )
+        _distribution(t, ctx, path, files.sizes[path], files.sha256[path])
     return sorted(t.lines)
 
 
-def _distribution(
-    t: _Triples,
-    release: str,
-    path: str,
-    size: int,
-    sha256: str,
-    model: Model,
-    conf: dict[str, Any],
-    licence: str,
-    issued: str,
-    modified: str,
-    base: str,
-) -> None:
+def _distribution(t: _Triples, ctx: Context, path: str, size: int, sha256: str) -> None:
+    """The release file ``path`` as a distribution of the release, with its size and checksum."""
     suffix = PurePosixPath(path).suffix
     media, eu, _zh, _en = FILE_KINDS.get(suffix, ("application/octet-stream", "BIN", "", ""))
-    dist = iris.distribution(base, path)
-    url = conf["download-base"] + path
-    zh, en = file_titles(model, path)
-    t.add(release, DCAT.distribution, _iri(dist))
+    dist = iris.distribution(ctx.base, path)
+    url = ctx.conf["download-base"] + path
+    zh, en = file_titles(ctx.model, path)
+    t.add(ctx.release, DCAT.distribution, _iri(dist))
     t.add(dist, RDF.type, _iri(DCAT.Distribution))
     t.both(dist, DCTERMS.title, zh, en)
     t.both(dist, DCTERMS.description, f"{zh}：{path}", f"{en}: {path}")
@@ -465,12 +447,12 @@ def _distribution(
     t.add(checksum, SPDX.algorithm, _iri(SPDX.checksumAlgorithm_sha256))
     t.add(str(SPDX.checksumAlgorithm_sha256), RDF.type, _iri(SPDX.ChecksumAlgorithm))
     t.add(checksum, SPDX.checksumValue, _lit(Literal(sha256, datatype=XSD.hexBinary)))
-    t.add(dist, DCTERMS.license, _iri(licence))
+    t.add(dist, DCTERMS.license, _iri(ctx.licence))
     t.add(dist, DCATAP.availability, _iri(EU_AVAILABILITY))
     t.add(EU_AVAILABILITY, RDF.type, _iri(SKOS.Concept))
     t.add(EU_AVAILABILITY, SKOS.prefLabel, _lit(Literal("Stable", lang="en")))
-    t.add(dist, DCTERMS.issued, issued)
-    t.add(dist, DCTERMS.modified, modified)
+    t.add(dist, DCTERMS.issued, ctx.issued)
+    t.add(dist, DCTERMS.modified, ctx.modified)
 
 
 # --------------------------------------------------------------------------------- writing
@@ -510,10 +492,8 @@ def ttl_blocks(
 
 
 def prefix_uses(used: Mapping[str, frozenset[str]]) -> Counter[str]:
-    out: Counter[str] = Counter()
-    for prefixes in used.values():
-        out.update(prefixes)
-    return out
+    """How many blocks use each prefix (a prefix is declared while any block uses it)."""
+    return Counter(p for prefixes in used.values() for p in prefixes)
 
 
 def ttl_header(writer: TurtleWriter, used: Counter[str]) -> bytes:
@@ -541,14 +521,8 @@ CONTEXT = {
 }
 
 
-def _compact(iri: str) -> str:
-    best = None
-    for p, ns in CONTEXT.items():
-        if iri.startswith(ns) and len(iri) > len(ns):
-            cand = f"{p}:{iri[len(ns) :]}"
-            if best is None or len(cand) < len(best) or (len(cand) == len(best) and cand < best):
-                best = cand
-    return best or iri
+#: an IRI as the prefix-only context compacts it (the shortest prefixed name, as pyld picks it)
+_compact = JsonLdWriter({"@context": CONTEXT}).compact_iri
 
 
 def _value(o: Obj) -> Any:

@@ -100,7 +100,7 @@ def datapackage(model: Model, files: Mapping[str, bytes]) -> dict[str, Any]:
     resources = []
     for table in model.tables.values():
         path = f"csv/{table.name}.csv"
-        data = files[path]
+        size, digest = _size_and_hash(files, path)
         schema: dict[str, Any] = {
             "fields": [_frictionless_field(model, table, c) for c in model.table_columns(table)],
             "primaryKey": ["id"],
@@ -120,8 +120,8 @@ def datapackage(model: Model, files: Mapping[str, bytes]) -> dict[str, Any]:
                 "format": "csv",
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
-                "bytes": len(data),
-                "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
+                "bytes": size,
+                "hash": "sha256:" + digest,
                 "dialect": {"lineTerminator": "\r\n"},
                 "schema": schema,
             }

@@ -15,7 +15,7 @@ from toolkit.publish.assemble import StagedFiles
 
 
 def diff_release(target: Path, files: StagedFiles) -> list[str]:
-    """:func:`toolkit.publish.release.diff_trees` by sizes and checksums, streaming."""
+    """The lines ``build --check`` prints for the release on disk, by sizes and checksums, streaming."""
     old = {str(p.relative_to(target)): p for p in atomic.release_files(target)}
     return _diff(old, files, lambda rel: (old[rel].stat().st_size, atomic.file_sha256(old[rel])))
 

@@ -35,7 +35,7 @@ class Release:
     """A release: its files (path -> bytes), manifest, validation report and graph.
 
     The fast build keeps the files on disk (``files`` reads them on access) and makes the rdflib
-    graph only when someone asks for it (``graph_loader``); the naive build holds both in memory.
+    graph only when someone asks for it (``graph_loader``); the tests' oracle holds both in memory.
     """
 
     def __init__(

@@ -25,7 +25,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
@@ -121,27 +121,12 @@ class PublishReport:
             "auth": self.auth,
             "dry_run": self.dry_run,
             "verified": self.verified,
-            "graphs": [
-                {
-                    "name": g.name,
-                    "iri": g.iri,
-                    "triples": g.triples,
-                    "uploaded": g.uploaded,
-                    "http_status": g.http_status,
-                    "attempts": g.attempts,
-                    "stored": g.stored,
-                }
-                for g in self.graphs
-            ],
+            "graphs": [asdict(g) for g in self.graphs],  # the fields, in their order
         }
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 # ---------------------------------------------------------------- endpoints and credentials
-
-
-def _display(url: str) -> str:
-    return url_for_display(url)
 
 
 def endpoints(store_url: str, query_url: str | None = None) -> tuple[str, str]:
@@ -341,7 +326,7 @@ def count_graphs(
         client,
         "POST",
         query_url,
-        what=f"counting the triples at {_display(query_url)}",
+        what=f"counting the triples at {url_for_display(query_url)}",
         retry=retry,
         secrets=secrets,
         data={"query": query},
@@ -394,8 +379,8 @@ def publish_sparql(
             )
         graphs = [g for g in graphs if g.name in set(only)]
     report = PublishReport(
-        store_url=_display(gsp),
-        query_url=_display(query),
+        store_url=url_for_display(gsp),
+        query_url=url_for_display(query),
         auth=auth_text,
         dry_run=dry_run,
         graphs=[GraphUpload(name=g.name, iri=g.iri, triples=len(g.triples)) for g in graphs],
