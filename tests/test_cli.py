@@ -291,3 +291,16 @@ def test_one_validate_run_lists_format_and_shape_problems_of_one_file(project: P
     assert "2 violation(s)" in result.output, result.output
     assert invoke("build").exit_code == 1
     assert project.tree_digest() == before
+
+
+def test_build_says_what_it_wrote_not_what_the_old_release_lacked(project: Project) -> None:
+    """A first build is "a new release" (not 35 lines of "missing from the release"); a later
+    one names each file it changed as changed, a file it added as new."""
+    first = invoke("build")
+    assert first.exit_code == 0 and "a new release" in first.output and "missing" not in first.output, first.output
+    project.edit_facts("en: Yangtze River Delta S&T Innovation Community", "en: YRD S&T Innovation Community")
+    (project.release / "policy.trig").unlink()
+    second = invoke("build")
+    lines = second.output.splitlines()
+    assert second.exit_code == 0 and "  changed: policy.ttl" in lines and "  new: policy.trig" in lines, second.output
+    assert "a new release" not in second.output and "missing" not in second.output

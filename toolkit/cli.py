@@ -64,6 +64,7 @@ def build(
     def body() -> None:
         try:
             from toolkit.build import build_release
+            from toolkit.publish.diff import as_written
 
             settings = settings_for(sources, release, base_iri)
             rel = build_release(settings, check=check, jobs=jobs)
@@ -73,9 +74,11 @@ def build(
         where = settings.release_dir
         if check:
             typer.echo(f"release in {where} is up to date ({len(rel.files)} files, {m['triples']} triples)")
+        elif rel.changed and all(line.startswith("missing from the release: ") for line in rel.changed):
+            typer.echo(f"wrote {len(rel.files)} files to {where} ({m['triples']} triples): a new release")
         elif rel.changed:
-            typer.echo(f"wrote {len(rel.files)} files to {where} ({m['triples']} triples); changed:")
-            for line in rel.changed:
+            typer.echo(f"wrote {len(rel.files)} files to {where} ({m['triples']} triples):")
+            for line in as_written(rel.changed):
                 typer.echo(f"  {line}")
         else:
             typer.echo(f"release in {where} unchanged ({len(rel.files)} files, {m['triples']} triples)")

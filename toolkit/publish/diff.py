@@ -27,6 +27,22 @@ def diff_against(recorded: dict[str, tuple[int, Any, int, str]], files: StagedFi
     return _diff(recorded, files, lambda rel: (recorded[rel][0], recorded[rel][3]))
 
 
+#: the words of a difference said after a build wrote it (new, removed, changed), not before
+_AS_WRITTEN = {"missing from the release": "new", "not produced by the sources": "removed", "differs": "changed"}
+
+
+def as_written(changes: list[str]) -> list[str]:
+    """The lines of :func:`diff_release` as what a build just did to the folder.
+
+    ``build --check`` says what the release on disk lacks ("missing from the release: x");
+    after a build wrote x the same fact reads "new: x"."""
+    out = []
+    for line in changes:
+        kind, _, rel = line.partition(": ")
+        out.append(f"{_AS_WRITTEN.get(kind, kind)}: {rel}")
+    return out
+
+
 def _diff(old: Any, files: StagedFiles, size_and_sha: Any) -> list[str]:
     lines = []
     for rel in sorted(set(old) | set(files.sizes)):
