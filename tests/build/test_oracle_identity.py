@@ -38,8 +38,10 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_fixtures_release_is_the_oracles(tmp_path: Path, cache: None) -> None:
     sources = tmp_path / "sources"
     shutil.copytree(REPO / "datasets" / "sources", sources)
-    # a test article with all its metadata (url, author, editor, platform, retrieval date) too
-    for name in ("second-source", "jkb-2024-06-g60-matchmaking"):
+    # a test article with all its metadata (url, author, editor, platform, retrieval date) too,
+    # and one with `subject:` entries about other sources' entities (its dataset's keywords and
+    # places come from what it says, not from what the others say of those subjects)
+    for name in ("second-source", "jkb-2024-06-g60-matchmaking", "wng-2025-03-langxi-enclave"):
         shutil.copytree(FIXTURES / "sources" / name, sources / name)
     s = load_settings(REPO).with_overrides(sources_dir=sources, release_dir=tmp_path / "release")
     build_release(s, jobs=2)

@@ -17,6 +17,7 @@ from pyld import jsonld
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, XSD
 
+from oracle.graph import build_graph
 from toolkit.export.canonical import canonical_copy, sorted_ntriples
 from toolkit.graph import iris
 from toolkit.publish.catalog import (
@@ -36,6 +37,7 @@ from toolkit.publish.catalog import (
     file_titles,
 )
 from toolkit.schema.model import Model
+from toolkit.sources.loader import Corpus
 
 if TYPE_CHECKING:
     from oracle import ReleaseInputs
@@ -174,17 +176,20 @@ def catalog_graph(inputs: ReleaseInputs) -> Graph:
         for name, term in (("url", FOAF.page), ("originalUrl", PROV.wasDerivedFrom)):
             for o in data.objects(article, pt[name]):
                 g.add((article, term, URIRef(str(o))))
-        _keywords_and_coverage(g, ds, _source_graph(data, entries, base), model, pt, base)
+        own = build_graph(Corpus(sources=[src], entities=corpus.entities), model, base)
+        _keywords_and_coverage(g, ds, _source_graph(data, own, entries, base), model, pt, base)
 
     for path in sorted(inputs.files):
         _distribution(g, release, path, inputs.files[path], model, conf, licence, issued, modified, base)
     return g
 
 
-def _source_graph(data: Graph, entities: list[Any], base: str) -> Graph:
+def _source_graph(data: Graph, own: Graph, entities: list[Any], base: str) -> Graph:
+    """What a source says of its entries (``own``: its graph alone, not what other sources say
+    of a subject it shares), with the kinds and labels of what it links to (from ``data``)."""
     sub = Graph()
     for ent in entities:
-        for t in data.triples((URIRef(base + ent.id), None, None)):
+        for t in own.triples((URIRef(base + ent.id), None, None)):
             sub.add(t)
     for _s, _p, o in list(sub):
         if isinstance(o, URIRef):
