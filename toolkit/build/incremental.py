@@ -380,7 +380,7 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int) -> Release | 
 
 def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Release | None:
     with stage("units:hash"):
-        loader._schema(settings)
+        loader.facts_schema(settings)
         digest = U.code_digest(settings)
         if state.fingerprint != fingerprint(settings, digest):
             raise Fallback("the code, schema or settings changed")

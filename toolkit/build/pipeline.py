@@ -57,7 +57,7 @@ def build_unit(item: tuple[str, str, str, U.StageContext]) -> str:
 
 def collect_units(settings: Settings, *, jobs: int = 1, cache: Path | None = None) -> list[U.Unit]:
     """Every source folder's unit, from the cache where its content hash is known."""
-    loader._schema(settings)  # unreadable schema: the same LoadError as the naive loader
+    loader.facts_schema(settings)  # unreadable schema: the same LoadError as the naive loader
     folders = loader.source_folders(settings.sources_dir)
     with stage("units:hash"):
         ctx = U.StageContext(settings=settings, digest=U.code_digest(settings))
@@ -192,7 +192,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
         eid: U.entity_stub(ent, unit.source.id if unit.source else "", Path(unit.facts_rel))
         for eid, (unit, ent) in entities.items()
     }
-    results.extend(loader._cycles(stubs, settings))
+    results.extend(loader.reference_cycles(stubs, settings))
     return results
 
 

@@ -235,7 +235,7 @@ class _CLoader(yaml.CSafeLoader):  # type: ignore[misc, name-defined]
     """libyaml's parser with the toolkit's resolvers (no timestamps): the same nodes, in C."""
 
 
-_CLoader.yaml_implicit_resolvers = {k: list(v) for k, v in yamlfile._Loader.yaml_implicit_resolvers.items()}
+_CLoader.yaml_implicit_resolvers = {k: list(v) for k, v in yamlfile.SafeFactsLoader.yaml_implicit_resolvers.items()}
 
 
 def load_yaml_fast(path: Path) -> yamlfile.YamlDoc:
@@ -261,7 +261,7 @@ def load_yaml_fast(path: Path) -> yamlfile.YamlDoc:
         return yamlfile.load_yaml(path)
     doc = yamlfile.YamlDoc(path=path, data=None)
     try:
-        doc.data = yamlfile._convert(node, (), doc, c_loader, set(), yamlfile.MAX_DEPTH)
+        doc.data = yamlfile.convert_node(node, (), doc, c_loader, set(), yamlfile.MAX_DEPTH)
     finally:
         c_loader.dispose()
     return doc
@@ -363,12 +363,12 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     t = time.perf_counter()
     loader.check_source_folder(folder)  # the incremental rebuild reaches here without source_folders
     doc = load_yaml_fast(folder / FACTS_FILE)
-    problems = loader._Problems(settings, doc)
+    problems = loader.Problems(settings, doc)
     schema_path = settings.schema_dir / "facts.schema.json"
     fast = _fast_schema(str(schema_path), schema_path.stat().st_mtime)
     broken: dict[int, str] | None = {}
     if not _fast_valid(fast, doc.data):
-        paths = loader._schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems)
+        paths = loader.schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems)
         broken = loader.broken_entries(doc, paths)
     unit.schema_problems = list(problems.results)
     problems.results.clear()
@@ -376,7 +376,7 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         return
     unit.ghosts = sorted(set(broken.values()))
     t = _tick(unit.timings, "facts", t)
-    src = loader._load_source(folder, doc, problems, model, settings)
+    src = loader.load_source(folder, doc, problems, model, settings)
     unit.source_problems = list(problems.results)
     if src is None:
         return
@@ -407,11 +407,11 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     for i, raw in enumerate(doc.data["entities"]):
         if i in broken:
             continue
-        ent = loader._load_entity(raw, i, src, doc, problems, model, settings)
+        ent = loader.load_entity(raw, i, src, doc, problems, model, settings)
         load_problems = list(problems.results)
         problems.results.clear()
         t = _tick(unit.timings, "facts", t)
-        loader._locate_evidence(raw, i, ent, src, body, problems, settings)
+        loader.locate_evidence(raw, i, ent, src, body, problems, settings)
         evidence_problems = list(problems.results)
         problems.results.clear()
         t = _tick(unit.timings, "evidence", t)
