@@ -98,8 +98,6 @@ def _state(settings: Settings, outcome: Any, files: StagedFiles, report: Any) ->
             local = local or "no catalog state"
         if not files.layouts:
             local = local or "no layouts"
-        if files.aggregates is not None and files.aggregates.shared:
-            local = local or "a subject described by two sources (rendered merged by the full build)"
         return incremental.full_state(settings, outcome.units, files, report, local)
 
 
