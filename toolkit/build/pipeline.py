@@ -21,7 +21,7 @@ from toolkit.errors import UsageError
 from toolkit.export import units as U
 from toolkit.progress import progress
 from toolkit.publish.assemble import FastOutcome, data_namespaces
-from toolkit.report import Severity, ValidationReport, ValidationResult
+from toolkit.report import ValidationReport, ValidationResult
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
 from toolkit.timing import add, give_back_memory, stage
@@ -77,7 +77,10 @@ def collect_units(settings: Settings, *, jobs: int = 1, cache: Path | None = Non
     units = []
     for f, k, p in zip(folders, keys, paths, strict=True):
         unit = U.load(p)
-        if unit is None or unit.key != k or (unit.has_nt and not U.has_render(unit)):  # damaged: again
+        # a unit made in this run has every rendering (the worker wrote them before the unit);
+        # one from an earlier run may have lost a file: the check stats six files per unit
+        damaged = unit is not None and k not in computed and unit.has_nt and not U.has_render(unit)
+        if unit is None or unit.key != k or damaged:  # damaged: again
             unit = U.process_folder(f, ctx, k)
             U.dump(unit, p)
             computed.add(k)
@@ -165,6 +168,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
                 value=ref,
             )
         )
+    model = load_model(settings.schema_dir)  # once: it parses model.yaml
     known = {
         eid: loader.Known(ent.types, unit.source.id if unit.source else "", ent.line, ent.label)
         for eid, (unit, ent) in entities.items()
@@ -174,7 +178,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
         if target is None and ent.id in ghosts:
             continue
         for message, key in loader.subject_problems(
-            ent.id, unit.source.id if unit.source else "", list(ent.keys), known, load_model(settings.schema_dir)
+            ent.id, unit.source.id if unit.source else "", list(ent.keys), known, model
         ):
             results.append(
                 _result(
@@ -304,9 +308,13 @@ def _shacl(settings: Settings, outcome: FastOutcome) -> None:
 
 
 __all__ = [
-    "FastOutcome",
-    "Severity",
+    "build_unit",
+    "cache_root",
     "collect_units",
     "fast_outcome",
     "link",
+    "locate_map",
+    "run_unit_validator",
+    "runs_per_unit",
+    "units_ntriples",
 ]

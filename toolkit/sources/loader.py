@@ -510,14 +510,16 @@ def ref_paths(raw: dict[str, Any], index: int, ent: Entity) -> Iterator[tuple[st
 def reference_cycles(entities: dict[str, Entity], settings: Settings) -> list[ValidationResult]:
     """A resource that reaches itself through one property (A part of B part of A) is a mistake."""
     out: list[ValidationResult] = []
-    props = sorted(
-        {p for e in entities.values() for p, vs in e.values.items() if any(isinstance(v, RefValue) for v in vs)}
-    )
-    for prop in props:
-        edges = {
-            e.id: [v.id for v in e.values.get(prop, []) if isinstance(v, RefValue) and v.id in entities]
-            for e in entities.values()
-        }
+    # one pass over the entities for every property (not one per property): only an entity
+    # with a link of the property can be on a cycle through it
+    by_prop: dict[str, dict[str, list[str]]] = {}
+    for e in entities.values():
+        for p, vs in e.values.items():
+            refs = [v.id for v in vs if isinstance(v, RefValue)]
+            if refs:
+                by_prop.setdefault(p, {})[e.id] = [r for r in refs if r in entities]
+    for prop in sorted(by_prop):
+        edges = by_prop[prop]
         reported: set[str] = set()
         # Only a node on a cycle can reach itself, and only through its own strongly connected
         # component: searching there alone finds the same first cycle in linear, not quadratic, time.
