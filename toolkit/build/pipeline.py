@@ -1,5 +1,5 @@
 """The fast build: per-source units in a process pool (cached), checks across sources, the
-compiled SHACL validator, and a release assembled from the units' per-subject renderings.
+default SHACL engine (`toolkit.validate.shacl`), and a release assembled from the units' per-subject renderings.
 
 It gives the same report as :func:`toolkit.validate.validate_sources` and the same bytes as
 :func:`toolkit.publish.release.assemble` (tests compare both on the real article and on
@@ -234,7 +234,7 @@ def fast_outcome(settings: Settings, *, jobs: int = 1, cache: Path | None = None
         with stage("merge"):
             # lines sort by subject first, and a subject's lines are one block of one source
             outcome.order = sorted((s + ">", i, start, end) for i, u in enumerate(units) for s, start, end in u.spans)
-    # Every validator `build` runs, in its order; SHACL is the compiled one, over the lines.
+    # Every validator `build` runs, in its order; SHACL is the default engine, over the lines.
     # RELEASE_CHECKS run after the export, on the files being made (toolkit.publish.assemble).
     ctx = ValidationContext(settings=settings, model=model, corpus=None, load_results=problems, graph=None)
     for v in VALIDATORS:
@@ -255,7 +255,7 @@ def fast_outcome(settings: Settings, *, jobs: int = 1, cache: Path | None = None
 
 def runs_per_unit(v: Validator | UnitValidator) -> bool:
     """Whether the build runs ``v`` per unit: every validator but the loader's (run inside the
-    units), SHACL (compiled, over every unit's lines at once) and the release checks (run on
+    units), SHACL (the default engine, over every unit's lines at once) and the release checks (run on
     the files being written)."""
     return v.name not in RELEASE_CHECKS and v.name != "shacl" and not isinstance(v, LoadResultsValidator)
 

@@ -118,7 +118,7 @@ def build_release(settings: Settings, *, check: bool = False, jobs: int | None =
     """Validate, export and write the release (or, with ``check``, only compare).
 
     The one pipeline (:func:`build_fast`): per-source units in ``jobs`` processes (``None``:
-    every core; resolved here, once), cached; SHACL compiled to SPARQL; every file written from
+    every core; resolved here, once), cached; SHACL by the default engine; every file written from
     the units' blocks. The tests hold it to the whole-graph oracle (``tests/oracle``) byte for byte.
 
     The release folder is checked before anything else (:func:`check_release_folder`) and
