@@ -48,7 +48,7 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from toolkit.build.pipeline import build_unit, cache_root, run_unit_validator, runs_per_unit
+from toolkit.build.pipeline import build_unit, cache_root, run_unit_validator, runs_per_unit, schema_graph
 from toolkit.build.pool import consume, run_all
 from toolkit.config import Settings
 from toolkit.export import units as U
@@ -69,7 +69,7 @@ from toolkit.sources import loader
 from toolkit.timing import stage
 from toolkit.validate import VALIDATORS
 from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
-from toolkit.validate.shacl import load_schema_graph, validate_data
+from toolkit.validate.shacl import validate_data
 
 STATE_FORMAT = 3
 TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")
@@ -655,8 +655,8 @@ def _validate(state: State, settings: Settings, plan: _Plan, affected: set[int],
     """SHACL on the changed and affected units, each with the types of what it links to; units
     that state triples about a common subject are validated together (the subject's triples are
     the union of theirs), and so is every unit of a group that a change joined or split."""
-    shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
-    ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
+    shapes = schema_graph(settings.schema_dir / "shapes.ttl")
+    ontology = schema_graph(settings.schema_dir / "ontology.ttl")
     onto_nt = ontology.serialize(format="nt", encoding="utf-8")
     groups = list(plan.groups)
     seen = set(plan.members)

@@ -9,11 +9,14 @@ generated corpora with injected defects), at a fraction of the time and memory.
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import os
 import time
 from pathlib import Path
 from typing import Any
+
+from rdflib import Graph
 
 from toolkit.build.pool import run_all
 from toolkit.config import Settings
@@ -31,6 +34,22 @@ from toolkit.validate.facts import LoadResultsValidator
 from toolkit.validate.shacl import load_schema_graph, property_lines, validate_data
 
 CACHE_DIR = Path(".cache") / "policy-toolkit"
+
+
+def schema_graph(path: Path) -> Graph:
+    """A schema file's graph (shapes, ontology), parsed once per process while the file is
+    unchanged: a full build reads the shapes for the validation and again for the locality
+    check of its state (rdflib's Turtle parser: a fixed cost of every build). Read-only."""
+    try:
+        st = path.stat()
+    except OSError:
+        return load_schema_graph(path)  # the LoadError that names the file
+    return _parsed(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: str, _mtime_ns: int, _size: int) -> Graph:
+    return load_schema_graph(Path(path))
 
 
 def cache_root(settings: Settings) -> Path:
@@ -292,8 +311,8 @@ def units_ntriples(units: list[U.Unit]) -> bytes:
 def _shacl(settings: Settings, outcome: FastOutcome) -> None:
     model, units, report = outcome.model, outcome.units, outcome.report
     with stage("validation"):
-        shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
-        ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
+        shapes = schema_graph(settings.schema_dir / "shapes.ttl")
+        ontology = schema_graph(settings.schema_dir / "ontology.ttl")
         results, raw = validate_data(
             units_ntriples(units),
             shapes,
@@ -316,5 +335,6 @@ __all__ = [
     "locate_map",
     "run_unit_validator",
     "runs_per_unit",
+    "schema_graph",
     "units_ntriples",
 ]
