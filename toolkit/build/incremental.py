@@ -38,7 +38,8 @@ import pickle
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from toolkit.build.pipeline import build_unit, cache_root, run_unit_validator, runs_per_unit, schema_graph
-from toolkit.build.pool import consume, run_all
+from toolkit.build.pool import run_all
 from toolkit.config import Settings
 from toolkit.export import units as U
 from toolkit.export.blocks import GLOBAL, DamagedCache, FileContext, OutputProblems, Spec, Unsupported, load_part
@@ -161,17 +162,26 @@ def release_signature(folder: Path) -> dict[str, tuple[int, Any, int]]:
     return out
 
 
-def load_state(settings: Settings) -> State | None:
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """The cyclic collector off for a short run that makes many objects and no cycles
+    (unpickling the state: four times faster without it); on again after, if it was on."""
     collecting = gc.isenabled()
-    gc.disable()  # unpickling a few million objects: four times faster without the collector
+    gc.disable()
     try:
-        with open(state_path(settings), "rb") as fh:
-            state = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        return None
+        yield
     finally:
         if collecting:
             gc.enable()
+
+
+def load_state(settings: Settings) -> State | None:
+    with _without_gc():
+        try:
+            with open(state_path(settings), "rb") as fh:
+                state = pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+            return None
     return state if isinstance(state, State) and state.format == STATE_FORMAT else None
 
 
@@ -396,16 +406,12 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int) -> Release | 
     if state is None:
         last_run = ("full", "no state from a previous build")
         return None
-    collecting = gc.isenabled()
-    gc.disable()  # a short run that makes many objects and no cycles: the collector only slows it
     try:
-        release = _rebuild(settings, state, check=check, jobs=jobs)
+        with _without_gc():
+            release = _rebuild(settings, state, check=check, jobs=jobs)
     except (Fallback, DamagedCache) as exc:
         last_run = ("full", str(exc))
         return None
-    finally:
-        if collecting:
-            gc.enable()
     last_run = ("incremental", "")
     return release
 
@@ -450,7 +456,8 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Rel
             for f, k in changed
             if not (root / k[:2] / f"{k}.pickle").is_file()
         ]
-        consume(run_all(build_unit, todo, jobs))
+        for _key in run_all(build_unit, todo, jobs):  # lazy: run it to its end
+            pass
         pairs: list[tuple[int, U.Unit | None, U.Unit | None]] = []  # (uid, old, new)
         for folder, key in changed:
             new = U.load(root / key[:2] / f"{key}.pickle")
