@@ -8,8 +8,10 @@ functions:
 (a) no import cycle among toolkit modules. Every import counts, at module level and inside
     functions (a cycle hidden in a function is still a cycle of the design); imports under
     ``if TYPE_CHECKING:`` do not count (they never run);
-(b) no ``_private`` name imported from another toolkit module (a private name is private
-    to its module; make it public with a docstring, or move it to the module that owns it);
+(b) no ``_private`` name of another toolkit module used: neither imported (``from m import
+    _x``) nor read as an attribute of an imported module (``m._x``, ``toolkit.m._x``). A private
+    name is private to its module; make it public with a docstring, or move the use to the
+    module that owns it;
 (c) a stage never imports a later stage, in the order :data:`STAGES`.
 
 ``toolkit.query`` and the command line (``toolkit.cli*``) are outside the stage order: they
@@ -41,6 +43,7 @@ class Import:
     name: str | None  # the name imported from ``target`` (``from m import name``), if any
     line: int
     type_checking: bool  # under ``if TYPE_CHECKING:``: never runs, counts only for rule (b)
+    attribute: bool = False  # not an import: ``target.name`` read as an attribute (rule (b) only)
 
     def where(self) -> str:
         return f"{self.importer} (line {self.line})"
@@ -71,6 +74,7 @@ class _Collector(ast.NodeVisitor):
         self.root = next(iter(mods)).split(".")[0]
         self.found: list[Import] = []
         self.type_checking = False
+        self.aliases: dict[str, str] = {}  # local name -> the toolkit module (or package) it is bound to
 
     def visit_If(self, node: ast.If) -> None:
         if not _is_type_checking(node.test):
@@ -98,6 +102,26 @@ class _Collector(ast.NodeVisitor):
         for alias in node.names:
             if alias.name.split(".")[0] == self.root:
                 self._add(node, self._module_of(alias.name), None)
+                if alias.asname:
+                    self.aliases[alias.asname] = alias.name
+                else:  # `import toolkit.a.b` binds `toolkit`; the attribute chain names the rest
+                    self.aliases[self.root] = self.root
+
+    def _dotted(self, node: ast.expr) -> str | None:
+        """The toolkit module an expression names (``loader``, ``toolkit.sources.loader``), if any."""
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self._dotted(node.value)
+            if base is not None and f"{base}.{node.attr}" in self.mods:
+                return f"{base}.{node.attr}"
+        return None
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        module = self._dotted(node.value)
+        if module is not None and module != self.name and node.attr.startswith("_") and not node.attr.startswith("__"):
+            self.found.append(Import(self.name, module, node.attr, node.lineno, self.type_checking, attribute=True))
+        self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level:
@@ -112,6 +136,7 @@ class _Collector(ast.NodeVisitor):
             full = f"{module}.{alias.name}"
             if full in self.mods:  # `from toolkit.export import units`: a submodule, not a name
                 self._add(node, full, None)
+                self.aliases[alias.asname or alias.name] = full
             else:
                 self._add(node, self._module_of(module), alias.name)
 
@@ -130,7 +155,7 @@ def cycles(mods: dict[str, Path], imports: list[Import]) -> list[list[str]]:
     """The strongly connected components of more than one module (Tarjan, iterative)."""
     graph: dict[str, set[str]] = {m: set() for m in mods}
     for imp in imports:
-        if not imp.type_checking:
+        if not imp.type_checking and not imp.attribute:
             graph[imp.importer].add(imp.target)
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -175,7 +200,7 @@ def cycles(mods: dict[str, Path], imports: list[Import]) -> list[list[str]]:
 
 def private_imports(imports: list[Import]) -> list[str]:
     return sorted(
-        f"{imp.where()} imports {imp.target}.{imp.name}"
+        f"{imp.where()} {'reads' if imp.attribute else 'imports'} {imp.target}.{imp.name}"
         for imp in imports
         if imp.name and imp.name.startswith("_") and not imp.name.startswith("__")
     )
@@ -192,7 +217,7 @@ def later_stage_imports(imports: list[Import]) -> list[str]:
     bad = []
     for imp in imports:
         mine, theirs = stage_of(imp.importer), stage_of(imp.target)
-        if imp.type_checking or mine is None or theirs is None:
+        if imp.type_checking or imp.attribute or mine is None or theirs is None:
             continue
         if theirs > mine:
             bad.append(f"{imp.where()} imports {imp.target}: {STAGES[mine]} comes before {STAGES[theirs]}")
@@ -240,6 +265,11 @@ def test_each_rule_catches_a_planted_violation(tmp_path: Path) -> None:
     (pkg / "__init__.py").write_text("")
     (pkg / "a.py").write_text("def f():\n    from toolkit.b import _secret\n")
     (pkg / "b.py").write_text("from toolkit import a\n_secret = 1\n")
+    (pkg / "c.py").write_text(
+        "import toolkit.b\nimport toolkit.graph as g\nfrom toolkit import b as bee\n"
+        "from toolkit.publish import release\n"
+        "def f():\n    return bee._secret, toolkit.b._secret, release._x, g.build._y, bee.__name__, release.ok\n"
+    )
     (pkg / "graph" / "build.py").write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from toolkit.publish import x\n"
         "from ..publish import release\n"
@@ -247,7 +277,13 @@ def test_each_rule_catches_a_planted_violation(tmp_path: Path) -> None:
     (pkg / "publish" / "release.py").write_text("from toolkit.graph.build import thing\n")
     mods, imports = collect(pkg)
     assert cycles(mods, imports) == [["toolkit.a", "toolkit.b"], ["toolkit.graph.build", "toolkit.publish.release"]]
-    assert private_imports(imports) == ["toolkit.a (line 2) imports toolkit.b._secret"]
+    assert private_imports(imports) == [
+        "toolkit.a (line 2) imports toolkit.b._secret",
+        "toolkit.c (line 6) reads toolkit.b._secret",
+        "toolkit.c (line 6) reads toolkit.b._secret",
+        "toolkit.c (line 6) reads toolkit.graph.build._y",
+        "toolkit.c (line 6) reads toolkit.publish.release._x",
+    ]
     assert later_stage_imports(imports) == [
         "toolkit.graph.build (line 4) imports toolkit.publish.release: graph comes before publish"
     ]

@@ -38,7 +38,7 @@ JsonPath = tuple[str | int, ...]
 _UNPUBLISHABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-class _Loader(yaml.SafeLoader):
+class SafeFactsLoader(yaml.SafeLoader):
     """SafeLoader without the timestamp resolver: '2025-09-01' stays a string.
 
     Its composer is recursive (one Python frame per level), so it counts the depth and stops
@@ -67,7 +67,7 @@ class _TooDeep(Exception):
         self.line = line
 
 
-_Loader.yaml_implicit_resolvers = {
+SafeFactsLoader.yaml_implicit_resolvers = {
     key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -207,7 +207,7 @@ class _CLoader(yaml.CSafeLoader):  # type: ignore[misc, name-defined]
     """libyaml's parser with the toolkit's resolvers (no timestamps): the same nodes, in C."""
 
 
-_CLoader.yaml_implicit_resolvers = {k: list(v) for k, v in _Loader.yaml_implicit_resolvers.items()}
+_CLoader.yaml_implicit_resolvers = {k: list(v) for k, v in SafeFactsLoader.yaml_implicit_resolvers.items()}
 
 
 def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH, fast: bool = False) -> YamlDoc:
@@ -219,7 +219,7 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DE
     if fast and (doc := _load_c(path, text, max_depth)) is not None:
         return doc
     try:
-        loader = _Loader(text)  # the reader checks for control bytes here already
+        loader = SafeFactsLoader(text)  # the reader checks for control bytes here already
     except yaml.YAMLError as exc:
         raise _yaml_problem(exc, text, path) from None
     loader.max_depth = max_depth
@@ -238,7 +238,7 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DE
         # an empty document (nothing but comments or blanks): problems with it are on line 1
         doc.lines[()] = 1
         return doc
-    doc.data = _convert(node, (), doc, loader, set(), max_depth)
+    doc.data = convert_node(node, (), doc, loader, set(), max_depth)
     return doc
 
 
@@ -253,20 +253,22 @@ def _load_c(path: Path, text: str, max_depth: int) -> YamlDoc | None:
         return None
     doc = YamlDoc(path=path, data=None)
     try:
-        doc.data = _convert(node, (), doc, c_loader, set(), max_depth)
+        doc.data = convert_node(node, (), doc, c_loader, set(), max_depth)
     finally:
         c_loader.dispose()
     return doc
 
 
-def _convert(
+def convert_node(
     node: yaml.Node,
     path: JsonPath,
     doc: YamlDoc,
-    loader: _Loader,
+    loader: SafeFactsLoader,
     seen: set[int],
     max_depth: int,
 ) -> Any:
+    """A composed YAML node as plain data, with each value's line recorded in ``doc``; public
+    because the build's fast reader (libyaml's composer) converts its nodes with it too."""
     line = node.start_mark.line + 1
     if len(path) > max_depth:
         raise LoadError(f"nesting deeper than {max_depth} levels", file=doc.path, line=line)
@@ -301,7 +303,7 @@ def _convert(
             raise LoadError(f"unsupported YAML tag {node.tag}", file=doc.path, line=line)
         items = []
         for i, child in enumerate(node.value):
-            items.append(_convert(child, (*path, i), doc, loader, seen, max_depth))
+            items.append(convert_node(child, (*path, i), doc, loader, seen, max_depth))
         return items
     if isinstance(node, yaml.MappingNode):
         if node.tag != "tag:yaml.org,2002:map":
@@ -329,7 +331,7 @@ def _convert(
                     hint="each key may appear once in a map",
                 )
             doc.lines[(*path, key)] = kline
-            out[key] = _convert(value_node, (*path, key), doc, loader, seen, max_depth)
+            out[key] = convert_node(value_node, (*path, key), doc, loader, seen, max_depth)
         return out
     raise LoadError("unsupported YAML node", file=doc.path, line=line)  # pragma: no cover
 

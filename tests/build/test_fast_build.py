@@ -181,7 +181,7 @@ def test_check_detects_a_change_without_reading_the_release_into_memory(project:
 
 
 def _old_cycles(entities: dict[str, Entity]) -> list[tuple[str, str, str]]:
-    """The depth-first search loader._cycles ran before it pruned to strongly connected components."""
+    """The depth-first search loader.reference_cycles ran before it pruned to strongly connected components."""
     out = []
     props = sorted(
         {p for e in entities.values() for p, vs in e.values.items() if any(isinstance(v, RefValue) for v in vs)}
@@ -220,7 +220,7 @@ def test_cycle_check_finds_the_same_cycles_in_linear_time(repo_settings: Setting
             ents[i] = Entity(id=i, types=("X",), source_id="s", file=Path("/x/facts.yaml"), line=1, values=vals)
         got = [
             (r.path, r.focus_node.rsplit("/", 1)[-1], r.message.split(": ", 1)[1])
-            for r in loader._cycles(ents, repo_settings)
+            for r in loader.reference_cycles(ents, repo_settings)
         ]
         assert got == _old_cycles(ents), trial
     chain = {
@@ -229,7 +229,7 @@ def test_cycle_check_finds_the_same_cycles_in_linear_time(repo_settings: Setting
         )
         for i in range(20000)
     }
-    assert loader._cycles(chain, repo_settings) == []  # a long chain: quadratic before, instant now
+    assert loader.reference_cycles(chain, repo_settings) == []  # a long chain: quadratic before, instant now
 
 
 def test_a_corrupt_rendering_in_the_cache_is_computed_again(

@@ -22,6 +22,7 @@ from rdflib.namespace import RDFS
 
 import toolkit.validate
 from toolkit.build import build_release, incremental
+from toolkit.build import release as release_module
 from toolkit.config import Settings, load_settings
 from toolkit.errors import DataError
 from toolkit.export import units as U
@@ -90,20 +91,54 @@ def test_a_subject_of_two_sources_is_rendered_from_both(shared: Settings, tmp_pa
     assert f'"{COMMENT_EN}"@en <{shared.base_iri}graph/{SECOND}> .' in nq  # in the second source's graph
 
 
-def test_changes_to_either_source_are_rebuilt_as_the_oracle_does(shared: Settings, tmp_path: Path) -> None:
+def full_build(s: Settings, tmp: Path) -> dict[str, bytes]:
+    """The same sources built by the full pipeline alone, into a fresh release and cache."""
+    ref = s.with_overrides(release_dir=tmp / "full")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POLICY_TOOLKIT_CACHE", str(tmp / "full-cache"))
+        mp.setenv("POLICY_TOOLKIT_NO_INCREMENTAL", "1")
+        build_release(ref, jobs=1)
+    return tree(tmp / "full")
+
+
+def test_changes_to_a_shared_subject_are_rebuilt_incrementally_as_the_full_build_and_the_oracle(
+    shared: Settings, tmp_path: Path
+) -> None:
     build_release(shared, jobs=1)
-    second = shared.sources_dir / "second-source" / "facts.yaml"
-    text = second.read_text(encoding="utf-8")
-    at = text.index("en: ", text.index("entities:")) + len("en: ")
-    second.write_text(text[:at] + "Revised " + text[at:], encoding="utf-8")
-    build_release(shared, jobs=1)
-    assert incremental.last_run[0] == "full"  # the previous state holds a subject of two sources
-    assert tree(shared.release_dir) == expected(shared, tmp_path / "a")
+    second_dir = shared.sources_dir / "second-source"
+    second = second_dir / "facts.yaml"
     first = next(p for p in shared.sources_dir.glob("*/facts.yaml") if p != second)
-    text = first.read_text(encoding="utf-8")
-    first.write_text(text.replace("Shanghai", "Shanghai Municipality", 1), encoding="utf-8")
-    build_release(shared, jobs=2)
-    assert tree(shared.release_dir) == expected(shared, tmp_path / "b")
+
+    def edit_second() -> None:  # an entity of the source that also describes shanghai
+        text = second.read_text(encoding="utf-8")
+        at = text.index("en: ", text.index("entities:")) + len("en: ")
+        second.write_text(text[:at] + "Revised " + text[at:], encoding="utf-8")
+
+    def edit_first() -> None:  # the shared subject's own label, in the source that defines it
+        text = first.read_text(encoding="utf-8")
+        first.write_text(text.replace("Shanghai", "Shanghai Municipality", 1), encoding="utf-8")
+
+    def remove_second() -> None:  # the group splits: shanghai is the first source's alone again
+        shutil.move(second_dir, tmp_path / "aside")
+
+    def add_second() -> None:  # the group forms again
+        shutil.move(tmp_path / "aside", second_dir)
+
+    def no_full_pipeline(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("the rebuild ran the full pipeline")
+
+    # the oracle (pyshacl on the whole graph) is slow: it checks the two steps with a merged shanghai
+    steps = [(edit_second, 1, False), (edit_first, 2, True), (remove_second, 1, False), (add_second, 1, True)]
+    for step, (change, jobs, with_oracle) in enumerate(steps):
+        change()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(release_module, "fast_outcome", no_full_pipeline)
+            build_release(shared, jobs=jobs)
+        assert incremental.last_run == ("incremental", ""), (change.__name__, incremental.last_run)
+        got = tree(shared.release_dir)
+        assert got == full_build(shared, tmp_path / str(step)), change.__name__
+        if with_oracle:
+            assert got == expected(shared, tmp_path / str(step)), change.__name__
 
 
 def test_blank_nodes_are_refused_with_the_file_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,3 +1,6 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from toolkit.sources.text import Normalised, closest_passage, find_span
 
 RAW = "标题\n\n第一段,有  空格。\n第二段\n继续。"
@@ -31,3 +34,33 @@ def test_closest_passage_is_a_short_window_of_a_long_sentence() -> None:
     assert len(near) <= 82 and near.startswith("…") and near.endswith("…")
     assert "user150:x:150" in near  # centred on what the quote shares with the text
     assert closest_passage("第二段,继续", Normalised.of(RAW), width=3) == "第二段…"
+
+
+def _by_character(raw: str, start: int, end: int) -> tuple[str, list[int]]:
+    """The normalisation written the plain way, one character at a time: the reference."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    i = start
+    while i < end:
+        if raw[i].isspace():
+            j = i
+            while j < end and raw[j].isspace():
+                j += 1
+            if chars:
+                chars.append(" ")
+                offsets.append(i)
+            i = j
+            continue
+        chars.append(raw[i])
+        offsets.append(i)
+        i += 1
+    return "".join(chars), offsets
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab第。 \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000")), max_size=40), st.data())
+def test_normalising_run_by_run_equals_character_by_character(raw: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(raw)))
+    end = data.draw(st.integers(start, len(raw)))
+    body = Normalised.of(raw, start, end)
+    assert (body.text, body.offsets) == _by_character(raw, start, end)

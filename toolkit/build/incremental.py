@@ -36,8 +36,10 @@ import json
 import os
 import pickle
 import shutil
+import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +49,8 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from toolkit.build.pipeline import build_unit, cache_root, run_unit_validator, runs_per_unit
-from toolkit.build.pool import consume, run_all
+from toolkit.build.pipeline import build_unit, cache_root, run_unit_validator, runs_per_unit, schema_graph
+from toolkit.build.pool import run_all
 from toolkit.config import Settings
 from toolkit.export import units as U
 from toolkit.export.blocks import GLOBAL, DamagedCache, FileContext, OutputProblems, Spec, Unsupported, load_part
@@ -68,9 +70,9 @@ from toolkit.sources import loader
 from toolkit.timing import stage
 from toolkit.validate import VALIDATORS
 from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
-from toolkit.validate.shacl import load_schema_graph, validate_data
+from toolkit.validate.shacl import validate_data
 
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")
 #: beyond this share of changed sources a full build is as quick
 MAX_CHANGED = 0.05
@@ -93,7 +95,8 @@ class State:
     layouts: dict[str, bytes]
     source_owner: dict[str, int]
     entity_owner: dict[str, int]
-    subject_owner: dict[str, int]
+    subject_owner: dict[str, int]  # a subject -> a unit that states triples about it
+    shared: dict[str, set[int]]  # a subject that two or more units describe -> all of them
     referrers: dict[str, set[int]]
     aggregates: Any
     triples: int
@@ -159,17 +162,26 @@ def release_signature(folder: Path) -> dict[str, tuple[int, Any, int]]:
     return out
 
 
-def load_state(settings: Settings) -> State | None:
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """The cyclic collector off for a short run that makes many objects and no cycles
+    (unpickling the state: four times faster without it); on again after, if it was on."""
     collecting = gc.isenabled()
-    gc.disable()  # unpickling a few million objects: four times faster without the collector
+    gc.disable()
     try:
-        with open(state_path(settings), "rb") as fh:
-            state = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        return None
+        yield
     finally:
         if collecting:
             gc.enable()
+
+
+def load_state(settings: Settings) -> State | None:
+    with _without_gc():
+        try:
+            with open(state_path(settings), "rb") as fh:
+                state = pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+            return None
     return state if isinstance(state, State) and state.format == STATE_FORMAT else None
 
 
@@ -185,10 +197,11 @@ def save_state(settings: Settings, state: State) -> None:
 def _index_unit(state: State, uid: int, unit: U.Unit, sign: int) -> None:
     """Add (sign 1) or remove (-1) a unit's ids, subjects and links in the state's indexes."""
     assert unit.source is not None
+    for s in unit.subjects:
+        _index_subject(state, s, uid, sign)
     targets = (
         (state.source_owner, [unit.source.id]),
         (state.entity_owner, [e.id for e in unit.entities if not e.about]),  # a `subject:` entry owns nothing
-        (state.subject_owner, unit.subjects),
     )
     for index, keys in targets:
         for k in keys:
@@ -207,6 +220,32 @@ def _index_unit(state: State, uid: int, unit: U.Unit, sign: int) -> None:
                     del state.referrers[iri]
 
 
+def _index_subject(state: State, subject: str, uid: int, sign: int) -> None:
+    """Note (sign 1) or forget (-1) that unit ``uid`` states triples about ``subject``: one
+    owner in ``subject_owner``, and every one in ``shared`` while there are two or more."""
+    users = state.shared.get(subject)
+    if sign > 0:
+        owner = state.subject_owner.setdefault(subject, uid)
+        if owner != uid:
+            state.shared.setdefault(subject, {owner}).add(uid)
+        return
+    if users is not None:
+        users.discard(uid)
+        state.subject_owner[subject] = min(users)
+        if len(users) == 1:
+            del state.shared[subject]
+    elif state.subject_owner.get(subject) == uid:
+        del state.subject_owner[subject]
+
+
+def describers(state: State, subject: str) -> set[int]:
+    """Every unit that states triples about ``subject`` (none when it is no unit's subject)."""
+    if subject in state.shared:
+        return set(state.shared[subject])
+    owner = state.subject_owner.get(subject)
+    return set() if owner is None else {owner}
+
+
 def full_state(
     settings: Settings, units: list[U.Unit], files: Any, report: ValidationReport, local: str | None
 ) -> State:
@@ -220,6 +259,7 @@ def full_state(
         source_owner={},
         entity_owner={},
         subject_owner={},
+        shared={},
         referrers={},
         aggregates=files.aggregates,
         triples=sum(u.triples for u in units),
@@ -266,7 +306,9 @@ def local_shapes(shapes: Graph) -> str | None:
         text = shapes.value(c, SH.select)
         if text is None:
             return "a SPARQL constraint that is not a SELECT"
-        prefixes = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in shapes.namespaces() if p)
+        # only the prefixes the query may use: rdflib's parser takes longer over the declarations
+        # of the shapes graph's ~30 prefixes than over the query itself (a fixed cost of a build)
+        prefixes = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in shapes.namespaces() if p and f"{p}:" in text)
         try:
             query = prepareQuery(prefixes + str(text))
         except Exception as exc:
@@ -364,23 +406,19 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int) -> Release | 
     if state is None:
         last_run = ("full", "no state from a previous build")
         return None
-    collecting = gc.isenabled()
-    gc.disable()  # a short run that makes many objects and no cycles: the collector only slows it
     try:
-        release = _rebuild(settings, state, check=check, jobs=jobs)
+        with _without_gc():
+            release = _rebuild(settings, state, check=check, jobs=jobs)
     except (Fallback, DamagedCache) as exc:
         last_run = ("full", str(exc))
         return None
-    finally:
-        if collecting:
-            gc.enable()
     last_run = ("incremental", "")
     return release
 
 
 def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Release | None:
     with stage("units:hash"):
-        loader._schema(settings)
+        loader.facts_schema(settings)
         digest = U.code_digest(settings)
         if state.fingerprint != fingerprint(settings, digest):
             raise Fallback("the code, schema or settings changed")
@@ -418,7 +456,8 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Rel
             for f, k in changed
             if not (root / k[:2] / f"{k}.pickle").is_file()
         ]
-        consume(run_all(build_unit, todo, jobs))
+        for _key in run_all(build_unit, todo, jobs):  # lazy: run it to its end
+            pass
         pairs: list[tuple[int, U.Unit | None, U.Unit | None]] = []  # (uid, old, new)
         for folder, key in changed:
             new = U.load(root / key[:2] / f"{key}.pickle")
@@ -436,13 +475,93 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Rel
         for folder in removed:
             uid, key, _sig = state.folders[folder]
             pairs.append((uid, units.get(key), None))
+    old_shared = {s: set(users) for s, users in state.shared.items()}
     with stage("link"):
         _check_links(state, settings, pairs, units)
-    with stage("validation"):
-        affected = _affected(state, pairs, units)
-        _validate(state, settings, pairs, affected, units)
-        _validate_units(settings, pairs)
-    return _write(settings, state, pairs, affected, units, folders, signatures, check=check)
+    with tempfile.TemporaryDirectory(prefix="policy-toolkit-merged-") as merged:
+        with stage("units"):
+            plan = _Plan(settings, state, old_shared, pairs, units, Path(merged))
+        with stage("validation"):
+            affected = _affected(state, pairs, units)
+            _validate(state, settings, plan, affected, units)
+            _validate_units(settings, pairs)
+        # an unchanged source sharing a subject with a changed one: its catalog part is made again
+        affected |= plan.members - plan.changed
+        return _write(settings, state, pairs, plan, affected, units, folders, signatures, check=check)
+
+
+def _group(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.Unit | None]) -> list[int]:
+    """``uid`` and every unit that states triples about a common subject with it, transitively
+    (as :func:`toolkit.publish.assemble.shared_subjects` groups them), sorted."""
+    seen, todo = {uid}, [uid]
+    while todo:
+        unit = unit_of(todo.pop())
+        for s in unit.subjects if unit is not None else ():
+            for other in shared.get(s, ()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+    return sorted(seen)
+
+
+class _Plan:
+    """The changed units as the formats made of subjects (Turtle, N-Triples, RDF/XML, JSON-LD,
+    CSV) see them, before and after the change: a unit alone, or the units that state triples
+    about a common subject as one unit rendered from all their lines (as the full build does,
+    :func:`toolkit.publish.assemble.subject_units`). ``members`` are the changed units and every
+    unit grouped with one of them, before or after: their blocks are made again; a group's
+    blocks belong to its first uid."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        state: State,
+        old_shared: dict[str, set[int]],
+        pairs: list[Any],
+        units: _Units,
+        folder: Path,
+    ) -> None:
+        self.settings, self.model, self.folder = settings, load_model(settings.schema_dir), folder
+        old = {uid: o for uid, o, _n in pairs}
+        new = {uid: n for uid, _o, n in pairs}
+        self.changed = set(old)
+        self.before: Callable[[int], U.Unit | None] = lambda uid: old[uid] if uid in old else units.of(uid)
+        self.after: Callable[[int], U.Unit | None] = lambda uid: new[uid] if uid in new else units.of(uid)
+        self.members = set(self.changed)
+        todo = list(self.members)
+        while todo:
+            uid = todo.pop()
+            for m in (*_group(old_shared, uid, self.before), *_group(state.shared, uid, self.after)):
+                if m not in self.members:
+                    self.members.add(m)
+                    todo.append(m)
+        self.groups = self._groups(state.shared, self.after)
+        try:
+            self.old_renders = [u for _o, u in self._renders(self._groups(old_shared, self.before), self.before)]
+            self.new_renders = self._renders(self.groups, self.after)
+        except (Unsupported, OutputProblems) as exc:
+            raise Fallback(str(exc)) from None
+
+    def _groups(self, shared: dict[str, set[int]], unit_of: Callable[[int], U.Unit | None]) -> list[list[int]]:
+        done: set[int] = set()
+        out = []
+        for uid in sorted(self.members):
+            if uid not in done and unit_of(uid) is not None:
+                group = _group(shared, uid, unit_of)
+                done.update(group)
+                out.append(group)
+        return out
+
+    def _renders(self, groups: list[list[int]], unit_of: Callable[[int], U.Unit | None]) -> list[tuple[int, U.Unit]]:
+        out = []
+        for group in groups:
+            members = [u for u in map(unit_of, group) if u is not None]
+            if len(members) == 1:
+                out.append((group[0], members[0]))
+                continue
+            name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
+            out.append((group[0], U.merged_unit(members, self.settings, self.model, self.folder / f"{name}.pickle")))
+        return out
 
 
 def _validate_units(settings: Settings, pairs: list[Any]) -> None:
@@ -473,8 +592,6 @@ def _check_links(state: State, settings: Settings, pairs: list[Any], units: _Uni
         assert new.source is not None
         if new.source.id in state.source_owner or any(e.id in state.entity_owner for e in new.entities if not e.about):
             raise Fallback("an id defined twice")
-        if any(s in state.subject_owner for s in new.subjects):
-            raise Fallback("a subject described by two sources")
         if new.states_subclass:
             raise Fallback("a source states rdfs:subClassOf")
         _index_unit(state, uid, new, 1)  # before the next one: two changed sources may clash too
@@ -541,22 +658,30 @@ def _affected(state: State, pairs: list[Any], units: _Units) -> set[int]:
     return out - mine
 
 
-def _validate(state: State, settings: Settings, pairs: list[Any], affected: set[int], units: _Units) -> None:
-    """SHACL on the changed and affected units, each with the types of what it links to."""
-    shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
-    ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
+def _validate(state: State, settings: Settings, plan: _Plan, affected: set[int], units: _Units) -> None:
+    """SHACL on the changed and affected units, each with the types of what it links to; units
+    that state triples about a common subject are validated together (the subject's triples are
+    the union of theirs), and so is every unit of a group that a change joined or split."""
+    shapes = schema_graph(settings.schema_dir / "shapes.ttl")
+    ontology = schema_graph(settings.schema_dir / "ontology.ttl")
     onto_nt = ontology.serialize(format="nt", encoding="utf-8")
-    new = {uid: n for uid, _o, n in pairs if n is not None}
-    todo = list(new.values()) + [units.of(uid) for uid in sorted(affected)]
-    for unit in todo:
+    groups = list(plan.groups)
+    seen = set(plan.members)
+    for uid in sorted(affected - seen):
+        group = _group(state.shared, uid, plan.after)
+        seen.update(group)
+        groups.append(group)
+    for group in groups:
+        members = [u for u in map(plan.after, group) if u is not None]
+        lines = sorted({ln for u in members for ln in u.line_list()}) if len(members) > 1 else members[0].line_list()
+        subjects = {s for u in members for s in u.subjects}
         context = []
-        for iri in unit.external:
-            uid = state.subject_owner.get(iri)
-            if uid is None:
-                continue
-            owner = new.get(uid) or units.of(uid)
-            context.extend(ln for ln in units.type_label_lines(owner).get(iri, []) if TYPE_OR_LABEL[0] in ln)
-        if fragment_results(shapes, onto_nt, unit.line_list(), context, set(unit.subjects)):
+        for iri in sorted({iri for u in members for iri in u.external} - subjects):
+            for owner in sorted(describers(state, iri)):
+                unit = plan.after(owner)
+                if unit is not None:
+                    context.extend(ln for ln in units.type_label_lines(unit).get(iri, []) if TYPE_OR_LABEL[0] in ln)
+        if fragment_results(shapes, onto_nt, lines, context, subjects):
             raise Fallback("SHACL results to report")
 
 
@@ -564,6 +689,7 @@ def _write(
     settings: Settings,
     state: State,
     pairs: list[Any],
+    plan: _Plan,
     affected: set[int],
     units: _Units,
     folders: list[str],
@@ -578,12 +704,11 @@ def _write(
     try:
         files = A.StagedFiles(staging)
         agg = state.aggregates
-        for _uid, old, new in pairs:
-            if old is not None:
-                agg.add(old, -1)
-            if new is not None:
-                agg.add(new, 1)
-        _splice_data(files, settings, state, model, pairs, target)
+        for unit in plan.old_renders:
+            agg.add(unit, -1)
+        for _owner, unit in plan.new_renders:
+            agg.add(unit, 1)
+        _splice_data(files, settings, state, model, pairs, plan, target)
         for rel in ("validation-report.ttl", "validation-report.json"):
             if rel in state.release:
                 shutil.copyfile(target / rel, staging / rel)
@@ -597,8 +722,8 @@ def _write(
         with stage("dcat-ap"):
             if cat_results:
                 raise Fallback("DCAT-AP results to report")
-        for _uid, old, new in pairs:
-            state.triples += (new.triples if new else 0) - (old.triples if old else 0)
+        # a triple two sources state is published once: counted on the merged units
+        state.triples += sum(u.triples for _o, u in plan.new_renders) - sum(u.triples for u in plan.old_renders)
         new_folders: dict[str, tuple[int, str, tuple[Any, ...]]] = {}
         keys = {n.folder: (uid, n.key) for uid, _o, n in pairs if n is not None}
         for folder in folders:
@@ -699,8 +824,11 @@ def _splice(
     files.record(rel, written)
 
 
-def _splice_data(files: Any, settings: Settings, state: State, model: Any, pairs: list[Any], target: Path) -> None:
-
+def _splice_data(
+    files: Any, settings: Settings, state: State, model: Any, pairs: list[Any], plan: _Plan, target: Path
+) -> None:
+    """Every data file spliced: a format of named graphs with the changed sources' own blocks,
+    the others with the blocks of :class:`_Plan`'s units (merged where they share a subject)."""
     agg = state.aggregates
     mine = {uid for uid, _o, _n in pairs}
     news = [(uid, n) for uid, _o, n in pairs if n is not None]
@@ -708,17 +836,18 @@ def _splice_data(files: Any, settings: Settings, state: State, model: Any, pairs
     try:
         for fmt in FORMATS:
             with stage("export:" + fmt.file.rpartition(".")[2]):
-                add = [b for uid, n in news for b in fmt.blocks(n, uid, ctx)]
+                owners, made = (mine, news) if fmt.per_source else (plan.members, plan.new_renders)
+                add = [b for uid, n in made for b in fmt.blocks(n, uid, ctx)]
                 rekey = fmt.rekey(ctx) if fmt.rekey is not None else None
-                _splice(files, state, target, fmt.file, fmt.spec(ctx), mine, add, rekey=rekey)
+                _splice(files, state, target, fmt.file, fmt.spec(ctx), owners, add, rekey=rekey)
         with stage("export:csv"):
             tables: dict[str, list[Any]] = {t: [] for t in model.tables}
-            for uid, n in news:
+            for uid, n in plan.new_renders:
                 for name, rows in A.csv_blocks(load_part(n, "csv"), uid).items():
                     tables[name].extend(rows)
             for table in model.tables.values():
                 rel = f"csv/{table.name}.csv"
-                _splice(files, state, target, rel, A.csv_spec(model, table), mine, tables[table.name])
+                _splice(files, state, target, rel, A.csv_spec(model, table), plan.members, tables[table.name])
     except (Unsupported, OutputProblems) as exc:
         raise Fallback(str(exc)) from None
 

@@ -1,5 +1,5 @@
 """The fast build: per-source units in a process pool (cached), checks across sources, the
-compiled SHACL validator, and a release assembled from the units' per-subject renderings.
+default SHACL engine (`toolkit.validate.shacl`), and a release assembled from the units' per-subject renderings.
 
 It gives the same report as :func:`toolkit.validate.validate_sources` and the same bytes as
 :func:`toolkit.publish.release.assemble` (tests compare both on the real article and on
@@ -9,11 +9,14 @@ generated corpora with injected defects), at a fraction of the time and memory.
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import os
 import time
 from pathlib import Path
 from typing import Any
+
+from rdflib import Graph
 
 from toolkit.build.pool import run_all
 from toolkit.config import Settings
@@ -21,7 +24,7 @@ from toolkit.errors import UsageError
 from toolkit.export import units as U
 from toolkit.progress import progress
 from toolkit.publish.assemble import FastOutcome, data_namespaces
-from toolkit.report import Severity, ValidationReport, ValidationResult
+from toolkit.report import ValidationReport, ValidationResult
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
 from toolkit.timing import add, give_back_memory, stage
@@ -31,6 +34,22 @@ from toolkit.validate.facts import LoadResultsValidator
 from toolkit.validate.shacl import load_schema_graph, property_lines, validate_data
 
 CACHE_DIR = Path(".cache") / "policy-toolkit"
+
+
+def schema_graph(path: Path) -> Graph:
+    """A schema file's graph (shapes, ontology), parsed once per process while the file is
+    unchanged: a full build reads the shapes for the validation and again for the locality
+    check of its state (rdflib's Turtle parser: a fixed cost of every build). Read-only."""
+    try:
+        st = path.stat()
+    except OSError:
+        return load_schema_graph(path)  # the LoadError that names the file
+    return _parsed(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: str, _mtime_ns: int, _size: int) -> Graph:
+    return load_schema_graph(Path(path))
 
 
 def cache_root(settings: Settings) -> Path:
@@ -57,7 +76,7 @@ def build_unit(item: tuple[str, str, str, U.StageContext]) -> str:
 
 def collect_units(settings: Settings, *, jobs: int = 1, cache: Path | None = None) -> list[U.Unit]:
     """Every source folder's unit, from the cache where its content hash is known."""
-    loader._schema(settings)  # unreadable schema: the same LoadError as the naive loader
+    loader.facts_schema(settings)  # unreadable schema: the same LoadError as the naive loader
     folders = loader.source_folders(settings.sources_dir)
     with stage("units:hash"):
         ctx = U.StageContext(settings=settings, digest=U.code_digest(settings))
@@ -77,7 +96,10 @@ def collect_units(settings: Settings, *, jobs: int = 1, cache: Path | None = Non
     units = []
     for f, k, p in zip(folders, keys, paths, strict=True):
         unit = U.load(p)
-        if unit is None or unit.key != k or (unit.has_nt and not U.has_render(unit)):  # damaged: again
+        # a unit made in this run has every rendering (the worker wrote them before the unit);
+        # one from an earlier run may have lost a file: the check stats six files per unit
+        damaged = unit is not None and k not in computed and unit.has_nt and not U.has_render(unit)
+        if unit is None or unit.key != k or damaged:  # damaged: again
             unit = U.process_folder(f, ctx, k)
             U.dump(unit, p)
             computed.add(k)
@@ -165,6 +187,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
                 value=ref,
             )
         )
+    model = load_model(settings.schema_dir)  # once: it parses model.yaml
     known = {
         eid: loader.Known(ent.types, unit.source.id if unit.source else "", ent.line, ent.label)
         for eid, (unit, ent) in entities.items()
@@ -174,7 +197,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
         if target is None and ent.id in ghosts:
             continue
         for message, key in loader.subject_problems(
-            ent.id, unit.source.id if unit.source else "", list(ent.keys), known, load_model(settings.schema_dir)
+            ent.id, unit.source.id if unit.source else "", list(ent.keys), known, model
         ):
             results.append(
                 _result(
@@ -192,7 +215,7 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
         eid: U.entity_stub(ent, unit.source.id if unit.source else "", Path(unit.facts_rel))
         for eid, (unit, ent) in entities.items()
     }
-    results.extend(loader._cycles(stubs, settings))
+    results.extend(loader.reference_cycles(stubs, settings))
     return results
 
 
@@ -230,7 +253,7 @@ def fast_outcome(settings: Settings, *, jobs: int = 1, cache: Path | None = None
         with stage("merge"):
             # lines sort by subject first, and a subject's lines are one block of one source
             outcome.order = sorted((s + ">", i, start, end) for i, u in enumerate(units) for s, start, end in u.spans)
-    # Every validator `build` runs, in its order; SHACL is the compiled one, over the lines.
+    # Every validator `build` runs, in its order; SHACL is the default engine, over the lines.
     # RELEASE_CHECKS run after the export, on the files being made (toolkit.publish.assemble).
     ctx = ValidationContext(settings=settings, model=model, corpus=None, load_results=problems, graph=None)
     for v in VALIDATORS:
@@ -251,7 +274,7 @@ def fast_outcome(settings: Settings, *, jobs: int = 1, cache: Path | None = None
 
 def runs_per_unit(v: Validator | UnitValidator) -> bool:
     """Whether the build runs ``v`` per unit: every validator but the loader's (run inside the
-    units), SHACL (compiled, over every unit's lines at once) and the release checks (run on
+    units), SHACL (the default engine, over every unit's lines at once) and the release checks (run on
     the files being written)."""
     return v.name not in RELEASE_CHECKS and v.name != "shacl" and not isinstance(v, LoadResultsValidator)
 
@@ -288,8 +311,8 @@ def units_ntriples(units: list[U.Unit]) -> bytes:
 def _shacl(settings: Settings, outcome: FastOutcome) -> None:
     model, units, report = outcome.model, outcome.units, outcome.report
     with stage("validation"):
-        shapes = load_schema_graph(settings.schema_dir / "shapes.ttl")
-        ontology = load_schema_graph(settings.schema_dir / "ontology.ttl")
+        shapes = schema_graph(settings.schema_dir / "shapes.ttl")
+        ontology = schema_graph(settings.schema_dir / "ontology.ttl")
         results, raw = validate_data(
             units_ntriples(units),
             shapes,
@@ -304,9 +327,14 @@ def _shacl(settings: Settings, outcome: FastOutcome) -> None:
 
 
 __all__ = [
-    "FastOutcome",
-    "Severity",
+    "build_unit",
+    "cache_root",
     "collect_units",
     "fast_outcome",
     "link",
+    "locate_map",
+    "run_unit_validator",
+    "runs_per_unit",
+    "schema_graph",
+    "units_ntriples",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TypeVar
 
@@ -41,9 +41,3 @@ def run_all(fn: Callable[[T], R], items: list[T], jobs: int, executor: Executor 
     chunk = max(1, min(32, len(items) // (jobs * 8) or 1))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
         yield from pool.map(fn, items, chunksize=chunk)
-
-
-def consume(results: Iterable[object]) -> None:
-    """Run a lazy :func:`run_all` to its end."""
-    for _ in results:
-        pass

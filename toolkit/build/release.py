@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.build import incremental
-from toolkit.build.pipeline import cache_root, fast_outcome
+from toolkit.build.pipeline import cache_root, fast_outcome, schema_graph
 from toolkit.build.pool import resolve_jobs
 from toolkit.config import Settings
 from toolkit.errors import DataError, Interrupted, NoSpace
@@ -28,7 +28,6 @@ from toolkit.publish.diff import diff_release
 from toolkit.publish.manifest import Release, mismatch, where
 from toolkit.publish.release import check_release_folder
 from toolkit.timing import stage
-from toolkit.validate.shacl import load_schema_graph
 
 
 def build_fast(settings: Settings, *, check: bool = False, jobs: int) -> Release:
@@ -91,15 +90,13 @@ def _build_fast(settings: Settings, *, check: bool, jobs: int) -> Release:
 def _state(settings: Settings, outcome: Any, files: StagedFiles, report: Any) -> Any:
     """What the next build needs to be incremental (see :mod:`toolkit.build.incremental`)."""
     with stage("state"):
-        local = incremental.local_shapes(load_schema_graph(settings.schema_dir / "shapes.ttl"))
+        local = incremental.local_shapes(schema_graph(settings.schema_dir / "shapes.ttl"))
         if report.results:
             local = local or "the report has results"
         if files.aggregates is None or files.aggregates.catalog is None:
             local = local or "no catalog state"
         if not files.layouts:
             local = local or "no layouts"
-        if files.aggregates is not None and files.aggregates.shared:
-            local = local or "a subject described by two sources (rendered merged by the full build)"
         return incremental.full_state(settings, outcome.units, files, report, local)
 
 
@@ -120,7 +117,7 @@ def build_release(settings: Settings, *, check: bool = False, jobs: int | None =
     """Validate, export and write the release (or, with ``check``, only compare).
 
     The one pipeline (:func:`build_fast`): per-source units in ``jobs`` processes (``None``:
-    every core; resolved here, once), cached; SHACL compiled to SPARQL; every file written from
+    every core; resolved here, once), cached; SHACL by the default engine; every file written from
     the units' blocks. The tests hold it to the whole-graph oracle (``tests/oracle``) byte for byte.
 
     The release folder is checked before anything else (:func:`check_release_folder`) and

@@ -321,13 +321,13 @@ def _tick(timings: dict[str, float], name: str, since: float) -> float:
 def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     t = time.perf_counter()
     loader.check_source_folder(folder)  # the incremental rebuild reaches here without source_folders
-    doc = load_yaml(folder / FACTS_FILE, fast=True)  # libyaml's parser first: every facts file is read so
-    problems = loader._Problems(settings, doc)
+    doc = load_yaml(folder / FACTS_FILE, fast=True)  # libyaml's parser first: every build reads every facts file
+    problems = loader.Problems(settings, doc)
     schema_path = settings.schema_dir / "facts.schema.json"
     fast = _fast_schema(str(schema_path), schema_path.stat().st_mtime)
     broken: dict[int, str] | None = {}
     if not _fast_valid(fast, doc.data):
-        paths = loader._schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems)
+        paths = loader.schema_errors(doc, _facts_schema(str(settings.schema_dir)), problems)
         broken = loader.broken_entries(doc, paths)
     unit.schema_problems = list(problems.results)
     problems.results.clear()
@@ -335,7 +335,7 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         return
     unit.ghosts = sorted(set(broken.values()))
     t = _tick(unit.timings, "facts", t)
-    src = loader._load_source(folder, doc, problems, model, settings)
+    src = loader.load_source(folder, doc, problems, model, settings)
     unit.source_problems = list(problems.results)
     if src is None:
         return
@@ -364,11 +364,11 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     for i, raw in enumerate(doc.data["entities"]):
         if i in broken:
             continue
-        ent = loader._load_entity(raw, i, src, doc, problems, model, settings)
+        ent = loader.load_entity(raw, i, src, doc, problems, model, settings)
         load_problems = list(problems.results)
         problems.results.clear()
         t = _tick(unit.timings, "facts", t)
-        loader._locate_evidence(raw, i, ent, src, body, problems, settings)
+        loader.locate_evidence(raw, i, ent, src, body, problems, settings)
         evidence_problems = list(problems.results)
         problems.results.clear()
         t = _tick(unit.timings, "evidence", t)

@@ -158,7 +158,9 @@ class Corpus:
         return self.entities.get(entity_id)
 
 
-def _schema(settings: Settings) -> dict[str, Any]:
+def facts_schema(settings: Settings) -> dict[str, Any]:
+    """The facts files' JSON Schema; public because the build reads it first, so that an unreadable
+    schema gives the same LoadError on every path."""
     path = settings.schema_dir / "facts.schema.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -223,7 +225,10 @@ def check_regular(path: Path, what: str, *, line_of: tuple[Path, int | None] | N
     raise LoadError(problem, file=path, hint=hint)
 
 
-class _Problems:
+class Problems:
+    """The problems of one facts file, each with its line; public because the build's per-source
+    unit (:mod:`toolkit.export.units`) collects them with the loader's own functions."""
+
     def __init__(self, settings: Settings, doc: YamlDoc) -> None:
         self.settings = settings
         self.doc = doc
@@ -255,7 +260,7 @@ class _Problems:
         )
 
 
-def _schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: _Problems) -> list[tuple[str | int, ...]]:
+def schema_errors(doc: YamlDoc, schema: dict[str, Any], problems: Problems) -> list[tuple[str | int, ...]]:
     """Add the format problems of a facts file; return the JSON path of each (for :func:`broken_entries`)."""
     validator = jsonschema.Draft202012Validator(schema)
     paths: list[tuple[str | int, ...]] = []
@@ -361,23 +366,23 @@ def _read_text(path: Path) -> str:
 
 def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[ValidationResult]]:
     """Load every source; return the corpus and the problems found (empty when all is well)."""
-    schema = _schema(settings)
+    schema = facts_schema(settings)
     results: list[ValidationResult] = []
     sources: list[Source] = []
     entities: dict[str, Entity] = {}
-    pending_refs: list[tuple[_Problems, Entity, str, RefValue, tuple[str | int, ...]]] = []
-    subjects: list[tuple[_Problems, Entity, dict[str, Any], int]] = []
+    pending_refs: list[tuple[Problems, Entity, str, RefValue, tuple[str | int, ...]]] = []
+    subjects: list[tuple[Problems, Entity, dict[str, Any], int]] = []
     ghosts: set[str] = set()  # ids of entries with a format problem: not loaded, but not "unknown" either
     source_ids: dict[str, Path] = {}
     for folder in source_folders(settings.sources_dir):
         doc = load_yaml(folder / FACTS_FILE)
-        problems = _Problems(settings, doc)
-        broken = broken_entries(doc, _schema_errors(doc, schema, problems))
+        problems = Problems(settings, doc)
+        broken = broken_entries(doc, schema_errors(doc, schema, problems))
         if broken is None:
             results.extend(problems.results)
             continue
         ghosts.update(broken.values())
-        src = _load_source(folder, doc, problems, model, settings)
+        src = load_source(folder, doc, problems, model, settings)
         if src is None:
             results.extend(problems.results)
             continue
@@ -394,11 +399,11 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
         for i, raw in enumerate(doc.data["entities"]):
             if i in broken:
                 continue
-            ent = _load_entity(raw, i, src, doc, problems, model, settings)
+            ent = load_entity(raw, i, src, doc, problems, model, settings)
             if ent.about:
                 src.entities.append(ent)
                 src.entities.extend(ent.claims)
-                _locate_evidence(raw, i, ent, src, body, problems, settings)
+                locate_evidence(raw, i, ent, src, body, problems, settings)
                 for claim in ent.claims:
                     claim.evidence = list(ent.evidence)
                 subjects.append((problems, ent, raw, i))
@@ -417,7 +422,7 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
             entities[ent.id] = ent
             src.entities.append(ent)
             src.entities.extend(ent.claims)
-            _locate_evidence(raw, i, ent, src, body, problems, settings)
+            locate_evidence(raw, i, ent, src, body, problems, settings)
             pending_refs.extend((problems, ent, prop, ref, path) for prop, ref, path in ref_paths(raw, i, ent))
         sources.append(src)
         results.extend(problems.results)
@@ -452,7 +457,7 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
                 value=ent.id if key == "subject" else None,
             )
             results.append(problems.results.pop())
-    results.extend(_cycles(entities, settings))
+    results.extend(reference_cycles(entities, settings))
     return Corpus(sources=sources, entities=entities), results
 
 
@@ -526,17 +531,19 @@ def ref_paths(raw: dict[str, Any], index: int, ent: Entity) -> Iterator[tuple[st
                 yield prop, v, path
 
 
-def _cycles(entities: dict[str, Entity], settings: Settings) -> list[ValidationResult]:
+def reference_cycles(entities: dict[str, Entity], settings: Settings) -> list[ValidationResult]:
     """A resource that reaches itself through one property (A part of B part of A) is a mistake."""
     out: list[ValidationResult] = []
-    props = sorted(
-        {p for e in entities.values() for p, vs in e.values.items() if any(isinstance(v, RefValue) for v in vs)}
-    )
-    for prop in props:
-        edges = {
-            e.id: [v.id for v in e.values.get(prop, []) if isinstance(v, RefValue) and v.id in entities]
-            for e in entities.values()
-        }
+    # one pass over the entities for every property (not one per property): only an entity
+    # with a link of the property can be on a cycle through it
+    by_prop: dict[str, dict[str, list[str]]] = {}
+    for e in entities.values():
+        for p, vs in e.values.items():
+            refs = [v.id for v in vs if isinstance(v, RefValue)]
+            if refs:
+                by_prop.setdefault(p, {})[e.id] = [r for r in refs if r in entities]
+    for prop in sorted(by_prop):
+        edges = by_prop[prop]
         reported: set[str] = set()
         # Only a node on a cycle can reach itself, and only through its own strongly connected
         # component: searching there alone finds the same first cycle in linear, not quadratic, time.
@@ -619,7 +626,9 @@ def _cyclic_components(edges: dict[str, list[str]]) -> dict[str, int]:
     return out
 
 
-def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings) -> Source | None:
+def load_source(folder: Path, doc: YamlDoc, problems: Problems, model: Model, settings: Settings) -> Source | None:
+    """The ``source:`` block of a facts file and its archived text (None when unusable); shared
+    with the per-source unit so that both paths read a source the same way."""
     meta = doc.data["source"]
     text_path = folder / meta["text"]
     if text_path.is_symlink() or (os.path.lexists(text_path) and not text_path.is_file()):
@@ -681,9 +690,10 @@ def _load_source(folder: Path, doc: YamlDoc, problems: _Problems, model: Model, 
     )
 
 
-def _load_entity(
-    raw: dict[str, Any], index: int, src: Source, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings
+def load_entity(
+    raw: dict[str, Any], index: int, src: Source, doc: YamlDoc, problems: Problems, model: Model, settings: Settings
 ) -> Entity:
+    """One entry of ``entities:`` (an entity or a ``subject:`` block); shared with the per-source unit."""
     if "subject" in raw:
         return _load_subject(raw, index, src, doc, problems, model, settings)
     types = tuple(raw["type"]) if isinstance(raw["type"], list) else (raw["type"],)
@@ -718,7 +728,7 @@ def _load_entity(
 
 
 def _load_subject(
-    raw: dict[str, Any], index: int, src: Source, doc: YamlDoc, problems: _Problems, model: Model, settings: Settings
+    raw: dict[str, Any], index: int, src: Source, doc: YamlDoc, problems: Problems, model: Model, settings: Settings
 ) -> Entity:
     """An entry ``- subject: <id>``: this source's own statements about another source's entity.
 
@@ -801,7 +811,7 @@ def load_marks(
     raw: dict[str, Any],
     at: tuple[str | int, ...],
     ent: Entity,
-    problems: _Problems,
+    problems: Problems,
     model: Model,
     settings: Settings,
 ) -> None:
@@ -858,7 +868,7 @@ def load_marks(
 
 
 def _attribute(
-    raw: dict[str, Any], index: int, ent: Entity, src: Source, problems: _Problems, model: Model, settings: Settings
+    raw: dict[str, Any], index: int, ent: Entity, src: Source, problems: Problems, model: Model, settings: Settings
 ) -> None:
     """The entry's ``attributed:`` properties: their values become the article's claims
     (``pt:Claim`` with method attributed-claim and the note), not facts of the entity.
@@ -916,7 +926,7 @@ def _set_values(
     path: tuple[str | int, ...],
     published: DateValue,
     doc: YamlDoc,
-    problems: _Problems,
+    problems: Problems,
     model: Model,
     settings: Settings,
     label: str | None = None,
@@ -959,7 +969,7 @@ def _date(
     key: str,
     path: tuple[str | int, ...],
     published: DateValue,
-    problems: _Problems,
+    problems: Problems,
     focus: str,
     label: str | None = None,
     *,
@@ -1005,9 +1015,11 @@ def _date(
     return DateLit(value, stated=stated, note=raw.get("note"), period=keep)
 
 
-def _locate_evidence(
-    raw: dict[str, Any], index: int, ent: Entity, src: Source, body: Normalised, problems: _Problems, settings: Settings
+def locate_evidence(
+    raw: dict[str, Any], index: int, ent: Entity, src: Source, body: Normalised, problems: Problems, settings: Settings
 ) -> None:
+    """Find each quote of an entry in the archived text (a quote not found is a problem); shared
+    with the per-source unit."""
     for j, quote in enumerate(raw["evidence"]):
         found = locate_quote(quote, src.text, body)
         if found is None:

@@ -22,25 +22,26 @@ class Normalised:
 
     @classmethod
     def of(cls, raw: str, start: int = 0, end: int | None = None) -> Normalised:
+        """``raw[start:end]`` with each run of whitespace made one space (none before the first
+        character), and the raw offset of every character kept. Run by run with the regex
+        engine, not character by character (a build normalises every source's text)."""
         end = len(raw) if end is None else end
-        chars: list[str] = []
+        parts: list[str] = []
         offsets: list[int] = []
         i = start
-        while i < end:
-            ch = raw[i]
-            if ch.isspace():
-                j = i
-                while j < end and raw[j].isspace():
-                    j += 1
-                if chars and chars[-1] != " ":
-                    chars.append(" ")
-                    offsets.append(i)
-                i = j
-                continue
-            chars.append(ch)
-            offsets.append(i)
-            i += 1
-        return cls("".join(chars), offsets)
+        for m in _WS.finditer(raw, start, end):
+            a, b = m.span()
+            if a > i:
+                parts.append(raw[i:a])
+                offsets.extend(range(i, a))
+            if offsets:
+                parts.append(" ")
+                offsets.append(a)
+            i = b
+        if i < end:
+            parts.append(raw[i:end])
+            offsets.extend(range(i, end))
+        return cls("".join(parts), offsets)
 
 
 def normalise(text: str) -> str:
