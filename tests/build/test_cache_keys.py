@@ -58,3 +58,13 @@ def test_unit_keys_differ_by_folder_and_by_settings(project: Project, tmp_path: 
     assert U.code_digest(other_sources) != digest_
     other_base = settings.with_overrides(base_iri="https://example.org/id/")
     assert U.code_digest(other_base) != digest_
+
+
+def test_the_code_digest_changes_with_the_serialisers_versions(project: Project, monkeypatch) -> None:
+    """A unit's renderings reproduce rdflib's and pyld's output, so another version of either must
+    miss the cache (pyld has no ``__version__``: its distribution's version is read)."""
+    settings = project.settings
+    before = U.code_digest(settings)
+    real = U.metadata.version
+    monkeypatch.setattr(U.metadata, "version", lambda name: "0.0-other" if name == "PyLD" else real(name))
+    assert U.code_digest(settings) != before

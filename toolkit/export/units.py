@@ -33,12 +33,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any, overload
 
 import fastjsonschema
 import jsonschema
-import pyld
 import rdflib
 import yaml
 from rdflib import Graph, Literal
@@ -263,7 +263,8 @@ def code_digest(settings: Settings) -> str:
     h.update(f"unit-format={UNIT_FORMAT};base={settings.base_iri};root={settings.root}".encode())
     h.update(f";sources={os.path.abspath(settings.sources_dir)};".encode())
     h.update(json.dumps(settings.catalog, sort_keys=True, default=str).encode())
-    h.update(f"rdflib={rdflib.__version__};pyld={getattr(pyld, '__version__', '?')};yaml={yaml.__version__}".encode())
+    # pyld has no __version__ attribute: its version is the installed distribution's
+    h.update(f"rdflib={rdflib.__version__};pyld={metadata.version('PyLD')};yaml={yaml.__version__}".encode())
     for p in sorted(settings.schema_dir.glob("*")):
         if p.is_file():
             h.update(p.name.encode() + b"\0" + p.read_bytes())

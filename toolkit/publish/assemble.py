@@ -328,7 +328,6 @@ def _write_release(
         validators_run=list(outcome.report.validators_run),
     )
     agg = Aggregates.of([u for _i, u in by_subject])
-    agg.shared = len(by_subject) != len(units)
     write_data_files(files, settings, outcome.model, list(enumerate(units)), by_subject, agg)
     report.validators_run.append("output-schema")
     if agg.output_problems:
@@ -436,7 +435,6 @@ class Aggregates:
         self.counts: Counter[str] = Counter()
         self.output_problems = False
         self.catalog: Any = None
-        self.shared = False  # some units state triples about a common subject (rendered merged)
 
     @classmethod
     def of(cls, units: list[U.Unit]) -> Aggregates:
