@@ -74,7 +74,7 @@ def build(
         where = settings.release_dir
         if check:
             typer.echo(f"release in {where} is up to date ({len(rel.files)} files, {m['triples']} triples)")
-        elif rel.changed and all(line.startswith("missing from the release: ") for line in rel.changed):
+        elif len(rel.changed) == len(rel.files) and all(line.startswith("missing from") for line in rel.changed):
             typer.echo(f"wrote {len(rel.files)} files to {where} ({m['triples']} triples): a new release")
         elif rel.changed:
             typer.echo(f"wrote {len(rel.files)} files to {where} ({m['triples']} triples):")

@@ -231,7 +231,7 @@ def _keywords_and_coverage(g: Graph, ds: URIRef, data: Graph, model: Model, pt: 
         for _s, p, o in data
         if isinstance(o, Literal)
         and o.datatype in (XSD.date, XSD.gYearMonth, XSD.gYear)
-        and str(p) != model.properties["publishedNotBefore"].iri
+        and str(p) not in (model.properties["publishedNotBefore"].iri, model.properties["claimValue"].iri)
     )
     if dates:
         period = URIRef(str(ds) + "/temporal")

@@ -184,7 +184,8 @@ class UnitIndex:
 
     def __init__(self, lines: list[str], model: Model, subjects: Subjects | None = None) -> None:
         pt = model.ns
-        not_before = model.properties["publishedNotBefore"].iri
+        # not dates of the dataset: when the article appeared, and a value it only claims (issue 17)
+        undated = {model.properties["publishedNotBefore"].iri, model.properties["claimValue"].iri}
         tf, region = pt + "TechnologyField", pt + "Region"
         self.fields: set[str] = set()
         self.regions: set[str] = set()
@@ -199,7 +200,7 @@ class UnitIndex:
                         self.regions.add(s)
                 elif p == RDFS_LABEL:
                     self.labels.setdefault(s, []).append(o.text)
-                elif o.datatype in DATE_TYPES and p != not_before:
+                elif o.datatype in DATE_TYPES and p not in undated:
                     self.dates[o.lexical] += 1
         for labels in self.labels.values():
             labels.sort()
