@@ -11,7 +11,8 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -82,6 +83,18 @@ class ResourceUnit:
 
 
 @dataclass
+class Job:
+    """An overview or ontology page made by :meth:`SiteBuilder.rest`: its files, search entries and reads.
+
+    Why: a job whose reads did not change since the last site is not made again (its files are
+    kept), as for resource pages; ``deps`` is None for the jobs that are always made."""
+
+    files: list[str] = field(default_factory=list)
+    docs: dict[str, tuple[dict[str, str], list[str], str]] = field(default_factory=dict)
+    deps: set[tuple[str, str]] | None = None
+
+
+@dataclass
 class Page:
     """A page known to the site: its folder and its title in each language (for nav, search, sitemap)."""
 
@@ -127,6 +140,10 @@ class SiteBuilder:
     _compact_cache: dict[str, str] = field(default_factory=dict)
     #: the (kind, key) reads of the page being made, or None outside a resource page
     deps: set[tuple[str, str]] | None = None
+    #: the rest job being made (its files and search entries are noted into it)
+    job: Job | None = None
+    _dep_cache: dict[tuple[str, str], str] = field(default_factory=dict)
+    _query_results: dict[str, tuple[SavedQuery, Result | None, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         rel_ = self.release
@@ -151,8 +168,39 @@ class SiteBuilder:
         if self.deps is not None and isinstance(key, str):
             self.deps.add((kind, key))
 
+    @contextmanager
+    def untracked(self) -> Iterator[None]:
+        """Reads that are noted by a finer key of their own (``types``, ``dates``), not as the whole ``out``."""
+        saved, self.deps = self.deps, None
+        try:
+            yield
+        finally:
+            self.deps = saved
+
+    def types_of(self, iri: str) -> list[str]:
+        self.note("types", iri)
+        with self.untracked():
+            return self.release.types(iri)
+
+    def dates_of(self, iri: str) -> list[tuple[str, str]]:
+        """(date, property) of every dated value of ``iri``."""
+        self.note("dates", iri)
+        with self.untracked():
+            return [
+                (o.value, p)
+                for p, objs in self.release.out[iri].items()
+                for o in objs
+                if isinstance(o, ox.Literal) and o.datatype and o.datatype.value in DATE_TYPES
+            ]
+
     def dep_value(self, kind: str, key: str) -> str:
         """A short hash of what a read of (kind, key) gives in this release: the incremental site's test."""
+        cached = self._dep_cache.get((kind, key))
+        if cached is None:
+            cached = self._dep_cache[(kind, key)] = self._dep_value(kind, key)
+        return cached
+
+    def _dep_value(self, kind: str, key: str) -> str:
         saved, self.deps = self.deps, None
         try:
             rel_ = self.release
@@ -168,6 +216,15 @@ class SiteBuilder:
                 text = repr(sorted(self.labels(key).items()))
             elif kind == "page":
                 text = repr(self.page_of(key))
+            elif kind == "types":
+                text = repr(self.types_of(key))
+            elif kind == "dates":
+                text = repr(sorted(self.dates_of(key)) if key in self.resource_set else None)
+            elif kind == "resources":
+                text = "\n".join(self.resources)
+            elif kind == "query":
+                saved_query, result, error = self.query_result(key)
+                text = repr((saved_query.path.read_bytes(), error, None if result is None else result_text(result)))
             else:
                 raise ValueError(f"unknown dependency kind {kind!r}")
         finally:
@@ -306,6 +363,8 @@ class SiteBuilder:
             **ctx,
         )
         self.files[here + "index.html"] = html.encode("utf-8")
+        if self.job is not None:
+            self.job.files.append(here + "index.html")
 
     def build(self) -> dict[str, bytes]:
         """Every file of the site, in memory, made in this process."""
@@ -314,22 +373,45 @@ class SiteBuilder:
         self.rest()
         return dict(sorted(self.files.items()))
 
-    def rest(self, more_files: Iterable[str] = ()) -> None:
+    def rest_jobs(self) -> list[tuple[str, Callable[[], None], bool]]:
+        """The pages besides the resource pages, as (name, maker, whether its reads are tracked)."""
+        jobs: list[tuple[str, Callable[[], None], bool]] = [
+            (f"term\t{iri}", lambda iri=iri: self.term_page(iri), True) for iri in sorted(self.terms)
+        ]
+        jobs += [("ontology", self.ontology_index, True), ("browse", self.browse_page, True)]
+        jobs += [("timeline", self.timeline_page, True)]
+        jobs += [(f"query\t{q.name}", lambda q=q: self.query_page(q.name), True) for q in self.saved_queries()]
+        jobs += [("queries", self.queries_index, False), ("catalog", self.catalog_page, False)]
+        jobs += [("static", self.static_pages, False)]
+        return jobs
+
+    def rest(self, more_files: Iterable[str] = (), reuse: Callable[[str], Job | None] | None = None) -> dict[str, Job]:
         """Everything but the resource pages (made already, here or elsewhere): ontology and overview
-        pages, copies, search index, sitemap. ``more_files``: the paths of resource files not in ``files``."""
-        for iri in sorted(self.terms):
-            self.term_page(iri)
-        self.ontology_index()
-        self.browse_page()
-        self.timeline_page()
-        self.query_pages()
-        self.catalog_page()
-        self.static_pages()
+        pages, copies, search index, sitemap. ``more_files``: the paths of resource files not in ``files``.
+        ``reuse(name)``: a job of the last site to keep as it is (its reads unchanged), or None to make it.
+        Returns the jobs made or kept, by name."""
+        done: dict[str, Job] = {}
+        for name, make, tracked in self.rest_jobs():
+            kept = reuse(name) if reuse is not None and tracked else None
+            if kept is not None:
+                self.search.docs.update(kept.docs)
+                done[name] = kept
+                continue
+            self.job = Job(deps=set() if tracked else None)
+            self.deps = self.job.deps
+            try:
+                make()
+            finally:
+                done[name], self.job, self.deps = self.job, None, None
+        more = list(more_files)
+        for job in done.values():
+            more += job.files
         self.release_copy()
         self.static_files()
         self.files["search/index.json"] = self.search.to_json()
-        self.files["sitemap.xml"] = self.sitemap_xml([*self.files, *more_files])
+        self.files["sitemap.xml"] = self.sitemap_xml([*self.files, *more])
         self.files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {self.sitemap.root_iri}sitemap.xml\n".encode()
+        return done
 
     def resource_unit(self, iri: str) -> ResourceUnit:
         """One resource's page: its files, its search entry and what it read (keys and their hashes)."""
@@ -682,6 +764,8 @@ class SiteBuilder:
             )
         self.pages[path] = Page(path, titles, kind)
         self.search.add(path, titles, [self.comment(iri, "zh"), self.comment(iri, "en")], [kind])
+        if self.job is not None:
+            self.job.docs[path] = self.search.docs[path]
 
     def ontology_index(self) -> None:
         for lang in LANGS:
@@ -710,8 +794,9 @@ class SiteBuilder:
     # ------------------------------------------------------------------ overview pages
     def browse_page(self) -> None:
         by_class: dict[str, list[str]] = defaultdict(list)
+        self.note("resources", "")
         for iri in self.resources:
-            for t in self.release.types(iri) or [RDFS + "Resource"]:
+            for t in self.types_of(iri) or [RDFS + "Resource"]:
                 by_class[t].append(iri)
         for lang in LANGS:
             here = lang_path("browse/", lang)
@@ -729,11 +814,9 @@ class SiteBuilder:
 
     def timeline_page(self) -> None:
         events = []
+        self.note("resources", "")
         for s in self.resources:
-            for p, objs in self.release.out[s].items():
-                for o in objs:
-                    if isinstance(o, ox.Literal) and o.datatype and o.datatype.value in DATE_TYPES:
-                        events.append((o.value, s, p))
+            events += [(d, s, p) for d, p in self.dates_of(s)]
         events.sort()
         for lang in LANGS:
             here = lang_path("timeline/", lang)
@@ -747,13 +830,15 @@ class SiteBuilder:
             ]
             self.render("timeline.html", "timeline/", lang, UI[lang]["timeline"], rows=rows)
 
-    def query_pages(self) -> None:
-        settings = self.release.settings
-        folder = settings.root / "queries"
-        queries = saved_queries(folder) if folder.is_dir() else []
-        index: list[tuple[str, dict[str, str]]] = []
-        for q in queries:
-            saved = find_query(q.name, folder)
+    def saved_queries(self) -> list[SavedQuery]:
+        folder = self.release.settings.root / "queries"
+        return saved_queries(folder) if folder.is_dir() else []
+
+    def query_result(self, name: str) -> tuple[SavedQuery, Result | None, str]:
+        """A saved query, its answer with its default parameters (None: it needs one) and an error, once a run."""
+        found = self._query_results.get(name)
+        if found is None:
+            saved = find_query(name, self.release.settings.root / "queries")
             needs = [p.name for p in saved.params if p.required and p.default is None]
             result = None
             error = ""
@@ -762,43 +847,54 @@ class SiteBuilder:
                     result = self.run_saved(saved)
                 except UsageError as exc:  # e.g. a default parameter naming nothing in this release
                     error = str(exc)
-            path = f"queries/{q.name}/"
-            titles = {lang: saved.title.get(lang) or q.name for lang in LANGS}
-            index.append((q.name, titles))
-            for lang in LANGS:
-                here = lang_path(path, lang)
-                table = None
-                if result is not None:
-                    table = {
-                        "kind": result.kind,
-                        "variables": result.variables,
-                        "rows": [
-                            [self.term_view(t, here, lang) if t is not None else None for t in row]
-                            for row in result.rows
-                        ],
-                        "boolean": result.boolean,
-                        "triples": [
-                            [
-                                self.term_view(t.subject, here, lang),
-                                self.term_view(t.predicate, here, lang),
-                                self.term_view(t.object, here, lang),
-                            ]
-                            for t in sorted(result.triples, key=str)
-                        ],
-                    }
-                self.render(
-                    "query.html",
-                    path,
-                    lang,
-                    titles[lang],
-                    name=q.name,
-                    answers=saved.answers,
-                    text=saved.text,
-                    needs=needs,
-                    table=table,
-                    error=error,
-                )
-            self.pages[path] = Page(path, titles, "query")
+            found = self._query_results[name] = (saved, result, error)
+        return found
+
+    def query_page(self, name: str) -> None:
+        self.note("query", name)  # the query's file and its answer: what the tracked reads do not cover
+        saved, result, error = self.query_result(name)
+        needs = [p.name for p in saved.params if p.required and p.default is None]
+        path = f"queries/{name}/"
+        titles = {lang: saved.title.get(lang) or name for lang in LANGS}
+        for lang in LANGS:
+            here = lang_path(path, lang)
+            table = None
+            if result is not None:
+                table = {
+                    "kind": result.kind,
+                    "variables": result.variables,
+                    "rows": [
+                        [self.term_view(t, here, lang) if t is not None else None for t in row] for row in result.rows
+                    ],
+                    "boolean": result.boolean,
+                    "triples": [
+                        [
+                            self.term_view(t.subject, here, lang),
+                            self.term_view(t.predicate, here, lang),
+                            self.term_view(t.object, here, lang),
+                        ]
+                        for t in sorted(result.triples, key=str)
+                    ],
+                }
+            self.render(
+                "query.html",
+                path,
+                lang,
+                titles[lang],
+                name=name,
+                answers=saved.answers,
+                text=saved.text,
+                needs=needs,
+                table=table,
+                error=error,
+            )
+        self.pages[path] = Page(path, titles, "query")
+
+    def queries_index(self) -> None:
+        index = []
+        for q in self.saved_queries():
+            saved = find_query(q.name, self.release.settings.root / "queries")
+            index.append((q.name, {lang: saved.title.get(lang) or q.name for lang in LANGS}))
         for lang in LANGS:
             here = lang_path("queries/", lang)
             self.render(
@@ -973,6 +1069,12 @@ class SiteBuilder:
         ):
             urls.append({"zh": self.sitemap.url(path, "zh"), "en": self.sitemap.url(path, "en")})
         return self.env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
+
+
+def result_text(result: Result) -> str:
+    """A saved query's answer as text, for the hash that says whether its page must be made again."""
+    rows = [[None if t is None else str(t) for t in row] for row in result.rows]
+    return repr((result.kind, result.variables, rows, result.boolean, sorted(str(t) for t in result.triples)))
 
 
 def build_files(release: Release, sitemap: SiteMap) -> dict[str, bytes]:
