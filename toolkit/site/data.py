@@ -86,8 +86,6 @@ class Release:
     out: dict[str, dict[str, dict[Term, list[str]]]] = field(default_factory=dict)
     #: object IRI -> sorted (subject, predicate) pairs pointing at it
     incoming: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
-    #: subject -> its triples (for the per-resource data files)
-    triples: dict[str, list[ox.Triple]] = field(default_factory=dict)
     ontology: ox.Store = field(default_factory=ox.Store)
     shapes: ox.Store = field(default_factory=ox.Store)
     store: ox.Store = field(default_factory=ox.Store)
@@ -103,6 +101,18 @@ class Release:
             if isinstance(v, ox.Literal):
                 return v.value
         return None
+
+    def triples(self, subject: str) -> list[ox.Triple]:
+        """The subject's triples, sorted (for its data files). Made when asked, not for every subject
+        up front: after a change only the pages made again need them."""
+        return sorted(
+            (
+                ox.Triple(ox.NamedNode(subject), ox.NamedNode(p), o)
+                for p, objs in self.out.get(subject, {}).items()
+                for o in objs
+            ),
+            key=lambda t: (t.predicate.value, term_key(t.object)),
+        )
 
     def types(self, subject: str) -> list[str]:
         return [v.value for v in self.values(subject, TYPE) if isinstance(v, ox.NamedNode)]
@@ -207,11 +217,6 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
         if isinstance(q.object, ox.NamedNode):
             rel.incoming.setdefault(q.object.value, set()).add((q.subject.value, q.predicate.value))
     rel.out = {s: {p: {o: sorted(gs) for o, gs in objs.items()} for p, objs in ps.items()} for s, ps in out.items()}
-    for s, ps in rel.out.items():
-        rel.triples[s] = sorted(
-            (ox.Triple(ox.NamedNode(s), ox.NamedNode(p), o) for p, objs in ps.items() for o in objs),
-            key=lambda t: (t.predicate.value, term_key(t.object)),
-        )
     for s in sorted(rel.out):
         archived = rel.first_literal(s, rel.ontology_ns + "archivedFile")
         if archived:

@@ -19,6 +19,7 @@ from typing import Any
 
 import jinja2
 import pyoxigraph as ox
+from markupsafe import Markup, escape
 
 from toolkit.errors import UsageError
 from toolkit.query import Result, SavedQuery, bind, find_query, saved_queries
@@ -56,9 +57,34 @@ def anchor_of(iri: str) -> str:
     return "q-" + _ANCHOR_BAD.sub("-", iri.rstrip("/").rsplit("/", 1)[-1])
 
 
+def term_html(v: dict[str, Any] | None) -> Markup:
+    """A term as the templates show it (``{{ term(v) }}``): a link, a literal with its tags, or a dash.
+
+    Why Python and not a Jinja2 macro: a query's table or the browse page show tens of thousands of
+    terms, and a macro call costs ten times this; every value is escaped as autoescape would."""
+    if v is None:
+        return Markup('<span class="none">—</span>')
+    kind = v["kind"]
+    if kind == "iri" and not v["href"]:
+        return Markup(f'<span class="iri-text" title="{escape(v["iri"])}">{escape(v["text"])}</span>')
+    if kind == "iri":
+        external = ' class="external"' if v["external"] else ""
+        return Markup(f'<a href="{escape(v["href"])}" title="{escape(v["iri"])}"{external}>{escape(v["text"])}</a>')
+    if kind == "literal":
+        lang, text = v["lang"], escape(v["text"])
+        if lang:
+            out = f'<span class="literal" lang="{escape(lang)}">{text}</span> <span class="tag">@{escape(lang)}</span>'
+        else:
+            out = f'<span class="literal">{text}</span>'
+        if v["datatype"]:
+            out += f' <span class="tag">{escape(v["datatype"])}</span>'
+        return Markup(out)
+    return Markup(f'<span class="blank">{escape(v["text"])}</span>')
+
+
 def environment() -> jinja2.Environment:
     """The template environment: templates shipped in the package, autoescaped, strict about undefined names."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("toolkit.site", "templates"),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
@@ -66,6 +92,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["term"] = term_html
+    return env
 
 
 @dataclass
@@ -151,7 +179,6 @@ class SiteBuilder:
             rel_.out = Tracked(rel_.out, "out", self)
             rel_.incoming = Tracked(rel_.incoming, "in", self)
             rel_.texts = Tracked(rel_.texts, "text", self)
-            rel_.triples = Tracked(rel_.triples, "out", self)  # a pure function of ``out``
         self.prefixes = dict(self.release.prefixes)
         schema = self.release.settings.schema_dir
         for turtle in (schema / "ontology.ttl", schema / "shapes.ttl", self.release.folder / "catalog.ttl"):
@@ -585,7 +612,7 @@ class SiteBuilder:
     def data_files(self, iri: str, path: str) -> None:
         """The resource's own triples as N-Triples, Turtle and JSON-LD, written by pyoxigraph (fast, and
         a pure function of the sorted triples and prefixes: it orders the prefixes itself)."""
-        triples = self.release.triples.get(iri, [])
+        triples = self.release.triples(iri)  # a pure function of ``out``, noted as such
         self.files[path + "data.nt"] = "".join(f"{t} .\n" for t in triples).encode("utf-8")
         text = "".join(str(t) for t in triples)
         used = {name: ns for name, ns in sorted(self.prefixes.items()) if "<" + ns in text}
