@@ -144,3 +144,37 @@ def test_in_place_never_replaces_a_file_it_did_not_write(tmp_path: Path) -> None
         write_site(settings, out=out, jobs=1)
     assert tree(out) == before  # nothing touched, the state and marker as they were
     assert incremental.state_path(out).is_file()
+
+
+def test_only_keys_of_iris_in_a_changed_graph_are_hashed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    g2 = f"<{BASE}graph/s2>"
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    add_lines(settings.release_dir, f'<{BASE}lonely> {label} "Lonely"@en {g2} .')
+    write_site(settings, out=out, jobs=1)
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Lonely"@en', '"Alone"@en'), encoding="utf-8")
+    hashed: list[tuple[str, str]] = []
+    real = SiteBuilder.dep_value
+    monkeypatch.setattr(SiteBuilder, "dep_value", lambda self, k, key: hashed.append((k, key)) or real(self, k, key))
+    second = write_site(settings, out=out, jobs=1)
+    monkeypatch.undo()
+    assert second.made == 1
+    names = {key for k, key in hashed if k not in incremental.ALWAYS_CHECKED}  # archived texts: read anew
+    assert f"{BASE}lonely" in names and f"{BASE}gizmo" not in names and f"{BASE}thing" not in names
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+
+
+def test_an_archived_text_changed_beside_the_release_is_seen(tmp_path: Path) -> None:
+    """The texts are read from the sources folder, not the release: their keys are always hashed again."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    text = settings.sources_dir / "s1" / "a.txt"
+    text.write_text(text.read_text(encoding="utf-8").replace("这里", "那里"), encoding="utf-8")
+    again = write_site(settings, out=out, jobs=1)
+    assert again.made >= 1
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)

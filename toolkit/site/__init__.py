@@ -168,7 +168,7 @@ def write_site(
                 st = path.stat()
                 rest[rel] = [st.st_size, st.st_mtime_ns, digest]
                 written.append(rel)
-            state = incremental_.new_state(fp, made, keep, old, builder, jobs_done, rest)
+            state = incremental_.new_state(fp, made, keep, old, changed, builder, jobs_done, rest)
             files = incremental_.file_list(state)
             if old is None:
                 incremental_.state_path(target).unlink(missing_ok=True)  # never a state that is not the site's

@@ -46,6 +46,8 @@ RELEASE_FILE = "policy.nq"
 MANIFEST_FILE = "manifest.json"
 ONTOLOGY_FILE = "ontology.ttl"
 SHAPES_FILE = "shapes.ttl"
+#: the catalog's quads, as a graph of their own for :attr:`Release.graph_digests` (no IRI holds a NUL)
+CATALOG_KEY = "\0catalog"
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -91,6 +93,10 @@ class Release:
     store: ox.Store = field(default_factory=ox.Store)
     manifest: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, SourceText] = field(default_factory=dict)
+    #: graph name -> a digest of its lines in ``policy.nq`` (the catalog: :data:`CATALOG_KEY`), and the
+    #: IRIs its quads name; None when the file is not one quad a line (then every graph counts as changed)
+    graph_digests: dict[str, str] | None = None
+    graph_iris: dict[str, set[str]] | None = None
 
     # ------------------------------------------------------------------ reading terms
     def values(self, subject: str, predicate: str) -> list[Term]:
@@ -195,7 +201,11 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
     # lexical forms and datatypes (a nonNegativeInteger comes back as an integer)
     dataset = folder / RELEASE_FILE
     if dataset.is_file():
-        quads = list(ox.parse(path=dataset, format=ox.RdfFormat.N_QUADS))
+        raw = dataset.read_bytes()
+        quads = list(ox.parse(raw, format=ox.RdfFormat.N_QUADS))
+        lines = [line for line in raw.split(b"\n") if line.strip()]
+        if len(lines) == len(quads):  # one quad a line, as the release writes it
+            rel.graph_digests, rel.graph_iris = graph_digests(lines, quads)
     else:
         quads = list(rel.store.quads_for_pattern(None, None, None, None))
     catalog = folder / CATALOG_FILE
@@ -206,6 +216,11 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
             raise LoadError(f"cannot read: {exc}", file=catalog) from None
         graph = ox.NamedNode(rel.base_iri + "catalog")
         quads += [ox.Quad(t.subject, t.predicate, t.object, graph) for t in catalog_triples]
+        if rel.graph_digests is not None and rel.graph_iris is not None:
+            rel.graph_digests[CATALOG_KEY] = hashlib.blake2b(catalog.read_bytes(), digest_size=16).hexdigest()
+            rel.graph_iris[CATALOG_KEY] = {
+                t.value for q in catalog_triples for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)
+            }
     ontology_graph = rel.base_iri + "graph/ontology"
     for q in quads:
         if not isinstance(q.subject, ox.NamedNode):
@@ -224,6 +239,28 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
             if text is not None:
                 rel.texts[s] = text
     return rel
+
+
+def graph_digests(lines: list[bytes], quads: list[ox.Quad]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Each graph's digest of its lines of ``policy.nq`` and the IRIs its quads name (subjects, objects).
+
+    Why: after one source changed, only the keys of IRIs named in a changed graph can have a new
+    value, so the incremental site hashes those and takes the others' hashes as they were."""
+    hashers: dict[str, Any] = {}
+    iris: dict[str, set[str]] = {}
+    for line, q in zip(lines, quads, strict=True):
+        graph = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+        h = hashers.get(graph)
+        if h is None:
+            h = hashers[graph] = hashlib.blake2b(digest_size=16)
+            iris[graph] = set()
+        h.update(line + b"\n")
+        named = iris[graph]
+        if isinstance(q.subject, ox.NamedNode):
+            named.add(q.subject.value)
+        if isinstance(q.object, ox.NamedNode):
+            named.add(q.object.value)
+    return {g: h.hexdigest() for g, h in hashers.items()}, iris
 
 
 def read_source_text(sources_dir: Path, source_iri: str, archived: str, sha256: str | None) -> SourceText | None:

@@ -106,13 +106,52 @@ def load_state(target: Path, fp: str) -> dict[str, Any] | None:
     return state
 
 
+#: kinds of key whose value is not a function of the release's quads alone: always hashed again
+ALWAYS_CHECKED = frozenset({"text", "resources", "query"})
+
+
+def affected_iris(builder: SiteBuilder, state: dict[str, Any]) -> set[str] | None:
+    """The IRIs named by a graph of ``policy.nq`` (or the catalog) that changed since the state, in its
+    old or its new lines; None when that cannot be told (then every key is hashed again).
+
+    Why it is exact: a key's value (a subject's triples, its incoming links, label, types, dates,
+    whether it has a page) is made only of the quads that name its IRI, and a graph whose lines
+    did not change holds the same quads."""
+    rel_ = builder.release
+    old: dict[str, list[str]] | None = state.get("graphs")
+    if rel_.graph_digests is None or rel_.graph_iris is None or old is None:
+        return None
+    found: set[str] = set()
+    for g in old.keys() | rel_.graph_digests.keys():
+        before, now = old.get(g), rel_.graph_digests.get(g)
+        if before is not None and now is not None and before[0] == now:
+            continue
+        if before is not None and before[1]:
+            found.update(before[1].split("\n"))
+        if now is not None:
+            found |= rel_.graph_iris[g]
+    return found
+
+
+def graphs_of(builder: SiteBuilder) -> dict[str, list[str]] | None:
+    """What the state keeps of each graph: its digest and the IRIs it names (one string, fast in JSON)."""
+    rel_ = builder.release
+    if rel_.graph_digests is None or rel_.graph_iris is None:
+        return None
+    return {g: [d, "\n".join(sorted(rel_.graph_iris[g]))] for g, d in sorted(rel_.graph_digests.items())}
+
+
 def changed_keys(builder: SiteBuilder, state: dict[str, Any] | None) -> set[int]:
-    """The indexes of the state's keys whose value in this release is not the one noted."""
+    """The indexes of the state's keys whose value in this release is not the one noted (only the keys
+    of :func:`affected_iris` and of :data:`ALWAYS_CHECKED` kinds are hashed again)."""
     if state is None:
         return set()
+    affected = affected_iris(builder, state)
     changed = set()
     for n, (key, old) in enumerate(zip(state["keys"], state["hashes"], strict=True)):
         kind, _, name = key.partition("\t")
+        if affected is not None and kind not in ALWAYS_CHECKED and name not in affected:
+            continue
         if builder.dep_value(kind, name) != old:
             changed.add(n)
     return changed
@@ -220,27 +259,32 @@ def new_state(
     made: list[ResourceUnit],
     keep: dict[str, dict[str, Any]],
     old: dict[str, Any] | None,
+    changed: set[int],
     builder: SiteBuilder,
     jobs: dict[str, Job],
     rest: dict[str, list[Any]],
 ) -> dict[str, Any]:
     """The state of the site just written: every resource page's files, search entry and inputs, every
-    other file's size, time and hash (``rest``), and the reads of the noted overview and ontology pages."""
-    keys: dict[str, int] = {}
-    hashes: list[str] = []
-    pages: dict[str, dict[str, Any]] = {}
+    other file's size, time and hash (``rest``), the reads of the noted overview and ontology pages,
+    and each graph's digest. The key table of the last state is kept as it is (its changed hashes
+    updated, new keys added), so that the entries of kept pages are taken unchanged."""
+    keys: list[str] = list(old["keys"]) if old is not None else []
+    hashes: list[str] = list(old["hashes"]) if old is not None else []
+    for n in changed:
+        kind, _, name = keys[n].partition("\t")
+        hashes[n] = builder.dep_value(kind, name)
+    where = {k: n for n, k in enumerate(keys)}
 
     def index(key: str) -> int:
-        n = keys.get(key)
+        n = where.get(key)
         if n is None:
             kind, _, name = key.partition("\t")
-            n = keys[key] = len(hashes)
-            hashes.append(builder.dep_value(kind, name))  # hashed once a run (cached)
+            n = where[key] = len(keys)
+            keys.append(key)
+            hashes.append(builder.dep_value(kind, name))
         return n
 
-    for iri, entry in keep.items():
-        assert old is not None
-        pages[iri] = {**entry, "deps": [index(old["keys"][i]) for i in entry["deps"]]}
+    pages: dict[str, dict[str, Any]] = dict(keep)
     for u in made:
         deps = [index(k) for k in u.deps]
         files = {rel: list(st) for rel, st in u.stats.items()}
@@ -253,15 +297,31 @@ def new_state(
                 "docs": {p: list(d) for p, d in sorted(job.docs.items())},
                 "deps": sorted(index(f"{k}\t{key}") for k, key in job.deps),
             }
-    return {
+    state = {
         "version": STATE_VERSION,
         "fingerprint": fp,
-        "keys": list(keys),
+        "keys": keys,
         "hashes": hashes,
         "pages": dict(sorted(pages.items())),
         "jobs": job_entries,
         "rest": dict(sorted(rest.items())),
+        "graphs": graphs_of(builder),
     }
+    return compact(state)
+
+
+def compact(state: dict[str, Any]) -> dict[str, Any]:
+    """Drop the keys no page reads any more, once they are half the table (renumbering every entry)."""
+    entries = [*state["pages"].values(), *state["jobs"].values()]
+    used = sorted({n for e in entries for n in e["deps"]})
+    if len(state["keys"]) <= 2 * len(used) + 1024:
+        return state
+    renumber = {old: new for new, old in enumerate(used)}
+    state["keys"] = [state["keys"][n] for n in used]
+    state["hashes"] = [state["hashes"][n] for n in used]
+    for e in entries:
+        e["deps"] = [renumber[n] for n in e["deps"]]
+    return state
 
 
 def file_list(state: dict[str, Any]) -> list[str]:
@@ -324,7 +384,9 @@ def save_state(target: Path, state: dict[str, Any]) -> None:
 
 
 __all__ = [
+    "affected_iris",
     "changed_keys",
+    "compact",
     "content_hash",
     "file_list",
     "fingerprint",
