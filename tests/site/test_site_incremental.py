@@ -11,8 +11,10 @@ from tests.site.test_site_generic import BASE, tiny_project
 from toolkit.build.pool import resolve_jobs as build_jobs
 from toolkit.errors import UsageError
 from toolkit.publish import atomic
-from toolkit.site import build_site_files, incremental, resolve_jobs, write_site
+from toolkit.site import build_site_files, incremental, resolve_jobs, site_root_iri, write_site
+from toolkit.site.data import read_release
 from toolkit.site.pages import SiteBuilder
+from toolkit.site.paths import SiteMap
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -178,3 +180,12 @@ def test_an_archived_text_changed_beside_the_release_is_seen(tmp_path: Path) -> 
     assert again.made >= 1
     write_site(settings, out=whole, incremental=False, jobs=1)
     assert tree(out) == tree(whole)
+
+
+def test_the_sitemap_written_in_python_is_the_templates(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    data = read_release(settings)
+    builder = SiteBuilder(data, SiteMap(root_iri=site_root_iri(settings, data.base_iri), ontology_ns=data.ontology_ns))
+    files = ["index.html", "en/index.html", "id/a&b<c>/index.html", "id/x/data.ttl", "browse/index.html"]
+    assert builder.sitemap_xml(files) == builder.sitemap_by_template(files)
+    assert b"a&amp;b&lt;c&gt;" in builder.sitemap_xml(files)

@@ -45,6 +45,10 @@ from toolkit.site.i18n import UI
 from toolkit.site.paths import DEFAULT_LANG, LANGS, SiteMap, lang_path, rel
 from toolkit.site.search import SearchIndex
 
+SITEMAP_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">\n'
+)
 #: at most this many incoming links are listed on a page (the rest are counted)
 MAX_INCOMING = 200
 _ANCHOR_BAD = re.compile(r"[^A-Za-z0-9_-]")
@@ -171,6 +175,7 @@ class SiteBuilder:
     #: the rest job being made (its files and search entries are noted into it)
     job: Job | None = None
     _dep_cache: dict[tuple[str, str], str] = field(default_factory=dict)
+    _page_cache: dict[str, str | None] = field(default_factory=dict)
     _query_results: dict[str, tuple[SavedQuery, Result | None, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -327,12 +332,13 @@ class SiteBuilder:
     def page_of(self, iri: str) -> str | None:
         """The page folder of an IRI if the site has that page."""
         self.note("page", iri)
-        path = self.sitemap.page_dir(iri)
-        if path is None:
-            return None
-        if iri in self.resource_set or iri in self.terms:
-            return path
-        return None
+        try:
+            return self._page_cache[iri]
+        except KeyError:
+            path = self.sitemap.page_dir(iri)
+            found = path if path is not None and (iri in self.resource_set or iri in self.terms) else None
+            self._page_cache[iri] = found
+            return found
 
     def term_view(self, term: Term, here: str, lang: str) -> dict[str, Any]:
         """A term as the templates show it: text, link (relative, or the IRI itself when external), tags."""
@@ -1090,6 +1096,22 @@ class SiteBuilder:
                 self.files["static/" + item.name] = item.read_bytes()
 
     def sitemap_xml(self, files: Iterable[str]) -> bytes:
+        urls = []
+        for path in sorted(
+            {p for p in (f[: -len("index.html")] for f in files if f.endswith("index.html")) if not p.startswith("en/")}
+        ):
+            urls.append((escape(self.sitemap.url(path, "zh")), escape(self.sitemap.url(path, "en"))))
+        # written here, not by a template: tens of thousands of lines (a test compares with sitemap.xml's)
+        out = [SITEMAP_HEAD]
+        for zh, en in urls:
+            alternates = f'<xhtml:link rel="alternate" hreflang="zh" href="{zh}"/>'
+            alternates += f'<xhtml:link rel="alternate" hreflang="en" href="{en}"/>'
+            out.append(f"<url><loc>{zh}</loc>{alternates}</url>\n<url><loc>{en}</loc>{alternates}</url>\n")
+        out.append("</urlset>\n")
+        return "".join(out).encode("utf-8")
+
+    def sitemap_by_template(self, files: Iterable[str]) -> bytes:
+        """The sitemap as the template ``sitemap.xml`` writes it (what :meth:`sitemap_xml` must equal)."""
         urls = []
         for path in sorted(
             {p for p in (f[: -len("index.html")] for f in files if f.endswith("index.html")) if not p.startswith("en/")}
