@@ -189,3 +189,21 @@ def test_the_sitemap_written_in_python_is_the_templates(tmp_path: Path) -> None:
     files = ["index.html", "en/index.html", "id/a&b<c>/index.html", "id/x/data.ttl", "browse/index.html"]
     assert builder.sitemap_xml(files) == builder.sitemap_by_template(files)
     assert b"a&amp;b&lt;c&gt;" in builder.sitemap_xml(files)
+
+
+def test_a_resource_at_an_overview_pages_path_leaves_it_the_overview_page(tmp_path: Path) -> None:
+    """As in a whole build, where the overview pages are written last, whether or not they are kept."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    g = f"<{BASE}graph/s1>"
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    add_lines(settings.release_dir, f'<https://example.org/data/browse> {label} "Browse me"@en {g} .')
+    write_site(settings, out=out, jobs=1)
+    for n in range(2):  # the resource is made again; browse/ too, then kept
+        nq = settings.release_dir / "policy.nq"
+        nq.write_text(nq.read_text(encoding="utf-8").replace("Browse me", f"Browse me {n}"), encoding="utf-8")
+        write_site(settings, out=out, jobs=1)
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    marked = (out / atomic.MARKER).read_text(encoding="utf-8")
+    assert marked.count('"browse/index.html"') == 1

@@ -150,6 +150,12 @@ def write_site(
             jobs_done = builder.rest(more_files=sizes, reuse=incremental_.reuser(old, changed, target))
             old_rest: dict[str, list] = old["rest"] if old is not None else {}
             rest: dict[str, list] = {}
+            # a resource page at the path of an overview page (the ontology's own IRI at
+            # ontology/): the overview page is the site's, as in a whole build, where it is
+            # written last; the resource's entry does not claim the file
+            taken = {rel for job in jobs_done.values() for rel in job.files} | set(builder.files)
+            for unit in made:
+                unit.stats = {rel: st for rel, st in unit.stats.items() if rel not in taken}
             written = [rel for unit in made for rel in unit.stats]
             for job in jobs_done.values():
                 for rel in job.files:
