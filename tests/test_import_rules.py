@@ -1,9 +1,9 @@
 """The import rules of the library, checked on its source with :mod:`ast`.
 
 Why: the pipeline stages are meant to stack (sources -> graph -> validate -> export ->
-publish -> build, then the corpus tools), so that a later refactor can move code between them safely. Three rules keep
-that true, and a human reviewer misses them easily because half the imports sit inside
-functions:
+publish -> build -> site, then the corpus tools), so that a later refactor can move code between
+them safely. Three rules keep that true, and a human reviewer misses them easily because half
+the imports sit inside functions:
 
 (a) no import cycle among toolkit modules. Every import counts, at module level and inside
     functions (a cycle hidden in a function is still a cycle of the design); imports under
@@ -31,7 +31,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "toolkit"
 
 #: the pipeline stages, earliest first: a module of one may import only earlier ones
-STAGES = ("sources", "graph", "validate", "export", "publish", "build", "corpus")
+STAGES = ("sources", "graph", "validate", "export", "publish", "build", "site", "corpus")
 
 
 @dataclass(frozen=True)
@@ -286,4 +286,23 @@ def test_each_rule_catches_a_planted_violation(tmp_path: Path) -> None:
     ]
     assert later_stage_imports(imports) == [
         "toolkit.graph.build (line 4) imports toolkit.publish.release: graph comes before publish"
+    ]
+
+
+def test_the_site_is_a_stage_after_build(tmp_path: Path) -> None:
+    """The site reads only a finished release: build and publish may not import it, nor it the corpus tools."""
+    assert stage_of("toolkit.site.pages") == STAGES.index("build") + 1
+    assert STAGES.index("publish") < STAGES.index("site") < STAGES.index("corpus")
+    pkg = tmp_path / "toolkit"
+    for folder in ("publish", "site", "corpus"):
+        (pkg / folder).mkdir(parents=True)
+        (pkg / folder / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "publish" / "release.py").write_text("from toolkit.site import pages\n")
+    (pkg / "site" / "pages.py").write_text("from toolkit.corpus import gen\nfrom toolkit.publish import release\n")
+    (pkg / "corpus" / "gen.py").write_text("")
+    _mods, imports = collect(pkg)
+    assert later_stage_imports(imports) == [
+        "toolkit.publish.release (line 1) imports toolkit.site.pages: publish comes before site",
+        "toolkit.site.pages (line 1) imports toolkit.corpus.gen: site comes before corpus",
     ]

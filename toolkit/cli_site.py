@@ -22,11 +22,16 @@ def site(
     ] = None,
     release: ReleaseOpt = None,
     sources: SourcesOpt = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes for the resource pages (default: all cores)."),
+    ] = None,
 ) -> None:
     """Write the static bilingual site of the release: a page per resource at its IRI's path, evidence in context.
 
     --out must be missing, empty, or a site policy-toolkit made (else exit 2, nothing touched);
-    it is replaced whole and atomically. The same release gives the same bytes.
+    it is replaced whole and atomically, or after a change updated in place (only the files
+    that differ are written). The same release gives the same bytes, whatever --jobs is.
     """
 
     def body() -> None:
@@ -34,9 +39,12 @@ def site(
 
         settings = settings_for(sources=sources, release=release)
         try:
-            result = write_site(settings, out=out.resolve() if out else None)
+            result = write_site(settings, out=out.resolve() if out else None, jobs=jobs)
         except KeyboardInterrupt:
             raise Interrupted("interrupted: the site folder was not changed") from None
-        typer.echo(f"wrote the site to {result.out}: {result.pages} pages, {result.files} files, {result.bytes} bytes")
+        typer.echo(
+            f"wrote the site to {result.out}: {result.pages} pages, {result.files} files, {result.bytes} bytes"
+            f" ({result.made} resource pages made, {result.kept} kept, {result.written} files written)"
+        )
 
     guard(body)

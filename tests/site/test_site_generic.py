@@ -103,8 +103,12 @@ def test_a_second_build_replaces_the_site_it_made(tmp_path: Path) -> None:
     write_site(settings, out=out)
     assert (out / "id" / "gizmo" / "index.html").read_bytes() == build_site_files(settings)["id/gizmo/index.html"]
     (out / "mine.txt").write_text("not the toolkit's", encoding="utf-8")
+    # updated in place, a file it did not write is left as it is; replaced whole, the folder is refused
+    write_site(settings, out=out)
+    assert (out / "mine.txt").read_text(encoding="utf-8") == "not the toolkit's"
     with pytest.raises(UsageError, match="policy-toolkit did not write"):
-        write_site(settings, out=out)
+        write_site(settings, out=out, incremental=False)
+    assert (out / "mine.txt").read_text(encoding="utf-8") == "not the toolkit's"
 
 
 def test_tokens_cut_chinese_into_bigrams_and_keep_words() -> None:

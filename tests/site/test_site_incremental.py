@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.site.test_site_generic import BASE, tiny_project
-from toolkit.site import build_site_files, incremental, write_site
+from toolkit.build.pool import resolve_jobs as build_jobs
+from toolkit.errors import UsageError
+from toolkit.publish import atomic
+from toolkit.site import build_site_files, incremental, resolve_jobs, site_root_iri, write_site
+from toolkit.site.data import read_release
+from toolkit.site.pages import SiteBuilder
+from toolkit.site.paths import SiteMap
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -73,3 +79,131 @@ def test_a_state_of_other_code_is_not_used(tmp_path: Path, monkeypatch: pytest.M
     assert write_site(settings, out=out).made == 0
     monkeypatch.setattr(incremental, "STATE_VERSION", incremental.STATE_VERSION + 1)
     assert write_site(settings, out=out).made == 4
+
+
+def test_jobs_are_resolved_as_the_build_resolves_them() -> None:
+    for given in (None, 0, 1, 3):
+        assert resolve_jobs(given) == build_jobs(given)
+
+
+def stamps(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+def test_in_place_only_changed_files_are_written_and_gone_pages_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    g = f"<{BASE}graph/s1>"
+    add_lines(settings.release_dir, f'<{BASE}other> <http://www.w3.org/2000/01/rdf-schema#label> "Other"@en {g} .')
+    write_site(settings, out=out, jobs=1)
+    before = stamps(out)
+    assert "id/other/index.html" in before
+    # "other" goes: its files are deleted in place, and nothing that did not change is written again
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text("".join(x for x in nq.read_text().splitlines(True) if "/other>" not in x), encoding="utf-8")
+    made: list[str] = []
+    for name in ("term_page", "timeline_page", "browse_page"):
+        real = getattr(SiteBuilder, name)
+        monkeypatch.setattr(
+            SiteBuilder, name, lambda self, *a, real=real, name=name: made.append(name) or real(self, *a)
+        )
+    second = write_site(settings, out=out, jobs=1)
+    monkeypatch.undo()
+    # the list of resources changed (browse, timeline); the ontology pages read nothing that changed
+    assert sorted(made) == ["browse_page", "timeline_page"]
+    after = stamps(out)
+    assert not (out / "id" / "other").exists() and not (out / "en" / "id" / "other").exists()
+    rewritten = sorted(f for f in after if f in before and after[f] != before[f])
+    # the overview pages that list resources, the search index and the sitemap: not the ontology
+    # pages, the timeline, the release copies or the kept resource pages
+    assert rewritten == sorted(["browse/index.html", "en/browse/index.html", "search/index.json", "sitemap.xml"]), (
+        rewritten
+    )
+    assert second.made == 0 and second.written == 4
+    assert set(atomic.marked_files(out) or ()) - atomic.BOOKKEEPING == {f for f in after if not f.startswith(".")}
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    # a kept ontology page touched by hand is made again, and only it is written
+    term = next(f for f in after if f.startswith("ontology/") and f.count("/") > 1)
+    (out / term).write_bytes(b"mine")
+    third = write_site(settings, out=out, jobs=1)
+    assert (out / term).read_bytes() == tree(whole)[term] and third.written == 1
+
+
+def test_in_place_never_replaces_a_file_it_did_not_write(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    write_site(settings, out=out, jobs=1)
+    g = f"<{BASE}graph/s1>"
+    mine = out / "id" / "other" / "index.html"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("my notes", encoding="utf-8")
+    before = tree(out)
+    add_lines(settings.release_dir, f'<{BASE}other> <http://www.w3.org/2000/01/rdf-schema#label> "Other"@en {g} .')
+    with pytest.raises(UsageError, match="did not write it"):
+        write_site(settings, out=out, jobs=1)
+    assert tree(out) == before  # nothing touched, the state and marker as they were
+    assert incremental.state_path(out).is_file()
+
+
+def test_only_keys_of_iris_in_a_changed_graph_are_hashed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    g2 = f"<{BASE}graph/s2>"
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    add_lines(settings.release_dir, f'<{BASE}lonely> {label} "Lonely"@en {g2} .')
+    write_site(settings, out=out, jobs=1)
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Lonely"@en', '"Alone"@en'), encoding="utf-8")
+    hashed: list[tuple[str, str]] = []
+    real = SiteBuilder.dep_value
+    monkeypatch.setattr(SiteBuilder, "dep_value", lambda self, k, key: hashed.append((k, key)) or real(self, k, key))
+    second = write_site(settings, out=out, jobs=1)
+    monkeypatch.undo()
+    assert second.made == 1
+    names = {key for k, key in hashed if k not in incremental.ALWAYS_CHECKED}  # archived texts: read anew
+    assert f"{BASE}lonely" in names and f"{BASE}gizmo" not in names and f"{BASE}thing" not in names
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+
+
+def test_an_archived_text_changed_beside_the_release_is_seen(tmp_path: Path) -> None:
+    """The texts are read from the sources folder, not the release: their keys are always hashed again."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    text = settings.sources_dir / "s1" / "a.txt"
+    text.write_text(text.read_text(encoding="utf-8").replace("这里", "那里"), encoding="utf-8")
+    again = write_site(settings, out=out, jobs=1)
+    assert again.made >= 1
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+
+
+def test_the_sitemap_written_in_python_is_the_templates(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    data = read_release(settings)
+    builder = SiteBuilder(data, SiteMap(root_iri=site_root_iri(settings, data.base_iri), ontology_ns=data.ontology_ns))
+    files = ["index.html", "en/index.html", "id/a&b<c>/index.html", "id/x/data.ttl", "browse/index.html"]
+    assert builder.sitemap_xml(files) == builder.sitemap_by_template(files)
+    assert b"a&amp;b&lt;c&gt;" in builder.sitemap_xml(files)
+
+
+def test_a_resource_at_an_overview_pages_path_leaves_it_the_overview_page(tmp_path: Path) -> None:
+    """As in a whole build, where the overview pages are written last, whether or not they are kept."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    g = f"<{BASE}graph/s1>"
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    add_lines(settings.release_dir, f'<https://example.org/data/browse> {label} "Browse me"@en {g} .')
+    write_site(settings, out=out, jobs=1)
+    for n in range(2):  # the resource is made again; browse/ too, then kept
+        nq = settings.release_dir / "policy.nq"
+        nq.write_text(nq.read_text(encoding="utf-8").replace("Browse me", f"Browse me {n}"), encoding="utf-8")
+        write_site(settings, out=out, jobs=1)
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    marked = (out / atomic.MARKER).read_text(encoding="utf-8")
+    assert marked.count('"browse/index.html"') == 1

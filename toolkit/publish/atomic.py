@@ -182,9 +182,12 @@ def is_release(folder: Path) -> bool:
     return refusal(folder) is None
 
 
-def write_marker(folder: Path) -> None:
-    """Name ``folder`` a release of the toolkit: :data:`MARKER` listing every file in it."""
-    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name not in BOOKKEEPING)
+def write_marker(folder: Path, files: list[str] | None = None) -> None:
+    """Name ``folder`` a release of the toolkit: :data:`MARKER` listing every file in it (or ``files``,
+    when the caller knows them: the site's tens of thousands of files are not walked again)."""
+    if files is None:
+        files = [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name not in BOOKKEEPING]
+    files = sorted(files)
     text = json.dumps({"policy-toolkit": "release", "note": _MARKER_NOTE, "files": files}, indent=2) + "\n"
     with open(folder / MARKER, "w", encoding="utf-8") as fh:
         fh.write(text)
@@ -334,14 +337,15 @@ def _no_sigint() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def swap_in(staging: Path, target: Path, *, durable: bool = True) -> None:
+def swap_in(staging: Path, target: Path, *, durable: bool = True, files: list[str] | None = None) -> None:
     """Make a fully written staging folder the content of ``target``, in one atomic step.
 
     The staging folder is named a release first (:func:`write_marker`), so the previous
     release, which the exchange leaves in it, and the new one are both recognised.
     ``durable=False`` skips the fsync of every folder inside (the site: tens of thousands of
-    folders, remade from the release at will); the swap itself stays atomic."""
-    write_marker(staging)
+    folders, remade from the release at will); the swap itself stays atomic. ``files``: the
+    files in ``staging`` when the caller knows them (see :func:`write_marker`)."""
+    write_marker(staging, files)
     (staging / STAGING_MARKER).unlink(missing_ok=True)
     folders = sorted({p for p in staging.rglob("*") if p.is_dir()} | {staging}, reverse=True) if durable else []
     for folder in folders:

@@ -11,7 +11,8 @@ site is made from the files as published, so a downloaded release gives the same
 
 The output folder is replaced whole and atomically, with the release's own machinery
 (:mod:`toolkit.publish.atomic`): only a missing or empty folder, or one this toolkit
-made, is replaced; anything else is refused (exit 2).
+made, is replaced; anything else is refused (exit 2). After a change it is updated in place
+instead, file by file (:mod:`toolkit.site.incremental`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class SiteResult:
     #: resource pages made in this run, and kept from the previous one (incremental)
     made: int = 0
     kept: int = 0
+    #: files written in this run (the rest were as they are)
+    written: int = 0
 
 
 def site_out(settings: Settings) -> Path:
@@ -71,10 +74,24 @@ def write_plain(folder: Path, files: dict[str, bytes]) -> None:
         path.write_bytes(data)
 
 
-def check_out(out: Path, release_dir: Path) -> None:
-    """Refuse an output folder the toolkit may not replace: the release itself, or anything not made by it."""
+def resolve_jobs(jobs: int | None) -> int:
+    """``--jobs`` as the build resolves it (``toolkit.build.pool.resolve_jobs``): as given, or every core
+    this process may run on. Not imported from there: ``toolkit.build`` loads rdflib and pyld, a second
+    or two that a site after one change cannot spare (a test keeps the two the same)."""
+    if jobs:
+        return max(1, jobs)
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def check_release_apart(out: Path, release_dir: Path) -> None:
+    """Refuse an output folder that is, or holds, the release folder."""
     if out.resolve() == release_dir.resolve() or release_dir.resolve().is_relative_to(out.resolve()):
         raise UsageError(f"--out {out} would replace the release folder {release_dir}", hint="choose another folder")
+
+
+def check_out(out: Path, release_dir: Path) -> None:
+    """Refuse an output folder the toolkit may not replace: the release itself, or anything not made by it."""
+    check_release_apart(out, release_dir)
     why = atomic.refusal(out)
     if why is None and out.is_dir() and any(out.iterdir()) and atomic.marked_files(out) is None:
         why = f"it is not empty and has no {atomic.MARKER} (it was not made by policy-toolkit site)"
@@ -93,29 +110,35 @@ def write_site(
     jobs: int | None = None,
     incremental: bool = True,
 ) -> SiteResult:
-    """Build the site and write it into ``out`` (replaced whole, atomically; see :func:`check_out`).
+    """Build the site and write it into ``out``.
 
-    The resource pages are made in ``jobs`` processes (default: all cores); with ``incremental``,
-    only those whose inputs changed since the last run into ``out`` are made again
-    (:mod:`toolkit.site.incremental`), the same bytes as a whole build."""
+    The resource pages are made in ``jobs`` processes (default: all cores). With ``incremental``
+    and the state of the last run into ``out`` (:mod:`toolkit.site.incremental`), only the pages
+    whose inputs changed are made, and the folder is updated in place: changed files renamed over
+    the old ones, files of pages that are gone deleted, the same bytes as a whole build. Else the
+    site is made whole and replaces ``out`` atomically (see :func:`check_out`). One run at a time
+    for a folder: a second waits for the lock."""
     target = (out or site_out(settings)).resolve()
     release = (release_dir or settings.release_dir).resolve()
-    check_out(target, release)
+    check_release_apart(target, release)
     data = read_release(settings, release)
     builder = SiteBuilder(data, SiteMap(root_iri=site_root_iri(settings, data.base_iri), ontology_ns=data.ontology_ns))
-    jobs = jobs or os.cpu_count() or 1
+    jobs = resolve_jobs(jobs)
     with atomic.exclusive_lock(atomic.lock_path(target), "site"):
-        check_out(target, release)
         fp = incremental_.fingerprint(builder)
-        previous = target if incremental and target.is_dir() and atomic.marked_files(target) is not None else None
-        old = incremental_.load_state(target, fp) if previous is not None else None
-        todo, keep = incremental_.plan(builder, old)
+        old = incremental_.load_state(target, fp) if incremental else None
+        if old is not None and not incremental_.in_place_ok(target, old):
+            old = None
+        if old is None:
+            check_out(target, release)
         staging = atomic.new_staging(target)
         try:
-            if previous is not None and keep:
-                for iri in incremental_.link_kept(previous, staging, keep):
+            changed = incremental_.changed_keys(builder, old)
+            todo, keep = incremental_.plan(builder, old, changed)
+            if old is not None:
+                for iri in incremental_.touched(target, keep):
                     keep.pop(iri)
-                    todo.append(iri)  # a file of it is gone: make it again
+                    todo.append(iri)  # a file of it is gone or was touched: made again
             made = incremental_.make_pages(builder, sorted(todo), staging, jobs)
             sizes: dict[str, int] = {}
             for entry in keep.values():
@@ -124,17 +147,45 @@ def write_site(
             for unit in made:
                 builder.keep(unit.path, unit.doc)
                 sizes.update({rel: st[0] for rel, st in unit.stats.items()})
-            builder.rest(more_files=sizes)
-            # no fsync per file or folder (a site is remade from the release at will); the swap is atomic
-            write_plain(staging, builder.files)
-            state = incremental_.new_state(fp, made, keep, old)
-            incremental_.state_path(target).unlink(missing_ok=True)  # never a state that is not the site's
-            atomic.swap_in(staging, target, durable=False)
+            jobs_done = builder.rest(more_files=sizes, reuse=incremental_.reuser(old, changed, target))
+            old_rest: dict[str, list] = old["rest"] if old is not None else {}
+            rest: dict[str, list] = {}
+            # a resource page at the path of an overview page (the ontology's own IRI at
+            # ontology/): the overview page is the site's, as in a whole build, where it is
+            # written last; the resource's entry does not claim the file
+            taken = {rel for job in jobs_done.values() for rel in job.files} | set(builder.files)
+            for unit in made:
+                unit.stats = {rel: st for rel, st in unit.stats.items() if rel not in taken}
+            written = [rel for unit in made for rel in unit.stats]
+            for job in jobs_done.values():
+                for rel in job.files:
+                    if rel not in builder.files:  # kept from the last run
+                        rest[rel] = old_rest[rel]
+            for rel, data_ in sorted(builder.files.items()):
+                digest = incremental_.content_hash(data_)
+                noted = old_rest.get(rel)
+                same = noted is not None and noted[2] == digest
+                if same and incremental_.unchanged(target / rel, noted[0], noted[1]):
+                    rest[rel] = noted  # the same bytes, untouched: not written again
+                    continue
+                path = staging / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data_)  # no fsync (a site is remade from the release at will)
+                st = path.stat()
+                rest[rel] = [st.st_size, st.st_mtime_ns, digest]
+                written.append(rel)
+            state = incremental_.new_state(fp, made, keep, old, changed, builder, jobs_done, rest)
+            files = incremental_.file_list(state)
+            if old is None:
+                incremental_.state_path(target).unlink(missing_ok=True)  # never a state that is not the site's
+                atomic.swap_in(staging, target, durable=False, files=files)
+            else:
+                incremental_.update_in_place(target, staging, written, incremental_.file_list(old), files)
             incremental_.save_state(target, state)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
-    sizes.update({rel: len(b) for rel, b in builder.files.items()})
+    sizes.update({rel: st[0] for rel, st in rest.items()})
     return SiteResult(
         out=target,
         files=len(sizes),
@@ -142,7 +193,17 @@ def write_site(
         bytes=sum(sizes.values()),
         made=len(made),
         kept=len(keep),
+        written=len(written),
     )
 
 
-__all__ = ["DEFAULT_OUT", "SiteResult", "build_site_files", "check_out", "site_out", "write_plain", "write_site"]
+__all__ = [
+    "DEFAULT_OUT",
+    "SiteResult",
+    "build_site_files",
+    "check_out",
+    "resolve_jobs",
+    "site_out",
+    "write_plain",
+    "write_site",
+]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +45,8 @@ RELEASE_FILE = "policy.nq"
 MANIFEST_FILE = "manifest.json"
 ONTOLOGY_FILE = "ontology.ttl"
 SHAPES_FILE = "shapes.ttl"
+#: the catalog's quads, as a graph of their own for :attr:`Release.graph_digests` (no IRI holds a NUL)
+CATALOG_KEY = "\0catalog"
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -86,13 +87,15 @@ class Release:
     out: dict[str, dict[str, dict[Term, list[str]]]] = field(default_factory=dict)
     #: object IRI -> sorted (subject, predicate) pairs pointing at it
     incoming: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
-    #: subject -> its triples (for the per-resource data files)
-    triples: dict[str, list[ox.Triple]] = field(default_factory=dict)
     ontology: ox.Store = field(default_factory=ox.Store)
     shapes: ox.Store = field(default_factory=ox.Store)
     store: ox.Store = field(default_factory=ox.Store)
     manifest: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, SourceText] = field(default_factory=dict)
+    #: graph name -> a digest of its lines in ``policy.nq`` (the catalog: :data:`CATALOG_KEY`), and the
+    #: IRIs its quads name; None when the file is not one quad a line (then every graph counts as changed)
+    graph_digests: dict[str, str] | None = None
+    graph_iris: dict[str, set[str]] | None = None
 
     # ------------------------------------------------------------------ reading terms
     def values(self, subject: str, predicate: str) -> list[Term]:
@@ -103,6 +106,18 @@ class Release:
             if isinstance(v, ox.Literal):
                 return v.value
         return None
+
+    def triples(self, subject: str) -> list[ox.Triple]:
+        """The subject's triples, sorted (for its data files). Made when asked, not for every subject
+        up front: after a change only the pages made again need them."""
+        return sorted(
+            (
+                ox.Triple(ox.NamedNode(subject), ox.NamedNode(p), o)
+                for p, objs in self.out.get(subject, {}).items()
+                for o in objs
+            ),
+            key=lambda t: (t.predicate.value, term_key(t.object)),
+        )
 
     def types(self, subject: str) -> list[str]:
         return [v.value for v in self.values(subject, TYPE) if isinstance(v, ox.NamedNode)]
@@ -180,12 +195,15 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
         store=load_store(settings, folder),
         manifest=manifest,
     )
-    out: dict[str, dict[str, dict[Term, set[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
     # parsed from the file, not read back from the store: the store keeps values, not their
     # lexical forms and datatypes (a nonNegativeInteger comes back as an integer)
     dataset = folder / RELEASE_FILE
     if dataset.is_file():
-        quads = list(ox.parse(path=dataset, format=ox.RdfFormat.N_QUADS))
+        raw = dataset.read_bytes()
+        quads = list(ox.parse(raw, format=ox.RdfFormat.N_QUADS))
+        lines = [line for line in raw.split(b"\n") if line.strip()]
+        if len(lines) == len(quads):  # one quad a line, as the release writes it
+            rel.graph_digests, rel.graph_iris = graph_digests(lines, quads)
     else:
         quads = list(rel.store.quads_for_pattern(None, None, None, None))
     catalog = folder / CATALOG_FILE
@@ -196,22 +214,47 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
             raise LoadError(f"cannot read: {exc}", file=catalog) from None
         graph = ox.NamedNode(rel.base_iri + "catalog")
         quads += [ox.Quad(t.subject, t.predicate, t.object, graph) for t in catalog_triples]
+        if rel.graph_digests is not None and rel.graph_iris is not None:
+            rel.graph_digests[CATALOG_KEY] = hashlib.blake2b(catalog.read_bytes(), digest_size=16).hexdigest()
+            rel.graph_iris[CATALOG_KEY] = {
+                t.value for q in catalog_triples for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)
+            }
     ontology_graph = rel.base_iri + "graph/ontology"
+    # plain dicts and local names: each attribute of a pyoxigraph term is a new object when read,
+    # and this loop runs once per quad (a fifth of a site's time after one change, before)
+    out: dict[str, dict[str, dict[Term, list[str]]]] = {}
+    incoming = rel.incoming
+    named = ox.NamedNode
     for q in quads:
-        if not isinstance(q.subject, ox.NamedNode):
+        subject, graph_name, o = q.subject, q.graph_name, q.object
+        if type(subject) is not named:
             continue
-        g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+        g = graph_name.value if type(graph_name) is named else ""
         if g == ontology_graph:
             continue  # the ontology has pages of its own, made from schema/ontology.ttl
-        out[q.subject.value][q.predicate.value][q.object].add(g)
-        if isinstance(q.object, ox.NamedNode):
-            rel.incoming.setdefault(q.object.value, set()).add((q.subject.value, q.predicate.value))
-    rel.out = {s: {p: {o: sorted(gs) for o, gs in objs.items()} for p, objs in ps.items()} for s, ps in out.items()}
-    for s, ps in rel.out.items():
-        rel.triples[s] = sorted(
-            (ox.Triple(ox.NamedNode(s), ox.NamedNode(p), o) for p, objs in ps.items() for o in objs),
-            key=lambda t: (t.predicate.value, term_key(t.object)),
-        )
+        s, p = subject.value, q.predicate.value
+        ps = out.get(s)
+        if ps is None:
+            ps = out[s] = {}
+        objs = ps.get(p)
+        if objs is None:
+            objs = ps[p] = {}
+        graphs = objs.get(o)
+        if graphs is None:
+            objs[o] = [g]
+        elif g not in graphs:
+            graphs.append(g)
+        if type(o) is named:
+            pairs = incoming.get(o.value)
+            if pairs is None:
+                pairs = incoming[o.value] = set()
+            pairs.add((s, p))
+    for ps in out.values():
+        for objs in ps.values():
+            for graphs in objs.values():
+                if len(graphs) > 1:
+                    graphs.sort()
+    rel.out = out
     for s in sorted(rel.out):
         archived = rel.first_literal(s, rel.ontology_ns + "archivedFile")
         if archived:
@@ -219,6 +262,28 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
             if text is not None:
                 rel.texts[s] = text
     return rel
+
+
+def graph_digests(lines: list[bytes], quads: list[ox.Quad]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Each graph's digest of its lines of ``policy.nq`` and the IRIs its quads name (subjects, objects).
+
+    Why: after one source changed, only the keys of IRIs named in a changed graph can have a new
+    value, so the incremental site hashes those and takes the others' hashes as they were."""
+    hashers: dict[str, Any] = {}
+    iris: dict[str, set[str]] = {}
+    for line, q in zip(lines, quads, strict=True):
+        graph = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+        h = hashers.get(graph)
+        if h is None:
+            h = hashers[graph] = hashlib.blake2b(digest_size=16)
+            iris[graph] = set()
+        h.update(line + b"\n")
+        named = iris[graph]
+        if isinstance(q.subject, ox.NamedNode):
+            named.add(q.subject.value)
+        if isinstance(q.object, ox.NamedNode):
+            named.add(q.object.value)
+    return {g: h.hexdigest() for g, h in hashers.items()}, iris
 
 
 def read_source_text(sources_dir: Path, source_iri: str, archived: str, sha256: str | None) -> SourceText | None:

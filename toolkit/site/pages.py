@@ -11,13 +11,15 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 import jinja2
 import pyoxigraph as ox
+from markupsafe import Markup, escape
 
 from toolkit.errors import UsageError
 from toolkit.query import Result, SavedQuery, bind, find_query, saved_queries
@@ -43,6 +45,10 @@ from toolkit.site.i18n import UI
 from toolkit.site.paths import DEFAULT_LANG, LANGS, SiteMap, lang_path, rel
 from toolkit.site.search import SearchIndex
 
+SITEMAP_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">\n'
+)
 #: at most this many incoming links are listed on a page (the rest are counted)
 MAX_INCOMING = 200
 _ANCHOR_BAD = re.compile(r"[^A-Za-z0-9_-]")
@@ -55,9 +61,34 @@ def anchor_of(iri: str) -> str:
     return "q-" + _ANCHOR_BAD.sub("-", iri.rstrip("/").rsplit("/", 1)[-1])
 
 
+def term_html(v: dict[str, Any] | None) -> Markup:
+    """A term as the templates show it (``{{ term(v) }}``): a link, a literal with its tags, or a dash.
+
+    Why Python and not a Jinja2 macro: a query's table or the browse page show tens of thousands of
+    terms, and a macro call costs ten times this; every value is escaped as autoescape would."""
+    if v is None:
+        return Markup('<span class="none">—</span>')
+    kind = v["kind"]
+    if kind == "iri" and not v["href"]:
+        return Markup(f'<span class="iri-text" title="{escape(v["iri"])}">{escape(v["text"])}</span>')
+    if kind == "iri":
+        external = ' class="external"' if v["external"] else ""
+        return Markup(f'<a href="{escape(v["href"])}" title="{escape(v["iri"])}"{external}>{escape(v["text"])}</a>')
+    if kind == "literal":
+        lang, text = v["lang"], escape(v["text"])
+        if lang:
+            out = f'<span class="literal" lang="{escape(lang)}">{text}</span> <span class="tag">@{escape(lang)}</span>'
+        else:
+            out = f'<span class="literal">{text}</span>'
+        if v["datatype"]:
+            out += f' <span class="tag">{escape(v["datatype"])}</span>'
+        return Markup(out)
+    return Markup(f'<span class="blank">{escape(v["text"])}</span>')
+
+
 def environment() -> jinja2.Environment:
     """The template environment: templates shipped in the package, autoescaped, strict about undefined names."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("toolkit.site", "templates"),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
@@ -65,6 +96,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["term"] = term_html
+    return env
 
 
 @dataclass
@@ -79,6 +112,18 @@ class ResourceUnit:
     deps: dict[str, str]
     #: once written: path -> (size, modification time in ns)
     stats: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass
+class Job:
+    """An overview or ontology page made by :meth:`SiteBuilder.rest`: its files, search entries and reads.
+
+    Why: a job whose reads did not change since the last site is not made again (its files are
+    kept), as for resource pages; ``deps`` is None for the jobs that are always made."""
+
+    files: list[str] = field(default_factory=list)
+    docs: dict[str, tuple[dict[str, str], list[str], str]] = field(default_factory=dict)
+    deps: set[tuple[str, str]] | None = None
 
 
 @dataclass
@@ -127,6 +172,11 @@ class SiteBuilder:
     _compact_cache: dict[str, str] = field(default_factory=dict)
     #: the (kind, key) reads of the page being made, or None outside a resource page
     deps: set[tuple[str, str]] | None = None
+    #: the rest job being made (its files and search entries are noted into it)
+    job: Job | None = None
+    _dep_cache: dict[tuple[str, str], str] = field(default_factory=dict)
+    _page_cache: dict[str, str | None] = field(default_factory=dict)
+    _query_results: dict[str, tuple[SavedQuery, Result | None, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         rel_ = self.release
@@ -134,7 +184,6 @@ class SiteBuilder:
             rel_.out = Tracked(rel_.out, "out", self)
             rel_.incoming = Tracked(rel_.incoming, "in", self)
             rel_.texts = Tracked(rel_.texts, "text", self)
-            rel_.triples = Tracked(rel_.triples, "out", self)  # a pure function of ``out``
         self.prefixes = dict(self.release.prefixes)
         schema = self.release.settings.schema_dir
         for turtle in (schema / "ontology.ttl", schema / "shapes.ttl", self.release.folder / "catalog.ttl"):
@@ -151,8 +200,39 @@ class SiteBuilder:
         if self.deps is not None and isinstance(key, str):
             self.deps.add((kind, key))
 
+    @contextmanager
+    def untracked(self) -> Iterator[None]:
+        """Reads that are noted by a finer key of their own (``types``, ``dates``), not as the whole ``out``."""
+        saved, self.deps = self.deps, None
+        try:
+            yield
+        finally:
+            self.deps = saved
+
+    def types_of(self, iri: str) -> list[str]:
+        self.note("types", iri)
+        with self.untracked():
+            return self.release.types(iri)
+
+    def dates_of(self, iri: str) -> list[tuple[str, str]]:
+        """(date, property) of every dated value of ``iri``."""
+        self.note("dates", iri)
+        with self.untracked():
+            return [
+                (o.value, p)
+                for p, objs in self.release.out[iri].items()
+                for o in objs
+                if isinstance(o, ox.Literal) and o.datatype and o.datatype.value in DATE_TYPES
+            ]
+
     def dep_value(self, kind: str, key: str) -> str:
         """A short hash of what a read of (kind, key) gives in this release: the incremental site's test."""
+        cached = self._dep_cache.get((kind, key))
+        if cached is None:
+            cached = self._dep_cache[(kind, key)] = self._dep_value(kind, key)
+        return cached
+
+    def _dep_value(self, kind: str, key: str) -> str:
         saved, self.deps = self.deps, None
         try:
             rel_ = self.release
@@ -168,6 +248,15 @@ class SiteBuilder:
                 text = repr(sorted(self.labels(key).items()))
             elif kind == "page":
                 text = repr(self.page_of(key))
+            elif kind == "types":
+                text = repr(self.types_of(key))
+            elif kind == "dates":
+                text = repr(sorted(self.dates_of(key)) if key in self.resource_set else None)
+            elif kind == "resources":
+                text = "\n".join(self.resources)
+            elif kind == "query":
+                saved_query, result, error = self.query_result(key)
+                text = repr((saved_query.path.read_bytes(), error, None if result is None else result_text(result)))
             else:
                 raise ValueError(f"unknown dependency kind {kind!r}")
         finally:
@@ -243,12 +332,13 @@ class SiteBuilder:
     def page_of(self, iri: str) -> str | None:
         """The page folder of an IRI if the site has that page."""
         self.note("page", iri)
-        path = self.sitemap.page_dir(iri)
-        if path is None:
-            return None
-        if iri in self.resource_set or iri in self.terms:
-            return path
-        return None
+        try:
+            return self._page_cache[iri]
+        except KeyError:
+            path = self.sitemap.page_dir(iri)
+            found = path if path is not None and (iri in self.resource_set or iri in self.terms) else None
+            self._page_cache[iri] = found
+            return found
 
     def term_view(self, term: Term, here: str, lang: str) -> dict[str, Any]:
         """A term as the templates show it: text, link (relative, or the IRI itself when external), tags."""
@@ -306,6 +396,8 @@ class SiteBuilder:
             **ctx,
         )
         self.files[here + "index.html"] = html.encode("utf-8")
+        if self.job is not None:
+            self.job.files.append(here + "index.html")
 
     def build(self) -> dict[str, bytes]:
         """Every file of the site, in memory, made in this process."""
@@ -314,22 +406,45 @@ class SiteBuilder:
         self.rest()
         return dict(sorted(self.files.items()))
 
-    def rest(self, more_files: Iterable[str] = ()) -> None:
+    def rest_jobs(self) -> list[tuple[str, Callable[[], None], bool]]:
+        """The pages besides the resource pages, as (name, maker, whether its reads are tracked)."""
+        jobs: list[tuple[str, Callable[[], None], bool]] = [
+            (f"term\t{iri}", lambda iri=iri: self.term_page(iri), True) for iri in sorted(self.terms)
+        ]
+        jobs += [("ontology", self.ontology_index, True), ("browse", self.browse_page, True)]
+        jobs += [("timeline", self.timeline_page, True)]
+        jobs += [(f"query\t{q.name}", lambda q=q: self.query_page(q.name), True) for q in self.saved_queries()]
+        jobs += [("queries", self.queries_index, False), ("catalog", self.catalog_page, False)]
+        jobs += [("static", self.static_pages, False)]
+        return jobs
+
+    def rest(self, more_files: Iterable[str] = (), reuse: Callable[[str], Job | None] | None = None) -> dict[str, Job]:
         """Everything but the resource pages (made already, here or elsewhere): ontology and overview
-        pages, copies, search index, sitemap. ``more_files``: the paths of resource files not in ``files``."""
-        for iri in sorted(self.terms):
-            self.term_page(iri)
-        self.ontology_index()
-        self.browse_page()
-        self.timeline_page()
-        self.query_pages()
-        self.catalog_page()
-        self.static_pages()
+        pages, copies, search index, sitemap. ``more_files``: the paths of resource files not in ``files``.
+        ``reuse(name)``: a job of the last site to keep as it is (its reads unchanged), or None to make it.
+        Returns the jobs made or kept, by name."""
+        done: dict[str, Job] = {}
+        for name, make, tracked in self.rest_jobs():
+            kept = reuse(name) if reuse is not None and tracked else None
+            if kept is not None:
+                self.search.docs.update(kept.docs)
+                done[name] = kept
+                continue
+            self.job = Job(deps=set() if tracked else None)
+            self.deps = self.job.deps
+            try:
+                make()
+            finally:
+                done[name], self.job, self.deps = self.job, None, None
+        more = list(more_files)
+        for job in done.values():
+            more += job.files
         self.release_copy()
         self.static_files()
         self.files["search/index.json"] = self.search.to_json()
-        self.files["sitemap.xml"] = self.sitemap_xml([*self.files, *more_files])
+        self.files["sitemap.xml"] = self.sitemap_xml([*self.files, *more])
         self.files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {self.sitemap.root_iri}sitemap.xml\n".encode()
+        return done
 
     def resource_unit(self, iri: str) -> ResourceUnit:
         """One resource's page: its files, its search entry and what it read (keys and their hashes)."""
@@ -503,7 +618,7 @@ class SiteBuilder:
     def data_files(self, iri: str, path: str) -> None:
         """The resource's own triples as N-Triples, Turtle and JSON-LD, written by pyoxigraph (fast, and
         a pure function of the sorted triples and prefixes: it orders the prefixes itself)."""
-        triples = self.release.triples.get(iri, [])
+        triples = self.release.triples(iri)  # a pure function of ``out``, noted as such
         self.files[path + "data.nt"] = "".join(f"{t} .\n" for t in triples).encode("utf-8")
         text = "".join(str(t) for t in triples)
         used = {name: ns for name, ns in sorted(self.prefixes.items()) if "<" + ns in text}
@@ -682,6 +797,8 @@ class SiteBuilder:
             )
         self.pages[path] = Page(path, titles, kind)
         self.search.add(path, titles, [self.comment(iri, "zh"), self.comment(iri, "en")], [kind])
+        if self.job is not None:
+            self.job.docs[path] = self.search.docs[path]
 
     def ontology_index(self) -> None:
         for lang in LANGS:
@@ -710,8 +827,9 @@ class SiteBuilder:
     # ------------------------------------------------------------------ overview pages
     def browse_page(self) -> None:
         by_class: dict[str, list[str]] = defaultdict(list)
+        self.note("resources", "")
         for iri in self.resources:
-            for t in self.release.types(iri) or [RDFS + "Resource"]:
+            for t in self.types_of(iri) or [RDFS + "Resource"]:
                 by_class[t].append(iri)
         for lang in LANGS:
             here = lang_path("browse/", lang)
@@ -729,11 +847,9 @@ class SiteBuilder:
 
     def timeline_page(self) -> None:
         events = []
+        self.note("resources", "")
         for s in self.resources:
-            for p, objs in self.release.out[s].items():
-                for o in objs:
-                    if isinstance(o, ox.Literal) and o.datatype and o.datatype.value in DATE_TYPES:
-                        events.append((o.value, s, p))
+            events += [(d, s, p) for d, p in self.dates_of(s)]
         events.sort()
         for lang in LANGS:
             here = lang_path("timeline/", lang)
@@ -747,13 +863,15 @@ class SiteBuilder:
             ]
             self.render("timeline.html", "timeline/", lang, UI[lang]["timeline"], rows=rows)
 
-    def query_pages(self) -> None:
-        settings = self.release.settings
-        folder = settings.root / "queries"
-        queries = saved_queries(folder) if folder.is_dir() else []
-        index: list[tuple[str, dict[str, str]]] = []
-        for q in queries:
-            saved = find_query(q.name, folder)
+    def saved_queries(self) -> list[SavedQuery]:
+        folder = self.release.settings.root / "queries"
+        return saved_queries(folder) if folder.is_dir() else []
+
+    def query_result(self, name: str) -> tuple[SavedQuery, Result | None, str]:
+        """A saved query, its answer with its default parameters (None: it needs one) and an error, once a run."""
+        found = self._query_results.get(name)
+        if found is None:
+            saved = find_query(name, self.release.settings.root / "queries")
             needs = [p.name for p in saved.params if p.required and p.default is None]
             result = None
             error = ""
@@ -762,43 +880,54 @@ class SiteBuilder:
                     result = self.run_saved(saved)
                 except UsageError as exc:  # e.g. a default parameter naming nothing in this release
                     error = str(exc)
-            path = f"queries/{q.name}/"
-            titles = {lang: saved.title.get(lang) or q.name for lang in LANGS}
-            index.append((q.name, titles))
-            for lang in LANGS:
-                here = lang_path(path, lang)
-                table = None
-                if result is not None:
-                    table = {
-                        "kind": result.kind,
-                        "variables": result.variables,
-                        "rows": [
-                            [self.term_view(t, here, lang) if t is not None else None for t in row]
-                            for row in result.rows
-                        ],
-                        "boolean": result.boolean,
-                        "triples": [
-                            [
-                                self.term_view(t.subject, here, lang),
-                                self.term_view(t.predicate, here, lang),
-                                self.term_view(t.object, here, lang),
-                            ]
-                            for t in sorted(result.triples, key=str)
-                        ],
-                    }
-                self.render(
-                    "query.html",
-                    path,
-                    lang,
-                    titles[lang],
-                    name=q.name,
-                    answers=saved.answers,
-                    text=saved.text,
-                    needs=needs,
-                    table=table,
-                    error=error,
-                )
-            self.pages[path] = Page(path, titles, "query")
+            found = self._query_results[name] = (saved, result, error)
+        return found
+
+    def query_page(self, name: str) -> None:
+        self.note("query", name)  # the query's file and its answer: what the tracked reads do not cover
+        saved, result, error = self.query_result(name)
+        needs = [p.name for p in saved.params if p.required and p.default is None]
+        path = f"queries/{name}/"
+        titles = {lang: saved.title.get(lang) or name for lang in LANGS}
+        for lang in LANGS:
+            here = lang_path(path, lang)
+            table = None
+            if result is not None:
+                table = {
+                    "kind": result.kind,
+                    "variables": result.variables,
+                    "rows": [
+                        [self.term_view(t, here, lang) if t is not None else None for t in row] for row in result.rows
+                    ],
+                    "boolean": result.boolean,
+                    "triples": [
+                        [
+                            self.term_view(t.subject, here, lang),
+                            self.term_view(t.predicate, here, lang),
+                            self.term_view(t.object, here, lang),
+                        ]
+                        for t in sorted(result.triples, key=str)
+                    ],
+                }
+            self.render(
+                "query.html",
+                path,
+                lang,
+                titles[lang],
+                name=name,
+                answers=saved.answers,
+                text=saved.text,
+                needs=needs,
+                table=table,
+                error=error,
+            )
+        self.pages[path] = Page(path, titles, "query")
+
+    def queries_index(self) -> None:
+        index = []
+        for q in self.saved_queries():
+            saved = find_query(q.name, self.release.settings.root / "queries")
+            index.append((q.name, {lang: saved.title.get(lang) or q.name for lang in LANGS}))
         for lang in LANGS:
             here = lang_path("queries/", lang)
             self.render(
@@ -971,8 +1100,30 @@ class SiteBuilder:
         for path in sorted(
             {p for p in (f[: -len("index.html")] for f in files if f.endswith("index.html")) if not p.startswith("en/")}
         ):
+            urls.append((escape(self.sitemap.url(path, "zh")), escape(self.sitemap.url(path, "en"))))
+        # written here, not by a template: tens of thousands of lines (a test compares with sitemap.xml's)
+        out = [SITEMAP_HEAD]
+        for zh, en in urls:
+            alternates = f'<xhtml:link rel="alternate" hreflang="zh" href="{zh}"/>'
+            alternates += f'<xhtml:link rel="alternate" hreflang="en" href="{en}"/>'
+            out.append(f"<url><loc>{zh}</loc>{alternates}</url>\n<url><loc>{en}</loc>{alternates}</url>\n")
+        out.append("</urlset>\n")
+        return "".join(out).encode("utf-8")
+
+    def sitemap_by_template(self, files: Iterable[str]) -> bytes:
+        """The sitemap as the template ``sitemap.xml`` writes it (what :meth:`sitemap_xml` must equal)."""
+        urls = []
+        for path in sorted(
+            {p for p in (f[: -len("index.html")] for f in files if f.endswith("index.html")) if not p.startswith("en/")}
+        ):
             urls.append({"zh": self.sitemap.url(path, "zh"), "en": self.sitemap.url(path, "en")})
         return self.env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
+
+
+def result_text(result: Result) -> str:
+    """A saved query's answer as text, for the hash that says whether its page must be made again."""
+    rows = [[None if t is None else str(t) for t in row] for row in result.rows]
+    return repr((result.kind, result.variables, rows, result.boolean, sorted(str(t) for t in result.triples)))
 
 
 def build_files(release: Release, sitemap: SiteMap) -> dict[str, bytes]:
