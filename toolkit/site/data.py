@@ -40,6 +40,9 @@ CLASS_TYPES = frozenset({OWL + "Class", RDFS + "Class"})
 PROPERTY_TYPES = frozenset(
     {OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty", RDF + "Property"}
 )
+#: the ontology's own SKOS schemes and concepts (the inference methods) get a page too: they are
+#: values in the release (``pt:inferenceMethod``), so their IRIs must lead somewhere
+CONCEPT_TYPES = frozenset({SKOS + "Concept", SKOS + "ConceptScheme"})
 CATALOG_FILE = "catalog.ttl"
 RELEASE_FILE = "policy.nq"
 MANIFEST_FILE = "manifest.json"

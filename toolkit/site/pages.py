@@ -28,6 +28,7 @@ from toolkit.query.sitefiles import DATA_FILES
 from toolkit.site.data import (
     CLASS_TYPES,
     COMMENT_PROPS,
+    CONCEPT_TYPES,
     DATE_TYPES,
     LABEL_PROPS,
     PROPERTY_TYPES,
@@ -630,7 +631,7 @@ class SiteBuilder:
 
     # ------------------------------------------------------------------ ontology
     def _ontology_terms(self) -> dict[str, str]:
-        """IRI -> "class" | "property" for the terms of the ontology's own namespace."""
+        """IRI -> "class" | "property" | "concept" for the terms of the ontology's own namespace."""
         ns = self.release.ontology_ns
         out: dict[str, str] = {}
         for q in self.release.ontology.quads_for_pattern(None, ox.NamedNode(TYPE), None, None):
@@ -640,6 +641,8 @@ class SiteBuilder:
                 out[q.subject.value] = "class"
             elif q.object.value in PROPERTY_TYPES:
                 out.setdefault(q.subject.value, "property")
+            elif q.object.value in CONCEPT_TYPES:
+                out.setdefault(q.subject.value, "concept")
         return out
 
     def describe(self, term: Term, depth: int = 0) -> str:
@@ -760,7 +763,7 @@ class SiteBuilder:
                     if isinstance(q.subject, ox.NamedNode) and q.subject.value in self.terms
                 }
             )
-            constraints = self.constraints(iri, kind, lang)
+            constraints = self.constraints(iri, kind, lang) if kind != "concept" else []
             for c in constraints:
                 c["targets_view"] = [self.term_view(ox.NamedNode(t), here, lang) for t in c.get("targets", [])]
             instances = []
@@ -804,7 +807,7 @@ class SiteBuilder:
         for lang in LANGS:
             here = lang_path("ontology/", lang)
             groups = []
-            for kind in ("class", "property"):
+            for kind in ("class", "property", "concept"):
                 items = sorted((self.label(i, lang), i) for i, k in self.terms.items() if k == kind)
                 groups.append(
                     {
