@@ -757,20 +757,7 @@ def _load_subject(
     for key in sorted(ent.values):
         if key == "label" or not single_valued_property(model, key):
             continue
-        claim_id = f"claim/{src.id}/{subject}/{key}"
-        claim = Entity(
-            id=claim_id,
-            types=("Claim",),
-            source_id=src.id,
-            file=doc.path,
-            line=ent.lines.get(key, ent.line),
-            key=f"claim-{src.id}-{subject}-{key}",
-        )
-        claim.values = {
-            "claimSubject": [RefValue(subject)],
-            "claimProperty": [PlainLit(model.properties[key].iri, "string")],
-            "claimValue": ent.values.pop(key),
-        }
+        claim = new_claim(src, subject, key, ent.values.pop(key), model, doc.path, ent.lines.get(key, ent.line))
         # a mark on the value goes with it: the claim says how it was inferred
         marks = [m for m in ent.marks if m.prop == key]
         if marks:
@@ -867,6 +854,28 @@ def load_marks(
                 )
 
 
+def new_claim(
+    src: Source, subject: str, prop: str, values: list[Value], model: Model, file: Path, line: int, suffix: str = ""
+) -> Entity:
+    """A ``pt:Claim`` that ``src`` makes: ``subject``'s ``prop`` has ``values``. Used for a value
+    stated about another source's entity (``subject:``) and for one the article only claims
+    (``attributed:``), so both mint the same IRIs and keys."""
+    claim = Entity(
+        id=f"claim/{src.id}/{subject}/{prop}{suffix}",
+        types=("Claim",),
+        source_id=src.id,
+        file=file,
+        line=line,
+        key=f"claim-{src.id}-{subject}-{prop}{suffix}",
+    )
+    claim.values = {
+        "claimSubject": [RefValue(subject)],
+        "claimProperty": [PlainLit(model.properties[prop].iri, "string")],
+        "claimValue": values,
+    }
+    return claim
+
+
 def _attribute(
     raw: dict[str, Any], index: int, ent: Entity, src: Source, problems: Problems, model: Model, settings: Settings
 ) -> None:
@@ -893,21 +902,9 @@ def _attribute(
             continue
         for n, v in enumerate(values, start=1):
             suffix = f"-{n}" if len(values) > 1 else ""
-            claim = Entity(
-                id=f"claim/{src.id}/{ent.id}/{prop}{suffix}",
-                types=("Claim",),
-                source_id=src.id,
-                file=ent.file,
-                line=ent.lines.get(prop, ent.line),
-                key=f"claim-{src.id}-{ent.id}-{prop}{suffix}",
-            )
-            claim.values = {
-                "claimSubject": [RefValue(ent.id)],
-                "claimProperty": [PlainLit(model.properties[prop].iri, "string")],
-                "claimValue": [v],
-                "inferenceMethod": [IriValue(method)],
-                "comment": [LangText(text, lang) for lang, text in sorted(spec["note"].items())],
-            }
+            claim = new_claim(src, ent.id, prop, [v], model, ent.file, ent.lines.get(prop, ent.line), suffix)
+            claim.values["inferenceMethod"] = [IriValue(method)]
+            claim.values["comment"] = [LangText(text, lang) for lang, text in sorted(spec["note"].items())]
             claim.lines = {k: claim.line for k in claim.values}
             claim.evidence = ent.evidence  # the entry's quotes, found after this (the same list)
             ent.claims.append(claim)
