@@ -64,7 +64,7 @@ def build(
     def body() -> None:
         try:
             from toolkit.build import build_release
-            from toolkit.publish.diff import as_written
+            from toolkit.publish.diff import as_written, new_release
 
             settings = settings_for(sources, release, base_iri)
             rel = build_release(settings, check=check, jobs=jobs)
@@ -74,7 +74,7 @@ def build(
         where = settings.release_dir
         if check:
             typer.echo(f"release in {where} is up to date ({len(rel.files)} files, {m['triples']} triples)")
-        elif len(rel.changed) == len(rel.files) and all(line.startswith("missing from") for line in rel.changed):
+        elif new_release(rel.changed, len(rel.files)):
             typer.echo(f"wrote {len(rel.files)} files to {where} ({m['triples']} triples): a new release")
         elif rel.changed:
             typer.echo(f"wrote {len(rel.files)} files to {where} ({m['triples']} triples):")

@@ -150,9 +150,7 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
         for n, span in enumerate(ent.evidence, start=1):
             ev = iris.evidence(base, ent.key, n)
             add(node, pt + "evidence", f"<{ev}>")
-            if f"<{ev}> {rdf_type} <{pt}Evidence> ." not in out:
-                types.append(pt + "Evidence")
-            add(ev, str(RDF.type), f"<{pt}Evidence>")
+            typed_node(ev, pt + "Evidence")
             add(ev, pt + "quote", _text(span.quote, "zh"))
             add(ev, pt + "startOffset", _typed(str(span.start), xsd + "nonNegativeInteger"))
             add(ev, pt + "endOffset", _typed(str(span.end), xsd + "nonNegativeInteger"))

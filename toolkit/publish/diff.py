@@ -27,8 +27,14 @@ def diff_against(recorded: dict[str, tuple[int, Any, int, str]], files: StagedFi
     return _diff(recorded, files, lambda rel: (recorded[rel][0], recorded[rel][3]))
 
 
+MISSING, EXTRA, DIFFERS = "missing from the release", "not produced by the sources", "differs"
 #: the words of a difference said after a build wrote it (new, removed, changed), not before
-_AS_WRITTEN = {"missing from the release": "new", "not produced by the sources": "removed", "differs": "changed"}
+_AS_WRITTEN = {MISSING: "new", EXTRA: "removed", DIFFERS: "changed"}
+
+
+def new_release(changes: list[str], files: int) -> bool:
+    """Whether the lines of :func:`diff_release` say that no file of the release was there before."""
+    return len(changes) == files and all(line.startswith(MISSING + ": ") for line in changes)
 
 
 def as_written(changes: list[str]) -> list[str]:
@@ -47,9 +53,9 @@ def _diff(old: Any, files: StagedFiles, size_and_sha: Any) -> list[str]:
     lines = []
     for rel in sorted(set(old) | set(files.sizes)):
         if rel not in old:
-            lines.append(f"missing from the release: {rel}")
+            lines.append(f"{MISSING}: {rel}")
         elif rel not in files.sizes:
-            lines.append(f"not produced by the sources: {rel}")
+            lines.append(f"{EXTRA}: {rel}")
         elif size_and_sha(rel) != (files.sizes[rel], files.sha256[rel]):
-            lines.append(f"differs: {rel}")
+            lines.append(f"{DIFFERS}: {rel}")
     return lines

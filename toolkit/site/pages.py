@@ -763,7 +763,7 @@ class SiteBuilder:
                     if isinstance(q.subject, ox.NamedNode) and q.subject.value in self.terms
                 }
             )
-            constraints = self.constraints(iri, kind, lang) if kind != "concept" else []
+            constraints = self.constraints(iri, kind, lang)
             for c in constraints:
                 c["targets_view"] = [self.term_view(ox.NamedNode(t), here, lang) for t in c.get("targets", [])]
             instances = []
@@ -807,11 +807,12 @@ class SiteBuilder:
         for lang in LANGS:
             here = lang_path("ontology/", lang)
             groups = []
-            for kind in ("class", "property", "concept"):
+            for kind, heading in (("class", "classes"), ("property", "properties"), ("concept", "concepts")):
                 items = sorted((self.label(i, lang), i) for i, k in self.terms.items() if k == kind)
                 groups.append(
                     {
                         "kind": kind,
+                        "heading": heading,
                         "items": [
                             {"v": self.term_view(ox.NamedNode(i), here, lang), "comment": self.comment(i, lang)}
                             for _l, i in items
