@@ -10,9 +10,6 @@ if TYPE_CHECKING:
     from toolkit.export.units import Unit
 
 
-# ------------------------------------------------------------------ per-unit blocks (the pipeline)
-
-
 def spec(ctx: FileContext) -> Spec:
     head = ['<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n']
     for prefix, namespace in sorted(ctx.totals.xml_prefixes.bound().items()):

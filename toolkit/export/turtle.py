@@ -12,9 +12,6 @@ if TYPE_CHECKING:
     from toolkit.export.units import Unit
 
 
-# ------------------------------------------------------------------ per-unit blocks (the pipeline)
-
-
 def spec(ctx: FileContext) -> Spec:
     """The prefixes every unit's blocks use (their union; see ``Aggregates.ttl_prefixes``)."""
     head = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(ctx.totals.ttl_prefixes.bound().items()))

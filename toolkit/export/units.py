@@ -41,7 +41,7 @@ import fastjsonschema
 import jsonschema
 import rdflib
 import yaml
-from rdflib import Graph, Literal
+from rdflib import Graph
 from rdflib.namespace import RDF, RDFS
 
 from toolkit.config import Settings, where
@@ -54,7 +54,7 @@ from toolkit.graph.build import bind_prefixes, graph_lines
 from toolkit.report import ValidationResult
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
-from toolkit.sources.loader import FACTS_FILE, Entity, LangText, RefValue, Source
+from toolkit.sources.loader import FACTS_FILE, Entity, LangText, RefValue
 from toolkit.sources.text import Normalised
 from toolkit.yamlfile import load_yaml
 
@@ -238,9 +238,7 @@ def _fast_schema(path: str, mtime: float) -> Any:
 def _fast_valid(validator: Any, data: Any) -> bool:
     try:
         validator(data)
-    except fastjsonschema.JsonSchemaException:
-        return False
-    except Exception:  # pragma: no cover - anything odd: let jsonschema decide
+    except Exception:  # invalid (JsonSchemaException), or anything odd: let jsonschema decide
         return False
     return True
 
@@ -474,7 +472,6 @@ def merged_unit(members: list[Unit], settings: Settings, model: Model, path: Pat
     lines = sorted({line for m in members for line in m.line_list()})
     unit = Unit(folder="", key=path.stem, facts_rel="")
     set_lines(unit, lines, model)
-
     unit.render = render(lines, model, settings, unit.timings)
     dump(unit, path)
     return unit
@@ -773,9 +770,6 @@ def entity_stub(summary: EntitySummary, source_id: str, facts: Path) -> Entity:
         values=values,
         lines=summary.lines,
     )
-
-
-__all__ = ["Literal", "Source", "StageContext", "Unit", "code_digest", "process_folder", "unit_key"]
 
 
 def bump(counter: Counter[Any], counts: Mapping[Any, int], sign: int) -> None:
