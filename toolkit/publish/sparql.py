@@ -152,10 +152,8 @@ def endpoints(store_url: str, query_url: str | None = None) -> tuple[str, str]:
     path = urlsplit(base).path
     if path == "":
         gsp, derived = base + "/store", base + "/query"
-    elif path.endswith("/store"):
-        gsp, derived = base, base[: -len("/store")] + "/query"
-    elif path.endswith("/data"):
-        gsp, derived = base, base[: -len("/data")] + "/query"
+    elif path.endswith(("/store", "/data")):
+        gsp, derived = base, base.rpartition("/")[0] + "/query"
     else:
         gsp, derived = base, None
     if query_url is None and derived is None:

@@ -29,6 +29,7 @@ import zlib
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from queue import SimpleQueue
 from threading import Thread
@@ -137,10 +138,6 @@ class Layout:
         if not owners:
             return []
         return [i for i, owner in enumerate(self.owners) if owner in owners]
-
-    def index_of_keys(self) -> dict:
-        """Key -> index, for a caller that moves a few blocks (built on demand: it costs a dict of all keys)."""
-        return dict(zip(self.keys, range(len(self.keys)), strict=True))
 
 
 def _le(arr: array.array) -> bytes:
@@ -272,7 +269,7 @@ def write_blocks(path: Path, spec: Spec, blocks: Iterable[Block]) -> Written:
                     pending = out.pending
                     pos = out.size
                     prev = None
-                    for i, (key, owner, body) in enumerate(_chain(first, it)):
+                    for i, (key, owner, body) in enumerate(chain((first,), it)):
                         if i:
                             if not prev < key:  # type: ignore[operator]
                                 raise ValueError(f"block keys not strictly ascending: {prev!r} then {key!r}")
@@ -300,11 +297,6 @@ def write_blocks(path: Path, spec: Spec, blocks: Iterable[Block]) -> Written:
         finally:
             out.stop()
     return Written(out.size, digest, layout)
-
-
-def _chain(first: Block, rest: Iterator[Block]) -> Iterator[Block]:
-    yield first
-    yield from rest
 
 
 def read_block(path: Path, layout: Layout, index: int) -> bytes:
