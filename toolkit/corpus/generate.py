@@ -555,17 +555,21 @@ def facts_yaml(facts: dict[str, Any]) -> str:
     lines = ["# Synthetic facts written by `policy-toolkit corpus generate`.", "source:"]
     for key, value in facts["source"].items():
         lines.extend(_yaml_value(key, value, "  "))
-    lines.append("")
-    lines.append("entities:")
+    lines += ["", "entities:"]
     for ent in facts["entities"]:
-        first = True
-        for key, value in ent.items():
-            chunk = _yaml_value(key, value, "    ")
-            if first:
-                chunk[0] = "  - " + chunk[0][4:]
-                first = False
-            lines.extend(chunk)
+        chunk = [line for key, value in ent.items() for line in _yaml_value(key, value, "    ")]
+        chunk[0] = "  - " + chunk[0][4:]  # the entry's first key opens the list item
+        lines.extend(chunk)
     return "\n".join(lines) + "\n"
+
+
+def _pick(rng: random.Random, ents: list[dict[str, Any]], keys: tuple[str, ...]) -> tuple[dict[str, Any], str] | None:
+    """An entity holding one of ``keys`` (``rng``'s choice) and the first of them it holds."""
+    having = [e for e in ents if any(k in e for k in keys)]
+    if not having:
+        return None
+    ent = rng.choice(having)
+    return ent, next(k for k in keys if k in ent)
 
 
 def _inject(kind: str, facts: dict[str, Any], story: _Story, rng: random.Random) -> bool:
@@ -573,45 +577,35 @@ def _inject(kind: str, facts: dict[str, Any], story: _Story, rng: random.Random)
     if kind == "missing-label":
         ent = rng.choice(ents)
         ent["label"] = {"zh": ent["label"]["zh"]}
-        return True
-    if kind == "wrong-date-type":
-        dated = [e for e in ents if any(k in e for k in ("dateIssued", "startYear", "statedOn", "datePublished"))]
-        if not dated:
+    elif kind == "wrong-date-type":
+        if not (found := _pick(rng, ents, ("dateIssued", "startYear", "statedOn", "datePublished"))):
             return False
-        ent = rng.choice(dated)
-        key = next(k for k in ("dateIssued", "startYear", "statedOn", "datePublished") if k in ent)
+        ent, key = found
         ent[key] = rng.choice(["2025-02-30", "2025-13", "last spring"])
-        return True
-    if kind == "quote-not-in-source":
+    elif kind == "quote-not-in-source":
         ent = rng.choice(ents)
         ent["evidence"][0] = ent["evidence"][0] + "（原文并无此句）"
-        return True
-    if kind == "dangling-reference":
-        linked = [e for e in ents if any(k in e for k in ("provisionOf", "setBy", "member", "speaker", "designates"))]
-        if not linked:
+    elif kind == "dangling-reference":
+        if not (found := _pick(rng, ents, ("provisionOf", "setBy", "member", "speaker", "designates"))):
             return False
-        ent = rng.choice(linked)
-        key = next(k for k in ("provisionOf", "setBy", "member", "speaker", "designates") if k in ent)
+        ent, key = found
         value = ent[key]
         ent[key] = (value[0] if isinstance(value, list) else value) + "-missing"
-        return True
-    if kind == "period-reversed":
+    elif kind == "period-reversed":
         docs = [e for e in ents if "validFrom" in e and "validUntil" in e]
         if not docs:
             return False
         ent = rng.choice(docs)
         ent["validUntil"] = f"{int(ent['validFrom']) - 1:04d}"
-        return True
-    if kind == "wrong-class":
-        docs = [e for e in ents if "issuedBy" in e or "convenedBy" in e]
-        places = [e for e in ents if e["type"] in ("City", "Corridor")]
-        if not docs:
+    elif kind == "wrong-class":
+        if not (found := _pick(rng, ents, ("issuedBy", "convenedBy"))):
             return False
-        ent = rng.choice(docs)
-        key = "issuedBy" if "issuedBy" in ent else "convenedBy"
+        ent, key = found
+        places = [e for e in ents if e["type"] in ("City", "Corridor")]
         ent[key] = places[0]["id"] if places else f"province-{story.prefix}1"
-        return True
-    raise ValueError(f"unknown defect {kind!r}; known: {', '.join(DEFECTS)}")
+    else:
+        raise ValueError(f"unknown defect {kind!r}; known: {', '.join(DEFECTS)}")
+    return True
 
 
 def generate_source(
