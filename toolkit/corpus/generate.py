@@ -122,6 +122,11 @@ class _Story:
         self.entities.append(ent)
         return ent
 
+    def entity(self, kind: str, types: str | list[str], zh: str, en: str, quote: str, **values: Any) -> dict[str, Any]:
+        """Add an entity with a new id of ``kind``: its types, labels, ``values`` and one quote."""
+        label = {"zh": zh, "en": en}
+        return self.add({"id": self.new_id(kind), "type": types, "label": label, **values, "evidence": [quote]})
+
 
 def _hub_ids(prefix: str) -> dict[str, list[str]]:
     return {
@@ -221,14 +226,13 @@ def _date(rng: random.Random, year: int) -> str:
 def _policy_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
     rng = story.rng
     zh, en = story.name()
-    body = story.add(
-        {
-            "id": story.new_id("office"),
-            "type": rng.choice(["PublicBody", "Organisation"]),
-            "label": {"zh": f"{zh}市科学技术委员会", "en": f"{en} Science and Technology Commission"},
-            "jurisdiction": rng.choice(hubs["province"]),
-            "evidence": [story.say(f"{zh}市科学技术委员会牵头编制了新的行动方案", 12)],
-        }
+    body = story.entity(
+        "office",
+        rng.choice(["PublicBody", "Organisation"]),
+        f"{zh}市科学技术委员会",
+        f"{en} Science and Technology Commission",
+        story.say(f"{zh}市科学技术委员会牵头编制了新的行动方案", 12),
+        jurisdiction=rng.choice(hubs["province"]),
     )
     if "office" in prev and rng.random() < 0.5:
         body["subOrganisationOf"] = prev["office"]
@@ -266,18 +270,14 @@ def _policy_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str
     story.add(doc)
     for k in range(rng.randint(1, 2)):
         topic = rng.randrange(len(_TOPIC))
-        story.add(
-            {
-                "id": story.new_id("provision"),
-                "type": "PolicyProvision",
-                "label": {
-                    "zh": f"推动{_TOPIC[topic]}协同发展{k + 1}",
-                    "en": f"Advance {_TOPIC_EN[topic]} together {k + 1}",
-                },
-                "provisionOf": doc["id"],
-                "concerns": [hubs["field"][topic]],
-                "evidence": [story.say(f"方案提出推动{_TOPIC[topic]}协同发展{k + 1}")],
-            }
+        story.entity(
+            "provision",
+            "PolicyProvision",
+            f"推动{_TOPIC[topic]}协同发展{k + 1}",
+            f"Advance {_TOPIC_EN[topic]} together {k + 1}",
+            story.say(f"方案提出推动{_TOPIC[topic]}协同发展{k + 1}"),
+            provisionOf=doc["id"],
+            concerns=[hubs["field"][topic]],
         )
 
 
@@ -295,103 +295,92 @@ _CARRIED = {
 def _meeting_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
     rng = story.rng
     zh, en = story.name()
-    org = story.add(
-        {
-            "id": story.new_id("committee"),
-            "type": "PublicBody",
-            "label": {"zh": f"中共{zh}市委常委会", "en": f"Standing Committee of the CPC {en} Committee"},
-            "evidence": [story.say(f"中共{zh}市委常委会举行扩大会议", 9)],
-        }
+    org = story.entity(
+        "committee",
+        "PublicBody",
+        f"中共{zh}市委常委会",
+        f"Standing Committee of the CPC {en} Committee",
+        story.say(f"中共{zh}市委常委会举行扩大会议", 9),
     )
     m, d = rng.randint(1, 11), rng.randint(1, 27)
-    meeting: dict[str, Any] = {
-        "id": story.new_id("meeting"),
-        "type": rng.choice(["Meeting", "Conference"]),
-        "label": {"zh": f"{zh}市委常委会扩大会议（{m}月{d}日）", "en": f"Enlarged meeting in {en} ({m}/{d})"},
-        "convenedBy": org["id"],
-        "startDate": {"stated": f"{m}月{d}日"},
-        "endDate": {"stated": f"{m}月{d + 1}日"},
-        "evidence": [story.say(f"{zh}市委常委会{m}月{d}日举行扩大会议,传达上级会议精神")],
-    }
+    meeting = story.entity(
+        "meeting",
+        rng.choice(["Meeting", "Conference"]),
+        f"{zh}市委常委会扩大会议（{m}月{d}日）",
+        f"Enlarged meeting in {en} ({m}/{d})",
+        story.say(f"{zh}市委常委会{m}月{d}日举行扩大会议,传达上级会议精神"),
+        convenedBy=org["id"],
+        startDate={"stated": f"{m}月{d}日"},
+        endDate={"stated": f"{m}月{d + 1}日"},
+    )
     if "meeting" in prev:
         meeting["conveys"] = prev["meeting"]
-    story.add(meeting)
     for k in range(rng.randint(1, 2)):
         topic = rng.randrange(len(_TOPIC))
-        task: dict[str, Any] = {
-            "id": story.new_id("task"),
-            "type": "Task",
-            "label": {"zh": f"加快发展{_TOPIC[topic]}{k + 1}", "en": f"Speed up {_TOPIC_EN[topic]} {k + 1}"},
-            "setBy": meeting["id"],
-            "concerns": rng.sample(hubs["province"], 2),
-            "evidence": [story.say(f"会议强调要加快发展{_TOPIC[topic]}{k + 1}")],
-        }
+        task = story.entity(
+            "task",
+            "Task",
+            f"加快发展{_TOPIC[topic]}{k + 1}",
+            f"Speed up {_TOPIC_EN[topic]} {k + 1}",
+            story.say(f"会议强调要加快发展{_TOPIC[topic]}{k + 1}"),
+            setBy=meeting["id"],
+            concerns=rng.sample(hubs["province"], 2),
+        )
         if rng.random() < 0.5:
             task["forYear"] = {"stated": "明年"}
-        story.add(task)
 
 
 def _expert_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
     rng = story.rng
     zh, en = story.name()
-    uni = story.add(
-        {
-            "id": story.new_id("institute"),
-            "type": "ResearchOrganisation",
-            "label": {"zh": f"{zh}大学", "en": f"{en} University"},
-            "evidence": [story.say(f"{zh}大学的研究团队发布报告", 4)],
-        }
+    uni = story.entity(
+        "institute",
+        "ResearchOrganisation",
+        f"{zh}大学",
+        f"{en} University",
+        story.say(f"{zh}大学的研究团队发布报告", 4),
     )
     pzh, pen = story.name()
-    person = story.add(
-        {
-            "id": story.new_id("person"),
-            "type": "Person",
-            "label": {"zh": pzh, "en": pen},
-            "evidence": [story.say(f"{zh}大学{rng.choice(_ROLES)[0]}{pzh}表示")],
-        }
-    )
+    person = story.entity("person", "Person", pzh, pen, story.say(f"{zh}大学{rng.choice(_ROLES)[0]}{pzh}表示"))
     role_zh, role_en = rng.choice(_ROLES)
-    story.add(
-        {
-            "id": story.new_id("role"),
-            "type": "Affiliation",
-            "label": {"zh": f"{pzh}，{zh}大学{role_zh}", "en": f"{pen}, {role_en.lower()}, {en} University"},
-            "member": person["id"],
-            "organisation": uni["id"],
-            "roleLabel": {"zh": role_zh, "en": role_en},
-            "evidence": [story.say(f"{zh}大学{role_zh}{pzh}长期研究区域创新")],
-        }
+    story.entity(
+        "role",
+        "Affiliation",
+        f"{pzh}，{zh}大学{role_zh}",
+        f"{pen}, {role_en.lower()}, {en} University",
+        story.say(f"{zh}大学{role_zh}{pzh}长期研究区域创新"),
+        member=person["id"],
+        organisation=uni["id"],
+        roleLabel={"zh": role_zh, "en": role_en},
     )
     pub = None
     if rng.random() < 0.4:
-        pub = story.add(
-            {
-                "id": story.new_id("article"),
-                "type": "Publication",
-                "label": {"zh": f"{pzh}的分析文章", "en": f"{pen}'s analysis"},
-                "author": person["id"],
-                "evidence": [story.say(f"{pzh}在其分析文章中指出")],
-            }
+        pub = story.entity(
+            "article",
+            "Publication",
+            f"{pzh}的分析文章",
+            f"{pen}'s analysis",
+            story.say(f"{pzh}在其分析文章中指出"),
+            author=person["id"],
         )
     topic = rng.randrange(len(_TOPIC))
     text = f"{_TOPIC[topic]}的创新链条长、投入大、风险高,需要区域协同推进"
-    stmt: dict[str, Any] = {
-        "id": story.new_id("view"),
-        "type": "Statement",
-        "label": {"zh": f"{pzh}：{_TOPIC[topic]}需要区域协同", "en": f"{pen}: {_TOPIC_EN[topic]} needs coordination"},
-        "speaker": person["id"],
-        "medium": pub["id"] if pub else rng.choice(hubs["media"]),
-        "text": text + "。",
-        "isDirectQuote": rng.random() < 0.5,
-        "about": [hubs["field"][topic]] + ([prev["plan"]] if "plan" in prev else []),
-        "evidence": [story.say(f"“{text}”{pzh}说")],
-    }
+    stmt = story.entity(
+        "view",
+        "Statement",
+        f"{pzh}：{_TOPIC[topic]}需要区域协同",
+        f"{pen}: {_TOPIC_EN[topic]} needs coordination",
+        story.say(f"“{text}”{pzh}说"),
+        speaker=person["id"],
+        medium=pub["id"] if pub else rng.choice(hubs["media"]),
+        text=text + "。",
+        isDirectQuote=rng.random() < 0.5,
+        about=[hubs["field"][topic]] + ([prev["plan"]] if "plan" in prev else []),
+    )
     if pub is not None:
         stmt["inferred"] = {"medium": _CARRIED}  # the article is named in the sentence before (issue 17)
     if rng.random() < 0.3:
         stmt["statedOn"] = _date(rng, 2025)
-    story.add(stmt)
 
 
 def _places_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
@@ -399,41 +388,30 @@ def _places_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str
     cities = []
     for _ in range(rng.randint(2, 3)):
         zh, en = story.name()
-        cities.append(
-            story.add(
-                {
-                    "id": story.new_id("city"),
-                    "type": "City",
-                    "label": {"zh": zh + "市", "en": en},
-                    "evidence": [story.say(f"{zh}市是区域重要节点城市", 3)],
-                }
-            )
-        )
+        cities.append(story.entity("city", "City", zh + "市", en, story.say(f"{zh}市是区域重要节点城市", 3)))
     zh, en = story.name()
-    story.add(
-        {
-            "id": story.new_id("corridor"),
-            "type": "Corridor",
-            "label": {"zh": f"{zh}科创走廊", "en": f"{en} S&T innovation corridor"},
-            "linksCity": [c["id"] for c in cities],
-            "follows": hubs["route"][0],
-            "evidence": [story.say(f"{zh}科创走廊连接起了" + "、".join(c["label"]["zh"] for c in cities) + "等城市")],
-        }
+    story.entity(
+        "corridor",
+        "Corridor",
+        f"{zh}科创走廊",
+        f"{en} S&T innovation corridor",
+        story.say(f"{zh}科创走廊连接起了" + "、".join(c["label"]["zh"] for c in cities) + "等城市"),
+        linksCity=[c["id"] for c in cities],
+        follows=hubs["route"][0],
     )
 
 
 def _centre_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
     rng = story.rng
     zh, en = story.name()
-    centre = story.add(
-        {
-            "id": story.new_id("centre"),
-            "type": "InnovationCentre",
-            "label": {"zh": f"{zh}国际科技创新中心", "en": f"{en} International S&T Innovation Centre"},
-            "anchoredIn": [hubs["province"][0]],
-            "servesRegion": [rng.choice(hubs["region"])],
-            "evidence": [story.say(f"{zh}国际科技创新中心被列为明年的重点任务之一")],
-        }
+    centre = story.entity(
+        "centre",
+        "InnovationCentre",
+        f"{zh}国际科技创新中心",
+        f"{en} International S&T Innovation Centre",
+        story.say(f"{zh}国际科技创新中心被列为明年的重点任务之一"),
+        anchoredIn=[hubs["province"][0]],
+        servesRegion=[rng.choice(hubs["region"])],
     )
     des: dict[str, Any] = {
         "id": story.new_id("designation"),
