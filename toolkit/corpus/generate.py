@@ -122,10 +122,13 @@ class _Story:
         self.entities.append(ent)
         return ent
 
+    def known(self, ident: str, types: str | list[str], zh: str, en: str, quote: str, **values: Any) -> dict[str, Any]:
+        """Add the entity ``ident``: its types, labels, ``values`` and one evidence quote."""
+        return self.add({"id": ident, "type": types, "label": {"zh": zh, "en": en}, **values, "evidence": [quote]})
+
     def entity(self, kind: str, types: str | list[str], zh: str, en: str, quote: str, **values: Any) -> dict[str, Any]:
-        """Add an entity with a new id of ``kind``: its types, labels, ``values`` and one quote."""
-        label = {"zh": zh, "en": en}
-        return self.add({"id": self.new_id(kind), "type": types, "label": label, **values, "evidence": [quote]})
+        """:meth:`known` with a new id of ``kind``."""
+        return self.known(self.new_id(kind), types, zh, en, quote, **values)
 
 
 def _hub_ids(prefix: str) -> dict[str, list[str]]:
@@ -145,71 +148,31 @@ def _hub_story(story: _Story, hubs: dict[str, list[str]]) -> None:
     media_names = [("华东日报", "East China Daily"), ("财经观察", "Finance Observer"), ("新闻号", "News Hao")]
     for mid, (zh, en) in zip(hubs["media"], media_names, strict=True):
         q = story.say(f"来源:{zh}")
-        story.add({"id": mid, "type": "MediaOrganisation", "label": {"zh": zh, "en": en}, "evidence": [q]})
+        story.known(mid, "MediaOrganisation", zh, en, q)
     prov = []
     for pid in hubs["province"]:
         zh, en = story.name()
         zh, en = zh + "省", en + " Province"
         prov.append(pid)
         q = story.say(f"{zh}与周边地区加强科技合作")
-        ent = {"id": pid, "type": "ProvinceLevelDivision", "label": {"zh": zh, "en": en}, "evidence": [q]}
+        ent = story.known(pid, "ProvinceLevelDivision", zh, en, q)
         if pid == hubs["province"][0]:
             ent["type"] = ["City", "ProvinceLevelDivision"]
-        story.add(ent)
     for rid in hubs["region"]:
         zh, en = story.name()
         q = story.say(f"{zh}区域由{len(prov)}个省级行政区组成")
-        story.add(
-            {
-                "id": rid,
-                "type": "Region",
-                "label": {"zh": zh + "区域", "en": en + " Region"},
-                "comment": {"zh": "由多个省级行政区组成的区域。", "en": "A region made of several divisions."},
-                "hasMember": list(prov),
-                "evidence": [q],
-            }
-        )
+        comment = {"zh": "由多个省级行政区组成的区域。", "en": "A region made of several divisions."}
+        story.known(rid, "Region", zh + "区域", en + " Region", q, comment=comment, hasMember=list(prov))
     for lid, pid in zip(hubs["legislature"], prov, strict=False):
         q = story.say(f"{pid}人大常委会审议通过相关决定")
-        story.add(
-            {
-                "id": lid,
-                "type": "Legislature",
-                "label": {"zh": "人民代表大会" + lid[-1], "en": "People's Congress " + lid[-1]},
-                "jurisdiction": pid,
-                "evidence": [q],
-            }
-        )
+        story.known(lid, "Legislature", "人民代表大会" + lid[-1], "People's Congress " + lid[-1], q, jurisdiction=pid)
     sid = hubs["scheme"][0]
     q = story.say("围绕" + "、".join(_TOPIC) + "等重点领域布局")
-    story.add(
-        {
-            "id": sid,
-            "type": "TechnologyFieldScheme",
-            "label": {"zh": "重点技术领域", "en": "Key fields"},
-            "evidence": [q],
-        }
-    )
+    story.known(sid, "TechnologyFieldScheme", "重点技术领域", "Key fields", q)
     for fid, zh, en in zip(hubs["field"], _TOPIC, _TOPIC_EN, strict=True):
-        story.add(
-            {
-                "id": fid,
-                "type": "TechnologyField",
-                "label": {"zh": zh, "en": en.capitalize()},
-                "inScheme": sid,
-                "evidence": [zh],
-            }
-        )
-    rid = hubs["route"][0]
+        story.known(fid, "TechnologyField", zh, en.capitalize(), zh, inScheme=sid)
     q = story.say("这条沿着沪昆高速延伸的走廊连接多座城市")
-    story.add(
-        {
-            "id": rid,
-            "type": "TransportRoute",
-            "label": {"zh": "沪昆高速", "en": "Shanghai-Kunming Expressway"},
-            "evidence": [q],
-        }
-    )
+    story.known(hubs["route"][0], "TransportRoute", "沪昆高速", "Shanghai-Kunming Expressway", q)
     rng.random()
 
 
@@ -424,14 +387,13 @@ def _centre_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str
     }
     if "plan" not in prev and "meeting" not in prev:
         des["usedIn"] = [story.new_id("measures")]  # replaced below by a local document
-        story.add(
-            {
-                "id": des["usedIn"][0],
-                "type": "PolicyMeasures",
-                "label": {"zh": f"支持{zh}中心建设若干措施", "en": f"Measures supporting the {en} centre"},
-                "datePublished": _date(rng, 2024),
-                "evidence": [story.say(f"支持{zh}中心建设若干措施上月发布")],
-            }
+        story.known(
+            des["usedIn"][0],
+            "PolicyMeasures",
+            f"支持{zh}中心建设若干措施",
+            f"Measures supporting the {en} centre",
+            story.say(f"支持{zh}中心建设若干措施上月发布"),
+            datePublished=_date(rng, 2024),
         )
     # the quote names no document: the link is carried from the paragraph around it (issue 17)
     des["inferred"] = {"usedIn": _CARRIED}
