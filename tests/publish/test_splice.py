@@ -263,7 +263,6 @@ def test_layout_lookups(tmp_path: Path) -> None:
     w = write_blocks(tmp_path / "f", JSON, BLOCKS)
     assert w.layout.indices_of_owners({1, 2}) == [i for i in range(20) if i % 3 in (1, 2)]
     assert w.layout.indices_of_owners(set()) == []
-    assert w.layout.index_of_keys() == {f"k{i:03d}": i for i in range(20)}
     assert [read_block(tmp_path / "f", w.layout, i) for i in range(20)] == [b[2] for b in BLOCKS]
 
 

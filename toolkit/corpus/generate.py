@@ -122,6 +122,14 @@ class _Story:
         self.entities.append(ent)
         return ent
 
+    def known(self, ident: str, types: str | list[str], zh: str, en: str, quote: str, **values: Any) -> dict[str, Any]:
+        """Add the entity ``ident``: its types, labels, ``values`` and one evidence quote."""
+        return self.add({"id": ident, "type": types, "label": {"zh": zh, "en": en}, **values, "evidence": [quote]})
+
+    def entity(self, kind: str, types: str | list[str], zh: str, en: str, quote: str, **values: Any) -> dict[str, Any]:
+        """:meth:`known` with a new id of ``kind``."""
+        return self.known(self.new_id(kind), types, zh, en, quote, **values)
+
 
 def _hub_ids(prefix: str) -> dict[str, list[str]]:
     return {
@@ -140,71 +148,31 @@ def _hub_story(story: _Story, hubs: dict[str, list[str]]) -> None:
     media_names = [("华东日报", "East China Daily"), ("财经观察", "Finance Observer"), ("新闻号", "News Hao")]
     for mid, (zh, en) in zip(hubs["media"], media_names, strict=True):
         q = story.say(f"来源:{zh}")
-        story.add({"id": mid, "type": "MediaOrganisation", "label": {"zh": zh, "en": en}, "evidence": [q]})
+        story.known(mid, "MediaOrganisation", zh, en, q)
     prov = []
     for pid in hubs["province"]:
         zh, en = story.name()
         zh, en = zh + "省", en + " Province"
         prov.append(pid)
         q = story.say(f"{zh}与周边地区加强科技合作")
-        ent = {"id": pid, "type": "ProvinceLevelDivision", "label": {"zh": zh, "en": en}, "evidence": [q]}
+        ent = story.known(pid, "ProvinceLevelDivision", zh, en, q)
         if pid == hubs["province"][0]:
             ent["type"] = ["City", "ProvinceLevelDivision"]
-        story.add(ent)
     for rid in hubs["region"]:
         zh, en = story.name()
         q = story.say(f"{zh}区域由{len(prov)}个省级行政区组成")
-        story.add(
-            {
-                "id": rid,
-                "type": "Region",
-                "label": {"zh": zh + "区域", "en": en + " Region"},
-                "comment": {"zh": "由多个省级行政区组成的区域。", "en": "A region made of several divisions."},
-                "hasMember": list(prov),
-                "evidence": [q],
-            }
-        )
+        comment = {"zh": "由多个省级行政区组成的区域。", "en": "A region made of several divisions."}
+        story.known(rid, "Region", zh + "区域", en + " Region", q, comment=comment, hasMember=list(prov))
     for lid, pid in zip(hubs["legislature"], prov, strict=False):
         q = story.say(f"{pid}人大常委会审议通过相关决定")
-        story.add(
-            {
-                "id": lid,
-                "type": "Legislature",
-                "label": {"zh": "人民代表大会" + lid[-1], "en": "People's Congress " + lid[-1]},
-                "jurisdiction": pid,
-                "evidence": [q],
-            }
-        )
+        story.known(lid, "Legislature", "人民代表大会" + lid[-1], "People's Congress " + lid[-1], q, jurisdiction=pid)
     sid = hubs["scheme"][0]
     q = story.say("围绕" + "、".join(_TOPIC) + "等重点领域布局")
-    story.add(
-        {
-            "id": sid,
-            "type": "TechnologyFieldScheme",
-            "label": {"zh": "重点技术领域", "en": "Key fields"},
-            "evidence": [q],
-        }
-    )
+    story.known(sid, "TechnologyFieldScheme", "重点技术领域", "Key fields", q)
     for fid, zh, en in zip(hubs["field"], _TOPIC, _TOPIC_EN, strict=True):
-        story.add(
-            {
-                "id": fid,
-                "type": "TechnologyField",
-                "label": {"zh": zh, "en": en.capitalize()},
-                "inScheme": sid,
-                "evidence": [zh],
-            }
-        )
-    rid = hubs["route"][0]
+        story.known(fid, "TechnologyField", zh, en.capitalize(), zh, inScheme=sid)
     q = story.say("这条沿着沪昆高速延伸的走廊连接多座城市")
-    story.add(
-        {
-            "id": rid,
-            "type": "TransportRoute",
-            "label": {"zh": "沪昆高速", "en": "Shanghai-Kunming Expressway"},
-            "evidence": [q],
-        }
-    )
+    story.known(hubs["route"][0], "TransportRoute", "沪昆高速", "Shanghai-Kunming Expressway", q)
     rng.random()
 
 
@@ -221,14 +189,13 @@ def _date(rng: random.Random, year: int) -> str:
 def _policy_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
     rng = story.rng
     zh, en = story.name()
-    body = story.add(
-        {
-            "id": story.new_id("office"),
-            "type": rng.choice(["PublicBody", "Organisation"]),
-            "label": {"zh": f"{zh}市科学技术委员会", "en": f"{en} Science and Technology Commission"},
-            "jurisdiction": rng.choice(hubs["province"]),
-            "evidence": [story.say(f"{zh}市科学技术委员会牵头编制了新的行动方案", 12)],
-        }
+    body = story.entity(
+        "office",
+        rng.choice(["PublicBody", "Organisation"]),
+        f"{zh}市科学技术委员会",
+        f"{en} Science and Technology Commission",
+        story.say(f"{zh}市科学技术委员会牵头编制了新的行动方案", 12),
+        jurisdiction=rng.choice(hubs["province"]),
     )
     if "office" in prev and rng.random() < 0.5:
         body["subOrganisationOf"] = prev["office"]
@@ -266,18 +233,14 @@ def _policy_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str
     story.add(doc)
     for k in range(rng.randint(1, 2)):
         topic = rng.randrange(len(_TOPIC))
-        story.add(
-            {
-                "id": story.new_id("provision"),
-                "type": "PolicyProvision",
-                "label": {
-                    "zh": f"推动{_TOPIC[topic]}协同发展{k + 1}",
-                    "en": f"Advance {_TOPIC_EN[topic]} together {k + 1}",
-                },
-                "provisionOf": doc["id"],
-                "concerns": [hubs["field"][topic]],
-                "evidence": [story.say(f"方案提出推动{_TOPIC[topic]}协同发展{k + 1}")],
-            }
+        story.entity(
+            "provision",
+            "PolicyProvision",
+            f"推动{_TOPIC[topic]}协同发展{k + 1}",
+            f"Advance {_TOPIC_EN[topic]} together {k + 1}",
+            story.say(f"方案提出推动{_TOPIC[topic]}协同发展{k + 1}"),
+            provisionOf=doc["id"],
+            concerns=[hubs["field"][topic]],
         )
 
 
@@ -295,103 +258,92 @@ _CARRIED = {
 def _meeting_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
     rng = story.rng
     zh, en = story.name()
-    org = story.add(
-        {
-            "id": story.new_id("committee"),
-            "type": "PublicBody",
-            "label": {"zh": f"中共{zh}市委常委会", "en": f"Standing Committee of the CPC {en} Committee"},
-            "evidence": [story.say(f"中共{zh}市委常委会举行扩大会议", 9)],
-        }
+    org = story.entity(
+        "committee",
+        "PublicBody",
+        f"中共{zh}市委常委会",
+        f"Standing Committee of the CPC {en} Committee",
+        story.say(f"中共{zh}市委常委会举行扩大会议", 9),
     )
     m, d = rng.randint(1, 11), rng.randint(1, 27)
-    meeting: dict[str, Any] = {
-        "id": story.new_id("meeting"),
-        "type": rng.choice(["Meeting", "Conference"]),
-        "label": {"zh": f"{zh}市委常委会扩大会议（{m}月{d}日）", "en": f"Enlarged meeting in {en} ({m}/{d})"},
-        "convenedBy": org["id"],
-        "startDate": {"stated": f"{m}月{d}日"},
-        "endDate": {"stated": f"{m}月{d + 1}日"},
-        "evidence": [story.say(f"{zh}市委常委会{m}月{d}日举行扩大会议,传达上级会议精神")],
-    }
+    meeting = story.entity(
+        "meeting",
+        rng.choice(["Meeting", "Conference"]),
+        f"{zh}市委常委会扩大会议（{m}月{d}日）",
+        f"Enlarged meeting in {en} ({m}/{d})",
+        story.say(f"{zh}市委常委会{m}月{d}日举行扩大会议,传达上级会议精神"),
+        convenedBy=org["id"],
+        startDate={"stated": f"{m}月{d}日"},
+        endDate={"stated": f"{m}月{d + 1}日"},
+    )
     if "meeting" in prev:
         meeting["conveys"] = prev["meeting"]
-    story.add(meeting)
     for k in range(rng.randint(1, 2)):
         topic = rng.randrange(len(_TOPIC))
-        task: dict[str, Any] = {
-            "id": story.new_id("task"),
-            "type": "Task",
-            "label": {"zh": f"加快发展{_TOPIC[topic]}{k + 1}", "en": f"Speed up {_TOPIC_EN[topic]} {k + 1}"},
-            "setBy": meeting["id"],
-            "concerns": rng.sample(hubs["province"], 2),
-            "evidence": [story.say(f"会议强调要加快发展{_TOPIC[topic]}{k + 1}")],
-        }
+        task = story.entity(
+            "task",
+            "Task",
+            f"加快发展{_TOPIC[topic]}{k + 1}",
+            f"Speed up {_TOPIC_EN[topic]} {k + 1}",
+            story.say(f"会议强调要加快发展{_TOPIC[topic]}{k + 1}"),
+            setBy=meeting["id"],
+            concerns=rng.sample(hubs["province"], 2),
+        )
         if rng.random() < 0.5:
             task["forYear"] = {"stated": "明年"}
-        story.add(task)
 
 
 def _expert_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
     rng = story.rng
     zh, en = story.name()
-    uni = story.add(
-        {
-            "id": story.new_id("institute"),
-            "type": "ResearchOrganisation",
-            "label": {"zh": f"{zh}大学", "en": f"{en} University"},
-            "evidence": [story.say(f"{zh}大学的研究团队发布报告", 4)],
-        }
+    uni = story.entity(
+        "institute",
+        "ResearchOrganisation",
+        f"{zh}大学",
+        f"{en} University",
+        story.say(f"{zh}大学的研究团队发布报告", 4),
     )
     pzh, pen = story.name()
-    person = story.add(
-        {
-            "id": story.new_id("person"),
-            "type": "Person",
-            "label": {"zh": pzh, "en": pen},
-            "evidence": [story.say(f"{zh}大学{rng.choice(_ROLES)[0]}{pzh}表示")],
-        }
-    )
+    person = story.entity("person", "Person", pzh, pen, story.say(f"{zh}大学{rng.choice(_ROLES)[0]}{pzh}表示"))
     role_zh, role_en = rng.choice(_ROLES)
-    story.add(
-        {
-            "id": story.new_id("role"),
-            "type": "Affiliation",
-            "label": {"zh": f"{pzh}，{zh}大学{role_zh}", "en": f"{pen}, {role_en.lower()}, {en} University"},
-            "member": person["id"],
-            "organisation": uni["id"],
-            "roleLabel": {"zh": role_zh, "en": role_en},
-            "evidence": [story.say(f"{zh}大学{role_zh}{pzh}长期研究区域创新")],
-        }
+    story.entity(
+        "role",
+        "Affiliation",
+        f"{pzh}，{zh}大学{role_zh}",
+        f"{pen}, {role_en.lower()}, {en} University",
+        story.say(f"{zh}大学{role_zh}{pzh}长期研究区域创新"),
+        member=person["id"],
+        organisation=uni["id"],
+        roleLabel={"zh": role_zh, "en": role_en},
     )
     pub = None
     if rng.random() < 0.4:
-        pub = story.add(
-            {
-                "id": story.new_id("article"),
-                "type": "Publication",
-                "label": {"zh": f"{pzh}的分析文章", "en": f"{pen}'s analysis"},
-                "author": person["id"],
-                "evidence": [story.say(f"{pzh}在其分析文章中指出")],
-            }
+        pub = story.entity(
+            "article",
+            "Publication",
+            f"{pzh}的分析文章",
+            f"{pen}'s analysis",
+            story.say(f"{pzh}在其分析文章中指出"),
+            author=person["id"],
         )
     topic = rng.randrange(len(_TOPIC))
     text = f"{_TOPIC[topic]}的创新链条长、投入大、风险高,需要区域协同推进"
-    stmt: dict[str, Any] = {
-        "id": story.new_id("view"),
-        "type": "Statement",
-        "label": {"zh": f"{pzh}：{_TOPIC[topic]}需要区域协同", "en": f"{pen}: {_TOPIC_EN[topic]} needs coordination"},
-        "speaker": person["id"],
-        "medium": pub["id"] if pub else rng.choice(hubs["media"]),
-        "text": text + "。",
-        "isDirectQuote": rng.random() < 0.5,
-        "about": [hubs["field"][topic]] + ([prev["plan"]] if "plan" in prev else []),
-        "evidence": [story.say(f"“{text}”{pzh}说")],
-    }
+    stmt = story.entity(
+        "view",
+        "Statement",
+        f"{pzh}：{_TOPIC[topic]}需要区域协同",
+        f"{pen}: {_TOPIC_EN[topic]} needs coordination",
+        story.say(f"“{text}”{pzh}说"),
+        speaker=person["id"],
+        medium=pub["id"] if pub else rng.choice(hubs["media"]),
+        text=text + "。",
+        isDirectQuote=rng.random() < 0.5,
+        about=[hubs["field"][topic]] + ([prev["plan"]] if "plan" in prev else []),
+    )
     if pub is not None:
         stmt["inferred"] = {"medium": _CARRIED}  # the article is named in the sentence before (issue 17)
     if rng.random() < 0.3:
         stmt["statedOn"] = _date(rng, 2025)
-    story.add(stmt)
 
 
 def _places_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
@@ -399,41 +351,30 @@ def _places_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str
     cities = []
     for _ in range(rng.randint(2, 3)):
         zh, en = story.name()
-        cities.append(
-            story.add(
-                {
-                    "id": story.new_id("city"),
-                    "type": "City",
-                    "label": {"zh": zh + "市", "en": en},
-                    "evidence": [story.say(f"{zh}市是区域重要节点城市", 3)],
-                }
-            )
-        )
+        cities.append(story.entity("city", "City", zh + "市", en, story.say(f"{zh}市是区域重要节点城市", 3)))
     zh, en = story.name()
-    story.add(
-        {
-            "id": story.new_id("corridor"),
-            "type": "Corridor",
-            "label": {"zh": f"{zh}科创走廊", "en": f"{en} S&T innovation corridor"},
-            "linksCity": [c["id"] for c in cities],
-            "follows": hubs["route"][0],
-            "evidence": [story.say(f"{zh}科创走廊连接起了" + "、".join(c["label"]["zh"] for c in cities) + "等城市")],
-        }
+    story.entity(
+        "corridor",
+        "Corridor",
+        f"{zh}科创走廊",
+        f"{en} S&T innovation corridor",
+        story.say(f"{zh}科创走廊连接起了" + "、".join(c["label"]["zh"] for c in cities) + "等城市"),
+        linksCity=[c["id"] for c in cities],
+        follows=hubs["route"][0],
     )
 
 
 def _centre_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str]) -> None:
     rng = story.rng
     zh, en = story.name()
-    centre = story.add(
-        {
-            "id": story.new_id("centre"),
-            "type": "InnovationCentre",
-            "label": {"zh": f"{zh}国际科技创新中心", "en": f"{en} International S&T Innovation Centre"},
-            "anchoredIn": [hubs["province"][0]],
-            "servesRegion": [rng.choice(hubs["region"])],
-            "evidence": [story.say(f"{zh}国际科技创新中心被列为明年的重点任务之一")],
-        }
+    centre = story.entity(
+        "centre",
+        "InnovationCentre",
+        f"{zh}国际科技创新中心",
+        f"{en} International S&T Innovation Centre",
+        story.say(f"{zh}国际科技创新中心被列为明年的重点任务之一"),
+        anchoredIn=[hubs["province"][0]],
+        servesRegion=[rng.choice(hubs["region"])],
     )
     des: dict[str, Any] = {
         "id": story.new_id("designation"),
@@ -446,14 +387,13 @@ def _centre_story(story: _Story, hubs: dict[str, list[str]], prev: dict[str, str
     }
     if "plan" not in prev and "meeting" not in prev:
         des["usedIn"] = [story.new_id("measures")]  # replaced below by a local document
-        story.add(
-            {
-                "id": des["usedIn"][0],
-                "type": "PolicyMeasures",
-                "label": {"zh": f"支持{zh}中心建设若干措施", "en": f"Measures supporting the {en} centre"},
-                "datePublished": _date(rng, 2024),
-                "evidence": [story.say(f"支持{zh}中心建设若干措施上月发布")],
-            }
+        story.known(
+            des["usedIn"][0],
+            "PolicyMeasures",
+            f"支持{zh}中心建设若干措施",
+            f"Measures supporting the {en} centre",
+            story.say(f"支持{zh}中心建设若干措施上月发布"),
+            datePublished=_date(rng, 2024),
         )
     # the quote names no document: the link is carried from the paragraph around it (issue 17)
     des["inferred"] = {"usedIn": _CARRIED}
@@ -555,17 +495,21 @@ def facts_yaml(facts: dict[str, Any]) -> str:
     lines = ["# Synthetic facts written by `policy-toolkit corpus generate`.", "source:"]
     for key, value in facts["source"].items():
         lines.extend(_yaml_value(key, value, "  "))
-    lines.append("")
-    lines.append("entities:")
+    lines += ["", "entities:"]
     for ent in facts["entities"]:
-        first = True
-        for key, value in ent.items():
-            chunk = _yaml_value(key, value, "    ")
-            if first:
-                chunk[0] = "  - " + chunk[0][4:]
-                first = False
-            lines.extend(chunk)
+        chunk = [line for key, value in ent.items() for line in _yaml_value(key, value, "    ")]
+        chunk[0] = "  - " + chunk[0][4:]  # the entry's first key opens the list item
+        lines.extend(chunk)
     return "\n".join(lines) + "\n"
+
+
+def _pick(rng: random.Random, ents: list[dict[str, Any]], keys: tuple[str, ...]) -> tuple[dict[str, Any], str] | None:
+    """An entity holding one of ``keys`` (``rng``'s choice) and the first of them it holds."""
+    having = [e for e in ents if any(k in e for k in keys)]
+    if not having:
+        return None
+    ent = rng.choice(having)
+    return ent, next(k for k in keys if k in ent)
 
 
 def _inject(kind: str, facts: dict[str, Any], story: _Story, rng: random.Random) -> bool:
@@ -573,45 +517,35 @@ def _inject(kind: str, facts: dict[str, Any], story: _Story, rng: random.Random)
     if kind == "missing-label":
         ent = rng.choice(ents)
         ent["label"] = {"zh": ent["label"]["zh"]}
-        return True
-    if kind == "wrong-date-type":
-        dated = [e for e in ents if any(k in e for k in ("dateIssued", "startYear", "statedOn", "datePublished"))]
-        if not dated:
+    elif kind == "wrong-date-type":
+        if not (found := _pick(rng, ents, ("dateIssued", "startYear", "statedOn", "datePublished"))):
             return False
-        ent = rng.choice(dated)
-        key = next(k for k in ("dateIssued", "startYear", "statedOn", "datePublished") if k in ent)
+        ent, key = found
         ent[key] = rng.choice(["2025-02-30", "2025-13", "last spring"])
-        return True
-    if kind == "quote-not-in-source":
+    elif kind == "quote-not-in-source":
         ent = rng.choice(ents)
         ent["evidence"][0] = ent["evidence"][0] + "（原文并无此句）"
-        return True
-    if kind == "dangling-reference":
-        linked = [e for e in ents if any(k in e for k in ("provisionOf", "setBy", "member", "speaker", "designates"))]
-        if not linked:
+    elif kind == "dangling-reference":
+        if not (found := _pick(rng, ents, ("provisionOf", "setBy", "member", "speaker", "designates"))):
             return False
-        ent = rng.choice(linked)
-        key = next(k for k in ("provisionOf", "setBy", "member", "speaker", "designates") if k in ent)
+        ent, key = found
         value = ent[key]
         ent[key] = (value[0] if isinstance(value, list) else value) + "-missing"
-        return True
-    if kind == "period-reversed":
+    elif kind == "period-reversed":
         docs = [e for e in ents if "validFrom" in e and "validUntil" in e]
         if not docs:
             return False
         ent = rng.choice(docs)
         ent["validUntil"] = f"{int(ent['validFrom']) - 1:04d}"
-        return True
-    if kind == "wrong-class":
-        docs = [e for e in ents if "issuedBy" in e or "convenedBy" in e]
-        places = [e for e in ents if e["type"] in ("City", "Corridor")]
-        if not docs:
+    elif kind == "wrong-class":
+        if not (found := _pick(rng, ents, ("issuedBy", "convenedBy"))):
             return False
-        ent = rng.choice(docs)
-        key = "issuedBy" if "issuedBy" in ent else "convenedBy"
+        ent, key = found
+        places = [e for e in ents if e["type"] in ("City", "Corridor")]
         ent[key] = places[0]["id"] if places else f"province-{story.prefix}1"
-        return True
-    raise ValueError(f"unknown defect {kind!r}; known: {', '.join(DEFECTS)}")
+    else:
+        raise ValueError(f"unknown defect {kind!r}; known: {', '.join(DEFECTS)}")
+    return True
 
 
 def generate_source(

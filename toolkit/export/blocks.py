@@ -48,9 +48,9 @@ class Spec:
     count or a date) while every block body is copied from the old file.
     """
 
-    header: bytes
+    header: bytes = b""
     """Written first."""
-    footer: bytes
+    footer: bytes = b""
     """Written last."""
     sep: bytes = b""
     """Written between two consecutive blocks."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rdflib import BNode, Graph
 from rdflib.compare import to_canonical_graph
@@ -65,53 +65,39 @@ def ontology_lines(schema_dir: Path) -> bytes:
     return "".join(line + "\n" for line in stable_lines(ontology_graph(schema_dir))).encode("utf-8")
 
 
-def spec(ctx: FileContext) -> Spec:
-    return Spec(header=b"", footer=b"")
+def dataset_format(wrap: Callable[[str, bytes], bytes], **fields: Any) -> Format:
+    """A dataset file's format (N-Quads, TriG): a block per source graph and one for the
+    ontology's, each a graph's sorted lines as ``wrap(graph name, lines)`` writes them, streamed
+    in graph-name order and made while written (one source's lines at a time)."""
+
+    def blocks(unit: Unit, uid: int, ctx: FileContext) -> list[Block]:
+        iri = graph_name(unit, ctx.settings.base_iri)
+        return [(iri, uid, wrap(iri, unit.nt or b""))]
+
+    def global_blocks(ctx: FileContext) -> list[Block]:
+        iri = iris.named_graph(ctx.settings.base_iri, ONTOLOGY)
+        return [(iri, GLOBAL, wrap(iri, ontology_lines(ctx.settings.schema_dir)))]
+
+    def stream(units: list[tuple[int, Unit]], ctx: FileContext) -> Iterator[Block]:
+        by_uid = dict(units)
+        ontology = global_blocks(ctx)[0]
+        order = sorted([(graph_name(u, ctx.settings.base_iri), uid) for uid, u in units] + [(ontology[0], GLOBAL)])
+        return (ontology if uid == GLOBAL else blocks(by_uid[uid], uid, ctx)[0] for _iri, uid in order)
+
+    return Format(blocks=blocks, global_blocks=global_blocks, stream=stream, per_source=True, **fields)
 
 
-def _quads(nt: bytes, iri: str) -> bytes:
+def _quads(iri: str, nt: bytes) -> bytes:
     # every line ends with " .\n" and no line holds a raw newline: add the graph name there
     return nt.replace(b" .\n", f" <{iri}> .\n".encode())
 
 
-def blocks(unit: Unit, uid: int, ctx: FileContext) -> list[Block]:
-    """One block: the unit's lines with its graph name."""
-    iri = graph_name(unit, ctx.settings.base_iri)
-    return [(iri, uid, _quads(unit.nt or b"", iri))]
-
-
-def global_blocks(ctx: FileContext) -> list[Block]:
-    iri = iris.named_graph(ctx.settings.base_iri, ONTOLOGY)
-    return [(iri, GLOBAL, _quads(ontology_lines(ctx.settings.schema_dir), iri))]
-
-
-def graphs_in_name_order(
-    units: list[tuple[int, Unit]],
-    ctx: FileContext,
-    block_of: Callable[[Unit, int, FileContext], list[Block]],
-    ontology: Block,
-) -> Iterator[Block]:
-    """A dataset file's graph blocks (one per source, and the ontology's) in graph-name order,
-    each made while written (N-Quads and TriG: one source's lines at a time)."""
-    by_uid = dict(units)
-    order = sorted([(graph_name(u, ctx.settings.base_iri), uid) for uid, u in units] + [(ontology[0], GLOBAL)])
-    return (ontology if uid == GLOBAL else block_of(by_uid[uid], uid, ctx)[0] for _iri, uid in order)
-
-
-def stream(units: list[tuple[int, Unit]], ctx: FileContext) -> Iterator[Block]:
-    """One block per source, each made while written (a copy of its lines with the graph name)."""
-    return graphs_in_name_order(units, ctx, blocks, global_blocks(ctx)[0])
-
-
-FORMAT = Format(
+FORMAT = dataset_format(
+    _quads,
     file=RELEASE_FILE,
     media_type="application/n-quads",
     ckan="N-Quads",
     eu_file_type="RDF_N_QUADS",
     titles=("N-Quads 格式（按来源分命名图）", "The dataset in N-Quads, a named graph per source"),
-    spec=spec,
-    blocks=blocks,
-    global_blocks=global_blocks,
-    stream=stream,
-    per_source=True,
+    spec=lambda ctx: Spec(),
 )

@@ -11,13 +11,6 @@ if TYPE_CHECKING:
     from toolkit.export.units import Unit
 
 
-# ------------------------------------------------------------------ per-unit blocks (the pipeline)
-
-
-def spec(ctx: FileContext) -> Spec:
-    return Spec(header=b"", footer=b"")
-
-
 def blocks(unit: Unit, uid: int, ctx: FileContext) -> list[Block]:
     """One block per subject: its slice of the unit's sorted lines."""
     nt = unit.nt or b""
@@ -38,7 +31,7 @@ FORMAT = Format(
     ckan="N-Triples",
     eu_file_type="RDF_N_TRIPLES",
     titles=("N-Triples 格式的数据集", "The dataset in N-Triples"),
-    spec=spec,
+    spec=lambda ctx: Spec(),
     blocks=blocks,
     stream=stream,
 )

@@ -1,16 +1,13 @@
-"""RDF/XML from a canonical copy, since rdflib's XML serializer does not sort on its own."""
+"""RDF/XML: an rdf:Description block per subject (see :class:`toolkit.export.render.XmlWriter`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from toolkit.export.blocks import Block, FileContext, Format, Spec, Unsupported, load_part, utf8
+from toolkit.export.blocks import Block, FileContext, Format, Spec, load_part, utf8
 
 if TYPE_CHECKING:
     from toolkit.export.units import Unit
-
-
-# ------------------------------------------------------------------ per-unit blocks (the pipeline)
 
 
 def spec(ctx: FileContext) -> Spec:
@@ -22,10 +19,8 @@ def spec(ctx: FileContext) -> Spec:
 
 
 def blocks(unit: Unit, uid: int, ctx: FileContext) -> list[Block]:
-    part = load_part(unit, "rdf")
-    if not part["ok"]["rdf"]:
-        raise Unsupported("a namespace rdflib would generate")
-    return [(s + ">", uid, utf8(text)) for s, text in part["xml_blocks"]]
+    # a namespace rdflib would generate was refused when the unit was rendered (XmlWriter.qname)
+    return [(s + ">", uid, utf8(text)) for s, text in load_part(unit, "rdf")["xml_blocks"]]
 
 
 FORMAT = Format(

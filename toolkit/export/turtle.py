@@ -12,9 +12,6 @@ if TYPE_CHECKING:
     from toolkit.export.units import Unit
 
 
-# ------------------------------------------------------------------ per-unit blocks (the pipeline)
-
-
 def spec(ctx: FileContext) -> Spec:
     """The prefixes every unit's blocks use (their union; see ``Aggregates.ttl_prefixes``)."""
     head = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(ctx.totals.ttl_prefixes.bound().items()))
@@ -24,7 +21,7 @@ def spec(ctx: FileContext) -> Spec:
 def blocks(unit: Unit, uid: int, ctx: FileContext) -> list[Block]:
     """One block per subject, keyed as rdflib orders them: (references to it, subject)."""
     part = load_part(unit, "ttl")
-    if not part["ok"]["ttl"]:
+    if not part["ttl_ok"]:
         raise Unsupported("a prefix rdflib would generate or rewrite")
     if part["rdf_classes"]:
         raise Unsupported("rdfs:Class members are written first by rdflib")

@@ -41,7 +41,7 @@ import fastjsonschema
 import jsonschema
 import rdflib
 import yaml
-from rdflib import Graph, Literal
+from rdflib import Graph
 from rdflib.namespace import RDF, RDFS
 
 from toolkit.config import Settings, where
@@ -54,7 +54,7 @@ from toolkit.graph.build import bind_prefixes, graph_lines
 from toolkit.report import ValidationResult
 from toolkit.schema.model import Model, load_model
 from toolkit.sources import loader
-from toolkit.sources.loader import FACTS_FILE, Entity, LangText, RefValue, Source
+from toolkit.sources.loader import FACTS_FILE, Entity, LangText, RefValue
 from toolkit.sources.text import Normalised
 from toolkit.yamlfile import load_yaml
 
@@ -74,7 +74,6 @@ class EntitySummary:
     tuple), and its names shared (see :func:`load`)."""
 
     id: str
-    index: int
     types: tuple[str, ...]
     label: str | None
     line: int
@@ -94,10 +93,8 @@ class SourceSummary:
     id_line: int | None
     label_zh: str | None
     label_en: str | None
-    text_rel: str
     text_name: str
     text_sha256: str
-    facts_rel: str
     facts_sha256: str
     published: str
     refs: list[tuple[str, str, int | None]]
@@ -212,7 +209,7 @@ class Spans(Sequence[tuple[str, int, int]]):
 class Render:
     """Per-subject renderings as the oracle's serialisers write them, and what their headers need."""
 
-    ok: dict[str, bool]
+    ttl_ok: bool  # False: a prefix rdflib would generate or rewrite
     ttl_blocks: list[tuple[str, str]]
     ttl_prefixes: dict[str, str]
     references: dict[str, int]
@@ -238,9 +235,7 @@ def _fast_schema(path: str, mtime: float) -> Any:
 def _fast_valid(validator: Any, data: Any) -> bool:
     try:
         validator(data)
-    except fastjsonschema.JsonSchemaException:
-        return False
-    except Exception:  # pragma: no cover - anything odd: let jsonschema decide
+    except Exception:  # invalid (JsonSchemaException), or anything odd: let jsonschema decide
         return False
     return True
 
@@ -346,10 +341,8 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         id_line=doc.line_of(("source", "id")),
         label_zh=src.article.label("zh"),
         label_en=src.article.label("en"),
-        text_rel=where(src.text_path, settings),
         text_name=src.text_path.name,
         text_sha256=src.sha256,
-        facts_rel=where(src.facts_path, settings),
         facts_sha256=hashlib.sha256(src.facts_path.read_bytes()).hexdigest(),
         published=src.published.lexical,
         refs=[
@@ -377,7 +370,6 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
         unit.entities.append(
             EntitySummary(
                 id=ent.id,
-                index=i,
                 types=ent.types,
                 label=ent.label(),
                 line=ent.line,
@@ -474,7 +466,6 @@ def merged_unit(members: list[Unit], settings: Settings, model: Model, path: Pat
     lines = sorted({line for m in members for line in m.line_list()})
     unit = Unit(folder="", key=path.stem, facts_rel="")
     set_lines(unit, lines, model)
-
     unit.render = render(lines, model, settings, unit.timings)
     dump(unit, path)
     return unit
@@ -614,7 +605,7 @@ def render(lines: list[str], model: Model, settings: Settings, timings: dict[str
     catalog = catalog_lines(lines, model)
     _tick(timings, "render:catalog", t)
     return Render(
-        ok={"ttl": ok_ttl, "rdf": True},
+        ttl_ok=ok_ttl,
         ttl_blocks=ttl_blocks,
         ttl_prefixes=ttl_prefixes,
         references=dict(references),
@@ -658,8 +649,8 @@ def catalog_lines(lines: list[str], model: Model) -> list[str]:
 #: the renderings are cached apart from the unit, one file per kind, so that the release is
 #: written one format at a time without every rendering of every source in memory at once
 PARTS = {
-    "ttl": ("ok", "ttl_blocks", "ttl_prefixes", "references", "rdf_classes"),
-    "rdf": ("ok", "xml_blocks", "xml_prefixes"),
+    "ttl": ("ttl_ok", "ttl_blocks", "ttl_prefixes", "references", "rdf_classes"),
+    "rdf": ("xml_blocks", "xml_prefixes"),
     "jsonld": ("jsonld_nodes", "jsonld_errors"),
     "csv": ("csv_rows", "csv_errors"),
     "catalog": ("catalog_lines",),
@@ -773,9 +764,6 @@ def entity_stub(summary: EntitySummary, source_id: str, facts: Path) -> Entity:
         values=values,
         lines=summary.lines,
     )
-
-
-__all__ = ["Literal", "Source", "StageContext", "Unit", "code_digest", "process_folder", "unit_key"]
 
 
 def bump(counter: Counter[Any], counts: Mapping[Any, int], sign: int) -> None:

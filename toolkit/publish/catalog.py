@@ -461,17 +461,8 @@ def _distribution(t: _Triples, ctx: Context, path: str, size: int, sha256: str) 
 
 def _namespaces() -> Graph:
     g = Graph()
-    for prefix, ns in (
-        ("dcat", DCAT),
-        ("dct", DCTERMS),
-        ("foaf", FOAF),
-        ("spdx", SPDX),
-        ("vcard", VCARD),
-        ("dcatap", DCATAP),
-        ("skos", SKOS),
-    ):
+    for prefix, ns in CONTEXT.items():
         g.bind(prefix, ns, override=True, replace=True)
-    g.bind("prov", PROV, override=True, replace=True)
     return canonical_copy(g)
 
 
@@ -508,17 +499,21 @@ def ttl_header(writer: TurtleWriter, used: Counter[str]) -> bytes:
     return "".join(f"@prefix {p}: <{writer.bound[p]}> .\n" for p in sorted(names)).encode("utf-8")
 
 
+#: the catalog's prefixes: its graph binds them, its JSON-LD context declares them (in this order)
 CONTEXT = {
-    "dcat": str(DCAT),
-    "dct": str(DCTERMS),
-    "foaf": str(FOAF),
-    "spdx": str(SPDX),
-    "vcard": str(VCARD),
-    "prov": str(PROV),
-    "owl": str(OWL),
-    "xsd": str(XSD),
-    "dcatap": str(DCATAP),
-    "skos": str(SKOS),
+    prefix: str(ns)
+    for prefix, ns in (
+        ("dcat", DCAT),
+        ("dct", DCTERMS),
+        ("foaf", FOAF),
+        ("spdx", SPDX),
+        ("vcard", VCARD),
+        ("prov", PROV),
+        ("owl", OWL),
+        ("xsd", XSD),
+        ("dcatap", DCATAP),
+        ("skos", SKOS),
+    )
 }
 
 

@@ -24,6 +24,7 @@ import json
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,18 +74,12 @@ class CkanReport:
     problems: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)  # what the read-only checks found
 
-    def counts(self) -> dict[str, int]:
-        out = {"create": 0, "update": 0, "unchanged": 0, "delete": 0}
-        for s in self.steps:
-            out[s.action] += 1
-        return out
-
     def to_text(self) -> str:
         head = "plan (dry run, nothing changed)" if self.dry_run else "published"
         lines = ["checked (read-only):", *[f"  {c}" for c in self.checks]] if self.dry_run else []
         lines.append(f"{head}: dataset {self.dataset} on {self.url}: {self.dataset_action}")
         lines += [f"  {s.action:<9} {s.path}" for s in self.steps]
-        c = self.counts()
+        c = Counter(s.action for s in self.steps)
         lines.append(
             f"resources: {c['create']} created, {c['update']} replaced, {c['unchanged']} unchanged, "
             f"{c['delete']} deleted"

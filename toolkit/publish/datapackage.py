@@ -84,14 +84,27 @@ def _frictionless_field(model: Model, table: Table, col: str) -> dict[str, Any]:
     return field
 
 
-def _size_and_hash(files: Mapping[str, bytes], path: str) -> tuple[int, str]:
-    """A release file's size and SHA-256, from the record of the files written (a large file
-    is not read back) or from its bytes."""
+def _file_resource(
+    files: Mapping[str, bytes], name: str, path: str, title: str, profile: str, fmt: str, mediatype: str
+) -> dict[str, Any]:
+    """A release file's resource: its size and SHA-256 from the record of the files written (a
+    large file is not read back) or from its bytes."""
     sizes, sums = getattr(files, "sizes", None), getattr(files, "sha256", None)
     if sizes is not None and sums is not None and path in sizes:
-        return sizes[path], sums[path]
-    data = files[path]
-    return len(data), hashlib.sha256(data).hexdigest()
+        size, digest = sizes[path], sums[path]
+    else:
+        size, digest = len(files[path]), hashlib.sha256(files[path]).hexdigest()
+    return {
+        "name": name,
+        "path": path,
+        "title": title,
+        "profile": profile,
+        "format": fmt,
+        "mediatype": mediatype,
+        "encoding": "utf-8",
+        "bytes": size,
+        "hash": "sha256:" + digest,
+    }
 
 
 def datapackage(model: Model, files: Mapping[str, bytes]) -> dict[str, Any]:
@@ -99,8 +112,6 @@ def datapackage(model: Model, files: Mapping[str, bytes]) -> dict[str, Any]:
     asks to be listed (:attr:`~toolkit.export.blocks.Format.in_datapackage`)."""
     resources = []
     for table in model.tables.values():
-        path = f"csv/{table.name}.csv"
-        size, digest = _size_and_hash(files, path)
         schema: dict[str, Any] = {
             "fields": [_frictionless_field(model, table, c) for c in model.table_columns(table)],
             "primaryKey": ["id"],
@@ -111,37 +122,17 @@ def datapackage(model: Model, files: Mapping[str, bytes]) -> dict[str, Any]:
         ]
         if fks:
             schema["foreignKeys"] = fks
-        resources.append(
-            {
-                "name": table.name,
-                "path": path,
-                "title": f"{table.title['en']} / {table.title['zh']}",
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "bytes": size,
-                "hash": "sha256:" + digest,
-                "dialect": {"lineTerminator": "\r\n"},
-                "schema": schema,
-            }
+        title = f"{table.title['en']} / {table.title['zh']}"
+        resource = _file_resource(
+            files, table.name, f"csv/{table.name}.csv", title, "tabular-data-resource", "csv", "text/csv"
         )
+        resources.append({**resource, "dialect": {"lineTerminator": "\r\n"}, "schema": schema})
     for fmt in FORMATS:
         if fmt.in_datapackage and fmt.file in files:
-            size, digest = _size_and_hash(files, fmt.file)
             name, _dot, suffix = fmt.file.rpartition(".")
+            title = f"{fmt.titles[1]} / {fmt.titles[0]}"
             resources.append(
-                {
-                    "name": f"{name}-{suffix}",
-                    "path": fmt.file,
-                    "title": f"{fmt.titles[1]} / {fmt.titles[0]}",
-                    "profile": "data-resource",
-                    "format": suffix,
-                    "mediatype": fmt.media_type,
-                    "encoding": "utf-8",
-                    "bytes": size,
-                    "hash": "sha256:" + digest,
-                }
+                _file_resource(files, f"{name}-{suffix}", fmt.file, title, "data-resource", suffix, fmt.media_type)
             )
     tabular = all(r["profile"] == "tabular-data-resource" for r in resources)
     return {

@@ -152,10 +152,8 @@ def endpoints(store_url: str, query_url: str | None = None) -> tuple[str, str]:
     path = urlsplit(base).path
     if path == "":
         gsp, derived = base + "/store", base + "/query"
-    elif path.endswith("/store"):
-        gsp, derived = base, base[: -len("/store")] + "/query"
-    elif path.endswith("/data"):
-        gsp, derived = base, base[: -len("/data")] + "/query"
+    elif path.endswith(("/store", "/data")):
+        gsp, derived = base, base.rpartition("/")[0] + "/query"
     else:
         gsp, derived = base, None
     if query_url is None and derived is None:
@@ -268,11 +266,6 @@ def _check_prefix(prefix: str) -> None:
 # ---------------------------------------------------------------- HTTP with retries
 
 
-def _describe(exc: httpx.TransportError, secrets: Sequence[str]) -> str:
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {redact(text, secrets)}"
-
-
 def _request(
     client: httpx.Client,
     method: str,
@@ -292,7 +285,7 @@ def _request(
         try:
             resp = client.request(method, url, **kwargs)  # type: ignore[arg-type]
         except httpx.TransportError as exc:
-            last = _describe(exc, secrets)
+            last = f"{type(exc).__name__}: {redact(str(exc) or type(exc).__name__, secrets)}"
         else:
             if 200 <= resp.status_code < 300:
                 return resp, attempt

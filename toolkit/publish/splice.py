@@ -29,6 +29,7 @@ import zlib
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from queue import SimpleQueue
 from threading import Thread
@@ -137,10 +138,6 @@ class Layout:
         if not owners:
             return []
         return [i for i, owner in enumerate(self.owners) if owner in owners]
-
-    def index_of_keys(self) -> dict:
-        """Key -> index, for a caller that moves a few blocks (built on demand: it costs a dict of all keys)."""
-        return dict(zip(self.keys, range(len(self.keys)), strict=True))
 
 
 def _le(arr: array.array) -> bytes:
@@ -272,7 +269,7 @@ def write_blocks(path: Path, spec: Spec, blocks: Iterable[Block]) -> Written:
                     pending = out.pending
                     pos = out.size
                     prev = None
-                    for i, (key, owner, body) in enumerate(_chain(first, it)):
+                    for i, (key, owner, body) in enumerate(chain((first,), it)):
                         if i:
                             if not prev < key:  # type: ignore[operator]
                                 raise ValueError(f"block keys not strictly ascending: {prev!r} then {key!r}")
@@ -300,11 +297,6 @@ def write_blocks(path: Path, spec: Spec, blocks: Iterable[Block]) -> Written:
         finally:
             out.stop()
     return Written(out.size, digest, layout)
-
-
-def _chain(first: Block, rest: Iterator[Block]) -> Iterator[Block]:
-    yield first
-    yield from rest
 
 
 def read_block(path: Path, layout: Layout, index: int) -> bytes:
@@ -387,7 +379,7 @@ def splice(
     layout = Layout()
     keys, owners, offsets, lengths = layout.keys, layout.owners, layout.offsets, layout.lengths
     needed = any(type(segment[0]) is int for segment in segments)
-    with open(path, "wb") as file, _OldFile(old_path, needed) as view:
+    with open(path, "wb") as file, _old_file(old_path, needed) as view:
         out = _Out(file)
         try:
             if not segments and spec.empty is not None:
@@ -447,29 +439,22 @@ def splice(
     return Written(out.size, digest, layout)
 
 
-class _OldFile:
+@contextlib.contextmanager
+def _old_file(path: Path, needed: bool) -> Iterator[memoryview]:
     """The old file memory mapped read-only, as a memoryview (or an empty view if nothing is read)."""
-
-    def __init__(self, path: Path, needed: bool) -> None:
-        self.path = path
-        self.needed = needed
-        self.file: BinaryIO | None = None
-        self.map: mmap.mmap | None = None
-        self.view = memoryview(b"")
-
-    def __enter__(self) -> memoryview:
-        if self.needed:
-            self.file = open(self.path, "rb")  # closed in __exit__
-            if os.fstat(self.file.fileno()).st_size:  # an empty file cannot be mapped
-                self.map = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ)
-                self.view = memoryview(self.map)
-        return self.view
-
-    def __exit__(self, *exc: object) -> None:
-        self.view.release()
-        if self.map is not None:
+    if not needed:
+        yield memoryview(b"")
+        return
+    with open(path, "rb") as file:
+        if not os.fstat(file.fileno()).st_size:  # an empty file cannot be mapped
+            yield memoryview(b"")
+            return
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        view = memoryview(mapped)
+        try:
+            yield view
+        finally:
+            view.release()
             # BufferError: a slice is still alive (a traceback holds one); it is unmapped when collected.
             with contextlib.suppress(BufferError):
-                self.map.close()
-        if self.file is not None:
-            self.file.close()
+                mapped.close()
