@@ -207,3 +207,49 @@ def test_a_resource_at_an_overview_pages_path_leaves_it_the_overview_page(tmp_pa
     assert tree(out) == tree(whole)
     marked = (out / atomic.MARKER).read_text(encoding="utf-8")
     assert marked.count('"browse/index.html"') == 1
+
+
+def test_a_changed_catalog_subject_hashes_again_only_the_iris_it_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog changes with every build (checksums): each subject of it counts as a graph of its own,
+    so only the IRIs a changed subject's triples name are hashed again, and the bytes are a whole build's."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    catalog = settings.release_dir / "catalog.ttl"
+    dct = "<http://purl.org/dc/terms/"
+    catalog.write_text(
+        f'<{BASE}dist/a> {dct}title> "A" ; {dct}source> <{BASE}thing> .\n'
+        f'<{BASE}dist/b> {dct}title> "B" ; {dct}source> <{BASE}gizmo> .\n',
+        encoding="utf-8",
+    )
+    write_site(settings, out=out, jobs=1)
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace('"A"', '"A, revised"'), encoding="utf-8")
+    hashed: list[tuple[str, str]] = []
+    real_changed = incremental.changed_keys
+
+    def recorded(builder: SiteBuilder, state: dict | None) -> set[int]:
+        """changed_keys, noting the keys it hashes (not the reads of the pages made again after it)."""
+        real = builder.dep_value
+        builder.dep_value = lambda k, key: hashed.append((k, key)) or real(k, key)  # type: ignore[method-assign]
+        try:
+            return real_changed(builder, state)
+        finally:
+            del builder.dep_value
+
+    monkeypatch.setattr(incremental, "changed_keys", recorded)
+    second = write_site(settings, out=out, jobs=1)
+    monkeypatch.undo()
+    assert second.made >= 1
+    names = {key for k, key in hashed if k not in incremental.ALWAYS_CHECKED}
+    assert f"{BASE}dist/a" in names and f"{BASE}thing" in names
+    assert f"{BASE}dist/b" not in names and f"{BASE}gizmo" not in names
+    # a triple moved from one subject to the other: both subjects' IRIs (and the old object's) count
+    catalog.write_text(
+        catalog.read_text(encoding="utf-8").replace(f"{dct}source> <{BASE}thing>", f"{dct}source> <{BASE}aaa>"),
+        encoding="utf-8",
+    )
+    write_site(settings, out=out, jobs=1)
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    assert "A, revised" in tree(out)["id/dist/a/index.html"].decode()

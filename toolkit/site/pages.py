@@ -367,6 +367,28 @@ class SiteBuilder:
             "external": False,
         }
 
+    def term_markup(self, term: Term | None, here: str, lang: str) -> str:
+        """``term_html(term_view(...))`` as a string: what a table cell of a long list shows.
+
+        Why not the template's ``term()`` per cell: ``browse/``, ``timeline/`` and the saved queries'
+        tables hold tens of thousands of terms, and a Jinja2 call per cell was most of their time
+        (they are made again after any change of a label they show). The reads noted are the same."""
+        if term is None:
+            return str(term_html(None))
+        if isinstance(term, ox.NamedNode):
+            return self.iri_markup(term.value, here, lang)
+        return str(term_html(self.term_view(term, here, lang)))
+
+    def iri_markup(self, iri: str, here: str, lang: str) -> str:
+        """An IRI as :func:`term_html` shows it (its label, linked to its page or to itself)."""
+        page = self.page_of(iri)
+        text = self.label(iri, lang)
+        href = rel(here, lang_path(page, lang)) if page else iri
+        if not href:
+            return f'<span class="iri-text" title="{escape(iri)}">{escape(text)}</span>'
+        external = ' class="external"' if page is None else ""
+        return f'<a href="{escape(href)}" title="{escape(iri)}"{external}>{escape(text)}</a>'
+
     # ------------------------------------------------------------------ rendering
     def render(self, template: str, path: str, lang: str, title: str, **ctx: Any) -> None:
         here = lang_path(path, lang)
@@ -837,16 +859,17 @@ class SiteBuilder:
                 by_class[t].append(iri)
         for lang in LANGS:
             here = lang_path("browse/", lang)
-            groups = [
-                {
-                    "cls": self.term_view(ox.NamedNode(c), here, lang),
-                    "items": sorted(
-                        (self.term_view(ox.NamedNode(i), here, lang) for i in members),
-                        key=lambda v: (v["text"], v["iri"]),
-                    ),
-                }
-                for c, members in sorted(by_class.items(), key=lambda kv: (self.label(kv[0], lang), kv[0]))
-            ]
+            groups = []
+            for c, members in sorted(by_class.items(), key=lambda kv: (self.label(kv[0], lang), kv[0])):
+                items = sorted((self.label(i, lang), i) for i in members)
+                html = "".join(f"<li>{self.iri_markup(i, here, lang)}</li>" for _, i in items)
+                groups.append(
+                    {
+                        "cls": self.term_view(ox.NamedNode(c), here, lang),
+                        "count": len(items),
+                        "items_html": Markup(html),
+                    }
+                )
             self.render("browse.html", "browse/", lang, UI[lang]["all_resources"], groups=groups)
 
     def timeline_page(self) -> None:
@@ -857,15 +880,12 @@ class SiteBuilder:
         events.sort()
         for lang in LANGS:
             here = lang_path("timeline/", lang)
-            rows = [
-                {
-                    "date": d,
-                    "s": self.term_view(ox.NamedNode(s), here, lang),
-                    "p": self.term_view(ox.NamedNode(p), here, lang),
-                }
+            rows = "".join(
+                f"<tr><td><time>{escape(d)}</time></td><td>{self.iri_markup(p, here, lang)}</td>"
+                f"<td>{self.iri_markup(s, here, lang)}</td></tr>\n"
                 for d, s, p in events
-            ]
-            self.render("timeline.html", "timeline/", lang, UI[lang]["timeline"], rows=rows)
+            )
+            self.render("timeline.html", "timeline/", lang, UI[lang]["timeline"], rows_html=Markup(rows))
 
     def saved_queries(self) -> list[SavedQuery]:
         folder = self.release.settings.root / "queries"
@@ -897,21 +917,25 @@ class SiteBuilder:
             here = lang_path(path, lang)
             table = None
             if result is not None:
+                cell = self.term_markup
                 table = {
                     "kind": result.kind,
                     "variables": result.variables,
-                    "rows": [
-                        [self.term_view(t, here, lang) if t is not None else None for t in row] for row in result.rows
-                    ],
+                    "count": len(result.rows),
+                    "rows_html": Markup(
+                        "".join(
+                            "<tr>" + "".join(f"<td>{cell(t, here, lang)}</td>" for t in row) + "</tr>\n"
+                            for row in result.rows
+                        )
+                    ),
                     "boolean": result.boolean,
-                    "triples": [
-                        [
-                            self.term_view(t.subject, here, lang),
-                            self.term_view(t.predicate, here, lang),
-                            self.term_view(t.object, here, lang),
-                        ]
-                        for t in sorted(result.triples, key=str)
-                    ],
+                    "triples_html": Markup(
+                        "".join(
+                            f"<tr><td>{cell(t.subject, here, lang)}</td><td>{cell(t.predicate, here, lang)}</td>"
+                            f"<td>{cell(t.object, here, lang)}</td></tr>\n"
+                            for t in sorted(result.triples, key=str)
+                        )
+                    ),
                 }
             self.render(
                 "query.html",
