@@ -44,7 +44,7 @@ from toolkit.publish import atomic
 from toolkit.query.sitefiles import DATA_FILES
 from toolkit.site.pages import Job, ResourceUnit, SiteBuilder
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 CHUNK = 64
 
 #: the builder the forked workers inherit (set just before the pool starts)
