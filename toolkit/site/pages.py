@@ -108,7 +108,7 @@ class ResourceUnit:
     iri: str
     path: str
     files: dict[str, bytes]
-    doc: tuple[dict[str, str], list[str], str]
+    doc: tuple[dict[str, str], str, str]
     #: "kind<TAB>key" -> hash of its value when the page was made
     deps: dict[str, str]
     #: once written: path -> (size, modification time in ns)
@@ -123,7 +123,7 @@ class Job:
     kept), as for resource pages; ``deps`` is None for the jobs that are always made."""
 
     files: list[str] = field(default_factory=list)
-    docs: dict[str, tuple[dict[str, str], list[str], str]] = field(default_factory=dict)
+    docs: dict[str, tuple[dict[str, str], str, str]] = field(default_factory=dict)
     deps: set[tuple[str, str]] | None = None
 
 
@@ -490,7 +490,7 @@ class SiteBuilder:
             deps={f"{k}\t{key}": self.dep_value(k, key) for k, key in sorted(deps)},
         )
 
-    def keep(self, path: str, doc: tuple[dict[str, str], list[str], str]) -> None:
+    def keep(self, path: str, doc: tuple[dict[str, str], str, str]) -> None:
         """Take a resource page made by an earlier run as it is (its search entry and nav title)."""
         self.pages[path] = Page(path, doc[0], "resource")
         self.search.docs[path] = doc

@@ -39,7 +39,7 @@ def tokens(text: str) -> list[str]:
 class SearchIndex:
     """Pages and their terms (path -> titles, sorted terms, snippet); :meth:`to_json` gives ``search/index.json``."""
 
-    docs: dict[str, tuple[dict[str, str], list[str], str]] = field(default_factory=dict)
+    docs: dict[str, tuple[dict[str, str], str, str]] = field(default_factory=dict)
 
     def add(self, path: str, titles: dict[str, str], texts: list[str], kinds: list[str]) -> None:
         """Index a page at ``path`` by its titles (each language) and texts (quotes, comments).
@@ -50,13 +50,15 @@ class SearchIndex:
         texts = [t for t in texts if t]
         snippet = texts[0][:SNIPPET] if texts else ""
         terms = {tok for text in [*sorted(titles.values()), *texts, *kinds] for tok in tokens(text)}
-        self.docs[path] = (titles, sorted(terms), snippet)
+        # one string, a term a line (no term holds a line break): the state keeps one object a page
+        self.docs[path] = (titles, "\n".join(sorted(terms)), snippet)
 
     def to_json(self) -> bytes:
         paths = sorted(self.docs)
         postings: dict[str, list[int]] = {}
         for n, path in enumerate(paths):
-            for tok in self.docs[path][1]:
+            terms = self.docs[path][1]
+            for tok in terms.split("\n") if terms else ():
                 found = postings.get(tok)
                 if found is None:
                     postings[tok] = [n]
