@@ -290,28 +290,47 @@ class Index:
     def quads(
         self, quads: list[ox.Quad], lines: list[bytes] | None
     ) -> tuple[dict[str, str], dict[str, set[str]]] | None:
-        """Index ``quads``; with their ``lines`` of ``policy.nq``, each graph's digest and named IRIs."""
+        """Index ``quads``; with their ``lines`` of ``policy.nq``, each graph's digest and named IRIs.
+        (:meth:`add` written out here: this loop runs once per quad of the release.)"""
         hashers: dict[str, Any] = {}
         iris: dict[str, set[str]] = {}
         named = ox.NamedNode
-        add = self.add
+        out, incoming, skip = self.out, self.incoming, self.skip
         for n, q in enumerate(quads):
             subject, graph_name, o = q.subject, q.graph_name, q.object
             g = graph_name.value if type(graph_name) is named else ""
             s = subject.value if type(subject) is named else None
+            ov = o.value if type(o) is named else None
             if lines is not None:
                 h = hashers.get(g)
                 if h is None:
                     h = hashers[g] = hashlib.blake2b(digest_size=16)
                     iris[g] = set()
-                h.update(lines[n] + b"\n")
+                h.update(lines[n])
+                h.update(b"\n")
                 if s is not None:
                     iris[g].add(s)
-                if type(o) is named:
-                    iris[g].add(o.value)
-            if s is None or g == self.skip:
+                if ov is not None:
+                    iris[g].add(ov)
+            if s is None or g == skip:
                 continue
-            add(s, q.predicate.value, o, g)
+            p = q.predicate.value
+            ps = out.get(s)
+            if ps is None:
+                ps = out[s] = {}
+            objs = ps.get(p)
+            if objs is None:
+                objs = ps[p] = {}
+            graphs = objs.get(o)
+            if graphs is None:
+                objs[o] = [g]
+            elif g not in graphs:
+                graphs.append(g)
+            if ov is not None:
+                pairs = incoming.get(ov)
+                if pairs is None:
+                    pairs = incoming[ov] = set()
+                pairs.add((s, p))
         if lines is None:
             return None
         return {g: h.hexdigest() for g, h in hashers.items()}, iris
@@ -322,7 +341,7 @@ class Index:
 
         Why per subject: the catalog changes with every build (its checksums), and as one graph all
         its thousands of IRIs counted as changed; per subject, only the changed files' do."""
-        hashers: dict[str, Any] = {}
+        parts: dict[str, list[str]] = {}
         iris: dict[str, set[str]] = {}
         named = ox.NamedNode
         plain = True
@@ -333,22 +352,25 @@ class Index:
                 continue
             s, p = subject.value, t.predicate.value
             self.add(s, p, o, graph)
-            if not plain:
-                continue
             if type(o) is ox.BlankNode:
                 plain = False
+            if not plain:
                 continue
-            key = CATALOG_KEY + "\t" + s
-            h = hashers.get(key)
-            if h is None:
-                h = hashers[key] = hashlib.blake2b(digest_size=16)
-                iris[key] = {s}
-            h.update(f"{p}\0{o}\n".encode())
+            found = parts.get(s)
+            if found is None:
+                found = parts[s] = []
+                iris[s] = {s}
+            found.append(p)
+            found.append(str(o))  # N-Triples: a term's text, language and type
             if type(o) is named:
-                iris[key].add(o.value)
+                iris[s].add(o.value)
         if not plain:
             return None
-        return {k: h.hexdigest() for k, h in hashers.items()}, iris
+        key = CATALOG_KEY + "\t"
+        digests = {
+            key + s: hashlib.blake2b("\0".join(v).encode(), digest_size=16).hexdigest() for s, v in parts.items()
+        }
+        return digests, {key + s: named_ for s, named_ in iris.items()}
 
 
 def read_source_text(sources_dir: Path, source_iri: str, archived: str, sha256: str | None) -> SourceText | None:

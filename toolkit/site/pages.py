@@ -62,6 +62,14 @@ def anchor_of(iri: str) -> str:
     return "q-" + _ANCHOR_BAD.sub("-", iri.rstrip("/").rsplit("/", 1)[-1])
 
 
+def esc(text: str) -> str:
+    """``markupsafe.escape`` as a plain string (the same five entities): a long list's cells are
+    escaped here without making a ``Markup`` object per value (a fifth of ``browse/``'s time)."""
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
+    )
+
+
 def term_html(v: dict[str, Any] | None) -> Markup:
     """A term as the templates show it (``{{ term(v) }}``): a link, a literal with its tags, or a dash.
 
@@ -71,20 +79,20 @@ def term_html(v: dict[str, Any] | None) -> Markup:
         return Markup('<span class="none">—</span>')
     kind = v["kind"]
     if kind == "iri" and not v["href"]:
-        return Markup(f'<span class="iri-text" title="{escape(v["iri"])}">{escape(v["text"])}</span>')
+        return Markup(f'<span class="iri-text" title="{esc(v["iri"])}">{esc(v["text"])}</span>')
     if kind == "iri":
         external = ' class="external"' if v["external"] else ""
-        return Markup(f'<a href="{escape(v["href"])}" title="{escape(v["iri"])}"{external}>{escape(v["text"])}</a>')
+        return Markup(f'<a href="{esc(v["href"])}" title="{esc(v["iri"])}"{external}>{esc(v["text"])}</a>')
     if kind == "literal":
-        lang, text = v["lang"], escape(v["text"])
+        lang, text = v["lang"], esc(v["text"])
         if lang:
-            out = f'<span class="literal" lang="{escape(lang)}">{text}</span> <span class="tag">@{escape(lang)}</span>'
+            out = f'<span class="literal" lang="{esc(lang)}">{text}</span> <span class="tag">@{esc(lang)}</span>'
         else:
             out = f'<span class="literal">{text}</span>'
         if v["datatype"]:
-            out += f' <span class="tag">{escape(v["datatype"])}</span>'
+            out += f' <span class="tag">{esc(v["datatype"])}</span>'
         return Markup(out)
-    return Markup(f'<span class="blank">{escape(v["text"])}</span>')
+    return Markup(f'<span class="blank">{esc(v["text"])}</span>')
 
 
 def environment() -> jinja2.Environment:
@@ -385,9 +393,9 @@ class SiteBuilder:
         text = self.label(iri, lang)
         href = rel(here, lang_path(page, lang)) if page else iri
         if not href:
-            return f'<span class="iri-text" title="{escape(iri)}">{escape(text)}</span>'
+            return f'<span class="iri-text" title="{esc(iri)}">{esc(text)}</span>'
         external = ' class="external"' if page is None else ""
-        return f'<a href="{escape(href)}" title="{escape(iri)}"{external}>{escape(text)}</a>'
+        return f'<a href="{esc(href)}" title="{esc(iri)}"{external}>{esc(text)}</a>'
 
     # ------------------------------------------------------------------ rendering
     def render(self, template: str, path: str, lang: str, title: str, **ctx: Any) -> None:
@@ -881,7 +889,7 @@ class SiteBuilder:
         for lang in LANGS:
             here = lang_path("timeline/", lang)
             rows = "".join(
-                f"<tr><td><time>{escape(d)}</time></td><td>{self.iri_markup(p, here, lang)}</td>"
+                f"<tr><td><time>{esc(d)}</time></td><td>{self.iri_markup(p, here, lang)}</td>"
                 f"<td>{self.iri_markup(s, here, lang)}</td></tr>\n"
                 for d, s, p in events
             )
