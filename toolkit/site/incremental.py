@@ -244,7 +244,9 @@ def _render_chunk(iris: list[str]) -> list[ResourceUnit]:
 def make_pages(builder: SiteBuilder, todo: list[str], staging: Path, jobs: int) -> list[ResourceUnit]:
     """Make the resource pages of ``todo`` into ``staging``, in ``jobs`` forked processes (1: here)."""
     global _BUILDER, _STAGING
-    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    # a few pages (after a change) are shared out among the workers too, not made in one chunk here
+    size = max(1, min(CHUNK, -(-len(todo) // max(1, jobs))))
+    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     _BUILDER, _STAGING = builder, staging
     try:
         if jobs <= 1 or len(chunks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():

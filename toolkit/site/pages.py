@@ -19,7 +19,7 @@ from typing import Any
 
 import jinja2
 import pyoxigraph as ox
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from toolkit.errors import UsageError
 from toolkit.query import Result, SavedQuery, bind, find_query, saved_queries
@@ -1136,7 +1136,7 @@ class SiteBuilder:
         for path in sorted(
             {p for p in (f[: -len("index.html")] for f in files if f.endswith("index.html")) if not p.startswith("en/")}
         ):
-            urls.append((escape(self.sitemap.url(path, "zh")), escape(self.sitemap.url(path, "en"))))
+            urls.append((esc(self.sitemap.url(path, "zh")), esc(self.sitemap.url(path, "en"))))
         # written here, not by a template: tens of thousands of lines (a test compares with sitemap.xml's)
         out = [SITEMAP_HEAD]
         for zh, en in urls:
