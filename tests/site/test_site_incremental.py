@@ -253,3 +253,19 @@ def test_a_changed_catalog_subject_hashes_again_only_the_iris_it_names(
     write_site(settings, out=whole, incremental=False, jobs=1)
     assert tree(out) == tree(whole)
     assert "A, revised" in tree(out)["id/dist/a/index.html"].decode()
+
+
+def test_a_few_pages_are_shared_out_among_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a change a few pages are made again: with two jobs they go to two workers, not one chunk here."""
+    pools: list[int] = []
+    real = incremental.ProcessPoolExecutor
+
+    class Counted(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pools.append(int(kwargs["max_workers"]))  # type: ignore[call-overload]
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(incremental, "ProcessPoolExecutor", Counted)
+    settings = tiny_project(tmp_path / "p")
+    result = write_site(settings, out=tmp_path / "site", jobs=2)
+    assert result.made == 4 and pools == [2]
