@@ -128,8 +128,12 @@ def test_in_place_only_changed_files_are_written_and_gone_pages_deleted(
     # a kept ontology page touched by hand is made again, and only it is written
     term = next(f for f in after if f.startswith("ontology/") and f.count("/") > 1)
     (out / term).write_bytes(b"mine")
+    marker = (out / atomic.MARKER).stat().st_mtime_ns
     third = write_site(settings, out=out, jobs=1)
     assert (out / term).read_bytes() == tree(whole)[term] and third.written == 1
+    # the same files as before: the marker (4 MB at 100k) is not written again
+    assert (out / atomic.MARKER).stat().st_mtime_ns == marker
+    assert set(atomic.marked_files(out) or ()) - atomic.BOOKKEEPING == {f for f in tree(out) if not f.startswith(".")}
 
 
 def test_in_place_never_replaces_a_file_it_did_not_write(tmp_path: Path) -> None:

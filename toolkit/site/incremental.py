@@ -371,7 +371,11 @@ def update_in_place(target: Path, staging: Path, written: list[str], old: list[s
                 hint="move it away, or give --out an empty or new folder",
             )
     state_path(target).unlink(missing_ok=True)  # never a state that is not the site's
-    atomic.write_marker(target, sorted(known.union(new)))
+    listed = set(new)
+    # the marker lists the old files already (in_place_ok): written only when the set of files changes
+    # (a change of a label rewrites a hundred files of 90k; the marker's list is 4 MB at 100k)
+    if not listed <= known:
+        atomic.write_marker(target, sorted(known.union(new)))
     for rel in written:
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / rel, target / rel)
@@ -381,7 +385,8 @@ def update_in_place(target: Path, staging: Path, written: list[str], old: list[s
     for folder in sorted({str(p) for rel in gone for p in Path(rel).parents if str(p) != "."}, reverse=True):
         with contextlib.suppress(OSError):  # it still holds files: kept
             (target / folder).rmdir()
-    atomic.write_marker(target, new)
+    if listed != known:
+        atomic.write_marker(target, new)
 
 
 def save_state(target: Path, state: dict[str, Any]) -> None:
