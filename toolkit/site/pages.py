@@ -204,6 +204,13 @@ class SiteBuilder:
         self.resources = sorted(s for s in self.release.out if self.sitemap.page_dir(s) is not None)
         self.resource_set = set(self.resources)
         self.terms = self._ontology_terms()
+        #: the IRIs the ontology and the shapes say anything about (where a label may come from)
+        self.schema_subjects = {
+            q.subject.value
+            for store in (self.release.ontology, self.release.shapes)
+            for q in store.quads_for_pattern(None, None, None, None)
+            if isinstance(q.subject, ox.NamedNode)
+        }
 
     def note(self, kind: str, key: Any) -> None:
         if self.deps is not None and isinstance(key, str):
@@ -300,10 +307,13 @@ class SiteBuilder:
         found: dict[str, str] = {}
         for source in (self.release.out.get(iri, {}),):
             for p in LABEL_PROPS:
-                for v in sorted(source.get(p, {}), key=term_key):
+                objs = source.get(p)
+                if not objs:
+                    continue
+                for v in sorted(objs, key=term_key) if len(objs) > 1 else objs:
                     if isinstance(v, ox.Literal):
                         found.setdefault(v.language or "", v.value)
-        if not found:
+        if not found and iri in self.schema_subjects:  # most IRIs (evidence, sources) are not named there
             for p in (*LABEL_PROPS, SH + "name"):
                 for store in (self.release.ontology, self.release.shapes):
                     for v in self._store_values(store, iri, p):
