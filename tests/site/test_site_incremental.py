@@ -260,7 +260,8 @@ def test_a_changed_catalog_subject_hashes_again_only_the_iris_it_names(
 
 
 def test_a_few_pages_are_shared_out_among_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """After a change a few pages are made again: with two jobs they go to two workers, not one chunk here."""
+    """After a change a few pages are made again: with two jobs they go to two workers, not one chunk here,
+    and so do the long lists (browse/, timeline/, the saved queries' pages), with the same bytes."""
     pools: list[int] = []
     real = incremental.ProcessPoolExecutor
 
@@ -270,6 +271,33 @@ def test_a_few_pages_are_shared_out_among_the_workers(tmp_path: Path, monkeypatc
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(incremental, "ProcessPoolExecutor", Counted)
+    here: list[str] = []  # the long lists made in this process (a worker's calls are noted in its copy)
+    for name in ("browse_page", "timeline_page", "query_page"):
+        real_make = getattr(SiteBuilder, name)
+        monkeypatch.setattr(
+            SiteBuilder, name, lambda self, *a, real_make=real_make, name=name: here.append(name) or real_make(self, *a)
+        )
     settings = tiny_project(tmp_path / "p")
-    result = write_site(settings, out=tmp_path / "site", jobs=2)
+    (settings.root / "queries").mkdir()
+    (settings.root / "queries" / "labels.rq").write_text(
+        "# title@zh: 标签\n# title@en: Labels\n# answers: Every label.\n"
+        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?s ?label\n",
+        encoding="utf-8",
+    )
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    result = write_site(settings, out=out, jobs=2)
     assert result.made == 4 and pools == [2]
+    assert here == []  # browse/, timeline/ and the query's page were made in the workers
+    # after a label changed, the same: and the bytes are those of a whole build in one process
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    write_site(settings, out=out, jobs=2)
+    assert here == [] and len(pools) == 2
+    monkeypatch.undo()
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    made = tree(out)
+    assert made == tree(whole)
+    assert (
+        "Thing renamed" in made["browse/index.html"].decode()
+        and "Thing renamed" in made["queries/labels/index.html"].decode()
+    )

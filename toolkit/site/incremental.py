@@ -241,18 +241,32 @@ def _render_chunk(iris: list[str]) -> list[ResourceUnit]:
     return [_write_unit(_BUILDER.resource_unit(iri), _STAGING) for iri in iris]
 
 
-def make_pages(builder: SiteBuilder, todo: list[str], staging: Path, jobs: int) -> list[ResourceUnit]:
-    """Make the resource pages of ``todo`` into ``staging``, in ``jobs`` forked processes (1: here)."""
+def _make_job(name: str) -> tuple[Job, dict[str, bytes]]:
+    assert _BUILDER is not None
+    return _BUILDER.make_job(name)
+
+
+def make_pages(
+    builder: SiteBuilder, todo: list[str], staging: Path, jobs: int, long_jobs: list[str] | None = None
+) -> tuple[list[ResourceUnit], dict[str, tuple[Job, dict[str, bytes]]]]:
+    """Make the resource pages of ``todo`` into ``staging``, in ``jobs`` forked processes (1: here),
+    and with them the rest jobs named in ``long_jobs`` (:meth:`SiteBuilder.long_jobs`), whose
+    records and files come back for :meth:`SiteBuilder.rest`. Why the long jobs here: after a label
+    changed, ``browse/`` and a saved query's table are most of a run; in a worker they are made
+    while the other worker makes the resource pages, instead of after them."""
     global _BUILDER, _STAGING
     # a few pages (after a change) are shared out among the workers too, not made in one chunk here
     size = max(1, min(CHUNK, -(-len(todo) // max(1, jobs))))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+    names = list(long_jobs or ())
     _BUILDER, _STAGING = builder, staging
     try:
-        if jobs <= 1 or len(chunks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return [u for chunk in chunks for u in _render_chunk(chunk)]
+        if jobs <= 1 or len(chunks) + len(names) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return [u for chunk in chunks for u in _render_chunk(chunk)], {}
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            return [u for units in pool.map(_render_chunk, chunks) for u in units]
+            made = {name: pool.submit(_make_job, name) for name in names}  # first: the longest
+            units = [u for part in pool.map(_render_chunk, chunks) for u in part]
+            return units, {name: future.result() for name, future in made.items()}
     finally:
         _BUILDER, _STAGING = None, None
 

@@ -55,6 +55,8 @@ MAX_INCOMING = 200
 _ANCHOR_BAD = re.compile(r"[^A-Za-z0-9_-]")
 _PREFIX_LINE = re.compile(r"^@prefix\s+([A-Za-z][\w.-]*):\s*<([^>]*)>\s*\.\s*$", re.MULTILINE)
 PLAIN_TYPES = frozenset({XSD + "string", RDF + "langString"})
+#: the rest jobs made in a worker beside the resource pages (by name prefix)
+LONG_JOBS = ("browse", "timeline", "query\t")
 
 
 def anchor_of(iri: str) -> str:
@@ -459,13 +461,45 @@ class SiteBuilder:
         jobs += [("static", self.static_pages, False)]
         return jobs
 
-    def rest(self, more_files: Iterable[str] = (), reuse: Callable[[str], Job | None] | None = None) -> dict[str, Job]:
+    def long_jobs(self, reuse: Callable[[str], Job | None] | None = None) -> list[str]:
+        """The rest jobs worth a worker of their own (``browse/``, ``timeline/``, the saved queries'
+        pages: the long lists), those of them not kept from the last site."""
+        return [
+            name
+            for name, _make, tracked in self.rest_jobs()
+            if tracked and name.startswith(LONG_JOBS) and (reuse is None or reuse(name) is None)
+        ]
+
+    def make_job(self, name: str) -> tuple[Job, dict[str, bytes]]:
+        """One rest job made on its own (in a worker): its record and the files it wrote."""
+        make = next(m for n, m, _tracked in self.rest_jobs() if n == name)
+        before, self.files = self.files, {}
+        self.job = Job(deps=set())
+        self.deps = self.job.deps
+        try:
+            make()
+            return self.job, self.files
+        finally:
+            self.files, self.job, self.deps = before, None, None
+
+    def rest(
+        self,
+        more_files: Iterable[str] = (),
+        reuse: Callable[[str], Job | None] | None = None,
+        made: dict[str, tuple[Job, dict[str, bytes]]] | None = None,
+    ) -> dict[str, Job]:
         """Everything but the resource pages (made already, here or elsewhere): ontology and overview
         pages, copies, search index, sitemap. ``more_files``: the paths of resource files not in ``files``.
         ``reuse(name)``: a job of the last site to keep as it is (its reads unchanged), or None to make it.
-        Returns the jobs made or kept, by name."""
+        ``made``: jobs made elsewhere by :meth:`make_job`. Returns the jobs made or kept, by name."""
         done: dict[str, Job] = {}
         for name, make, tracked in self.rest_jobs():
+            if made is not None and name in made:
+                job, files = made[name]
+                self.files.update(files)
+                self.search.docs.update(job.docs)
+                done[name] = job
+                continue
             kept = reuse(name) if reuse is not None and tracked else None
             if kept is not None:
                 self.search.docs.update(kept.docs)
