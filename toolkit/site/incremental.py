@@ -10,7 +10,7 @@ Why incremental, and why it is exact: a page is a pure function of what it reads
 release, and every read goes through :class:`toolkit.site.pages.Tracked` or a noted helper
 (``labels``, ``page_of``, ``types_of``, ``dates_of``), so each page knows its inputs as
 ``kind<TAB>key`` with a hash of their values. The state beside the site
-(``.<site>.site-state.json``) keeps those hashes; the next run hashes the same keys in the new
+(``.<site>.site-state``) keeps those hashes; the next run hashes the same keys in the new
 release and makes again only the pages where one differs. The ontology pages, ``browse/``,
 ``timeline/`` and each saved query's page are noted the same way (a query's page also by its
 file and answer); the home, catalog, SPARQL and search pages, the search index and the sitemap
