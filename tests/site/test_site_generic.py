@@ -10,12 +10,14 @@ from types import SimpleNamespace
 
 import lxml.html
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
 from toolkit.config import Settings
 from toolkit.errors import UsageError
 from toolkit.query.sitefiles import SiteFiles, negotiate
 from toolkit.site import build_site_files, write_site
+from toolkit.site.pages import esc
 from toolkit.site.search import tokens
 
 BASE = "https://example.org/data/id/"
@@ -172,3 +174,9 @@ out = "out/site"
     page = tmp_path / "out" / "site" / "id" / "gizmo" / "index.html"
     assert page.is_file() is configured
     assert ("wrote the site to" in result.output) is configured
+
+
+@pytest.mark.parametrize("text", ["", "plain 长三角", '<a href="x">Tom & Jerry\'s</a>', "&amp; already", "'\"<>&" * 3])
+def test_the_long_lists_escape_is_markupsafes(text: str) -> None:
+    """browse/, timeline/ and the query tables escape with a plain-string twin of markupsafe's escape."""
+    assert esc(text) == str(escape(text))

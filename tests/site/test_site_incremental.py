@@ -128,8 +128,12 @@ def test_in_place_only_changed_files_are_written_and_gone_pages_deleted(
     # a kept ontology page touched by hand is made again, and only it is written
     term = next(f for f in after if f.startswith("ontology/") and f.count("/") > 1)
     (out / term).write_bytes(b"mine")
+    marker = (out / atomic.MARKER).stat().st_mtime_ns
     third = write_site(settings, out=out, jobs=1)
     assert (out / term).read_bytes() == tree(whole)[term] and third.written == 1
+    # the same files as before: the marker (4 MB at 100k) is not written again
+    assert (out / atomic.MARKER).stat().st_mtime_ns == marker
+    assert set(atomic.marked_files(out) or ()) - atomic.BOOKKEEPING == {f for f in tree(out) if not f.startswith(".")}
 
 
 def test_in_place_never_replaces_a_file_it_did_not_write(tmp_path: Path) -> None:
@@ -207,3 +211,93 @@ def test_a_resource_at_an_overview_pages_path_leaves_it_the_overview_page(tmp_pa
     assert tree(out) == tree(whole)
     marked = (out / atomic.MARKER).read_text(encoding="utf-8")
     assert marked.count('"browse/index.html"') == 1
+
+
+def test_a_changed_catalog_subject_hashes_again_only_the_iris_it_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog changes with every build (checksums): each subject of it counts as a graph of its own,
+    so only the IRIs a changed subject's triples name are hashed again, and the bytes are a whole build's."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    catalog = settings.release_dir / "catalog.ttl"
+    dct = "<http://purl.org/dc/terms/"
+    catalog.write_text(
+        f'<{BASE}dist/a> {dct}title> "A" ; {dct}source> <{BASE}thing> .\n'
+        f'<{BASE}dist/b> {dct}title> "B" ; {dct}source> <{BASE}gizmo> .\n',
+        encoding="utf-8",
+    )
+    write_site(settings, out=out, jobs=1)
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace('"A"', '"A, revised"'), encoding="utf-8")
+    hashed: list[tuple[str, str]] = []
+    real_changed = incremental.changed_keys
+
+    def recorded(builder: SiteBuilder, state: dict | None) -> set[int]:
+        """changed_keys, noting the keys it hashes (not the reads of the pages made again after it)."""
+        real = builder.dep_value
+        builder.dep_value = lambda k, key: hashed.append((k, key)) or real(k, key)  # type: ignore[method-assign]
+        try:
+            return real_changed(builder, state)
+        finally:
+            del builder.dep_value
+
+    monkeypatch.setattr(incremental, "changed_keys", recorded)
+    second = write_site(settings, out=out, jobs=1)
+    monkeypatch.undo()
+    assert second.made >= 1
+    names = {key for k, key in hashed if k not in incremental.ALWAYS_CHECKED}
+    assert f"{BASE}dist/a" in names and f"{BASE}thing" in names
+    assert f"{BASE}dist/b" not in names and f"{BASE}gizmo" not in names
+    # a triple moved from one subject to the other: both subjects' IRIs (and the old object's) count
+    catalog.write_text(
+        catalog.read_text(encoding="utf-8").replace(f"{dct}source> <{BASE}thing>", f"{dct}source> <{BASE}aaa>"),
+        encoding="utf-8",
+    )
+    write_site(settings, out=out, jobs=1)
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    assert "A, revised" in tree(out)["id/dist/a/index.html"].decode()
+
+
+def test_a_few_pages_are_shared_out_among_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a change a few pages are made again: with two jobs they go to two workers, not one chunk here,
+    and so do the long lists (browse/, timeline/, the saved queries' pages), with the same bytes."""
+    pools: list[int] = []
+    real = incremental.ProcessPoolExecutor
+
+    class Counted(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pools.append(int(kwargs["max_workers"]))  # type: ignore[call-overload]
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(incremental, "ProcessPoolExecutor", Counted)
+    here: list[str] = []  # the long lists made in this process (a worker's calls are noted in its copy)
+    for name in ("browse_page", "timeline_page", "query_page"):
+        real_make = getattr(SiteBuilder, name)
+        monkeypatch.setattr(
+            SiteBuilder, name, lambda self, *a, real_make=real_make, name=name: here.append(name) or real_make(self, *a)
+        )
+    settings = tiny_project(tmp_path / "p")
+    (settings.root / "queries").mkdir()
+    (settings.root / "queries" / "labels.rq").write_text(
+        "# title@zh: 标签\n# title@en: Labels\n# answers: Every label.\n"
+        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?s ?label\n",
+        encoding="utf-8",
+    )
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    result = write_site(settings, out=out, jobs=2)
+    assert result.made == 4 and pools == [2]
+    assert here == []  # browse/, timeline/ and the query's page were made in the workers
+    # after a label changed, the same: and the bytes are those of a whole build in one process
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    write_site(settings, out=out, jobs=2)
+    assert here == [] and len(pools) == 2
+    monkeypatch.undo()
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    made = tree(out)
+    assert made == tree(whole)
+    assert (
+        "Thing renamed" in made["browse/index.html"].decode()
+        and "Thing renamed" in made["queries/labels/index.html"].decode()
+    )

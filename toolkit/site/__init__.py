@@ -139,7 +139,8 @@ def write_site(
                 for iri in incremental_.touched(target, keep):
                     keep.pop(iri)
                     todo.append(iri)  # a file of it is gone or was touched: made again
-            made = incremental_.make_pages(builder, sorted(todo), staging, jobs)
+            reuse = incremental_.reuser(old, changed, target)
+            made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, builder.long_jobs(reuse))
             sizes: dict[str, int] = {}
             for entry in keep.values():
                 builder.keep(entry["path"], tuple(entry["doc"]))  # type: ignore[arg-type]
@@ -147,7 +148,7 @@ def write_site(
             for unit in made:
                 builder.keep(unit.path, unit.doc)
                 sizes.update({rel: st[0] for rel, st in unit.stats.items()})
-            jobs_done = builder.rest(more_files=sizes, reuse=incremental_.reuser(old, changed, target))
+            jobs_done = builder.rest(more_files=sizes, reuse=reuse, made=long_made)
             old_rest: dict[str, list] = old["rest"] if old is not None else {}
             rest: dict[str, list] = {}
             # a resource page at the path of an overview page (the ontology's own IRI at

@@ -201,57 +201,44 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
     # parsed from the file, not read back from the store: the store keeps values, not their
     # lexical forms and datatypes (a nonNegativeInteger comes back as an integer)
     dataset = folder / RELEASE_FILE
+    lines: list[bytes] | None = None
     if dataset.is_file():
         raw = dataset.read_bytes()
-        quads = list(ox.parse(raw, format=ox.RdfFormat.N_QUADS))
+        quads: list[Any] = list(ox.parse(raw, format=ox.RdfFormat.N_QUADS))
         lines = [line for line in raw.split(b"\n") if line.strip()]
-        if len(lines) == len(quads):  # one quad a line, as the release writes it
-            rel.graph_digests, rel.graph_iris = graph_digests(lines, quads)
+        if len(lines) != len(quads):  # not one quad a line, as the release writes it: no digests
+            lines = None
     else:
         quads = list(rel.store.quads_for_pattern(None, None, None, None))
+    # plain dicts and local names: each attribute of a pyoxigraph term is a new object when read,
+    # and this loop runs once per quad (a fifth of a site's time after one change, before)
+    out: dict[str, dict[str, dict[Term, list[str]]]] = {}
+    index = Index(out, rel.incoming, rel.base_iri + "graph/ontology")
+    digests = index.quads(quads, lines)
     catalog = folder / CATALOG_FILE
     if catalog.is_file():
         try:
             catalog_triples = list(ox.parse(path=catalog, format=ox.RdfFormat.TURTLE))
         except (SyntaxError, OSError) as exc:
             raise LoadError(f"cannot read: {exc}", file=catalog) from None
-        graph = ox.NamedNode(rel.base_iri + "catalog")
-        quads += [ox.Quad(t.subject, t.predicate, t.object, graph) for t in catalog_triples]
-        if rel.graph_digests is not None and rel.graph_iris is not None:
-            rel.graph_digests[CATALOG_KEY] = hashlib.blake2b(catalog.read_bytes(), digest_size=16).hexdigest()
-            rel.graph_iris[CATALOG_KEY] = {
-                t.value for q in catalog_triples for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)
-            }
-    ontology_graph = rel.base_iri + "graph/ontology"
-    # plain dicts and local names: each attribute of a pyoxigraph term is a new object when read,
-    # and this loop runs once per quad (a fifth of a site's time after one change, before)
-    out: dict[str, dict[str, dict[Term, list[str]]]] = {}
-    incoming = rel.incoming
-    named = ox.NamedNode
-    for q in quads:
-        subject, graph_name, o = q.subject, q.graph_name, q.object
-        if type(subject) is not named:
-            continue
-        g = graph_name.value if type(graph_name) is named else ""
-        if g == ontology_graph:
-            continue  # the ontology has pages of its own, made from schema/ontology.ttl
-        s, p = subject.value, q.predicate.value
-        ps = out.get(s)
-        if ps is None:
-            ps = out[s] = {}
-        objs = ps.get(p)
-        if objs is None:
-            objs = ps[p] = {}
-        graphs = objs.get(o)
-        if graphs is None:
-            objs[o] = [g]
-        elif g not in graphs:
-            graphs.append(g)
-        if type(o) is named:
-            pairs = incoming.get(o.value)
-            if pairs is None:
-                pairs = incoming[o.value] = set()
-            pairs.add((s, p))
+        groups = index.triples(catalog_triples, rel.base_iri + "catalog")
+        if digests is not None:
+            if groups is None:  # blank nodes: the catalog counts as one graph
+                groups = (
+                    {CATALOG_KEY: hashlib.blake2b(catalog.read_bytes(), digest_size=16).hexdigest()},
+                    {
+                        CATALOG_KEY: {
+                            t.value
+                            for q in catalog_triples
+                            for t in (q.subject, q.object)
+                            if isinstance(t, ox.NamedNode)
+                        }
+                    },
+                )
+            digests[0].update(groups[0])
+            digests[1].update(groups[1])
+    if digests is not None:
+        rel.graph_digests, rel.graph_iris = digests
     for ps in out.values():
         for objs in ps.values():
             for graphs in objs.values():
@@ -267,26 +254,123 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
     return rel
 
 
-def graph_digests(lines: list[bytes], quads: list[ox.Quad]) -> tuple[dict[str, str], dict[str, set[str]]]:
-    """Each graph's digest of its lines of ``policy.nq`` and the IRIs its quads name (subjects, objects).
+class Index:
+    """The release's quads into :attr:`Release.out` and :attr:`Release.incoming`, with each graph's
+    digest and the IRIs it names on the way (one pass over the quads: reading a pyoxigraph term's
+    attribute makes a new object, so each is read once).
 
-    Why: after one source changed, only the keys of IRIs named in a changed graph can have a new
-    value, so the incremental site hashes those and takes the others' hashes as they were."""
-    hashers: dict[str, Any] = {}
-    iris: dict[str, set[str]] = {}
-    for line, q in zip(lines, quads, strict=True):
-        graph = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
-        h = hashers.get(graph)
-        if h is None:
-            h = hashers[graph] = hashlib.blake2b(digest_size=16)
-            iris[graph] = set()
-        h.update(line + b"\n")
-        named = iris[graph]
-        if isinstance(q.subject, ox.NamedNode):
-            named.add(q.subject.value)
-        if isinstance(q.object, ox.NamedNode):
-            named.add(q.object.value)
-    return {g: h.hexdigest() for g, h in hashers.items()}, iris
+    Why digests: after one source changed, only the keys of IRIs named in a changed graph can have
+    a new value, so the incremental site hashes those and takes the others' hashes as they were."""
+
+    def __init__(
+        self, out: dict[str, dict[str, dict[Term, list[str]]]], incoming: dict[str, set[tuple[str, str]]], skip: str
+    ) -> None:
+        self.out = out
+        self.incoming = incoming
+        self.skip = skip  # the ontology's graph: the ontology has pages of its own (schema/ontology.ttl)
+
+    def add(self, s: str, p: str, o: Term, g: str) -> None:
+        ps = self.out.get(s)
+        if ps is None:
+            ps = self.out[s] = {}
+        objs = ps.get(p)
+        if objs is None:
+            objs = ps[p] = {}
+        graphs = objs.get(o)
+        if graphs is None:
+            objs[o] = [g]
+        elif g not in graphs:
+            graphs.append(g)
+        if type(o) is ox.NamedNode:
+            pairs = self.incoming.get(o.value)
+            if pairs is None:
+                pairs = self.incoming[o.value] = set()
+            pairs.add((s, p))
+
+    def quads(
+        self, quads: list[ox.Quad], lines: list[bytes] | None
+    ) -> tuple[dict[str, str], dict[str, set[str]]] | None:
+        """Index ``quads``; with their ``lines`` of ``policy.nq``, each graph's digest and named IRIs.
+        (:meth:`add` written out here: this loop runs once per quad of the release.)"""
+        hashers: dict[str, Any] = {}
+        iris: dict[str, set[str]] = {}
+        named = ox.NamedNode
+        out, incoming, skip = self.out, self.incoming, self.skip
+        for n, q in enumerate(quads):
+            subject, graph_name, o = q.subject, q.graph_name, q.object
+            g = graph_name.value if type(graph_name) is named else ""
+            s = subject.value if type(subject) is named else None
+            ov = o.value if type(o) is named else None
+            if lines is not None:
+                h = hashers.get(g)
+                if h is None:
+                    h = hashers[g] = hashlib.blake2b(digest_size=16)
+                    iris[g] = set()
+                h.update(lines[n])
+                h.update(b"\n")
+                if s is not None:
+                    iris[g].add(s)
+                if ov is not None:
+                    iris[g].add(ov)
+            if s is None or g == skip:
+                continue
+            p = q.predicate.value
+            ps = out.get(s)
+            if ps is None:
+                ps = out[s] = {}
+            objs = ps.get(p)
+            if objs is None:
+                objs = ps[p] = {}
+            graphs = objs.get(o)
+            if graphs is None:
+                objs[o] = [g]
+            elif g not in graphs:
+                graphs.append(g)
+            if ov is not None:
+                pairs = incoming.get(ov)
+                if pairs is None:
+                    pairs = incoming[ov] = set()
+                pairs.add((s, p))
+        if lines is None:
+            return None
+        return {g: h.hexdigest() for g, h in hashers.items()}, iris
+
+    def triples(self, triples: list[ox.Triple], graph: str) -> tuple[dict[str, str], dict[str, set[str]]] | None:
+        """Index the catalog's ``triples`` as the quads of ``graph``; a digest and the named IRIs per
+        subject (keyed :data:`CATALOG_KEY` + subject), or None when a blank node is among them.
+
+        Why per subject: the catalog changes with every build (its checksums), and as one graph all
+        its thousands of IRIs counted as changed; per subject, only the changed files' do."""
+        parts: dict[str, list[str]] = {}
+        iris: dict[str, set[str]] = {}
+        named = ox.NamedNode
+        plain = True
+        for t in triples:
+            subject, o = t.subject, t.object
+            if type(subject) is not named:
+                plain = False
+                continue
+            s, p = subject.value, t.predicate.value
+            self.add(s, p, o, graph)
+            if type(o) is ox.BlankNode:
+                plain = False
+            if not plain:
+                continue
+            found = parts.get(s)
+            if found is None:
+                found = parts[s] = []
+                iris[s] = {s}
+            found.append(p)
+            found.append(str(o))  # N-Triples: a term's text, language and type
+            if type(o) is named:
+                iris[s].add(o.value)
+        if not plain:
+            return None
+        key = CATALOG_KEY + "\t"
+        digests = {
+            key + s: hashlib.blake2b("\0".join(v).encode(), digest_size=16).hexdigest() for s, v in parts.items()
+        }
+        return digests, {key + s: named_ for s, named_ in iris.items()}
 
 
 def read_source_text(sources_dir: Path, source_iri: str, archived: str, sha256: str | None) -> SourceText | None:

@@ -10,7 +10,7 @@ Why incremental, and why it is exact: a page is a pure function of what it reads
 release, and every read goes through :class:`toolkit.site.pages.Tracked` or a noted helper
 (``labels``, ``page_of``, ``types_of``, ``dates_of``), so each page knows its inputs as
 ``kind<TAB>key`` with a hash of their values. The state beside the site
-(``.<site>.site-state.json``) keeps those hashes; the next run hashes the same keys in the new
+(``.<site>.site-state``) keeps those hashes; the next run hashes the same keys in the new
 release and makes again only the pages where one differs. The ontology pages, ``browse/``,
 ``timeline/`` and each saved query's page are noted the same way (a query's page also by its
 file and answer); the home, catalog, SPARQL and search pages, the search index and the sitemap
@@ -44,7 +44,7 @@ from toolkit.publish import atomic
 from toolkit.query.sitefiles import DATA_FILES
 from toolkit.site.pages import Job, ResourceUnit, SiteBuilder
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 CHUNK = 64
 
 #: the builder the forked workers inherit (set just before the pool starts)
@@ -241,16 +241,32 @@ def _render_chunk(iris: list[str]) -> list[ResourceUnit]:
     return [_write_unit(_BUILDER.resource_unit(iri), _STAGING) for iri in iris]
 
 
-def make_pages(builder: SiteBuilder, todo: list[str], staging: Path, jobs: int) -> list[ResourceUnit]:
-    """Make the resource pages of ``todo`` into ``staging``, in ``jobs`` forked processes (1: here)."""
+def _make_job(name: str) -> tuple[Job, dict[str, bytes]]:
+    assert _BUILDER is not None
+    return _BUILDER.make_job(name)
+
+
+def make_pages(
+    builder: SiteBuilder, todo: list[str], staging: Path, jobs: int, long_jobs: list[str] | None = None
+) -> tuple[list[ResourceUnit], dict[str, tuple[Job, dict[str, bytes]]]]:
+    """Make the resource pages of ``todo`` into ``staging``, in ``jobs`` forked processes (1: here),
+    and with them the rest jobs named in ``long_jobs`` (:meth:`SiteBuilder.long_jobs`), whose
+    records and files come back for :meth:`SiteBuilder.rest`. Why the long jobs here: after a label
+    changed, ``browse/`` and a saved query's table are most of a run; in a worker they are made
+    while the other worker makes the resource pages, instead of after them."""
     global _BUILDER, _STAGING
-    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    # a few pages (after a change) are shared out among the workers too, not made in one chunk here
+    size = max(1, min(CHUNK, -(-len(todo) // max(1, jobs))))
+    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+    names = list(long_jobs or ())
     _BUILDER, _STAGING = builder, staging
     try:
-        if jobs <= 1 or len(chunks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return [u for chunk in chunks for u in _render_chunk(chunk)]
+        if jobs <= 1 or len(chunks) + len(names) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return [u for chunk in chunks for u in _render_chunk(chunk)], {}
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            return [u for units in pool.map(_render_chunk, chunks) for u in units]
+            made = {name: pool.submit(_make_job, name) for name in names}  # first: the longest
+            units = [u for part in pool.map(_render_chunk, chunks) for u in part]
+            return units, {name: future.result() for name, future in made.items()}
     finally:
         _BUILDER, _STAGING = None, None
 
@@ -369,7 +385,11 @@ def update_in_place(target: Path, staging: Path, written: list[str], old: list[s
                 hint="move it away, or give --out an empty or new folder",
             )
     state_path(target).unlink(missing_ok=True)  # never a state that is not the site's
-    atomic.write_marker(target, sorted(known.union(new)))
+    listed = set(new)
+    # the marker lists the old files already (in_place_ok): written only when the set of files changes
+    # (a change of a label rewrites a hundred files of 90k; the marker's list is 4 MB at 100k)
+    if not listed <= known:
+        atomic.write_marker(target, sorted(known.union(new)))
     for rel in written:
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / rel, target / rel)
@@ -379,7 +399,8 @@ def update_in_place(target: Path, staging: Path, written: list[str], old: list[s
     for folder in sorted({str(p) for rel in gone for p in Path(rel).parents if str(p) != "."}, reverse=True):
         with contextlib.suppress(OSError):  # it still holds files: kept
             (target / folder).rmdir()
-    atomic.write_marker(target, new)
+    if listed != known:
+        atomic.write_marker(target, new)
 
 
 def save_state(target: Path, state: dict[str, Any]) -> None:

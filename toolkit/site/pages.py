@@ -19,7 +19,7 @@ from typing import Any
 
 import jinja2
 import pyoxigraph as ox
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from toolkit.errors import UsageError
 from toolkit.query import Result, SavedQuery, bind, find_query, saved_queries
@@ -55,11 +55,21 @@ MAX_INCOMING = 200
 _ANCHOR_BAD = re.compile(r"[^A-Za-z0-9_-]")
 _PREFIX_LINE = re.compile(r"^@prefix\s+([A-Za-z][\w.-]*):\s*<([^>]*)>\s*\.\s*$", re.MULTILINE)
 PLAIN_TYPES = frozenset({XSD + "string", RDF + "langString"})
+#: the rest jobs made in a worker beside the resource pages (by name prefix)
+LONG_JOBS = ("browse", "timeline", "query\t")
 
 
 def anchor_of(iri: str) -> str:
     """An HTML id for a quote: ``q-`` and the evidence IRI's last segment."""
     return "q-" + _ANCHOR_BAD.sub("-", iri.rstrip("/").rsplit("/", 1)[-1])
+
+
+def esc(text: str) -> str:
+    """``markupsafe.escape`` as a plain string (the same five entities): a long list's cells are
+    escaped here without making a ``Markup`` object per value (a fifth of ``browse/``'s time)."""
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
+    )
 
 
 def term_html(v: dict[str, Any] | None) -> Markup:
@@ -71,20 +81,20 @@ def term_html(v: dict[str, Any] | None) -> Markup:
         return Markup('<span class="none">—</span>')
     kind = v["kind"]
     if kind == "iri" and not v["href"]:
-        return Markup(f'<span class="iri-text" title="{escape(v["iri"])}">{escape(v["text"])}</span>')
+        return Markup(f'<span class="iri-text" title="{esc(v["iri"])}">{esc(v["text"])}</span>')
     if kind == "iri":
         external = ' class="external"' if v["external"] else ""
-        return Markup(f'<a href="{escape(v["href"])}" title="{escape(v["iri"])}"{external}>{escape(v["text"])}</a>')
+        return Markup(f'<a href="{esc(v["href"])}" title="{esc(v["iri"])}"{external}>{esc(v["text"])}</a>')
     if kind == "literal":
-        lang, text = v["lang"], escape(v["text"])
+        lang, text = v["lang"], esc(v["text"])
         if lang:
-            out = f'<span class="literal" lang="{escape(lang)}">{text}</span> <span class="tag">@{escape(lang)}</span>'
+            out = f'<span class="literal" lang="{esc(lang)}">{text}</span> <span class="tag">@{esc(lang)}</span>'
         else:
             out = f'<span class="literal">{text}</span>'
         if v["datatype"]:
-            out += f' <span class="tag">{escape(v["datatype"])}</span>'
+            out += f' <span class="tag">{esc(v["datatype"])}</span>'
         return Markup(out)
-    return Markup(f'<span class="blank">{escape(v["text"])}</span>')
+    return Markup(f'<span class="blank">{esc(v["text"])}</span>')
 
 
 def environment() -> jinja2.Environment:
@@ -108,7 +118,7 @@ class ResourceUnit:
     iri: str
     path: str
     files: dict[str, bytes]
-    doc: tuple[dict[str, str], list[str], str]
+    doc: tuple[dict[str, str], str, str]
     #: "kind<TAB>key" -> hash of its value when the page was made
     deps: dict[str, str]
     #: once written: path -> (size, modification time in ns)
@@ -123,7 +133,7 @@ class Job:
     kept), as for resource pages; ``deps`` is None for the jobs that are always made."""
 
     files: list[str] = field(default_factory=list)
-    docs: dict[str, tuple[dict[str, str], list[str], str]] = field(default_factory=dict)
+    docs: dict[str, tuple[dict[str, str], str, str]] = field(default_factory=dict)
     deps: set[tuple[str, str]] | None = None
 
 
@@ -196,6 +206,13 @@ class SiteBuilder:
         self.resources = sorted(s for s in self.release.out if self.sitemap.page_dir(s) is not None)
         self.resource_set = set(self.resources)
         self.terms = self._ontology_terms()
+        #: the IRIs the ontology and the shapes say anything about (where a label may come from)
+        self.schema_subjects = {
+            q.subject.value
+            for store in (self.release.ontology, self.release.shapes)
+            for q in store.quads_for_pattern(None, None, None, None)
+            if isinstance(q.subject, ox.NamedNode)
+        }
 
     def note(self, kind: str, key: Any) -> None:
         if self.deps is not None and isinstance(key, str):
@@ -292,10 +309,13 @@ class SiteBuilder:
         found: dict[str, str] = {}
         for source in (self.release.out.get(iri, {}),):
             for p in LABEL_PROPS:
-                for v in sorted(source.get(p, {}), key=term_key):
+                objs = source.get(p)
+                if not objs:
+                    continue
+                for v in sorted(objs, key=term_key) if len(objs) > 1 else objs:
                     if isinstance(v, ox.Literal):
                         found.setdefault(v.language or "", v.value)
-        if not found:
+        if not found and iri in self.schema_subjects:  # most IRIs (evidence, sources) are not named there
             for p in (*LABEL_PROPS, SH + "name"):
                 for store in (self.release.ontology, self.release.shapes):
                     for v in self._store_values(store, iri, p):
@@ -367,6 +387,28 @@ class SiteBuilder:
             "external": False,
         }
 
+    def term_markup(self, term: Term | None, here: str, lang: str) -> str:
+        """``term_html(term_view(...))`` as a string: what a table cell of a long list shows.
+
+        Why not the template's ``term()`` per cell: ``browse/``, ``timeline/`` and the saved queries'
+        tables hold tens of thousands of terms, and a Jinja2 call per cell was most of their time
+        (they are made again after any change of a label they show). The reads noted are the same."""
+        if term is None:
+            return str(term_html(None))
+        if isinstance(term, ox.NamedNode):
+            return self.iri_markup(term.value, here, lang)
+        return str(term_html(self.term_view(term, here, lang)))
+
+    def iri_markup(self, iri: str, here: str, lang: str) -> str:
+        """An IRI as :func:`term_html` shows it (its label, linked to its page or to itself)."""
+        page = self.page_of(iri)
+        text = self.label(iri, lang)
+        href = rel(here, lang_path(page, lang)) if page else iri
+        if not href:
+            return f'<span class="iri-text" title="{esc(iri)}">{esc(text)}</span>'
+        external = ' class="external"' if page is None else ""
+        return f'<a href="{esc(href)}" title="{esc(iri)}"{external}>{esc(text)}</a>'
+
     # ------------------------------------------------------------------ rendering
     def render(self, template: str, path: str, lang: str, title: str, **ctx: Any) -> None:
         here = lang_path(path, lang)
@@ -419,13 +461,45 @@ class SiteBuilder:
         jobs += [("static", self.static_pages, False)]
         return jobs
 
-    def rest(self, more_files: Iterable[str] = (), reuse: Callable[[str], Job | None] | None = None) -> dict[str, Job]:
+    def long_jobs(self, reuse: Callable[[str], Job | None] | None = None) -> list[str]:
+        """The rest jobs worth a worker of their own (``browse/``, ``timeline/``, the saved queries'
+        pages: the long lists), those of them not kept from the last site."""
+        return [
+            name
+            for name, _make, tracked in self.rest_jobs()
+            if tracked and name.startswith(LONG_JOBS) and (reuse is None or reuse(name) is None)
+        ]
+
+    def make_job(self, name: str) -> tuple[Job, dict[str, bytes]]:
+        """One rest job made on its own (in a worker): its record and the files it wrote."""
+        make = next(m for n, m, _tracked in self.rest_jobs() if n == name)
+        before, self.files = self.files, {}
+        self.job = Job(deps=set())
+        self.deps = self.job.deps
+        try:
+            make()
+            return self.job, self.files
+        finally:
+            self.files, self.job, self.deps = before, None, None
+
+    def rest(
+        self,
+        more_files: Iterable[str] = (),
+        reuse: Callable[[str], Job | None] | None = None,
+        made: dict[str, tuple[Job, dict[str, bytes]]] | None = None,
+    ) -> dict[str, Job]:
         """Everything but the resource pages (made already, here or elsewhere): ontology and overview
         pages, copies, search index, sitemap. ``more_files``: the paths of resource files not in ``files``.
         ``reuse(name)``: a job of the last site to keep as it is (its reads unchanged), or None to make it.
-        Returns the jobs made or kept, by name."""
+        ``made``: jobs made elsewhere by :meth:`make_job`. Returns the jobs made or kept, by name."""
         done: dict[str, Job] = {}
         for name, make, tracked in self.rest_jobs():
+            if made is not None and name in made:
+                job, files = made[name]
+                self.files.update(files)
+                self.search.docs.update(job.docs)
+                done[name] = job
+                continue
             kept = reuse(name) if reuse is not None and tracked else None
             if kept is not None:
                 self.search.docs.update(kept.docs)
@@ -468,7 +542,7 @@ class SiteBuilder:
             deps={f"{k}\t{key}": self.dep_value(k, key) for k, key in sorted(deps)},
         )
 
-    def keep(self, path: str, doc: tuple[dict[str, str], list[str], str]) -> None:
+    def keep(self, path: str, doc: tuple[dict[str, str], str, str]) -> None:
         """Take a resource page made by an earlier run as it is (its search entry and nav title)."""
         self.pages[path] = Page(path, doc[0], "resource")
         self.search.docs[path] = doc
@@ -837,16 +911,17 @@ class SiteBuilder:
                 by_class[t].append(iri)
         for lang in LANGS:
             here = lang_path("browse/", lang)
-            groups = [
-                {
-                    "cls": self.term_view(ox.NamedNode(c), here, lang),
-                    "items": sorted(
-                        (self.term_view(ox.NamedNode(i), here, lang) for i in members),
-                        key=lambda v: (v["text"], v["iri"]),
-                    ),
-                }
-                for c, members in sorted(by_class.items(), key=lambda kv: (self.label(kv[0], lang), kv[0]))
-            ]
+            groups = []
+            for c, members in sorted(by_class.items(), key=lambda kv: (self.label(kv[0], lang), kv[0])):
+                items = sorted((self.label(i, lang), i) for i in members)
+                html = "".join(f"<li>{self.iri_markup(i, here, lang)}</li>" for _, i in items)
+                groups.append(
+                    {
+                        "cls": self.term_view(ox.NamedNode(c), here, lang),
+                        "count": len(items),
+                        "items_html": Markup(html),
+                    }
+                )
             self.render("browse.html", "browse/", lang, UI[lang]["all_resources"], groups=groups)
 
     def timeline_page(self) -> None:
@@ -857,15 +932,12 @@ class SiteBuilder:
         events.sort()
         for lang in LANGS:
             here = lang_path("timeline/", lang)
-            rows = [
-                {
-                    "date": d,
-                    "s": self.term_view(ox.NamedNode(s), here, lang),
-                    "p": self.term_view(ox.NamedNode(p), here, lang),
-                }
+            rows = "".join(
+                f"<tr><td><time>{esc(d)}</time></td><td>{self.iri_markup(p, here, lang)}</td>"
+                f"<td>{self.iri_markup(s, here, lang)}</td></tr>\n"
                 for d, s, p in events
-            ]
-            self.render("timeline.html", "timeline/", lang, UI[lang]["timeline"], rows=rows)
+            )
+            self.render("timeline.html", "timeline/", lang, UI[lang]["timeline"], rows_html=Markup(rows))
 
     def saved_queries(self) -> list[SavedQuery]:
         folder = self.release.settings.root / "queries"
@@ -897,21 +969,25 @@ class SiteBuilder:
             here = lang_path(path, lang)
             table = None
             if result is not None:
+                cell = self.term_markup
                 table = {
                     "kind": result.kind,
                     "variables": result.variables,
-                    "rows": [
-                        [self.term_view(t, here, lang) if t is not None else None for t in row] for row in result.rows
-                    ],
+                    "count": len(result.rows),
+                    "rows_html": Markup(
+                        "".join(
+                            "<tr>" + "".join(f"<td>{cell(t, here, lang)}</td>" for t in row) + "</tr>\n"
+                            for row in result.rows
+                        )
+                    ),
                     "boolean": result.boolean,
-                    "triples": [
-                        [
-                            self.term_view(t.subject, here, lang),
-                            self.term_view(t.predicate, here, lang),
-                            self.term_view(t.object, here, lang),
-                        ]
-                        for t in sorted(result.triples, key=str)
-                    ],
+                    "triples_html": Markup(
+                        "".join(
+                            f"<tr><td>{cell(t.subject, here, lang)}</td><td>{cell(t.predicate, here, lang)}</td>"
+                            f"<td>{cell(t.object, here, lang)}</td></tr>\n"
+                            for t in sorted(result.triples, key=str)
+                        )
+                    ),
                 }
             self.render(
                 "query.html",
@@ -1104,7 +1180,7 @@ class SiteBuilder:
         for path in sorted(
             {p for p in (f[: -len("index.html")] for f in files if f.endswith("index.html")) if not p.startswith("en/")}
         ):
-            urls.append((escape(self.sitemap.url(path, "zh")), escape(self.sitemap.url(path, "en"))))
+            urls.append((esc(self.sitemap.url(path, "zh")), esc(self.sitemap.url(path, "en"))))
         # written here, not by a template: tens of thousands of lines (a test compares with sitemap.xml's)
         out = [SITEMAP_HEAD]
         for zh, en in urls:

@@ -37,29 +37,39 @@ def tokens(text: str) -> list[str]:
 
 @dataclass
 class SearchIndex:
-    """Pages and their terms; :meth:`to_json` gives the bytes of ``search/index.json``."""
+    """Pages and their terms (path -> titles, sorted terms, snippet); :meth:`to_json` gives ``search/index.json``."""
 
-    docs: dict[str, tuple[dict[str, str], list[str], str]] = field(default_factory=dict)
+    docs: dict[str, tuple[dict[str, str], str, str]] = field(default_factory=dict)
 
     def add(self, path: str, titles: dict[str, str], texts: list[str], kinds: list[str]) -> None:
-        """Index a page at ``path`` by its titles (each language) and texts (quotes, comments)."""
+        """Index a page at ``path`` by its titles (each language) and texts (quotes, comments).
+
+        The terms are cut here, once, and kept (sorted, each once) with the page's entry: the
+        resource pages are indexed in the workers, and a page kept from the last site brings its
+        terms from the state, so :meth:`to_json` only gathers them (it runs after every change)."""
         texts = [t for t in texts if t]
         snippet = texts[0][:SNIPPET] if texts else ""
-        self.docs[path] = (titles, [*sorted(titles.values()), *texts, *kinds], snippet)
+        terms = {tok for text in [*sorted(titles.values()), *texts, *kinds] for tok in tokens(text)}
+        # one string, a term a line (no term holds a line break): the state keeps one object a page
+        self.docs[path] = (titles, "\n".join(sorted(terms)), snippet)
 
     def to_json(self) -> bytes:
         paths = sorted(self.docs)
-        postings: dict[str, set[int]] = {}
+        postings: dict[str, list[int]] = {}
         for n, path in enumerate(paths):
-            for text in self.docs[path][1]:
-                for tok in tokens(text):
-                    postings.setdefault(tok, set()).add(n)
+            terms = self.docs[path][1]
+            for tok in terms.split("\n") if terms else ():
+                found = postings.get(tok)
+                if found is None:
+                    postings[tok] = [n]
+                else:
+                    found.append(n)  # in order: n only grows, and a page's terms are each there once
         doc = {
             "version": 1,
             "docs": [
                 [path, self.docs[path][0].get("zh", ""), self.docs[path][0].get("en", ""), self.docs[path][2]]
                 for path in paths
             ],
-            "terms": {tok: sorted(ids) for tok, ids in sorted(postings.items())},
+            "terms": postings,  # sorted by json.dumps
         }
         return (json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode("utf-8")
