@@ -131,6 +131,8 @@ class Unit:
     counts_by_class: dict[str, int] = field(default_factory=dict)
     render: Render | None = None
     timings: dict[str, float] = field(default_factory=dict)  # CPU seconds of this unit's stages
+    # the per-source validators' results, by validator (run in the worker: toolkit.build.pipeline)
+    checks: dict[str, list[ValidationResult]] | None = None
     fresh: bool = False  # computed by this build (not read from the cache)
 
     @property
