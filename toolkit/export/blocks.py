@@ -137,19 +137,39 @@ class DamagedCache(Exception):
     """A cached rendering could not be read; the unit's cache entry is dropped (build again)."""
 
 
+PARTS_SUFFIX = ".parts"
+"""A cached unit's parts file (beside its unit file): its lines and renderings, one after the
+other, where :attr:`toolkit.export.units.Unit.parts` says."""
+
+
+def parts_file(unit: Unit) -> str:
+    assert unit.cache_path is not None
+    return unit.cache_path + PARTS_SUFFIX
+
+
+def read_part(unit: Unit, name: str) -> bytes:
+    """One part of a cached unit, read alone (OSError, or ValueError when it is not there whole)."""
+    start, end = unit.parts[name]
+    with open(parts_file(unit), "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    if len(data) != end - start:
+        raise ValueError(f"{len(data)} bytes, not {end - start}")
+    return data
+
+
 def load_part(unit: Unit, part: str) -> dict[str, Any]:
     """One kind of rendering of a cached unit (see :data:`toolkit.export.units.PARTS`); a part that
     cannot be read drops the unit's cache entry and raises :class:`DamagedCache`."""
     assert unit.cache_path is not None
     try:
-        with open(f"{unit.cache_path}.{part}", "rb") as fh:
-            data = pickle.load(fh)
+        data = pickle.loads(read_part(unit, part))
         if not isinstance(data, dict):
             raise TypeError(type(data))
         return data
     except Exception as exc:
         Path(unit.cache_path).unlink(missing_ok=True)
-        raise DamagedCache(f"{unit.cache_path}.{part}: {exc}") from None
+        raise DamagedCache(f"{parts_file(unit)} ({part}): {exc}") from None
 
 
 @dataclass(frozen=True)
