@@ -11,6 +11,7 @@ import pytest
 from oracle import assemble, release_outcome, replace_tree
 
 from toolkit.config import Settings, load_settings
+from toolkit.export import units as U
 from toolkit.publish.release import Release
 from toolkit.validate import Outcome
 
@@ -96,3 +97,15 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project
     monkeypatch.setenv("POLICY_TOOLKIT_ROOT", str(proj.root))
     monkeypatch.delenv("POLICY_TOOLKIT_BASE_IRI", raising=False)
     yield proj
+
+
+def damage_part(unit_file: Path, part: str, garbage: bytes | None = None) -> None:
+    """Overwrite one part of a cached unit (``nt`` or a kind of rendering) in its parts file:
+    with bytes of the same length (the file keeps its size, so only reading the part finds it),
+    or with ``garbage`` of another length."""
+    unit = U.load(unit_file)
+    assert unit is not None and part in unit.parts
+    start, end = unit.parts[part]
+    path = Path(f"{unit_file}{U.PARTS_SUFFIX}")
+    data = path.read_bytes()
+    path.write_bytes(data[:start] + (b"\0" * (end - start) if garbage is None else garbage) + data[end:])

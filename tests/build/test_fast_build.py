@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 import random
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Project
+from conftest import REPO, Project, damage_part
 from oracle import oracle_release, release_outcome
 from typer.testing import CliRunner
 
@@ -21,6 +20,7 @@ from toolkit.config import Settings, load_settings
 from toolkit.corpus.generate import write_corpus
 from toolkit.errors import DataError, LoadError, ReleaseMismatch
 from toolkit.export import units as U
+from toolkit.export.blocks import load_part
 from toolkit.publish import atomic
 from toolkit.publish.release import Release
 from toolkit.sources import loader
@@ -150,12 +150,12 @@ def test_a_damaged_cache_entry_is_computed_again(
     units = sorted((cache / "units").rglob("*.pickle"))
     damaged, unrendered = units[0], units[1]
     damaged.write_bytes(b"not a pickle")  # a unit entry itself, not the build state
-    Path(f"{unrendered}.ttl").unlink()  # a unit whose Turtle rendering is gone
+    Path(f"{unrendered}{U.PARTS_SUFFIX}").unlink()  # a unit whose lines and renderings are gone
     fresh = {u.key for u in pipeline.collect_units(settings) if u.fresh}
     assert fresh == {damaged.stem, unrendered.stem}  # those two, and only they, computed again
     unit = U.load(damaged)
     assert unit is not None and unit.key == damaged.stem  # the entry was written again
-    assert Path(f"{unrendered}.ttl").is_file()
+    assert Path(f"{unrendered}{U.PARTS_SUFFIX}").is_file()
     build_release(settings, check=True)  # and the release from the cache is the same
 
 
@@ -238,10 +238,12 @@ def test_a_corrupt_rendering_in_the_cache_is_computed_again(
     settings = settings_for(tmp_path, corpus)
     build_release(settings)
     _full_build_only(monkeypatch)
-    victim = sorted((cache / "units").rglob("*.pickle.jsonld"))[2]
-    victim.write_bytes(b"garbage")  # the unit entry itself is intact: only reading the part finds it
+    victim = sorted((cache / "units").rglob("*.pickle"))[2]
+    damage_part(victim, "jsonld")  # the unit entry itself is intact: only reading the part finds it
     build_release(settings, check=True)  # the same bytes, so the unit was rendered again
-    part = pickle.loads(victim.read_bytes())  # and the garbage was replaced in the cache
+    unit = U.load(victim)  # and the garbage was replaced in the cache
+    assert unit is not None
+    part = load_part(unit, "jsonld")
     assert isinstance(part, dict) and set(part) == set(U.PARTS["jsonld"])
 
 
@@ -256,12 +258,14 @@ def test_units_lines_are_read_from_the_cache_and_a_damaged_copy_is_computed_agai
     units = pipeline.collect_units(settings)
     assert all(u.nt_data is None and u.has_nt for u in units)  # nothing in memory...
     lines = next(u for u in units if u.nt)
-    nt_file = Path(f"{lines.cache_path}.{U.NT_PART}")
-    assert lines.nt == nt_file.read_bytes()  # ...but read from the cache on demand
-    nt_file.write_bytes(b"<a> <b> <c> .\n")  # not this unit's lines
+    assert lines.cache_path is not None
+    start, end = lines.parts[U.NT_PART]
+    parts = Path(f"{lines.cache_path}{U.PARTS_SUFFIX}")
+    assert lines.nt == parts.read_bytes()[start:end]  # ...but read from the cache on demand
+    damage_part(Path(lines.cache_path), U.NT_PART, b"<a> <b> <c> .\n")  # not this unit's lines
     fresh = {u.key for u in pipeline.collect_units(settings) if u.fresh}
     assert fresh == {lines.key}
-    nt_file.write_bytes(nt_file.read_bytes()[:-1])  # cut short
+    parts.write_bytes(parts.read_bytes()[:-1])  # cut short
     build_release(settings, check=True)  # the same bytes: the unit's lines were computed again
 
 

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, damage_part
 from rdflib import Graph
 from rdflib.namespace import RDF
 
@@ -283,11 +283,10 @@ def test_a_damaged_cache_entry_of_the_old_version_falls_back_to_the_full_build(
     assert state is not None
     folder = corpus / "src-000012"
     old_key = state.folders[str(folder)][1]
-    part = next((tmp_path / "cache" / "units").rglob(f"{old_key}.pickle.ttl"))
-    part.write_bytes(b"not a pickle")
+    damage_part(next((tmp_path / "cache" / "units").rglob(f"{old_key}.pickle")), "ttl")
     edit(folder / "facts.yaml", "en: '", "en: 'Damaged ")
     how = rebuild_equals_full(s, tmp_path, monkeypatch, path="full")
-    assert "pickle.ttl" in how[1]
+    assert f"{old_key}.pickle.parts (ttl)" in how[1]
 
 
 def test_a_release_with_shacl_warnings_is_always_rebuilt_in_full(

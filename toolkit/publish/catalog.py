@@ -208,6 +208,8 @@ class UnitIndex:
 
 RDF_TYPE = str(RDF.type)
 RDFS_LABEL = str(RDFS.label)
+RDFS_CLASS = str(RDFS.Class)
+XSD_STRING = str(XSD.string)  # the IRIs as strings, once (a namespace's attribute is a call)
 
 
 def unit_lines(unit: U.Unit) -> list[str]:
@@ -475,7 +477,7 @@ def ttl_blocks(
     used: dict[str, frozenset[str]] = {}
     out = []
     for s, items in subjects.items():
-        if any(p == RDF_TYPE and o.iri == str(RDFS.Class) for p, o in items):
+        if any(p == RDF_TYPE and o.iri == RDFS_CLASS for p, o in items):
             raise Unsupported("rdfs:Class in the catalog")
         writer.start()
         out.append(((count(s), s), owner(s), writer.block(s, items).encode("utf-8")))
@@ -526,7 +528,7 @@ def _value(o: Obj) -> Any:
         return {"@id": _compact(o.iri)}
     if o.lang is not None:
         return {"@language": o.lang, "@value": o.lexical}
-    if o.datatype is not None and o.datatype != str(XSD.string):
+    if o.datatype is not None and o.datatype != XSD_STRING:
         return {"@type": _compact(o.datatype), "@value": o.lexical}
     return o.lexical
 
@@ -543,14 +545,14 @@ JSONLD_SPEC = json_list_spec({"@context": CONTEXT, "@graph": []}, "@graph")
 
 def _node(s: str, items: list[tuple[str, Obj]]) -> dict[str, Any]:
     node: dict[str, Any] = {"@id": _compact(s)}
-    types = [_compact(o.iri) for p, o in items if p == str(RDF.type) and o.iri is not None]
-    if any(p == str(RDF.type) and o.iri is None for p, o in items):
+    types = [_compact(o.iri) for p, o in items if p == RDF_TYPE and o.iri is not None]
+    if any(p == RDF_TYPE and o.iri is None for p, o in items):
         raise Unsupported("a literal type")
     if types:
         node["@type"] = types[0] if len(types) == 1 else types
     grouped: dict[str, list[Any]] = {}
     for p, o in items:
-        if p != str(RDF.type):
+        if p != RDF_TYPE:
             grouped.setdefault(p, []).append(_value(o))
     for p in sorted(grouped):
         key = _compact(p)

@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
+from rdflib.plugins.parsers import ntriples as nt
 
 from toolkit.config import Settings, where
 from toolkit.graph import build_graph
@@ -215,9 +216,46 @@ def _unit_graph(ctx: UnitContext) -> Graph:
         if line[after : line.find(">", after)] in wanted or line.endswith(f"<{pt}Inference> ."):
             keep.append(line)
     g = Graph()
-    if keep:
+    triples = nt_terms(keep)
+    if triples is None:
         g.parse(data="\n".join(keep), format="nt")
+    else:
+        for triple in triples:
+            g.add(triple)
     return g
+
+
+#: an N-Triples line as the build writes it (IRI subject and predicate, one space apart), in
+#: the patterns of rdflib's own N-Triples parser
+_NT_LINE = re.compile(
+    rf"{nt.uriref} {nt.uriref} (?:{nt.uriref}|{nt.literal}{nt.litinfo}) \.",
+)
+
+
+def _iri(text: str) -> URIRef:
+    return URIRef(nt.uriquote(nt.unquote(text)))
+
+
+def nt_terms(lines: list[str]) -> list[tuple[URIRef, URIRef, URIRef | Literal]] | None:
+    """The terms rdflib's N-Triples parser makes of ``lines`` (the same escapes undone, by its
+    own functions), or None when a line is not in the build's form (then parse it with rdflib).
+
+    Why: the check runs on every unit of every build, and rdflib's parser, a call per token,
+    was nine tenths of its time (about 5 s of CPU for 2,000 sources)."""
+    out = []
+    for line in lines:
+        m = _NT_LINE.fullmatch(line)
+        if m is None:
+            return None
+        s, p, o, lexical, lang, datatype = m.groups()
+        if o is not None:
+            obj: URIRef | Literal = _iri(o)
+        else:
+            if lang and datatype:
+                return None  # rdflib refuses it: let it say so
+            obj = Literal(nt.unquote(lexical), lang or None, _iri(datatype) if datatype else None)
+        out.append((_iri(s), _iri(p), obj))
+    return out
 
 
 def locate(results: list[ValidationResult], settings: Settings) -> list[ValidationResult]:
