@@ -3,6 +3,7 @@ folder is byte for byte what a whole build gives (in one process or in a pool)."
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -301,3 +302,33 @@ def test_a_few_pages_are_shared_out_among_the_workers(tmp_path: Path, monkeypatc
         "Thing renamed" in made["browse/index.html"].decode()
         and "Thing renamed" in made["queries/labels/index.html"].decode()
     )
+
+
+def test_a_saved_query_runs_once_a_site_whatever_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whole and after a change, with two workers: each saved query is answered once, in this
+    process, before the workers fork (they inherit the answer; the state needs it here too)."""
+    runs = tmp_path / "runs.txt"  # a worker's calls are noted in its copy of a list: a file sees them all
+    real = SiteBuilder.run_saved
+
+    def noted(self: SiteBuilder, saved: object) -> object:
+        with runs.open("a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(self, saved)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SiteBuilder, "run_saved", noted)
+    monkeypatch.setattr(incremental, "CHUNK", 1)
+    settings = tiny_project(tmp_path / "p")
+    (settings.root / "queries").mkdir()
+    (settings.root / "queries" / "labels.rq").write_text(
+        "# title@zh: 标签\n# title@en: Labels\n# answers: Every label.\n"
+        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?s ?label\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "site"
+    write_site(settings, out=out, jobs=2)
+    assert runs.read_text(encoding="utf-8").split() == [str(os.getpid())]
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    write_site(settings, out=out, jobs=2)
+    assert runs.read_text(encoding="utf-8").split() == [str(os.getpid())] * 2
+    assert "Thing renamed" in (out / "queries" / "labels" / "index.html").read_text(encoding="utf-8")

@@ -943,6 +943,11 @@ class SiteBuilder:
         folder = self.release.settings.root / "queries"
         return saved_queries(folder) if folder.is_dir() else []
 
+    def answer_saved_queries(self) -> None:
+        """Answer every saved query now (each once a run: :meth:`query_result` keeps the answers)."""
+        for q in self.saved_queries():
+            self.query_result(q.name)
+
     def query_result(self, name: str) -> tuple[SavedQuery, Result | None, str]:
         """A saved query, its answer with its default parameters (None: it needs one) and an error, once a run."""
         found = self._query_results.get(name)
