@@ -28,6 +28,16 @@ def add_lines(settings_release: Path, *lines: str) -> None:
     nq.write_text("\n".join(sorted([*old, *lines])) + "\n", encoding="utf-8")
 
 
+def add_labels_query(root: Path) -> None:
+    """A saved query whose table shows every label (its page changes when a label does)."""
+    (root / "queries").mkdir()
+    (root / "queries" / "labels.rq").write_text(
+        "# title@zh: 标签\n# title@en: Labels\n# answers: Every label.\n"
+        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?s ?label\n",
+        encoding="utf-8",
+    )
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_after_a_change_only_affected_pages_are_made_and_the_bytes_are_a_whole_builds(
     tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch
@@ -279,12 +289,7 @@ def test_a_few_pages_are_shared_out_among_the_workers(tmp_path: Path, monkeypatc
             SiteBuilder, name, lambda self, *a, real_make=real_make, name=name: here.append(name) or real_make(self, *a)
         )
     settings = tiny_project(tmp_path / "p")
-    (settings.root / "queries").mkdir()
-    (settings.root / "queries" / "labels.rq").write_text(
-        "# title@zh: 标签\n# title@en: Labels\n# answers: Every label.\n"
-        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?s ?label\n",
-        encoding="utf-8",
-    )
+    add_labels_query(settings.root)
     out, whole = tmp_path / "site", tmp_path / "whole"
     result = write_site(settings, out=out, jobs=2)
     assert result.made == 4 and pools == [2]
@@ -318,12 +323,7 @@ def test_a_saved_query_runs_once_a_site_whatever_the_workers(tmp_path: Path, mon
     monkeypatch.setattr(SiteBuilder, "run_saved", noted)
     monkeypatch.setattr(incremental, "CHUNK", 1)
     settings = tiny_project(tmp_path / "p")
-    (settings.root / "queries").mkdir()
-    (settings.root / "queries" / "labels.rq").write_text(
-        "# title@zh: 标签\n# title@en: Labels\n# answers: Every label.\n"
-        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?s ?label\n",
-        encoding="utf-8",
-    )
+    add_labels_query(settings.root)
     out = tmp_path / "site"
     write_site(settings, out=out, jobs=2)
     assert runs.read_text(encoding="utf-8").split() == [str(os.getpid())]
