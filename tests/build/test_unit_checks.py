@@ -8,12 +8,13 @@ warnings of the `inferences` validator.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, REPO
 
-from toolkit.build.pipeline import check_tag, collect_units, fast_outcome
+from toolkit.build.pipeline import check_tag, collect_units, fast_outcome, unit_model
 from toolkit.config import load_settings
 from toolkit.report import ValidationReport
 from toolkit.validate import VALIDATORS, validate_sources
@@ -48,3 +49,15 @@ def test_the_workers_results_are_what_the_build_reports(tmp_path: Path, monkeypa
     again = fast_outcome(s)
     assert inference_results(again.report) == expected
     assert "inferences" in again.report.validators_run
+
+
+def test_the_units_model_is_read_again_when_model_yaml_changes(tmp_path: Path) -> None:
+    """Kept once per process, but not past an edit of ``model.yaml`` (a process that builds twice)."""
+    schema = tmp_path / "schema"
+    shutil.copytree(REPO / "schema", schema)
+    first = unit_model(schema)
+    assert unit_model(schema) is first  # kept while the file is as it was
+    path = schema / "model.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(first.ns, first.ns + "v2/", 1), encoding="utf-8")
+    assert unit_model(schema).ns == first.ns + "v2/"

@@ -52,9 +52,20 @@ def _parsed(path: str, _mtime_ns: int, _size: int) -> Graph:
     return load_schema_graph(Path(path))
 
 
+def unit_model(schema_dir: Path) -> Model:
+    """The model the units' checks use, read once per process (a worker) while ``model.yaml`` is
+    unchanged, as :func:`schema_graph` keeps the schema graphs: a process that builds twice (the
+    library, ``serve``, the tests) sees an edited model."""
+    path = schema_dir / "model.yaml"
+    try:
+        st = path.stat()
+    except OSError:
+        return load_model(schema_dir)  # the LoadError that names the file
+    return _model(str(schema_dir), st.st_mtime_ns, st.st_size)
+
+
 @functools.lru_cache(maxsize=2)
-def _model(schema_dir: str) -> Model:
-    """The model, read once per worker (the units' checks run there)."""
+def _model(schema_dir: str, _mtime_ns: int, _size: int) -> Model:
     return load_model(Path(schema_dir))
 
 
@@ -307,7 +318,7 @@ def unit_checks(unit: U.Unit, settings: Settings) -> dict[str, list[ValidationRe
     Why: run in the main process, one unit after the other, they were a serial stage of the
     build (the inference check parses each unit's lines: about 3 s of 2,000 sources) while the
     pool's other core stood idle."""
-    model = _model(str(settings.schema_dir))
+    model = unit_model(settings.schema_dir)
     out: dict[str, list[ValidationResult]] = {}
     for v in VALIDATORS:
         tag = check_tag(v)
@@ -389,5 +400,6 @@ __all__ = [
     "runs_per_unit",
     "schema_graph",
     "unit_checks",
+    "unit_model",
     "units_ntriples",
 ]
