@@ -53,8 +53,7 @@ from toolkit.build.pipeline import build_unit, cache_root, run_unit_validator, r
 from toolkit.build.pool import run_all
 from toolkit.config import Settings
 from toolkit.export import units as U
-from toolkit.export.blocks import GLOBAL, DamagedCache, FileContext, OutputProblems, Spec, Unsupported, load_part
-from toolkit.export.formats import FORMATS
+from toolkit.export.blocks import GLOBAL, DamagedCache, OutputProblems, Spec, Unsupported
 from toolkit.export.units import bump
 from toolkit.publish import assemble as A
 from toolkit.publish import atomic
@@ -286,6 +285,39 @@ def record_release(state: State, settings: Settings, sha256: dict[str, str]) -> 
     state.release = {rel: (*sig.get(rel, (-1, -1, -1)), digest) for rel, digest in sha256.items()}
 
 
+def publish(
+    settings: Settings,
+    staging: Path,
+    files: Any,
+    manifest: dict[str, Any],
+    report: ValidationReport,
+    graph_loader: Callable[[], Graph],
+    state: State,
+    check: bool,
+    recorded: dict[str, tuple[int, Any, int, str]] | None = None,
+) -> Release:
+    """The end of every build, full or incremental: compare the staged release with the one on
+    disk (``check``: a difference is an error) or swap it in; then note the release as
+    ``state``'s and save the state for the next build. ``recorded``: the sizes and checksums of
+    the release on disk as the previous build noted them (trusted where the disk matched them,
+    see :func:`rebuild`; ``--check`` always reads the real bytes)."""
+    target = settings.release_dir
+    with stage("diff"):
+        changed = diff_release(target, files) if check or recorded is None else diff_against(recorded, files)
+    release = Release(
+        files=files.moved_to(target), manifest=manifest, report=report, changed=changed, graph_loader=graph_loader
+    )
+    if check and changed:
+        raise mismatch(settings, changed)
+    if changed and not check:
+        with stage("swap"):
+            atomic.swap_in(staging, target)
+    with stage("state"):
+        record_release(state, settings, files.sha256)
+        save_state(settings, state)
+    return release
+
+
 # ------------------------------------------------------------------------------ locality
 
 
@@ -409,8 +441,8 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int) -> Release | 
     try:
         with _without_gc():
             release = _rebuild(settings, state, check=check, jobs=jobs)
-    except (Fallback, DamagedCache) as exc:
-        last_run = ("full", str(exc))
+    except (Fallback, DamagedCache, Unsupported, OutputProblems) as exc:  # the full build reports them
+        last_run = ("full", str(exc) or type(exc).__name__)
         return None
     last_run = ("incremental", "")
     return release
@@ -536,11 +568,8 @@ class _Plan:
                     self.members.add(m)
                     todo.append(m)
         self.groups = self._groups(state.shared, self.after)
-        try:
-            self.old_renders = [u for _o, u in self._renders(self._groups(old_shared, self.before), self.before)]
-            self.new_renders = self._renders(self.groups, self.after)
-        except (Unsupported, OutputProblems) as exc:
-            raise Fallback(str(exc)) from None
+        self.old_renders = [u for _o, u in self._renders(self._groups(old_shared, self.before), self.before)]
+        self.new_renders = self._renders(self.groups, self.after)
 
     def _groups(self, shared: dict[str, set[int]], unit_of: Callable[[int], U.Unit | None]) -> list[list[int]]:
         done: set[int] = set()
@@ -553,15 +582,13 @@ class _Plan:
         return out
 
     def _renders(self, groups: list[list[int]], unit_of: Callable[[int], U.Unit | None]) -> list[tuple[int, U.Unit]]:
-        out = []
-        for group in groups:
-            members = [u for u in map(unit_of, group) if u is not None]
-            if len(members) == 1:
-                out.append((group[0], members[0]))
-                continue
-            name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
-            out.append((group[0], U.merged_unit(members, self.settings, self.model, self.folder / f"{name}.pickle")))
-        return out
+        return [
+            (
+                g[0],
+                A.merged_render([u for u in map(unit_of, g) if u is not None], self.settings, self.model, self.folder),
+            )
+            for g in groups
+        ]
 
 
 def _validate_units(settings: Settings, pairs: list[Any]) -> None:
@@ -716,7 +743,7 @@ def _write(
                 files.sha256[rel] = state.release[rel][3]
         with stage("datapackage"):
             for rel, data in datapackage_files(model, files).items():
-                files.write(rel, [data])
+                files.write(rel, data)
         with stage("catalog"):
             cat_results = _catalog(files, settings, state, model, pairs, affected, units, target)
         with stage("dcat-ap"):
@@ -736,28 +763,9 @@ def _write(
             spec, blocks = A.manifest_blocks(files, settings, state.triples, agg, report, entries)
             _splice(files, state, target, MANIFEST, spec, {uid for uid, _o, _n in pairs}, blocks)
             manifest = A.read_manifest(files)
-        with stage("diff"):
-            # --check reads the real bytes; a build trusts its record where the disk matched it
-            changed = diff_release(target, files) if check else diff_against(state.release, files)
-        release = Release(
-            files=files.moved_to(target),
-            manifest=manifest,
-            report=report,
-            changed=changed,
-            graph_loader=lambda: _graph(target),
-        )
-        if check:
-            if changed:
-                raise mismatch(settings, changed)
-            return release
         state.layouts.update(files.layouts)
-        if changed:
-            with stage("swap"):
-                atomic.swap_in(staging, target)
-        with stage("state"):
-            record_release(state, settings, files.sha256)
-            save_state(settings, state)
-        return release
+        recorded = state.release
+        return publish(settings, staging, files, manifest, report, lambda: _graph(target), state, check, recorded)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -827,29 +835,18 @@ def _splice(
 def _splice_data(
     files: Any, settings: Settings, state: State, model: Any, pairs: list[Any], plan: _Plan, target: Path
 ) -> None:
-    """Every data file spliced: a format of named graphs with the changed sources' own blocks,
-    the others with the blocks of :class:`_Plan`'s units (merged where they share a subject)."""
-    agg = state.aggregates
+    """Every data file spliced, as the full build writes them (:func:`A.write_data_files`), from
+    the changed sources' own units and the units of :class:`_Plan` (merged where they share a
+    subject): the blocks of the sources they replace are dropped."""
     mine = {uid for uid, _o, _n in pairs}
+
+    def put(rel: str, spec: Spec, per_source: bool, add: list[Any], rekey: Callable[[str], int] | None) -> None:
+        _splice(files, state, target, rel, spec, mine if per_source else plan.members, add, rekey=rekey)
+
     news = [(uid, n) for uid, _o, n in pairs if n is not None]
-    ctx = FileContext(settings=settings, model=model, totals=agg)
-    try:
-        for fmt in FORMATS:
-            with stage("export:" + fmt.file.rpartition(".")[2]):
-                owners, made = (mine, news) if fmt.per_source else (plan.members, plan.new_renders)
-                add = [b for uid, n in made for b in fmt.blocks(n, uid, ctx)]
-                rekey = fmt.rekey(ctx) if fmt.rekey is not None else None
-                _splice(files, state, target, fmt.file, fmt.spec(ctx), owners, add, rekey=rekey)
-        with stage("export:csv"):
-            tables: dict[str, list[Any]] = {t: [] for t in model.tables}
-            for uid, n in plan.new_renders:
-                for name, rows in A.csv_blocks(load_part(n, "csv"), uid).items():
-                    tables[name].extend(rows)
-            for table in model.tables.values():
-                rel = f"csv/{table.name}.csv"
-                _splice(files, state, target, rel, A.csv_spec(model, table), plan.members, tables[table.name])
-    except (Unsupported, OutputProblems) as exc:
-        raise Fallback(str(exc)) from None
+    A.write_data_files(files, settings, model, news, plan.new_renders, state.aggregates, splice=put)
+    if state.aggregates.output_problems:
+        raise Fallback("a changed source's renderings break their JSON Schemas")
 
 
 def _catalog(
