@@ -49,7 +49,7 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from toolkit.build.pipeline import build_unit, cache_root, run_unit_validator, runs_per_unit, schema_graph
+from toolkit.build.pipeline import build_unit, cache_root, schema_graph, unit_model, unit_results
 from toolkit.build.pool import run_all
 from toolkit.config import Settings
 from toolkit.export import units as U
@@ -522,20 +522,6 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Rel
         return _write(settings, state, pairs, plan, affected, units, folders, signatures, check=check)
 
 
-def _group(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.Unit | None]) -> list[int]:
-    """``uid`` and every unit that states triples about a common subject with it, transitively
-    (as :func:`toolkit.publish.assemble.shared_subjects` groups them), sorted."""
-    seen, todo = {uid}, [uid]
-    while todo:
-        unit = unit_of(todo.pop())
-        for s in unit.subjects if unit is not None else ():
-            for other in shared.get(s, ()):
-                if other not in seen:
-                    seen.add(other)
-                    todo.append(other)
-    return sorted(seen)
-
-
 class _Plan:
     """The changed units as the formats made of subjects (Turtle, N-Triples, RDF/XML, JSON-LD,
     CSV) see them, before and after the change: a unit alone, or the units that state triples
@@ -563,7 +549,7 @@ class _Plan:
         todo = list(self.members)
         while todo:
             uid = todo.pop()
-            for m in (*_group(old_shared, uid, self.before), *_group(state.shared, uid, self.after)):
+            for m in (*A.group_of(old_shared, uid, self.before), *A.group_of(state.shared, uid, self.after)):
                 if m not in self.members:
                     self.members.add(m)
                     todo.append(m)
@@ -576,7 +562,7 @@ class _Plan:
         out = []
         for uid in sorted(self.members):
             if uid not in done and unit_of(uid) is not None:
-                group = _group(shared, uid, unit_of)
+                group = A.group_of(shared, uid, unit_of)
                 done.update(group)
                 out.append(group)
         return out
@@ -592,18 +578,10 @@ class _Plan:
 
 
 def _validate_units(settings: Settings, pairs: list[Any]) -> None:
-    """The per-source validators (:class:`toolkit.validate.base.UnitValidator`) on each changed
-    unit; a result makes the rebuild a full one, which reports it in order."""
-    per_unit = [v for v in VALIDATORS if runs_per_unit(v)]
-    if not per_unit:
-        return
-    model = load_model(settings.schema_dir)
-    report = ValidationReport()
-    for _uid, _old, new in pairs:
-        if new is not None:
-            for v in per_unit:
-                run_unit_validator(v, new, settings, model, report)
-    if report.results:
+    """The per-source validators on each changed unit; a result makes the rebuild a full one,
+    which reports it in order."""
+    model = unit_model(settings.schema_dir)
+    if any(unit_results(new, settings, model) for _uid, _old, new in pairs if new is not None):
         raise Fallback("a changed source has results of a per-source validator")
 
 
@@ -695,7 +673,7 @@ def _validate(state: State, settings: Settings, plan: _Plan, affected: set[int],
     groups = list(plan.groups)
     seen = set(plan.members)
     for uid in sorted(affected - seen):
-        group = _group(state.shared, uid, plan.after)
+        group = A.group_of(state.shared, uid, plan.after)
         seen.update(group)
         groups.append(group)
     for group in groups:

@@ -338,6 +338,16 @@ def run_unit_validator(
     _run_unit_validator(v, unit, settings, model, report)
 
 
+def unit_results(unit: U.Unit, settings: Settings, model: Model) -> list[ValidationResult]:
+    """Every per-source validator's results on one unit (:func:`run_unit_validator`), in the
+    order of :data:`~toolkit.validate.VALIDATORS`."""
+    report = ValidationReport()
+    for v in VALIDATORS:
+        if runs_per_unit(v):
+            run_unit_validator(v, unit, settings, model, report)
+    return report.results
+
+
 def _run_unit_validator(
     v: Validator | UnitValidator, unit: U.Unit, settings: Settings, model: Model, report: ValidationReport
 ) -> None:
@@ -397,5 +407,6 @@ __all__ = [
     "schema_graph",
     "unit_checks",
     "unit_model",
+    "unit_results",
     "units_ntriples",
 ]

@@ -237,24 +237,33 @@ def manifest_path(path: Path, settings: Settings) -> str:
 def shared_subjects(units: list[U.Unit]) -> list[list[int]]:
     """Groups of units (indices, each group sorted) that state triples about a common subject,
     transitively; a unit that shares no subject is in no group."""
-    parent = list(range(len(units)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     owner: dict[str, int] = {}
+    shared: dict[str, set[int]] = {}
     for i, unit in enumerate(units):
         for s in unit.subjects:
-            j = owner.setdefault(s, i)
-            if j != i:
-                parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(units)):
-        groups.setdefault(find(i), []).append(i)
-    return sorted(g for g in groups.values() if len(g) > 1)
+            if owner.setdefault(s, i) != i:
+                shared.setdefault(s, {owner[s]}).add(i)
+    groups: list[list[int]] = []
+    grouped: set[int] = set()
+    for users in shared.values():
+        if min(users) not in grouped:  # groups are disjoint: one of a group's units is all of it
+            groups.append(group_of(shared, min(users), units.__getitem__))
+            grouped.update(groups[-1])
+    return sorted(groups)
+
+
+def group_of(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.Unit | None]) -> list[int]:
+    """``uid`` and every unit that states triples about a common subject with it, transitively,
+    sorted (``shared``: each subject two or more units describe -> those units)."""
+    seen, todo = {uid}, [uid]
+    while todo:
+        unit = unit_of(todo.pop())
+        for s in unit.subjects if unit is not None else ():
+            for other in shared.get(s, ()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+    return sorted(seen)
 
 
 def subject_units(units: list[U.Unit], settings: Settings, model: Model, folder: Path) -> list[tuple[int, U.Unit]]:
