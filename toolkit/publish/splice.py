@@ -369,18 +369,31 @@ def _write(
                 out.put(spec.empty)
             else:
                 out.put(spec.header)
+                pending = out.pending
                 for n, segment in enumerate(chain((head,), it) if head is not None else ()):
+                    if type(segment[0]) is not int:  # an added block, gathered here: a full build's millions
+                        key, owner, body = segment  # type: ignore[misc]
+                        if n:
+                            pending += sep
+                            out.size += n_sep
+                        size = len(body)
+                        keys.append(key)
+                        owners.append(owner)
+                        offsets.append(out.size)
+                        lengths.append(size)
+                        if size >= _CHUNK:
+                            out.put(body)  # flushes, so the buffer is a new one afterwards
+                            pending = out.pending
+                            continue
+                        pending += body
+                        out.size += size
+                        if len(pending) >= _CHUNK:
+                            out.flush()
+                            pending = out.pending
+                        continue
                     if n:
                         out.put(sep)
                     start = out.size
-                    if type(segment[0]) is not int:  # an added block
-                        key, owner, body = segment  # type: ignore[misc]
-                        keys.append(key)
-                        owners.append(owner)
-                        offsets.append(start)
-                        lengths.append(len(body))
-                        out.put(body)
-                        continue
                     i, j = segment  # type: ignore[misc]
                     keys.extend(o_keys[i : j + 1])
                     owners.extend(o_owners[i : j + 1])
@@ -411,6 +424,7 @@ def _write(
                             if begin + o_lengths[k] > len(view):
                                 raise ValueError(f"{old_path} is shorter than its layout says")
                             out.put(view[begin : begin + o_lengths[k]])
+                    pending = out.pending  # the runs were put through ``out``: its buffer may be a new one
                 if head is not None:
                     out.put(spec.last)
                 out.put(spec.footer)
