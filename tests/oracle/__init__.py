@@ -27,12 +27,12 @@ from rdflib.namespace import RDF
 
 from oracle.catalog import catalog_files
 from oracle.graph import build_graph
+from oracle.jsonld import compact
 from toolkit import __version__
 from toolkit.config import Settings
 from toolkit.errors import DataError
 from toolkit.export.canonical import canonical_copy, sorted_ntriples
 from toolkit.export.csv import neutralise
-from toolkit.export.jsonld import compact
 from toolkit.export.nquads import ONTOLOGY, RELEASE_FILE, ontology_graph, stable_lines
 from toolkit.graph import iris
 from toolkit.publish.assemble import manifest_path

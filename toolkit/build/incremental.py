@@ -49,12 +49,11 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from toolkit.build.pipeline import build_unit, cache_root, run_unit_validator, runs_per_unit, schema_graph
+from toolkit.build.pipeline import build_unit, cache_root, schema_graph, unit_model, unit_results
 from toolkit.build.pool import run_all
 from toolkit.config import Settings
 from toolkit.export import units as U
-from toolkit.export.blocks import GLOBAL, DamagedCache, FileContext, OutputProblems, Spec, Unsupported, load_part
-from toolkit.export.formats import FORMATS
+from toolkit.export.blocks import GLOBAL, DamagedCache, OutputProblems, Spec, Unsupported
 from toolkit.export.units import bump
 from toolkit.publish import assemble as A
 from toolkit.publish import atomic
@@ -286,6 +285,39 @@ def record_release(state: State, settings: Settings, sha256: dict[str, str]) -> 
     state.release = {rel: (*sig.get(rel, (-1, -1, -1)), digest) for rel, digest in sha256.items()}
 
 
+def publish(
+    settings: Settings,
+    staging: Path,
+    files: Any,
+    manifest: dict[str, Any],
+    report: ValidationReport,
+    graph_loader: Callable[[], Graph],
+    state: State,
+    check: bool,
+    recorded: dict[str, tuple[int, Any, int, str]] | None = None,
+) -> Release:
+    """The end of every build, full or incremental: compare the staged release with the one on
+    disk (``check``: a difference is an error) or swap it in; then note the release as
+    ``state``'s and save the state for the next build. ``recorded``: the sizes and checksums of
+    the release on disk as the previous build noted them (trusted where the disk matched them,
+    see :func:`rebuild`; ``--check`` always reads the real bytes)."""
+    target = settings.release_dir
+    with stage("diff"):
+        changed = diff_release(target, files) if check or recorded is None else diff_against(recorded, files)
+    release = Release(
+        files=files.moved_to(target), manifest=manifest, report=report, changed=changed, graph_loader=graph_loader
+    )
+    if check and changed:
+        raise mismatch(settings, changed)
+    if changed and not check:
+        with stage("swap"):
+            atomic.swap_in(staging, target)
+    with stage("state"):
+        record_release(state, settings, files.sha256)
+        save_state(settings, state)
+    return release
+
+
 # ------------------------------------------------------------------------------ locality
 
 
@@ -409,8 +441,8 @@ def rebuild(settings: Settings, *, check: bool = False, jobs: int) -> Release | 
     try:
         with _without_gc():
             release = _rebuild(settings, state, check=check, jobs=jobs)
-    except (Fallback, DamagedCache) as exc:
-        last_run = ("full", str(exc))
+    except (Fallback, DamagedCache, Unsupported, OutputProblems) as exc:  # the full build reports them
+        last_run = ("full", str(exc) or type(exc).__name__)
         return None
     last_run = ("incremental", "")
     return release
@@ -490,20 +522,6 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Rel
         return _write(settings, state, pairs, plan, affected, units, folders, signatures, check=check)
 
 
-def _group(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.Unit | None]) -> list[int]:
-    """``uid`` and every unit that states triples about a common subject with it, transitively
-    (as :func:`toolkit.publish.assemble.shared_subjects` groups them), sorted."""
-    seen, todo = {uid}, [uid]
-    while todo:
-        unit = unit_of(todo.pop())
-        for s in unit.subjects if unit is not None else ():
-            for other in shared.get(s, ()):
-                if other not in seen:
-                    seen.add(other)
-                    todo.append(other)
-    return sorted(seen)
-
-
 class _Plan:
     """The changed units as the formats made of subjects (Turtle, N-Triples, RDF/XML, JSON-LD,
     CSV) see them, before and after the change: a unit alone, or the units that state triples
@@ -531,52 +549,39 @@ class _Plan:
         todo = list(self.members)
         while todo:
             uid = todo.pop()
-            for m in (*_group(old_shared, uid, self.before), *_group(state.shared, uid, self.after)):
+            for m in (*A.group_of(old_shared, uid, self.before), *A.group_of(state.shared, uid, self.after)):
                 if m not in self.members:
                     self.members.add(m)
                     todo.append(m)
         self.groups = self._groups(state.shared, self.after)
-        try:
-            self.old_renders = [u for _o, u in self._renders(self._groups(old_shared, self.before), self.before)]
-            self.new_renders = self._renders(self.groups, self.after)
-        except (Unsupported, OutputProblems) as exc:
-            raise Fallback(str(exc)) from None
+        self.old_renders = [u for _o, u in self._renders(self._groups(old_shared, self.before), self.before)]
+        self.new_renders = self._renders(self.groups, self.after)
 
     def _groups(self, shared: dict[str, set[int]], unit_of: Callable[[int], U.Unit | None]) -> list[list[int]]:
         done: set[int] = set()
         out = []
         for uid in sorted(self.members):
             if uid not in done and unit_of(uid) is not None:
-                group = _group(shared, uid, unit_of)
+                group = A.group_of(shared, uid, unit_of)
                 done.update(group)
                 out.append(group)
         return out
 
     def _renders(self, groups: list[list[int]], unit_of: Callable[[int], U.Unit | None]) -> list[tuple[int, U.Unit]]:
-        out = []
-        for group in groups:
-            members = [u for u in map(unit_of, group) if u is not None]
-            if len(members) == 1:
-                out.append((group[0], members[0]))
-                continue
-            name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
-            out.append((group[0], U.merged_unit(members, self.settings, self.model, self.folder / f"{name}.pickle")))
-        return out
+        return [
+            (
+                g[0],
+                A.merged_render([u for u in map(unit_of, g) if u is not None], self.settings, self.model, self.folder),
+            )
+            for g in groups
+        ]
 
 
 def _validate_units(settings: Settings, pairs: list[Any]) -> None:
-    """The per-source validators (:class:`toolkit.validate.base.UnitValidator`) on each changed
-    unit; a result makes the rebuild a full one, which reports it in order."""
-    per_unit = [v for v in VALIDATORS if runs_per_unit(v)]
-    if not per_unit:
-        return
-    model = load_model(settings.schema_dir)
-    report = ValidationReport()
-    for _uid, _old, new in pairs:
-        if new is not None:
-            for v in per_unit:
-                run_unit_validator(v, new, settings, model, report)
-    if report.results:
+    """The per-source validators on each changed unit; a result makes the rebuild a full one,
+    which reports it in order."""
+    model = unit_model(settings.schema_dir)
+    if any(unit_results(new, settings, model) for _uid, _old, new in pairs if new is not None):
         raise Fallback("a changed source has results of a per-source validator")
 
 
@@ -668,7 +673,7 @@ def _validate(state: State, settings: Settings, plan: _Plan, affected: set[int],
     groups = list(plan.groups)
     seen = set(plan.members)
     for uid in sorted(affected - seen):
-        group = _group(state.shared, uid, plan.after)
+        group = A.group_of(state.shared, uid, plan.after)
         seen.update(group)
         groups.append(group)
     for group in groups:
@@ -716,7 +721,7 @@ def _write(
                 files.sha256[rel] = state.release[rel][3]
         with stage("datapackage"):
             for rel, data in datapackage_files(model, files).items():
-                files.write(rel, [data])
+                files.write(rel, data)
         with stage("catalog"):
             cat_results = _catalog(files, settings, state, model, pairs, affected, units, target)
         with stage("dcat-ap"):
@@ -736,28 +741,9 @@ def _write(
             spec, blocks = A.manifest_blocks(files, settings, state.triples, agg, report, entries)
             _splice(files, state, target, MANIFEST, spec, {uid for uid, _o, _n in pairs}, blocks)
             manifest = A.read_manifest(files)
-        with stage("diff"):
-            # --check reads the real bytes; a build trusts its record where the disk matched it
-            changed = diff_release(target, files) if check else diff_against(state.release, files)
-        release = Release(
-            files=files.moved_to(target),
-            manifest=manifest,
-            report=report,
-            changed=changed,
-            graph_loader=lambda: _graph(target),
-        )
-        if check:
-            if changed:
-                raise mismatch(settings, changed)
-            return release
         state.layouts.update(files.layouts)
-        if changed:
-            with stage("swap"):
-                atomic.swap_in(staging, target)
-        with stage("state"):
-            record_release(state, settings, files.sha256)
-            save_state(settings, state)
-        return release
+        recorded = state.release
+        return publish(settings, staging, files, manifest, report, lambda: _graph(target), state, check, recorded)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -827,29 +813,18 @@ def _splice(
 def _splice_data(
     files: Any, settings: Settings, state: State, model: Any, pairs: list[Any], plan: _Plan, target: Path
 ) -> None:
-    """Every data file spliced: a format of named graphs with the changed sources' own blocks,
-    the others with the blocks of :class:`_Plan`'s units (merged where they share a subject)."""
-    agg = state.aggregates
+    """Every data file spliced, as the full build writes them (:func:`A.write_data_files`), from
+    the changed sources' own units and the units of :class:`_Plan` (merged where they share a
+    subject): the blocks of the sources they replace are dropped."""
     mine = {uid for uid, _o, _n in pairs}
+
+    def put(rel: str, spec: Spec, per_source: bool, add: list[Any], rekey: Callable[[str], int] | None) -> None:
+        _splice(files, state, target, rel, spec, mine if per_source else plan.members, add, rekey=rekey)
+
     news = [(uid, n) for uid, _o, n in pairs if n is not None]
-    ctx = FileContext(settings=settings, model=model, totals=agg)
-    try:
-        for fmt in FORMATS:
-            with stage("export:" + fmt.file.rpartition(".")[2]):
-                owners, made = (mine, news) if fmt.per_source else (plan.members, plan.new_renders)
-                add = [b for uid, n in made for b in fmt.blocks(n, uid, ctx)]
-                rekey = fmt.rekey(ctx) if fmt.rekey is not None else None
-                _splice(files, state, target, fmt.file, fmt.spec(ctx), owners, add, rekey=rekey)
-        with stage("export:csv"):
-            tables: dict[str, list[Any]] = {t: [] for t in model.tables}
-            for uid, n in plan.new_renders:
-                for name, rows in A.csv_blocks(load_part(n, "csv"), uid).items():
-                    tables[name].extend(rows)
-            for table in model.tables.values():
-                rel = f"csv/{table.name}.csv"
-                _splice(files, state, target, rel, A.csv_spec(model, table), plan.members, tables[table.name])
-    except (Unsupported, OutputProblems) as exc:
-        raise Fallback(str(exc)) from None
+    A.write_data_files(files, settings, model, news, plan.new_renders, state.aggregates, splice=put)
+    if state.aggregates.output_problems:
+        raise Fallback("a changed source's renderings break their JSON Schemas")
 
 
 def _catalog(

@@ -13,8 +13,9 @@ import functools
 import io
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rdflib import Graph
 
@@ -34,39 +35,35 @@ from toolkit.validate.facts import LoadResultsValidator
 from toolkit.validate.shacl import load_schema_graph, property_lines, validate_data
 
 CACHE_DIR = Path(".cache") / "policy-toolkit"
+T = TypeVar("T")
 
 
 def schema_graph(path: Path) -> Graph:
     """A schema file's graph (shapes, ontology), parsed once per process while the file is
     unchanged: a full build reads the shapes for the validation and again for the locality
     check of its state (rdflib's Turtle parser: a fixed cost of every build). Read-only."""
-    try:
-        st = path.stat()
-    except OSError:
-        return load_schema_graph(path)  # the LoadError that names the file
-    return _parsed(str(path), st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=8)
-def _parsed(path: str, _mtime_ns: int, _size: int) -> Graph:
-    return load_schema_graph(Path(path))
+    return _while_unchanged(path, load_schema_graph, path)
 
 
 def unit_model(schema_dir: Path) -> Model:
     """The model the units' checks use, read once per process (a worker) while ``model.yaml`` is
     unchanged, as :func:`schema_graph` keeps the schema graphs: a process that builds twice (the
     library, ``serve``, the tests) sees an edited model."""
-    path = schema_dir / "model.yaml"
+    return _while_unchanged(schema_dir / "model.yaml", load_model, schema_dir)
+
+
+def _while_unchanged(path: Path, load: Callable[[Path], T], arg: Path) -> T:
+    """``load(arg)``, kept while ``path`` keeps its modification time and size."""
     try:
         st = path.stat()
     except OSError:
-        return load_model(schema_dir)  # the LoadError that names the file
-    return _model(str(schema_dir), st.st_mtime_ns, st.st_size)
+        return load(arg)  # the LoadError that names the file
+    return _loaded(load, arg, st.st_mtime_ns, st.st_size)
 
 
-@functools.lru_cache(maxsize=2)
-def _model(schema_dir: str, _mtime_ns: int, _size: int) -> Model:
-    return load_model(Path(schema_dir))
+@functools.lru_cache(maxsize=10)
+def _loaded(load: Callable[[Path], Any], arg: Path, _mtime_ns: int, _size: int) -> Any:
+    return load(arg)
 
 
 def cache_root(settings: Settings) -> Path:
@@ -341,6 +338,16 @@ def run_unit_validator(
     _run_unit_validator(v, unit, settings, model, report)
 
 
+def unit_results(unit: U.Unit, settings: Settings, model: Model) -> list[ValidationResult]:
+    """Every per-source validator's results on one unit (:func:`run_unit_validator`), in the
+    order of :data:`~toolkit.validate.VALIDATORS`."""
+    report = ValidationReport()
+    for v in VALIDATORS:
+        if runs_per_unit(v):
+            run_unit_validator(v, unit, settings, model, report)
+    return report.results
+
+
 def _run_unit_validator(
     v: Validator | UnitValidator, unit: U.Unit, settings: Settings, model: Model, report: ValidationReport
 ) -> None:
@@ -385,7 +392,6 @@ def _shacl(settings: Settings, outcome: FastOutcome) -> None:
         )
     report.extend(results)
     report.raw_graphs["shacl"] = raw
-    outcome.shacl_report = raw
     give_back_memory()
 
 
@@ -401,5 +407,6 @@ __all__ = [
     "schema_graph",
     "unit_checks",
     "unit_model",
+    "unit_results",
     "units_ntriples",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,7 @@ from toolkit.errors import DataError, Interrupted, NoSpace
 from toolkit.export.blocks import DamagedCache, Unsupported
 from toolkit.publish import atomic
 from toolkit.publish.assemble import StagedFiles, write_release
-from toolkit.publish.diff import diff_release
-from toolkit.publish.manifest import Release, mismatch, where
+from toolkit.publish.manifest import Release, where
 from toolkit.publish.release import check_release_folder
 from toolkit.timing import stage
 
@@ -62,26 +62,9 @@ def _build_fast(settings: Settings, *, check: bool, jobs: int) -> Release:
                 f"the release cannot be written from the sources as they are: {exc}. Nothing was published; "
                 "see README.md, 'What the pipeline refuses', for what to change"
             ) from None
-        with stage("diff"):
-            changed = diff_release(target, files)
-        release = Release(
-            files=files.moved_to(target),
-            manifest=manifest,
-            report=report,
-            changed=changed,
-            graph_loader=lambda: outcome.rdflib_graph(settings),
-        )
         state = _state(settings, outcome, files, report)
-        if check:
-            if changed:
-                raise mismatch(settings, changed)
-            _save(settings, state, files)
-            return release
-        if changed:
-            with stage("swap"):
-                atomic.swap_in(staging, target)
-        _save(settings, state, files)
-        return release
+        graph = partial(outcome.rdflib_graph, settings)  # the release's graph, on demand
+        return incremental.publish(settings, staging, files, manifest, report, graph, state, check)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -98,12 +81,6 @@ def _state(settings: Settings, outcome: Any, files: StagedFiles, report: Any) ->
         if not files.layouts:
             local = local or "no layouts"
         return incremental.full_state(settings, outcome.units, files, report, local)
-
-
-def _save(settings: Settings, state: Any, files: StagedFiles) -> None:
-    with stage("state"):
-        incremental.record_release(state, settings, files.sha256)
-        incremental.save_state(settings, state)
 
 
 def _inode(path: Path) -> int | None:

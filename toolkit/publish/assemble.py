@@ -20,10 +20,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +71,6 @@ class FastOutcome(Outcome):
         self.clean = clean
         self.order: list[tuple[str, int, int, int]] = []
         self.triples = sum(u.triples for u in units) if clean else 0
-        self.shacl_report: Graph | None = None
 
     def ntriples_chunks(self) -> Iterator[bytes]:
         nts = [u.nt or b"" for u in self.units]  # each unit's lines read once
@@ -102,43 +100,21 @@ class StagedFiles(Mapping[str, bytes]):
         self.layouts: dict[str, bytes] = {}  # Layout.dumps() of each block file
         self.aggregates: Any = None  # the Aggregates the incremental build keeps
 
-    def write(self, rel: str, chunks: Iterable[str | bytes]) -> None:
-        path = self.folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        h = hashlib.sha256()
-        size = 0
-        with open(path, "wb") as fh:
-            buf: list[bytes] = []
-            pending = 0
-            for chunk in chunks:
-                data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
-                buf.append(data)
-                pending += len(data)
-                if pending > 1 << 22:
-                    block = b"".join(buf)
-                    fh.write(block)
-                    h.update(block)
-                    size += len(block)
-                    buf, pending = [], 0
-            block = b"".join(buf)
-            fh.write(block)
-            h.update(block)
-            size += len(block)
-            fh.flush()
-            os.fsync(fh.fileno())
-        self.sizes[rel] = size
-        self.sha256[rel] = h.hexdigest()
+    def write(self, rel: str, data: str | bytes) -> None:
+        """Write a small file (a report, the data package): a block file of a header alone."""
+        self.write_blocks(rel, Spec(header=utf8(data) if isinstance(data, str) else data), (), layout=False)
 
-    def write_blocks(self, rel: str, spec: Spec, blocks: Iterable[Block]) -> None:
+    def write_blocks(self, rel: str, spec: Spec, blocks: Iterable[Block], *, layout: bool = True) -> None:
         """Write a block file (see :mod:`toolkit.publish.splice`) and keep its layout."""
         path = self.folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.record(rel, write_blocks(path, spec, blocks))
+        self.record(rel, write_blocks(path, spec, blocks), layout=layout)
 
-    def record(self, rel: str, written: Written) -> None:
+    def record(self, rel: str, written: Written, *, layout: bool = True) -> None:
         self.sizes[rel] = written.size
         self.sha256[rel] = written.sha256
-        self.layouts[rel] = written.layout.dumps()
+        if layout:
+            self.layouts[rel] = written.layout.dumps()
 
     def __getitem__(self, rel: str) -> bytes:
         if rel not in self.sizes:
@@ -261,24 +237,33 @@ def manifest_path(path: Path, settings: Settings) -> str:
 def shared_subjects(units: list[U.Unit]) -> list[list[int]]:
     """Groups of units (indices, each group sorted) that state triples about a common subject,
     transitively; a unit that shares no subject is in no group."""
-    parent = list(range(len(units)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     owner: dict[str, int] = {}
+    shared: dict[str, set[int]] = {}
     for i, unit in enumerate(units):
         for s in unit.subjects:
-            j = owner.setdefault(s, i)
-            if j != i:
-                parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(units)):
-        groups.setdefault(find(i), []).append(i)
-    return sorted(g for g in groups.values() if len(g) > 1)
+            if owner.setdefault(s, i) != i:
+                shared.setdefault(s, {owner[s]}).add(i)
+    groups: list[list[int]] = []
+    grouped: set[int] = set()
+    for users in shared.values():
+        if min(users) not in grouped:  # groups are disjoint: one of a group's units is all of it
+            groups.append(group_of(shared, min(users), units.__getitem__))
+            grouped.update(groups[-1])
+    return sorted(groups)
+
+
+def group_of(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.Unit | None]) -> list[int]:
+    """``uid`` and every unit that states triples about a common subject with it, transitively,
+    sorted (``shared``: each subject two or more units describe -> those units)."""
+    seen, todo = {uid}, [uid]
+    while todo:
+        unit = unit_of(todo.pop())
+        for s in unit.subjects if unit is not None else ():
+            for other in shared.get(s, ()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+    return sorted(seen)
 
 
 def subject_units(units: list[U.Unit], settings: Settings, model: Model, folder: Path) -> list[tuple[int, U.Unit]]:
@@ -290,17 +275,20 @@ def subject_units(units: list[U.Unit], settings: Settings, model: Model, folder:
     grouped = shared_subjects(units)
     merged = {g[0]: g for g in grouped}
     skip = {i for g in grouped for i in g[1:]}
-    out: list[tuple[int, U.Unit]] = []
-    for i, unit in enumerate(units):
-        if i in skip:
-            continue
-        if i in merged:
-            members = [units[j] for j in merged[i]]
-            name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
-            out.append((i, U.merged_unit(members, settings, model, folder / f"{name}.pickle")))
-        else:
-            out.append((i, unit))
-    return out
+    return [
+        (i, merged_render([units[j] for j in merged.get(i, [i])], settings, model, folder))
+        for i in range(len(units))
+        if i not in skip
+    ]
+
+
+def merged_render(members: list[U.Unit], settings: Settings, model: Model, folder: Path) -> U.Unit:
+    """The unit of ``members`` (units that state triples about a common subject): one of them
+    alone, else one unit rendered from all their lines, cached in ``folder`` by their keys."""
+    if len(members) == 1:
+        return members[0]
+    name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
+    return U.merged_unit(members, settings, model, folder / f"{name}.pickle")
 
 
 def write_release(
@@ -337,7 +325,7 @@ def _write_release(
     write_reports(files, report)
     with stage("datapackage"):
         for rel, data in datapackage_files(outcome.model, files).items():
-            files.write(rel, [data])
+            files.write(rel, data)
     with stage("catalog"):
         cat = write_catalog(files, settings, outcome.model, list(enumerate(units)))
     with stage("dcat-ap"), tempfile.TemporaryDirectory(prefix="policy-toolkit-catalog-") as tmp:
@@ -365,8 +353,8 @@ def _write_release(
 def write_reports(files: StagedFiles, report: ValidationReport) -> None:
     shacl_raw = report.raw_graphs.get("shacl")
     if shacl_raw is not None:
-        files.write("validation-report.ttl", [shacl_raw.serialize(format="turtle", encoding="utf-8")])
-    files.write("validation-report.json", [report.to_json()])
+        files.write("validation-report.ttl", shacl_raw.serialize(format="turtle", encoding="utf-8"))
+    files.write("validation-report.json", report.to_json())
 
 
 def manifest_source(unit: U.Unit, settings: Settings) -> dict[str, Any]:
@@ -451,6 +439,11 @@ class Aggregates:
         U.bump(self.counts, unit.counts_by_class, sign)
 
 
+#: how a rebuild writes a block file instead: ``(file, spec, made of each source, blocks, rekey)``
+#: splices the blocks into the previous file (see :func:`write_data_files`)
+Splice = Callable[[str, Spec, bool, list[Block], Callable[[str], int] | None], None]
+
+
 def write_data_files(
     files: StagedFiles,
     settings: Settings,
@@ -458,16 +451,25 @@ def write_data_files(
     units: list[tuple[int, U.Unit]],
     by_subject: list[tuple[int, U.Unit]],
     agg: Aggregates,
+    splice: Splice | None = None,
 ) -> None:
     """Every format of :data:`~toolkit.export.formats.FORMATS` and the CSV tables, one file at a
     time (the memory of a file's blocks is given back before the next): a format of named
-    graphs from each source's unit, the others from ``by_subject`` (see :func:`subject_units`)."""
+    graphs from each source's unit, the others from ``by_subject`` (see :func:`subject_units`).
+
+    The full build writes every unit's blocks; the incremental rebuild passes the changed units
+    alone and ``splice``, which puts their blocks into the previous files (the global blocks,
+    such as the ontology's graph, are kept there)."""
     ctx = FileContext(settings=settings, model=model, totals=agg)
     try:
         for fmt in FORMATS:
             with stage("export:" + fmt.file.rpartition(".")[2]):
                 made_of = units if fmt.per_source else by_subject
-                files.write_blocks(fmt.file, fmt.spec(ctx), fmt.all_blocks(made_of, ctx))
+                if splice is None:
+                    files.write_blocks(fmt.file, fmt.spec(ctx), fmt.all_blocks(made_of, ctx))
+                else:
+                    add = [b for uid, unit in made_of for b in fmt.blocks(unit, uid, ctx)]
+                    splice(fmt.file, fmt.spec(ctx), fmt.per_source, add, fmt.rekey(ctx) if fmt.rekey else None)
                 give_back_memory()
         with stage("export:csv"):
             tables: dict[str, list[Block]] = {t: [] for t in model.tables}
@@ -477,7 +479,11 @@ def write_data_files(
             for table in model.tables.values():
                 rows = tables.pop(table.name)
                 rows.sort(key=lambda b: b[0])
-                files.write_blocks(f"csv/{table.name}.csv", csv_spec(model, table), rows)
+                rel, spec = f"csv/{table.name}.csv", csv_spec(model, table)
+                if splice is None:
+                    files.write_blocks(rel, spec, rows)
+                else:
+                    splice(rel, spec, False, rows, None)
             del rows
             give_back_memory()
     except OutputProblems:

@@ -251,52 +251,19 @@ def write_blocks(path: Path, spec: Spec, blocks: Iterable[Block]) -> Written:
 
     `blocks` must be in strictly ascending key order (checked: one comparison per block), since
     that order is what lets :func:`splice` find where added blocks go and keys identify blocks.
-    With no blocks and ``spec.empty`` set, the whole file is ``spec.empty``.
+    With no blocks and ``spec.empty`` set, the whole file is ``spec.empty``. It is a splice of
+    no old file: every block is an added one, taken as it comes (a stream is never held whole).
     """
-    layout = Layout()
-    keys, owners, offsets, lengths = layout.keys, layout.owners, layout.offsets, layout.lengths
-    it: Iterator[Block] = iter(blocks)
-    first = next(it, None)
-    with open(path, "wb") as file:
-        out = _Out(file)
-        try:
-            if first is None and spec.empty is not None:
-                out.put(spec.empty)
-            else:
-                out.put(spec.header)
-                if first is not None:
-                    sep, n_sep = spec.sep, len(spec.sep)
-                    pending = out.pending
-                    pos = out.size
-                    prev = None
-                    for i, (key, owner, body) in enumerate(chain((first,), it)):
-                        if i:
-                            if not prev < key:  # type: ignore[operator]
-                                raise ValueError(f"block keys not strictly ascending: {prev!r} then {key!r}")
-                            pos += n_sep
-                            pending += sep
-                        n = len(body)
-                        keys.append(key)
-                        owners.append(owner)
-                        offsets.append(pos)
-                        lengths.append(n)
-                        pos += n
-                        if n >= _CHUNK:
-                            out.put(body)  # flushes, so the buffer is a new one afterwards
-                            pending = out.pending
-                        else:
-                            pending += body
-                            if len(pending) >= _CHUNK:
-                                out.flush()
-                                pending = out.pending
-                        prev = key
-                    out.size = pos
-                    out.put(spec.last)
-                out.put(spec.footer)
-            digest = out.finish()
-        finally:
-            out.stop()
-    return Written(out.size, digest, layout)
+    return _write(path, spec, _ascending(blocks), Path(), Layout())
+
+
+def _ascending(blocks: Iterable[Block]) -> Iterator[Block]:
+    prev = None
+    for i, block in enumerate(blocks):
+        if i and not prev < block[0]:  # type: ignore[operator]
+            raise ValueError(f"block keys not strictly ascending: {prev!r} then {block[0]!r}")
+        prev = block[0]
+        yield block
 
 
 def read_block(path: Path, layout: Layout, index: int) -> bytes:
@@ -373,33 +340,60 @@ def splice(
     if path.exists() and old_path.exists() and path.samefile(old_path):
         raise ValueError(f"splice cannot write over the file it reads: {path}")
     segments = _plan(old, drop, add)
+    return _write(path, spec, segments, old_path, old, old_sep, needed=any(type(s[0]) is int for s in segments))
+
+
+def _write(
+    path: Path,
+    spec: Spec,
+    segments: Iterable[tuple[int, int] | Block],
+    old_path: Path,
+    old: Layout,
+    old_sep: bytes | None = None,
+    *,
+    needed: bool = False,
+) -> Written:
+    """Write `path` from `segments`: added blocks, and (first, last) runs of the blocks of
+    `old_path` (read only when `needed`), as :func:`splice` describes."""
     same_sep = old_sep is None or old_sep == spec.sep
     sep, n_sep = spec.sep, len(spec.sep)
     o_keys, o_owners, o_offsets, o_lengths = old.keys, old.owners, old.offsets, old.lengths
     layout = Layout()
     keys, owners, offsets, lengths = layout.keys, layout.owners, layout.offsets, layout.lengths
-    needed = any(type(segment[0]) is int for segment in segments)
+    it = iter(segments)
+    head = next(it, None)
     with open(path, "wb") as file, _old_file(old_path, needed) as view:
         out = _Out(file)
         try:
-            if not segments and spec.empty is not None:
+            if head is None and spec.empty is not None:
                 out.put(spec.empty)
             else:
                 out.put(spec.header)
-                first = True
-                for segment in segments:
-                    if not first:
-                        out.put(sep)
-                    first = False
-                    start = out.size
-                    if type(segment[0]) is not int:  # an added block
+                pending = out.pending
+                for n, segment in enumerate(chain((head,), it) if head is not None else ()):
+                    if type(segment[0]) is not int:  # an added block, gathered here: a full build's millions
                         key, owner, body = segment  # type: ignore[misc]
+                        if n:
+                            pending += sep
+                            out.size += n_sep
+                        size = len(body)
                         keys.append(key)
                         owners.append(owner)
-                        offsets.append(start)
-                        lengths.append(len(body))
-                        out.put(body)
+                        offsets.append(out.size)
+                        lengths.append(size)
+                        if size >= _CHUNK:
+                            out.put(body)  # flushes, so the buffer is a new one afterwards
+                            pending = out.pending
+                            continue
+                        pending += body
+                        out.size += size
+                        if len(pending) >= _CHUNK:
+                            out.flush()
+                            pending = out.pending
                         continue
+                    if n:
+                        out.put(sep)
+                    start = out.size
                     i, j = segment  # type: ignore[misc]
                     keys.extend(o_keys[i : j + 1])
                     owners.extend(o_owners[i : j + 1])
@@ -430,7 +424,8 @@ def splice(
                             if begin + o_lengths[k] > len(view):
                                 raise ValueError(f"{old_path} is shorter than its layout says")
                             out.put(view[begin : begin + o_lengths[k]])
-                if segments:
+                    pending = out.pending  # the runs were put through ``out``: its buffer may be a new one
+                if head is not None:
                     out.put(spec.last)
                 out.put(spec.footer)
             digest = out.finish()
