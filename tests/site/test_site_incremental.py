@@ -3,8 +3,10 @@ folder is byte for byte what a whole build gives (in one process or in a pool)."
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -332,3 +334,29 @@ def test_a_saved_query_runs_once_a_site_whatever_the_workers(tmp_path: Path, mon
     write_site(settings, out=out, jobs=2)
     assert runs.read_text(encoding="utf-8").split() == [str(os.getpid())] * 2
     assert "Thing renamed" in (out / "queries" / "labels" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_release_and_the_state_are_frozen_out_of_the_collector_while_pages_are_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The indexed release and the state are not walked by the cyclic collector once read (a full
+    collection walked them all again, half of a run after one change); it is on for the pages, and
+    the heap is ordinary again after the run."""
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    seen: list[tuple[bool, bool]] = []
+    real = incremental.make_pages
+
+    def spy(builder: SiteBuilder, *args: Any, **kwargs: Any) -> Any:
+        walked = {id(o) for o in gc.get_objects()}  # the collector's generations (not the frozen one)
+        entry = dict.get(builder.release.out, f"{BASE}thing")
+        seen.append((gc.isenabled(), entry is not None and id(entry) in walked))
+        return real(builder, *args, **kwargs)
+
+    monkeypatch.setattr(incremental, "make_pages", spy)
+    write_site(settings, out=out, jobs=1)
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    write_site(settings, out=out, jobs=1)
+    assert seen == [(True, False)] * 2
+    assert gc.get_freeze_count() == 0
