@@ -15,7 +15,7 @@ from toolkit.build.pool import resolve_jobs as build_jobs
 from toolkit.errors import UsageError
 from toolkit.publish import atomic
 from toolkit.site import build_site_files, incremental, resolve_jobs, site_root_iri, write_site
-from toolkit.site.data import read_release
+from toolkit.site.data import SourceText, read_release
 from toolkit.site.pages import SiteBuilder
 from toolkit.site.paths import SiteMap
 
@@ -360,3 +360,30 @@ def test_the_release_and_the_state_are_frozen_out_of_the_collector_while_pages_a
     write_site(settings, out=out, jobs=1)
     assert seen == [(True, False)] * 2
     assert gc.get_freeze_count() == 0
+
+
+def test_an_archived_text_is_read_only_for_a_page_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a change that does not touch a source, its archived text is not read (its key is noted by
+    the file's status and the release's checksum); after the text changed, it is, and the bytes are
+    a whole build's."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    g2 = f"<{BASE}graph/s2>"
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    add_lines(settings.release_dir, f'<{BASE}lonely> {label} "Lonely"@en {g2} .')
+    write_site(settings, out=out, jobs=1)
+    read: list[str] = []
+    real = SourceText.load
+    monkeypatch.setattr(SourceText, "load", lambda self: read.append(self.path.name) or real(self))
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Lonely"@en', '"Alone"@en'), encoding="utf-8")
+    assert write_site(settings, out=out, jobs=1).made == 1
+    assert read == []
+    text = settings.sources_dir / "s1" / "a.txt"
+    text.write_text(text.read_text(encoding="utf-8").replace("这里", "那里"), encoding="utf-8")
+    assert write_site(settings, out=out, jobs=1).made >= 1
+    assert "a.txt" in read
+    monkeypatch.undo()
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    assert "那里" in (out / "id" / "source" / "s1" / "index.html").read_text(encoding="utf-8")

@@ -261,7 +261,7 @@ class SiteBuilder:
                 text = repr(sorted(dict.get(rel_.incoming, key) or ()))
             elif kind == "text":
                 t = dict.get(rel_.texts, key)
-                text = "" if t is None else repr((t.path.name, t.checksum_ok, t.text))
+                text = "" if t is None else repr(t.signature)  # not the text: see SourceText
             elif kind == "label":
                 text = repr(sorted(self.labels(key).items()))
             elif kind == "page":
