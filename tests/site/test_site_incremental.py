@@ -14,8 +14,8 @@ from tests.site.test_site_generic import BASE, tiny_project
 from toolkit.build.pool import resolve_jobs as build_jobs
 from toolkit.errors import UsageError
 from toolkit.publish import atomic
-from toolkit.site import build_site_files, incremental, resolve_jobs, site_root_iri, write_site
-from toolkit.site.data import SourceText, read_release
+from toolkit.site import answers, build_site_files, incremental, resolve_jobs, site_root_iri, write_site
+from toolkit.site.data import Release, SourceText, read_release
 from toolkit.site.pages import SiteBuilder
 from toolkit.site.paths import SiteMap
 
@@ -387,3 +387,43 @@ def test_an_archived_text_is_read_only_for_a_page_made_again(tmp_path: Path, mon
     write_site(settings, out=whole, incremental=False, jobs=1)
     assert tree(out) == tree(whole)
     assert "那里" in (out / "id" / "source" / "s1" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_saved_queries_are_answered_in_a_child_while_the_release_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One child answers every saved query; this process never loads the release into a store. When
+    the child fails, this process answers them itself: the same bytes either way."""
+    calls = tmp_path / "calls.txt"  # the child's calls are in its own memory: a file sees them
+    real_answer, real_store = answers.answer_saved, Release.query_store
+
+    def answer(*args: Any) -> Any:
+        with calls.open("a", encoding="utf-8") as f:
+            f.write(f"answer {os.getpid()}\n")
+        return real_answer(*args)
+
+    def store(self: Release) -> Any:
+        with calls.open("a", encoding="utf-8") as f:
+            f.write(f"store {os.getpid()}\n")
+        return real_store(self)
+
+    monkeypatch.setattr(answers, "answer_saved", answer)
+    monkeypatch.setattr(Release, "query_store", store)
+    settings = tiny_project(tmp_path / "p")
+    add_labels_query(settings.root)
+    out, failed = tmp_path / "site", tmp_path / "failed"
+    write_site(settings, out=out, jobs=1)
+    noted = calls.read_text(encoding="utf-8").split("\n")[:-1]
+    assert noted and {line.split()[0] for line in noted} == {"answer"}  # no store loaded here
+    assert len({line.split()[1] for line in noted}) == 1 and str(os.getpid()) not in noted[0]
+    calls.unlink()
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("the child fails")
+
+    monkeypatch.setattr(answers, "load_store", broken)
+    write_site(settings, out=failed, jobs=1)
+    assert calls.read_text(encoding="utf-8").split() == ["store", str(os.getpid())]  # answered here
+    monkeypatch.undo()
+    assert tree(out) == tree(failed)
+    assert "Thing" in (out / "queries" / "labels" / "index.html").read_text(encoding="utf-8")

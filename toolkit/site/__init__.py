@@ -29,6 +29,7 @@ from toolkit.config import Settings
 from toolkit.errors import UsageError
 from toolkit.publish import atomic
 from toolkit.site import incremental as incremental_
+from toolkit.site.answers import Answers
 from toolkit.site.data import read_release
 from toolkit.site.pages import SiteBuilder, build_files
 from toolkit.site.paths import SiteMap, site_root_of
@@ -152,6 +153,16 @@ def write_site(
 
 
 def _write_site(settings: Settings, target: Path, release: Path, jobs: int, incremental: bool) -> SiteResult:
+    answers = Answers(settings, release)  # the saved queries, answered in a child meanwhile
+    try:
+        return _write_site_with(settings, target, release, jobs, incremental, answers)
+    finally:
+        answers.close()
+
+
+def _write_site_with(
+    settings: Settings, target: Path, release: Path, jobs: int, incremental: bool, answers: Answers
+) -> SiteResult:
     with settled_heap():
         data = read_release(settings, release)
     builder = SiteBuilder(data, SiteMap(root_iri=site_root_iri(settings, data.base_iri), ontology_ns=data.ontology_ns))
@@ -159,6 +170,7 @@ def _write_site(settings: Settings, target: Path, release: Path, jobs: int, incr
         fp = incremental_.fingerprint(builder)
         with settled_heap():
             old = incremental_.load_state(target, fp) if incremental else None
+        builder.wire = answers.take()
         if old is not None and not incremental_.in_place_ok(target, old):
             old = None
         if old is None:

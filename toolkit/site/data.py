@@ -120,13 +120,21 @@ class Release:
     incoming: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     ontology: ox.Store = field(default_factory=ox.Store)
     shapes: ox.Store = field(default_factory=ox.Store)
-    store: ox.Store = field(default_factory=ox.Store)
+    #: the release in a store for the saved queries: loaded when first asked for (:meth:`query_store`)
+    store: ox.Store | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, SourceText] = field(default_factory=dict)
     #: graph name -> a digest of its lines in ``policy.nq`` (the catalog: :data:`CATALOG_KEY`), and the
     #: IRIs its quads name; None when the file is not one quad a line (then every graph counts as changed)
     graph_digests: dict[str, str] | None = None
     graph_iris: dict[str, set[str]] | None = None
+
+    def query_store(self) -> ox.Store:
+        """The release in a store, loaded on first use: a site run whose saved queries were answered
+        elsewhere (:mod:`toolkit.site.answers`) never holds the release twice."""
+        if self.store is None:
+            self.store = load_store(self.settings, self.folder)
+        return self.store
 
     # ------------------------------------------------------------------ reading terms
     def values(self, subject: str, predicate: str) -> list[Term]:
@@ -223,7 +231,6 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
         ontology_ns=_ontology_ns(ontology, prefixes),
         ontology=ontology,
         shapes=_load_turtle(shapes_path) if shapes_path.is_file() else ox.Store(),
-        store=load_store(settings, folder),
         manifest=manifest,
     )
     # parsed from the file, not read back from the store: the store keeps values, not their
@@ -237,7 +244,7 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
         if len(lines) != len(quads):  # not one quad a line, as the release writes it: no digests
             lines = None
     else:
-        quads = list(rel.store.quads_for_pattern(None, None, None, None))
+        quads = list(rel.query_store().quads_for_pattern(None, None, None, None))
     # plain dicts and local names: each attribute of a pyoxigraph term is a new object when read,
     # and this loop runs once per quad (a fifth of a site's time after one change, before)
     out: dict[str, dict[str, dict[Term, list[str]]]] = {}

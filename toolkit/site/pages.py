@@ -188,6 +188,8 @@ class SiteBuilder:
     _dep_cache: dict[tuple[str, str], str] = field(default_factory=dict)
     _page_cache: dict[str, str | None] = field(default_factory=dict)
     _query_results: dict[str, tuple[SavedQuery, Result | None, str]] = field(default_factory=dict)
+    #: saved queries' answers as :func:`answer_saved` gives them, made elsewhere (:mod:`toolkit.site.answers`)
+    wire: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         rel_ = self.release
@@ -1026,15 +1028,17 @@ class SiteBuilder:
             )
 
     def run_saved(self, saved: SavedQuery) -> Result:
-        """A saved query's answer with its default parameters, from the embedded engine in this process.
+        """A saved query's answer with its default parameters: the one a child made meanwhile
+        (:mod:`toolkit.site.answers`), else from the embedded engine in this process.
 
         In process, not through :func:`toolkit.query.run_query`'s child process: the queries are the
         project's own files (no SERVICE to refuse, no Ctrl-C to honour mid-query), and ten child
         processes would be most of the site's build time.
         """
-        store = self.release.store
-        bound, _terms = bind(saved.text, {}, saved.params, base_iri=self.release.base_iri, store=store)
-        kind, data = evaluate(store, bound)
+        wired = self.wire.get(saved.name)
+        kind, data = (
+            wired if wired is not None else answer_saved(self.release.query_store(), saved, self.release.base_iri)
+        )
         if kind in ("syntax", "failed"):
             raise UsageError(f"the saved query failed: {data.decode('utf-8')}", file=saved.path)
         return from_wire(kind, data)
@@ -1205,6 +1209,13 @@ class SiteBuilder:
         return self.env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
 
 
+def answer_saved(store: ox.Store, saved: SavedQuery, base_iri: str) -> tuple[str, bytes]:
+    """A saved query's answer with its default parameters, serialised (:func:`toolkit.query.engine.evaluate`).
+    Raises :class:`UsageError` when a default parameter names nothing in the release."""
+    bound, _terms = bind(saved.text, {}, saved.params, base_iri=base_iri, store=store)
+    return evaluate(store, bound)
+
+
 def result_text(result: Result) -> str:
     """A saved query's answer as text, for the hash that says whether its page must be made again."""
     rows = [[None if t is None else str(t) for t in row] for row in result.rows]
@@ -1216,4 +1227,4 @@ def build_files(release: Release, sitemap: SiteMap) -> dict[str, bytes]:
     return SiteBuilder(release, sitemap).build()
 
 
-__all__ = ["SiteBuilder", "build_files", "environment"]
+__all__ = ["SiteBuilder", "answer_saved", "build_files", "environment"]
