@@ -20,7 +20,6 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from toolkit.config import Settings
-from toolkit.errors import ToolkitError
 from toolkit.query import find_query, load_store, release_base_iri, saved_queries
 from toolkit.site.pages import answer_saved
 
@@ -28,8 +27,8 @@ Wire = dict[str, tuple[str, bytes]]
 
 
 def _answer_all(conn: Connection, settings: Settings, release_dir: Path) -> None:
-    """In the child: every saved query that needs no parameter, answered; a query whose default
-    parameter names nothing is left out (this process answers it, and reports it as it does)."""
+    """In the child: every saved query that needs no parameter, answered (or refused, as
+    :func:`answer_saved` says)."""
     wire: Wire = {}
     try:
         folder = settings.root / "queries"
@@ -40,10 +39,7 @@ def _answer_all(conn: Connection, settings: Settings, release_dir: Path) -> None
             saved = find_query(name, folder)
             if store is None or any(p.required and p.default is None for p in saved.params):
                 continue
-            try:
-                wire[name] = answer_saved(store, saved, base)
-            except ToolkitError:
-                continue
+            wire[name] = answer_saved(store, saved, base)
         conn.send(wire)
     except Exception:  # any failure: the parent answers them itself, as without a child
         conn.send(None)

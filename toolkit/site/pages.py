@@ -1039,6 +1039,8 @@ class SiteBuilder:
         kind, data = (
             wired if wired is not None else answer_saved(self.release.query_store(), saved, self.release.base_iri)
         )
+        if kind == REFUSED:
+            raise UsageError(data.decode("utf-8"))
         if kind in ("syntax", "failed"):
             raise UsageError(f"the saved query failed: {data.decode('utf-8')}", file=saved.path)
         return from_wire(kind, data)
@@ -1209,10 +1211,17 @@ class SiteBuilder:
         return self.env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
 
 
+#: the kind of :func:`answer_saved`'s answer when the query could not be bound (the message follows)
+REFUSED = "refused"
+
+
 def answer_saved(store: ox.Store, saved: SavedQuery, base_iri: str) -> tuple[str, bytes]:
-    """A saved query's answer with its default parameters, serialised (:func:`toolkit.query.engine.evaluate`).
-    Raises :class:`UsageError` when a default parameter names nothing in the release."""
-    bound, _terms = bind(saved.text, {}, saved.params, base_iri=base_iri, store=store)
+    """A saved query's answer with its default parameters, serialised (:func:`toolkit.query.engine.evaluate`),
+    or (:data:`REFUSED`, the message) when a default parameter names nothing in the release."""
+    try:
+        bound, _terms = bind(saved.text, {}, saved.params, base_iri=base_iri, store=store)
+    except UsageError as exc:
+        return REFUSED, str(exc).encode("utf-8")
     return evaluate(store, bound)
 
 
