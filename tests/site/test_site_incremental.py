@@ -14,7 +14,7 @@ from tests.site.test_site_generic import BASE, tiny_project
 from toolkit.build.pool import resolve_jobs as build_jobs
 from toolkit.errors import UsageError
 from toolkit.publish import atomic
-from toolkit.site import answers, build_site_files, incremental, resolve_jobs, site_root_iri, write_site
+from toolkit.site import answers, build_site_files, incremental, pages, resolve_jobs, site_root_iri, write_site
 from toolkit.site.data import Release, SourceText, read_release
 from toolkit.site.pages import SiteBuilder
 from toolkit.site.paths import SiteMap
@@ -312,28 +312,41 @@ def test_a_few_pages_are_shared_out_among_the_workers(tmp_path: Path, monkeypatc
 
 
 def test_a_saved_query_runs_once_a_site_whatever_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whole and after a change, with two workers: each saved query is answered once, in this
-    process, before the workers fork (they inherit the answer; the state needs it here too)."""
+    """Whole and after a change, with two workers: each saved query is answered once, in one process
+    (the child of toolkit.site.answers, or this one), before the workers fork (they inherit the
+    answer; the state needs it here too)."""
     runs = tmp_path / "runs.txt"  # a worker's calls are noted in its copy of a list: a file sees them all
-    real = SiteBuilder.run_saved
+    real = pages.answer_saved
 
-    def noted(self: SiteBuilder, saved: object) -> object:
+    def noted(*args: Any) -> Any:
         with runs.open("a", encoding="utf-8") as f:
             f.write(f"{os.getpid()}\n")
-        return real(self, saved)  # type: ignore[arg-type]
+        return real(*args)
 
-    monkeypatch.setattr(SiteBuilder, "run_saved", noted)
+    monkeypatch.setattr(pages, "answer_saved", noted)
+    monkeypatch.setattr(answers, "answer_saved", noted)
     monkeypatch.setattr(incremental, "CHUNK", 1)
     settings = tiny_project(tmp_path / "p")
     add_labels_query(settings.root)
     out = tmp_path / "site"
     write_site(settings, out=out, jobs=2)
-    assert runs.read_text(encoding="utf-8").split() == [str(os.getpid())]
+    assert len(runs.read_text(encoding="utf-8").split()) == 1
     nq = settings.release_dir / "policy.nq"
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    runs.unlink()
     write_site(settings, out=out, jobs=2)
-    assert runs.read_text(encoding="utf-8").split() == [str(os.getpid())] * 2
+    assert len(runs.read_text(encoding="utf-8").split()) == 1
     assert "Thing renamed" in (out / "queries" / "labels" / "index.html").read_text(encoding="utf-8")
+    runs.unlink()
+
+    def no_child(self: answers.Answers, *args: Any) -> None:
+        self.process, self.conn = None, None
+
+    monkeypatch.setattr(answers.Answers, "__init__", no_child)  # no child: answered here, once
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing renamed"@en', '"Thing"@en'), encoding="utf-8")
+    write_site(settings, out=out, jobs=2)
+    assert runs.read_text(encoding="utf-8").split() == [str(os.getpid())]
+    assert "Thing renamed" not in (out / "queries" / "labels" / "index.html").read_text(encoding="utf-8")
 
 
 def test_the_release_and_the_state_are_frozen_out_of_the_collector_while_pages_are_made(

@@ -275,8 +275,10 @@ class SiteBuilder:
             elif kind == "resources":
                 text = "\n".join(self.resources)
             elif kind == "query":
-                saved_query, result, error = self.query_result(key)
-                text = repr((saved_query.path.read_bytes(), error, None if result is None else result_text(result)))
+                # the answer as serialised, not as materialised: a query page that is not made again
+                # needs no Result (the engine's serialisation of one answer is one string of bytes)
+                saved_query = find_query(key, self.release.settings.root / "queries")
+                text = repr((saved_query.path.read_bytes(), self.wire_of(saved_query)))
             else:
                 raise ValueError(f"unknown dependency kind {kind!r}")
         finally:
@@ -946,9 +948,19 @@ class SiteBuilder:
         return saved_queries(folder) if folder.is_dir() else []
 
     def answer_saved_queries(self) -> None:
-        """Answer every saved query now (each once a run: :meth:`query_result` keeps the answers)."""
+        """Answer every saved query now (each once a run: :meth:`wire_of` keeps the answers)."""
         for q in self.saved_queries():
-            self.query_result(q.name)
+            self.wire_of(find_query(q.name, self.release.settings.root / "queries"))
+
+    def wire_of(self, saved: SavedQuery) -> tuple[str, bytes] | None:
+        """A saved query's answer as :func:`answer_saved` serialises it (None: it needs a parameter), once
+        a run: made by the child of :mod:`toolkit.site.answers`, else here."""
+        if any(p.required and p.default is None for p in saved.params):
+            return None
+        wired = self.wire.get(saved.name)
+        if wired is None:
+            wired = self.wire[saved.name] = answer_saved(self.release.query_store(), saved, self.release.base_iri)
+        return wired
 
     def query_result(self, name: str) -> tuple[SavedQuery, Result | None, str]:
         """A saved query, its answer with its default parameters (None: it needs one) and an error, once a run."""
@@ -1035,10 +1047,9 @@ class SiteBuilder:
         project's own files (no SERVICE to refuse, no Ctrl-C to honour mid-query), and ten child
         processes would be most of the site's build time.
         """
-        wired = self.wire.get(saved.name)
-        kind, data = (
-            wired if wired is not None else answer_saved(self.release.query_store(), saved, self.release.base_iri)
-        )
+        wired = self.wire_of(saved)
+        assert wired is not None, "a query that needs a parameter has no answer"
+        kind, data = wired
         if kind == REFUSED:
             raise UsageError(data.decode("utf-8"))
         if kind in ("syntax", "failed"):
@@ -1223,12 +1234,6 @@ def answer_saved(store: ox.Store, saved: SavedQuery, base_iri: str) -> tuple[str
     except UsageError as exc:
         return REFUSED, str(exc).encode("utf-8")
     return evaluate(store, bound)
-
-
-def result_text(result: Result) -> str:
-    """A saved query's answer as text, for the hash that says whether its page must be made again."""
-    rows = [[None if t is None else str(t) for t in row] for row in result.rows]
-    return repr((result.kind, result.variables, rows, result.boolean, sorted(str(t) for t in result.triples)))
 
 
 def build_files(release: Release, sitemap: SiteMap) -> dict[str, bytes]:
