@@ -3,8 +3,10 @@ folder is byte for byte what a whole build gives (in one process or in a pool)."
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,8 +14,8 @@ from tests.site.test_site_generic import BASE, tiny_project
 from toolkit.build.pool import resolve_jobs as build_jobs
 from toolkit.errors import UsageError
 from toolkit.publish import atomic
-from toolkit.site import build_site_files, incremental, resolve_jobs, site_root_iri, write_site
-from toolkit.site.data import read_release
+from toolkit.site import answers, build_site_files, incremental, pages, resolve_jobs, site_root_iri, write_site
+from toolkit.site.data import Release, SourceText, read_release
 from toolkit.site.pages import SiteBuilder
 from toolkit.site.paths import SiteMap
 
@@ -310,25 +312,139 @@ def test_a_few_pages_are_shared_out_among_the_workers(tmp_path: Path, monkeypatc
 
 
 def test_a_saved_query_runs_once_a_site_whatever_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whole and after a change, with two workers: each saved query is answered once, in this
-    process, before the workers fork (they inherit the answer; the state needs it here too)."""
+    """Whole and after a change, with two workers: each saved query is answered once, in one process
+    (the child of toolkit.site.answers, or this one), before the workers fork (they inherit the
+    answer; the state needs it here too)."""
     runs = tmp_path / "runs.txt"  # a worker's calls are noted in its copy of a list: a file sees them all
-    real = SiteBuilder.run_saved
+    real = pages.answer_saved
 
-    def noted(self: SiteBuilder, saved: object) -> object:
+    def noted(*args: Any) -> Any:
         with runs.open("a", encoding="utf-8") as f:
             f.write(f"{os.getpid()}\n")
-        return real(self, saved)  # type: ignore[arg-type]
+        return real(*args)
 
-    monkeypatch.setattr(SiteBuilder, "run_saved", noted)
+    monkeypatch.setattr(pages, "answer_saved", noted)
+    monkeypatch.setattr(answers, "answer_saved", noted)
     monkeypatch.setattr(incremental, "CHUNK", 1)
     settings = tiny_project(tmp_path / "p")
     add_labels_query(settings.root)
     out = tmp_path / "site"
     write_site(settings, out=out, jobs=2)
-    assert runs.read_text(encoding="utf-8").split() == [str(os.getpid())]
+    assert len(runs.read_text(encoding="utf-8").split()) == 1
     nq = settings.release_dir / "policy.nq"
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    runs.unlink()
     write_site(settings, out=out, jobs=2)
-    assert runs.read_text(encoding="utf-8").split() == [str(os.getpid())] * 2
+    assert len(runs.read_text(encoding="utf-8").split()) == 1
     assert "Thing renamed" in (out / "queries" / "labels" / "index.html").read_text(encoding="utf-8")
+    runs.unlink()
+
+    def no_child(self: answers.Answers, *args: Any) -> None:
+        self.process, self.conn = None, None
+
+    monkeypatch.setattr(answers.Answers, "__init__", no_child)  # no child: answered here, once
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing renamed"@en', '"Thing"@en'), encoding="utf-8")
+    write_site(settings, out=out, jobs=2)
+    assert runs.read_text(encoding="utf-8").split() == [str(os.getpid())]
+    assert "Thing renamed" not in (out / "queries" / "labels" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_release_and_the_state_are_frozen_out_of_the_collector_while_pages_are_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The indexed release and the state are not walked by the cyclic collector once read (a full
+    collection walked them all again, half of a run after one change); it is on for the pages, and
+    the heap is ordinary again after the run."""
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    seen: list[tuple[bool, bool]] = []
+    real = incremental.make_pages
+
+    def spy(builder: SiteBuilder, *args: Any, **kwargs: Any) -> Any:
+        walked = {id(o) for o in gc.get_objects()}  # the collector's generations (not the frozen one)
+        entry = dict.get(builder.release.out, f"{BASE}thing")
+        seen.append((gc.isenabled(), entry is not None and id(entry) in walked))
+        return real(builder, *args, **kwargs)
+
+    monkeypatch.setattr(incremental, "make_pages", spy)
+    write_site(settings, out=out, jobs=1)
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    write_site(settings, out=out, jobs=1)
+    assert seen == [(True, False)] * 2
+    assert gc.get_freeze_count() == 0
+
+
+def test_an_archived_text_is_read_only_for_a_page_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a change that does not touch a source, its archived text is not read (its key is noted by
+    the file's status and the release's checksum); after the text changed, it is, and the bytes are
+    a whole build's."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    g2 = f"<{BASE}graph/s2>"
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    add_lines(settings.release_dir, f'<{BASE}lonely> {label} "Lonely"@en {g2} .')
+    write_site(settings, out=out, jobs=1)
+    read: list[str] = []
+    real = SourceText.load
+    monkeypatch.setattr(SourceText, "load", lambda self: read.append(self.path.name) or real(self))
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Lonely"@en', '"Alone"@en'), encoding="utf-8")
+    assert write_site(settings, out=out, jobs=1).made == 1
+    assert read == []
+    text = settings.sources_dir / "s1" / "a.txt"
+    text.write_text(text.read_text(encoding="utf-8").replace("这里", "那里"), encoding="utf-8")
+    assert write_site(settings, out=out, jobs=1).made >= 1
+    assert "a.txt" in read
+    monkeypatch.undo()
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    assert "那里" in (out / "id" / "source" / "s1" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_saved_queries_are_answered_in_a_child_while_the_release_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One child answers every saved query; this process never loads the release into a store. When
+    the child fails, this process answers them itself: the same bytes either way."""
+    calls = tmp_path / "calls.txt"  # the child's calls are in its own memory: a file sees them
+    real_answer, real_store = answers.answer_saved, Release.query_store
+
+    def answer(*args: Any) -> Any:
+        with calls.open("a", encoding="utf-8") as f:
+            f.write(f"answer {os.getpid()}\n")
+        return real_answer(*args)
+
+    def store(self: Release) -> Any:
+        with calls.open("a", encoding="utf-8") as f:
+            f.write(f"store {os.getpid()}\n")
+        return real_store(self)
+
+    monkeypatch.setattr(answers, "answer_saved", answer)
+    monkeypatch.setattr(Release, "query_store", store)
+    settings = tiny_project(tmp_path / "p")
+    add_labels_query(settings.root)
+    (settings.root / "queries" / "nothing.rq").write_text(  # its default names nothing: refused
+        "# title@zh: 无\n# title@en: Nothing\n# answers: Nothing.\n# param thing: entity = no-such-thing -- a thing\n"
+        "SELECT ?p ?o WHERE { ?thing ?p ?o }\n",
+        encoding="utf-8",
+    )
+    out, failed = tmp_path / "site", tmp_path / "failed"
+    write_site(settings, out=out, jobs=1)
+    noted = calls.read_text(encoding="utf-8").split("\n")[:-1]
+    assert noted and {line.split()[0] for line in noted} == {"answer"}  # no store loaded here
+    assert len({line.split()[1] for line in noted}) == 1 and str(os.getpid()) not in noted[0]
+    calls.unlink()
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("the child fails")
+
+    monkeypatch.setattr(answers, "load_store", broken)
+    write_site(settings, out=failed, jobs=1)
+    assert set(calls.read_text(encoding="utf-8").split("\n")[:-1]) == {f"store {os.getpid()}"}  # answered here
+    monkeypatch.undo()
+    made = tree(out)
+    assert made == tree(failed)
+    assert "Thing" in made["queries/labels/index.html"].decode()
+    assert "no-such-thing" in made["queries/nothing/index.html"].decode()
+    assert made["queries/nothing/index.html"] == build_site_files(settings)["queries/nothing/index.html"]

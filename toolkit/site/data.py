@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,14 +65,40 @@ class Paragraph:
     text: str
 
 
-@dataclass
 class SourceText:
-    """An archived article's text, split into paragraphs at blank lines (offsets kept)."""
+    """An archived article's text, split into paragraphs at blank lines (offsets kept).
 
-    path: Path
-    text: str
-    paragraphs: list[Paragraph]
-    checksum_ok: bool | None  # None: the release states no checksum
+    Read when a page first asks for it, not when the release is read: after one source changed,
+    the pages made again name a few texts of thousands. What a page of it shows is a function of
+    :attr:`signature` (the file's name, size, times and inode, and the checksum the release
+    states), so the incremental site notes that instead of hashing every text again."""
+
+    def __init__(self, path: Path, sha256: str | None, st: os.stat_result) -> None:
+        self.path = path
+        self.sha256 = sha256
+        self.signature = (path.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, sha256 or "")
+        self._read: tuple[str, list[Paragraph], bool | None] | None = None
+
+    def load(self) -> tuple[str, list[Paragraph], bool | None]:
+        """(text, paragraphs, checksum_ok), read once."""
+        if self._read is None:
+            data = self.path.read_bytes()
+            ok = None if not self.sha256 else hashlib.sha256(data).hexdigest() == self.sha256
+            text = data.decode("utf-8", "replace")
+            self._read = (text, split_paragraphs(text), ok)
+        return self._read
+
+    @property
+    def text(self) -> str:
+        return self.load()[0]
+
+    @property
+    def paragraphs(self) -> list[Paragraph]:
+        return self.load()[1]
+
+    @property
+    def checksum_ok(self) -> bool | None:  # None: the release states no checksum
+        return self.load()[2]
 
     def paragraphs_for(self, start: int, end: int) -> list[Paragraph]:
         """The paragraphs that the span [start, end) touches."""
@@ -92,13 +120,21 @@ class Release:
     incoming: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     ontology: ox.Store = field(default_factory=ox.Store)
     shapes: ox.Store = field(default_factory=ox.Store)
-    store: ox.Store = field(default_factory=ox.Store)
+    #: the release in a store for the saved queries: loaded when first asked for (:meth:`query_store`)
+    store: ox.Store | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, SourceText] = field(default_factory=dict)
     #: graph name -> a digest of its lines in ``policy.nq`` (the catalog: :data:`CATALOG_KEY`), and the
     #: IRIs its quads name; None when the file is not one quad a line (then every graph counts as changed)
     graph_digests: dict[str, str] | None = None
     graph_iris: dict[str, set[str]] | None = None
+
+    def query_store(self) -> ox.Store:
+        """The release in a store, loaded on first use: a site run whose saved queries were answered
+        elsewhere (:mod:`toolkit.site.answers`) never holds the release twice."""
+        if self.store is None:
+            self.store = load_store(self.settings, self.folder)
+        return self.store
 
     # ------------------------------------------------------------------ reading terms
     def values(self, subject: str, predicate: str) -> list[Term]:
@@ -195,7 +231,6 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
         ontology_ns=_ontology_ns(ontology, prefixes),
         ontology=ontology,
         shapes=_load_turtle(shapes_path) if shapes_path.is_file() else ox.Store(),
-        store=load_store(settings, folder),
         manifest=manifest,
     )
     # parsed from the file, not read back from the store: the store keeps values, not their
@@ -209,7 +244,7 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
         if len(lines) != len(quads):  # not one quad a line, as the release writes it: no digests
             lines = None
     else:
-        quads = list(rel.store.quads_for_pattern(None, None, None, None))
+        quads = list(rel.query_store().quads_for_pattern(None, None, None, None))
     # plain dicts and local names: each attribute of a pyoxigraph term is a new object when read,
     # and this loop runs once per quad (a fifth of a site's time after one change, before)
     out: dict[str, dict[str, dict[Term, list[str]]]] = {}
@@ -374,12 +409,14 @@ class Index:
 
 
 def read_source_text(sources_dir: Path, source_iri: str, archived: str, sha256: str | None) -> SourceText | None:
-    """The archived text of a source (``<sources>/<source id>/<archivedFile>``), or None when it is not there."""
+    """The archived text of a source (``<sources>/<source id>/<archivedFile>``), or None when it is not
+    there (only its status is read here: :class:`SourceText` reads the file when asked)."""
     source_id = source_iri.rstrip("/").rsplit("/", 1)[-1]
     path = sources_dir / source_id / archived
-    if "/" in archived or not path.is_file():
+    if "/" in archived:
         return None
-    data = path.read_bytes()
-    ok = None if not sha256 else hashlib.sha256(data).hexdigest() == sha256
-    text = data.decode("utf-8", "replace")
-    return SourceText(path=path, text=text, paragraphs=split_paragraphs(text), checksum_ok=ok)
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return SourceText(path, sha256, st) if stat.S_ISREG(st.st_mode) else None

@@ -259,8 +259,8 @@ def make_pages(
     size = max(1, min(CHUNK, -(-len(todo) // max(1, jobs))))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     names = list(long_jobs or ())
-    # answered here before the fork, the workers inherit the saved queries' answers instead of
-    # running them again (this process needs them anyway: they are keys of the state)
+    # answered before the fork (by the child of toolkit.site.answers, else here), the workers
+    # inherit the saved queries' serialised answers instead of running them again
     builder.answer_saved_queries()
     _BUILDER, _STAGING = builder, staging
     try:

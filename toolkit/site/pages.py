@@ -188,6 +188,8 @@ class SiteBuilder:
     _dep_cache: dict[tuple[str, str], str] = field(default_factory=dict)
     _page_cache: dict[str, str | None] = field(default_factory=dict)
     _query_results: dict[str, tuple[SavedQuery, Result | None, str]] = field(default_factory=dict)
+    #: saved queries' answers as :func:`answer_saved` gives them, made elsewhere (:mod:`toolkit.site.answers`)
+    wire: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         rel_ = self.release
@@ -261,7 +263,7 @@ class SiteBuilder:
                 text = repr(sorted(dict.get(rel_.incoming, key) or ()))
             elif kind == "text":
                 t = dict.get(rel_.texts, key)
-                text = "" if t is None else repr((t.path.name, t.checksum_ok, t.text))
+                text = "" if t is None else repr(t.signature)  # not the text: see SourceText
             elif kind == "label":
                 text = repr(sorted(self.labels(key).items()))
             elif kind == "page":
@@ -273,8 +275,10 @@ class SiteBuilder:
             elif kind == "resources":
                 text = "\n".join(self.resources)
             elif kind == "query":
-                saved_query, result, error = self.query_result(key)
-                text = repr((saved_query.path.read_bytes(), error, None if result is None else result_text(result)))
+                # the answer as serialised, not as materialised: a query page that is not made again
+                # needs no Result (the engine's serialisation of one answer is one string of bytes)
+                saved_query = find_query(key, self.release.settings.root / "queries")
+                text = repr((saved_query.path.read_bytes(), self.wire_of(saved_query)))
             else:
                 raise ValueError(f"unknown dependency kind {kind!r}")
         finally:
@@ -944,9 +948,19 @@ class SiteBuilder:
         return saved_queries(folder) if folder.is_dir() else []
 
     def answer_saved_queries(self) -> None:
-        """Answer every saved query now (each once a run: :meth:`query_result` keeps the answers)."""
+        """Answer every saved query now (each once a run: :meth:`wire_of` keeps the answers)."""
         for q in self.saved_queries():
-            self.query_result(q.name)
+            self.wire_of(find_query(q.name, self.release.settings.root / "queries"))
+
+    def wire_of(self, saved: SavedQuery) -> tuple[str, bytes] | None:
+        """A saved query's answer as :func:`answer_saved` serialises it (None: it needs a parameter), once
+        a run: made by the child of :mod:`toolkit.site.answers`, else here."""
+        if any(p.required and p.default is None for p in saved.params):
+            return None
+        wired = self.wire.get(saved.name)
+        if wired is None:
+            wired = self.wire[saved.name] = answer_saved(self.release.query_store(), saved, self.release.base_iri)
+        return wired
 
     def query_result(self, name: str) -> tuple[SavedQuery, Result | None, str]:
         """A saved query, its answer with its default parameters (None: it needs one) and an error, once a run."""
@@ -1026,15 +1040,18 @@ class SiteBuilder:
             )
 
     def run_saved(self, saved: SavedQuery) -> Result:
-        """A saved query's answer with its default parameters, from the embedded engine in this process.
+        """A saved query's answer with its default parameters: the one a child made meanwhile
+        (:mod:`toolkit.site.answers`), else from the embedded engine in this process.
 
         In process, not through :func:`toolkit.query.run_query`'s child process: the queries are the
         project's own files (no SERVICE to refuse, no Ctrl-C to honour mid-query), and ten child
         processes would be most of the site's build time.
         """
-        store = self.release.store
-        bound, _terms = bind(saved.text, {}, saved.params, base_iri=self.release.base_iri, store=store)
-        kind, data = evaluate(store, bound)
+        wired = self.wire_of(saved)
+        assert wired is not None, "a query that needs a parameter has no answer"
+        kind, data = wired
+        if kind == REFUSED:
+            raise UsageError(data.decode("utf-8"))
         if kind in ("syntax", "failed"):
             raise UsageError(f"the saved query failed: {data.decode('utf-8')}", file=saved.path)
         return from_wire(kind, data)
@@ -1205,10 +1222,18 @@ class SiteBuilder:
         return self.env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
 
 
-def result_text(result: Result) -> str:
-    """A saved query's answer as text, for the hash that says whether its page must be made again."""
-    rows = [[None if t is None else str(t) for t in row] for row in result.rows]
-    return repr((result.kind, result.variables, rows, result.boolean, sorted(str(t) for t in result.triples)))
+#: the kind of :func:`answer_saved`'s answer when the query could not be bound (the message follows)
+REFUSED = "refused"
+
+
+def answer_saved(store: ox.Store, saved: SavedQuery, base_iri: str) -> tuple[str, bytes]:
+    """A saved query's answer with its default parameters, serialised (:func:`toolkit.query.engine.evaluate`),
+    or (:data:`REFUSED`, the message) when a default parameter names nothing in the release."""
+    try:
+        bound, _terms = bind(saved.text, {}, saved.params, base_iri=base_iri, store=store)
+    except UsageError as exc:
+        return REFUSED, str(exc).encode("utf-8")
+    return evaluate(store, bound)
 
 
 def build_files(release: Release, sitemap: SiteMap) -> dict[str, bytes]:
@@ -1216,4 +1241,4 @@ def build_files(release: Release, sitemap: SiteMap) -> dict[str, bytes]:
     return SiteBuilder(release, sitemap).build()
 
 
-__all__ = ["SiteBuilder", "build_files", "environment"]
+__all__ = ["SiteBuilder", "answer_saved", "build_files", "environment"]

@@ -1,0 +1,88 @@
+"""The saved queries answered in a child process while this one reads the release.
+
+Why: a site run needs every saved query's answer (each is a key of the incremental state, and a
+query page shows it), and answering them takes loading the release into a store and running
+them, as long as reading and indexing the release for the pages. The two do not depend on each
+other, so the child (forked before the release is read, so it copies a small heap) does the
+one while this process does the other; the answers come back serialised, as the query engine's
+own child process sends them (:func:`toolkit.query.engine.evaluate`). This process then never
+holds the release in a store, only its index for the pages.
+
+Nothing here decides an answer: the child runs :func:`toolkit.site.pages.answer_saved`, which
+:meth:`SiteBuilder.run_saved` runs when there is no child (a query the child could not bind, or
+a child that failed, is answered here as before).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from toolkit.config import Settings
+from toolkit.query import find_query, load_store, release_base_iri, saved_queries
+from toolkit.site.pages import answer_saved
+
+Wire = dict[str, tuple[str, bytes]]
+
+
+def _answer_all(conn: Connection, settings: Settings, release_dir: Path) -> None:
+    """In the child: every saved query that needs no parameter, answered (or refused, as
+    :func:`answer_saved` says)."""
+    wire: Wire = {}
+    try:
+        folder = settings.root / "queries"
+        names = [q.name for q in saved_queries(folder)] if folder.is_dir() else []
+        store = load_store(settings, release_dir) if names else None
+        base = release_base_iri(settings, release_dir)
+        for name in names:
+            saved = find_query(name, folder)
+            if store is None or any(p.required and p.default is None for p in saved.params):
+                continue
+            wire[name] = answer_saved(store, saved, base)
+        conn.send(wire)
+    except Exception:  # any failure: the parent answers them itself, as without a child
+        conn.send(None)
+    finally:
+        conn.close()
+
+
+class Answers:
+    """The child that answers the saved queries; :meth:`take` waits for its answers."""
+
+    def __init__(self, settings: Settings, release_dir: Path) -> None:
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.conn: Connection | None = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return
+        ctx = multiprocessing.get_context("fork")
+        self.conn, child = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_answer_all, args=(child, settings, release_dir), daemon=True)
+        self.process.start()
+        child.close()
+
+    def take(self) -> Wire:
+        """The answers (empty when there is no child or it failed: then they are made here)."""
+        if self.process is None or self.conn is None:
+            return {}
+        try:
+            wire = self.conn.recv()
+        except (EOFError, OSError):
+            wire = None
+        finally:
+            self.conn.close()
+            self.process.join()
+            self.process = None
+        return wire if isinstance(wire, dict) else {}
+
+    def close(self) -> None:
+        """End the child if its answers were not taken (the run failed before)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.join()
+            self.process = None
+        if self.conn is not None:
+            self.conn.close()
+
+
+__all__ = ["Answers"]
