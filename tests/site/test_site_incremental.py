@@ -12,6 +12,7 @@ import pytest
 
 from tests.site.test_site_generic import BASE, tiny_project
 from toolkit.build.pool import resolve_jobs as build_jobs
+from toolkit.config import Settings
 from toolkit.errors import UsageError
 from toolkit.publish import atomic
 from toolkit.site import answers, build_site_files, incremental, pages, resolve_jobs, site_root_iri, write_site
@@ -165,15 +166,25 @@ def test_in_place_never_replaces_a_file_it_did_not_write(tmp_path: Path) -> None
     assert incremental.state_path(out).is_file()
 
 
-def test_only_keys_of_iris_in_a_changed_graph_are_hashed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = tiny_project(tmp_path / "p")
-    out, whole = tmp_path / "site", tmp_path / "whole"
-    g2 = f"<{BASE}graph/s2>"
+def lonely_project(root: Path) -> Settings:
+    """The tiny project with one more resource, alone in the second source's graph."""
+    settings = tiny_project(root)
     label = "<http://www.w3.org/2000/01/rdf-schema#label>"
-    add_lines(settings.release_dir, f'<{BASE}lonely> {label} "Lonely"@en {g2} .')
-    write_site(settings, out=out, jobs=1)
+    add_lines(settings.release_dir, f'<{BASE}lonely> {label} "Lonely"@en <{BASE}graph/s2> .')
+    return settings
+
+
+def rename_lonely(settings: Settings) -> None:
+    """A change in the second source's graph only: the lonely resource's label."""
     nq = settings.release_dir / "policy.nq"
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Lonely"@en', '"Alone"@en'), encoding="utf-8")
+
+
+def test_only_keys_of_iris_in_a_changed_graph_are_hashed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = lonely_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    rename_lonely(settings)
     hashed: list[tuple[str, str]] = []
     real = SiteBuilder.dep_value
     monkeypatch.setattr(SiteBuilder, "dep_value", lambda self, k, key: hashed.append((k, key)) or real(self, k, key))
@@ -379,17 +390,13 @@ def test_an_archived_text_is_read_only_for_a_page_made_again(tmp_path: Path, mon
     """After a change that does not touch a source, its archived text is not read (its key is noted by
     the file's status and the release's checksum); after the text changed, it is, and the bytes are
     a whole build's."""
-    settings = tiny_project(tmp_path / "p")
+    settings = lonely_project(tmp_path / "p")
     out, whole = tmp_path / "site", tmp_path / "whole"
-    g2 = f"<{BASE}graph/s2>"
-    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
-    add_lines(settings.release_dir, f'<{BASE}lonely> {label} "Lonely"@en {g2} .')
     write_site(settings, out=out, jobs=1)
     read: list[str] = []
     real = SourceText.load
     monkeypatch.setattr(SourceText, "load", lambda self: read.append(self.path.name) or real(self))
-    nq = settings.release_dir / "policy.nq"
-    nq.write_text(nq.read_text(encoding="utf-8").replace('"Lonely"@en', '"Alone"@en'), encoding="utf-8")
+    rename_lonely(settings)
     assert write_site(settings, out=out, jobs=1).made == 1
     assert read == []
     text = settings.sources_dir / "s1" / "a.txt"
