@@ -50,6 +50,11 @@ class SavedQuery:
     def declares_params(self) -> bool:
         return bool(self.params)
 
+    @property
+    def missing_params(self) -> list[str]:
+        """The parameters it cannot be answered without: required, with no default."""
+        return [p.name for p in self.params if p.required and p.default is None]
+
 
 def _header(text: str, path: Path) -> tuple[dict[str, str], list[tuple[str, str, int]]]:
     """Fields of the leading comment block, and the raw ``param`` specs with their lines."""

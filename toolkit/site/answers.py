@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from toolkit.config import Settings
-from toolkit.query import find_query, load_store, release_base_iri, saved_queries
+from toolkit.query import load_store, release_base_iri, saved_queries
 from toolkit.site.pages import answer_saved
 
 Wire = dict[str, tuple[str, bytes]]
@@ -32,14 +32,12 @@ def _answer_all(conn: Connection, settings: Settings, release_dir: Path) -> None
     wire: Wire = {}
     try:
         folder = settings.root / "queries"
-        names = [q.name for q in saved_queries(folder)] if folder.is_dir() else []
-        store = load_store(settings, release_dir) if names else None
-        base = release_base_iri(settings, release_dir)
-        for name in names:
-            saved = find_query(name, folder)
-            if store is None or any(p.required and p.default is None for p in saved.params):
-                continue
-            wire[name] = answer_saved(store, saved, base)
+        queries = [q for q in saved_queries(folder) if not q.missing_params]
+        if queries:
+            store = load_store(settings, release_dir)
+            base = release_base_iri(settings, release_dir)
+            for saved in queries:
+                wire[saved.name] = answer_saved(store, saved, base)
         conn.send(wire)
     except Exception:  # any failure: the parent answers them itself, as without a child
         conn.send(None)

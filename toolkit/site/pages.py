@@ -950,12 +950,12 @@ class SiteBuilder:
     def answer_saved_queries(self) -> None:
         """Answer every saved query now (each once a run: :meth:`wire_of` keeps the answers)."""
         for q in self.saved_queries():
-            self.wire_of(find_query(q.name, self.release.settings.root / "queries"))
+            self.wire_of(q)
 
     def wire_of(self, saved: SavedQuery) -> tuple[str, bytes] | None:
         """A saved query's answer as :func:`answer_saved` serialises it (None: it needs a parameter), once
         a run: made by the child of :mod:`toolkit.site.answers`, else here."""
-        if any(p.required and p.default is None for p in saved.params):
+        if saved.missing_params:
             return None
         wired = self.wire.get(saved.name)
         if wired is None:
@@ -967,7 +967,7 @@ class SiteBuilder:
         found = self._query_results.get(name)
         if found is None:
             saved = find_query(name, self.release.settings.root / "queries")
-            needs = [p.name for p in saved.params if p.required and p.default is None]
+            needs = saved.missing_params
             result = None
             error = ""
             if not needs:
@@ -981,7 +981,7 @@ class SiteBuilder:
     def query_page(self, name: str) -> None:
         self.note("query", name)  # the query's file and its answer: what the tracked reads do not cover
         saved, result, error = self.query_result(name)
-        needs = [p.name for p in saved.params if p.required and p.default is None]
+        needs = saved.missing_params
         path = f"queries/{name}/"
         titles = {lang: saved.title.get(lang) or name for lang in LANGS}
         for lang in LANGS:
