@@ -363,6 +363,7 @@ def test_in_a_browser_pages_switch_language_highlight_quotes_and_search(served: 
         page.goto(f"{served.url}/{lang}search/")
         page.wait_for_selector("body[data-search-ready]")
         page.fill("#q", query)
+        page.wait_for_selector("body[data-search-ready]")  # the shards of the query's tokens are fetched
         results = page.locator("#search-results li a")
         assert results.count() > 0, query
         titles = results.all_inner_texts()
