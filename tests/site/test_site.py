@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -308,21 +307,6 @@ def test_serve_sends_a_browser_to_the_page_and_keeps_sparql(served: Served, site
 
 
 # ---------------------------------------------------------------- a real browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail(
-            "Debian's chromium is not installed: run scripts/test.sh (it installs it) or apt-get install chromium"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 def test_in_a_browser_pages_switch_language_highlight_quotes_and_search(served: Served, browser: object) -> None:
