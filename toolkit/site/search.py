@@ -49,7 +49,10 @@ def term_key(term: str) -> str:
 
 
 def shard_of(key: str, shards: int) -> int:
-    return fnv1a(key) % shards
+    """The shard of ``key``: its hash folded (the high half into the low: the low bits of FNV-1a alone
+    depend only on the low bits of each character) modulo the number of shards."""
+    h = fnv1a(key)
+    return (h ^ (h >> 16)) % shards
 
 
 def auto_shards(docs: int) -> int:

@@ -22,6 +22,11 @@
     Array.from(text).forEach(function (ch) { h = Math.imul(h ^ ch.codePointAt(0), 0x01000193) >>> 0; });
     return h;
   }
+  // as shard_of() in search.py: the high half folded into the low, modulo the number of shards
+  function shardOf(key) {
+    var h = fnv1a(key);
+    return ((h ^ (h >>> 16)) >>> 0) % shards;
+  }
   var list = document.getElementById("search-results");
   var status = document.getElementById("search-status");
   var form = document.getElementById("search-form");
@@ -46,7 +51,7 @@
       return all;
     }
     var key = HAN1.test(tok) ? chars[0] : chars[0] + chars[1];
-    return [fnv1a(key) % shards];
+    return [shardOf(key)];
   }
   function postings(tok) {
     return Promise.all(termShards(tok).map(function (n) { return load("terms/" + n + ".json"); })).then(function (parts) {
@@ -71,7 +76,7 @@
         return sets.every(function (s) { return s[p] === true; });
       });
       var wanted = {};
-      hits.forEach(function (p) { wanted[fnv1a(p) % shards] = true; });
+      hits.forEach(function (p) { wanted[shardOf(p)] = true; });
       return Promise.all(Object.keys(wanted).map(function (n) { return load("docs/" + n + ".json"); })).then(function (parts) {
         if (mine !== current) { return; }  // a later query is under way
         var docs = {};
