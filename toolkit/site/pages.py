@@ -235,6 +235,7 @@ class SiteBuilder:
     _query_results: dict[str, tuple[SavedQuery, Result | None, str]] = field(default_factory=dict)
     #: the long lists' rows (:meth:`list_rows`), once a run
     _rows: dict[str, list[Any]] = field(default_factory=dict)
+    _class_counts: dict[str, int] | None = None
     #: saved queries' answers as :func:`answer_saved` gives them, made elsewhere (:mod:`toolkit.site.answers`)
     wire: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
@@ -1009,6 +1010,14 @@ class SiteBuilder:
             self._rows[name] = found
         return found
 
+    def class_counts(self) -> dict[str, int]:
+        """How many resources each class of ``browse/`` has (its headings show it), once a run."""
+        if self._class_counts is None:
+            self._class_counts = defaultdict(int)
+            for c, _iri in self.list_rows("browse"):
+                self._class_counts[c] += 1
+        return self._class_counts
+
     def parts(self, name: str) -> int:
         """How many parts the list ``name`` (:meth:`list_rows`) is cut into."""
         return part_count(len(self.list_rows(name)), self.page_rows)
@@ -1025,9 +1034,7 @@ class SiteBuilder:
         shown: Any = [repr(r) if name.startswith("query\t") else r for r in rows]
         extra: Any = None
         if name == "browse":
-            counts: dict[str, int] = defaultdict(int)
-            for c, _iri in self.list_rows(name):
-                counts[c] += 1
+            counts = self.class_counts()
             extra = sorted((c, counts[c]) for c in {c for c, _ in rows})
         elif name.startswith("query\t"):
             saved, result, error = self.query_result(name.partition("\t")[2])
@@ -1045,9 +1052,7 @@ class SiteBuilder:
         self.note("resources", f"browse\t{k}")
         rows = self.part_rows("browse", k)
         n = self.parts("browse")
-        counts: dict[str, int] = defaultdict(int)
-        for c, _iri in self.list_rows("browse"):
-            counts[c] += 1
+        counts = self.class_counts()
         path = part_path("browse/", k)
         for lang in LANGS:
             here = lang_path(path, lang)
