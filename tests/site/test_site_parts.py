@@ -20,7 +20,7 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from tests.site.test_site_generic import BASE, search_index, tiny_project
+from tests.site.test_site_generic import BASE, ONT, search_index, tiny_project
 from tests.site.test_site_incremental import add_labels_query, add_lines, stamps, tree
 from toolkit.config import Settings
 from toolkit.site import build_site_files, write_site
@@ -60,7 +60,13 @@ def test_the_pager_shows_the_first_the_last_and_the_pages_around_the_current_one
 
 
 def test_long_lists_are_cut_into_parts_linked_both_ways_in_both_languages(tmp_path: Path) -> None:
-    files = build_site_files(project(tmp_path, **{"page-rows": 2}))
+    settings = project(tmp_path, **{"page-rows": 2})
+    date = "<http://www.w3.org/2001/XMLSchema#date>"
+    add_lines(
+        settings.release_dir,
+        *(f'<{BASE}gizmo> <{ONT}on{n}> "2025-0{n}-01"^^{date} <{BASE}graph/s1> .' for n in (1, 2, 3)),
+    )
+    files = build_site_files(settings)
     # four resources, two a part: browse/ and browse/2/, each row once
     assert "browse/2/index.html" in files and "browse/3/index.html" not in files
     parts = [html(files, p) for p in ("browse/index.html", "browse/2/index.html")]
@@ -89,6 +95,11 @@ def test_long_lists_are_cut_into_parts_linked_both_ways_in_both_languages(tmp_pa
     assert [len(t) for t in tables] == [2, 1]
     assert "3 rows, rows 3–3" in html(files, "en/queries/labels/2/index.html").text_content()
     assert "queries/labels/3/index.html" not in files
+    # the timeline: three dated values, by date
+    timeline = [
+        html(files, p).xpath("//tbody/tr/td/time/text()") for p in ("timeline/index.html", "timeline/2/index.html")
+    ]
+    assert timeline == [["2025-01-01", "2025-02-01"], ["2025-03-01"]]
 
 
 def test_a_small_release_has_one_page_a_list_and_no_navigation(tmp_path: Path) -> None:
@@ -137,6 +148,11 @@ def test_a_label_edit_remakes_the_one_part_that_shows_it(tmp_path: Path, monkeyp
     write_site(settings, out=out, jobs=1)
     write_site(settings, out=whole, incremental=False, jobs=1)
     assert tree(out) == tree(whole) and "browse/5/index.html" in tree(out)
+    # and removed again: the last part's files are deleted
+    nq.write_text("".join(x for x in nq.read_text().splitlines(True) if "/aaa>" not in x), encoding="utf-8")
+    write_site(settings, out=out, jobs=1)
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole) and not (out / "browse" / "5").exists()
 
 
 def test_past_sitemap_urls_the_sitemap_is_an_index_of_numbered_files(tmp_path: Path) -> None:
