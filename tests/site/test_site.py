@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -310,21 +309,6 @@ def test_serve_sends_a_browser_to_the_page_and_keeps_sparql(served: Served, site
 # ---------------------------------------------------------------- a real browser
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail(
-            "Debian's chromium is not installed: run scripts/test.sh (it installs it) or apt-get install chromium"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
-
-
 def test_in_a_browser_pages_switch_language_highlight_quotes_and_search(served: Served, browser: object) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
@@ -363,6 +347,7 @@ def test_in_a_browser_pages_switch_language_highlight_quotes_and_search(served: 
         page.goto(f"{served.url}/{lang}search/")
         page.wait_for_selector("body[data-search-ready]")
         page.fill("#q", query)
+        page.wait_for_selector("body[data-search-ready]")  # the shards of the query's tokens are fetched
         results = page.locator("#search-results li a")
         assert results.count() > 0, query
         titles = results.all_inner_texts()

@@ -67,6 +67,17 @@ v:wobbles a owl:ObjectProperty ; rdfs:label "摇晃"@zh, "wobbles"@en ; rdfs:com
     return Settings(root=root, sources_dir=root / "sources", release_dir=release, schema_dir=schema, base_iri=BASE)
 
 
+def search_index(files: dict[str, bytes]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The search index of a site, its shards put together: term -> paths, path -> [zh, en, snippet]."""
+    shards = json.loads(files["search/index.json"])["shards"]
+    terms: dict[str, list[str]] = {}
+    docs: dict[str, list[str]] = {}
+    for n in range(shards):
+        terms.update(json.loads(files[f"search/terms/{n}.json"]))
+        docs.update(json.loads(files[f"search/docs/{n}.json"]))
+    return terms, docs
+
+
 def page(files: dict[str, bytes], path: str) -> lxml.html.HtmlElement:
     return lxml.html.fromstring(files[path])
 
@@ -91,10 +102,9 @@ def test_an_unknown_class_and_property_get_pages_labels_and_evidence(tmp_path: P
     assert "小装置" in thing.xpath('//ul[@class="incoming"]')[0].text_content()
     canonical = thing.xpath('//link[@rel="canonical"]')[0].get("href")
     assert canonical == "https://example.org/data/id/thing/"
-    index = json.loads(files["search/index.json"])
-    paths = [d[0] for d in index["docs"]]
-    hits = set.intersection(*(set(index["terms"][t]) for t in tokens("装置")))
-    assert "id/gizmo/" in {paths[i] for i in hits}
+    terms, docs = search_index(files)
+    hits = set.intersection(*(set(terms[t]) for t in tokens("装置")))
+    assert "id/gizmo/" in hits and docs["id/gizmo/"][:2] == ["小装置", "Gizmo"]
 
 
 def test_a_second_build_replaces_the_site_it_made(tmp_path: Path) -> None:

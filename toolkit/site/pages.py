@@ -8,6 +8,7 @@ so the same release gives the same bytes.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -57,6 +58,50 @@ _PREFIX_LINE = re.compile(r"^@prefix\s+([A-Za-z][\w.-]*):\s*<([^>]*)>\s*\.\s*$",
 PLAIN_TYPES = frozenset({XSD + "string", RDF + "langString"})
 #: the rest jobs made in a worker beside the resource pages (by name prefix)
 LONG_JOBS = ("browse", "timeline", "query\t")
+#: rows on a part of a long list (``browse/``, ``timeline/``, a saved query's table); setting ``page-rows``
+PAGE_ROWS = 1000
+#: URLs in one sitemap file (the sitemaps protocol's limit); setting ``sitemap-urls``
+SITEMAP_URLS = 50_000
+SITEMAP_INDEX_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+)
+#: pages shown around the current one in a list's navigation (then the first and the last)
+PAGER_SPAN = 2
+
+
+def part_count(rows: int, size: int) -> int:
+    """How many parts a list of ``rows`` rows has at ``size`` rows a part (one, when it is empty)."""
+    return max(1, -(-rows // size))
+
+
+def part_path(base: str, k: int) -> str:
+    """The folder of part ``k`` (from 1) of the list at ``base``: the first at ``base`` itself, so a
+    short list (one part) is where it always was, then ``base/2/``, ``base/3/`` ..."""
+    return base if k == 1 else f"{base}{k}/"
+
+
+def pager(base: str, k: int, n: int, here: str, lang: str) -> dict[str, Any] | None:
+    """The navigation of part ``k`` of ``n`` (None for a list of one part): previous, next, and the page
+    numbers around ``k`` with the first and the last (a gap as None), each a relative link."""
+    if n <= 1:
+        return None
+
+    def href(j: int) -> str:
+        return rel(here, lang_path(part_path(base, j), lang))
+
+    shown = sorted({1, n, *range(max(1, k - PAGER_SPAN), min(n, k + PAGER_SPAN) + 1)})
+    numbers: list[dict[str, Any] | None] = []
+    for j in shown:
+        if numbers and numbers[-1] is not None and j > numbers[-1]["n"] + 1:
+            numbers.append(None)
+        numbers.append({"n": j, "href": href(j), "current": j == k})
+    return {
+        "k": k,
+        "n": n,
+        "prev": href(k - 1) if k > 1 else "",
+        "next": href(k + 1) if k < n else "",
+        "numbers": numbers,
+    }
 
 
 def anchor_of(iri: str) -> str:
@@ -188,6 +233,9 @@ class SiteBuilder:
     _dep_cache: dict[tuple[str, str], str] = field(default_factory=dict)
     _page_cache: dict[str, str | None] = field(default_factory=dict)
     _query_results: dict[str, tuple[SavedQuery, Result | None, str]] = field(default_factory=dict)
+    #: the long lists' rows (:meth:`list_rows`), once a run
+    _rows: dict[str, list[Any]] = field(default_factory=dict)
+    _class_counts: dict[str, int] | None = None
     #: saved queries' answers as :func:`answer_saved` gives them, made elsewhere (:mod:`toolkit.site.answers`)
     wire: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
@@ -205,6 +253,8 @@ class SiteBuilder:
                     if iri not in self.prefixes.values():
                         self.prefixes.setdefault(name, iri)
         self.prefixes.setdefault("sh", SH)
+        self.page_rows = self.setting("page-rows", PAGE_ROWS)
+        self.sitemap_urls = self.setting("sitemap-urls", SITEMAP_URLS)
         self.resources = sorted(s for s in self.release.out if self.sitemap.page_dir(s) is not None)
         self.resource_set = set(self.resources)
         self.terms = self._ontology_terms()
@@ -272,8 +322,11 @@ class SiteBuilder:
                 text = repr(self.types_of(key))
             elif kind == "dates":
                 text = repr(sorted(self.dates_of(key)) if key in self.resource_set else None)
-            elif kind == "resources":
+            elif kind == "resources" and not key:
                 text = "\n".join(self.resources)
+            elif kind == "resources":  # "<list>\t<part>": what that part of a long list shows
+                name, _, k = key.rpartition("\t")
+                text = self.part_key(name, int(k))
             elif kind == "query":
                 # the answer as serialised, not as materialised: a query page that is not made again
                 # needs no Result (the engine's serialisation of one answer is one string of bytes)
@@ -458,9 +511,17 @@ class SiteBuilder:
         jobs: list[tuple[str, Callable[[], None], bool]] = [
             (f"term\t{iri}", lambda iri=iri: self.term_page(iri), True) for iri in sorted(self.terms)
         ]
-        jobs += [("ontology", self.ontology_index, True), ("browse", self.browse_page, True)]
-        jobs += [("timeline", self.timeline_page, True)]
-        jobs += [(f"query\t{q.name}", lambda q=q: self.query_page(q.name), True) for q in self.saved_queries()]
+        jobs += [("ontology", self.ontology_index, True)]
+        # a long list is one job a part, each with its own reads (one part is made again, the others kept)
+        jobs += [(f"browse\t{k}", lambda k=k: self.browse_page(k), True) for k in range(1, self.parts("browse") + 1)]
+        jobs += [
+            (f"timeline\t{k}", lambda k=k: self.timeline_page(k), True) for k in range(1, self.parts("timeline") + 1)
+        ]
+        jobs += [
+            (f"query\t{q.name}\t{k}", lambda q=q, k=k: self.query_page(q.name, k), True)
+            for q in self.saved_queries()
+            for k in range(1, self.parts(f"query\t{q.name}") + 1)
+        ]
         jobs += [("queries", self.queries_index, False), ("catalog", self.catalog_page, False)]
         jobs += [("static", self.static_pages, False)]
         return jobs
@@ -520,8 +581,9 @@ class SiteBuilder:
             more += job.files
         self.release_copy()
         self.static_files()
-        self.files["search/index.json"] = self.search.to_json()
-        self.files["sitemap.xml"] = self.sitemap_xml([*self.files, *more])
+        shards = self.release.settings.site.get("search-shards")
+        self.files.update(self.search.to_files(self.setting("search-shards", 1) if shards is not None else None))
+        self.files.update(self.sitemap_files([*self.files, *more]))
         self.files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {self.sitemap.root_iri}sitemap.xml\n".encode()
         return done
 
@@ -907,41 +969,119 @@ class SiteBuilder:
             )
 
     # ------------------------------------------------------------------ overview pages
-    def browse_page(self) -> None:
-        by_class: dict[str, list[str]] = defaultdict(list)
-        self.note("resources", "")
-        for iri in self.resources:
-            for t in self.types_of(iri) or [RDFS + "Resource"]:
-                by_class[t].append(iri)
-        for lang in LANGS:
-            here = lang_path("browse/", lang)
-            groups = []
-            for c, members in sorted(by_class.items(), key=lambda kv: (self.label(kv[0], lang), kv[0])):
-                items = sorted((self.label(i, lang), i) for i in members)
-                html = "".join(f"<li>{self.iri_markup(i, here, lang)}</li>" for _, i in items)
-                groups.append(
-                    {
-                        "cls": self.term_view(ox.NamedNode(c), here, lang),
-                        "count": len(items),
-                        "items_html": Markup(html),
-                    }
-                )
-            self.render("browse.html", "browse/", lang, UI[lang]["all_resources"], groups=groups)
+    def setting(self, name: str, default: int) -> int:
+        """A positive whole number of ``[tool.policy-toolkit.site]`` (``page-rows``, ``sitemap-urls``,
+        ``search-shards``), else ``default``."""
+        value = self.release.settings.site.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UsageError(
+                f"[tool.policy-toolkit.site] {name} = {value!r} is not a positive whole number",
+                hint=f"set {name} to a number such as {default}, or remove it",
+            )
+        return value
 
-    def timeline_page(self) -> None:
-        events = []
-        self.note("resources", "")
-        for s in self.resources:
-            events += [(d, s, p) for d, p in self.dates_of(s)]
-        events.sort()
+    def list_rows(self, name: str) -> list[Any]:
+        """The rows of a long list, in its order, once a run: ``browse`` ((class, resource), by class
+        IRI then resource IRI), ``timeline`` ((date, resource, property)), ``query\t<name>`` (a saved
+        query's rows or triples; empty when it has no table).
+
+        Why by IRI and not by label: the parts are cut at fixed row counts, so a row must not move
+        when a label changes; a label edit then changes the one part that shows it. Read untracked:
+        each part notes its own slice (:meth:`part_key`), not every resource's types and dates."""
+        found = self._rows.get(name)
+        if found is None:
+            with self.untracked():
+                if name == "browse":
+                    found = sorted(
+                        (t, iri) for iri in self.resources for t in self.release.types(iri) or [RDFS + "Resource"]
+                    )
+                elif name == "timeline":
+                    found = sorted((d, s, p) for s in self.resources for d, p in self.dates_of(s))
+                else:
+                    _saved, result, _error = self.query_result(name.partition("\t")[2])
+                    if result is None:
+                        found = []
+                    elif result.kind == "select":
+                        found = result.rows
+                    elif result.kind == "graph":
+                        found = sorted(result.triples, key=str)
+                    else:
+                        found = []
+            self._rows[name] = found
+        return found
+
+    def class_counts(self) -> dict[str, int]:
+        """How many resources each class of ``browse/`` has (its headings show it), once a run."""
+        if self._class_counts is None:
+            self._class_counts = defaultdict(int)
+            for c, _iri in self.list_rows("browse"):
+                self._class_counts[c] += 1
+        return self._class_counts
+
+    def parts(self, name: str) -> int:
+        """How many parts the list ``name`` (:meth:`list_rows`) is cut into."""
+        return part_count(len(self.list_rows(name)), self.page_rows)
+
+    def part_rows(self, name: str, k: int) -> list[Any]:
+        size = self.page_rows
+        return self.list_rows(name)[(k - 1) * size : k * size]
+
+    def part_key(self, name: str, k: int) -> str:
+        """The value of the read ``("resources", "<list>\t<k>")``: what part ``k`` shows besides labels
+        and pages (its rows, the number of parts, the counts of the classes it shows), so that a part
+        whose rows did not change is kept, whatever changed in the other parts."""
+        rows = self.part_rows(name, k)
+        shown: Any = [repr(r) if name.startswith("query\t") else r for r in rows]
+        extra: Any = None
+        if name == "browse":
+            counts = self.class_counts()
+            extra = sorted((c, counts[c]) for c in {c for c, _ in rows})
+        elif name.startswith("query\t"):
+            saved, result, error = self.query_result(name.partition("\t")[2])
+            extra = (
+                saved.path.read_bytes(),
+                error,
+                saved.missing_params,
+                None if result is None else (result.kind, result.variables, result.boolean, len(result.rows)),
+                len(self.list_rows(name)),
+            )
+        return repr((k, self.parts(name), shown, extra))
+
+    def browse_page(self, k: int = 1) -> None:
+        """Part ``k`` of ``browse/``: every resource under each of its classes, in IRI order."""
+        self.note("resources", f"browse\t{k}")
+        rows = self.part_rows("browse", k)
+        n = self.parts("browse")
+        counts = self.class_counts()
+        path = part_path("browse/", k)
         for lang in LANGS:
-            here = lang_path("timeline/", lang)
+            here = lang_path(path, lang)
+            groups = []
+            for c, members in itertools.groupby(rows, key=lambda r: r[0]):
+                html = "".join(f"<li>{self.iri_markup(i, here, lang)}</li>" for _c, i in members)
+                groups.append(
+                    {"cls": self.term_view(ox.NamedNode(c), here, lang), "count": counts[c], "items_html": Markup(html)}
+                )
+            title = UI[lang]["all_resources"] + (UI[lang]["part"].format(k=k, n=n) if n > 1 else "")
+            self.render("browse.html", path, lang, title, groups=groups, pager=pager("browse/", k, n, here, lang))
+
+    def timeline_page(self, k: int = 1) -> None:
+        """Part ``k`` of ``timeline/``: the dated facts, by date."""
+        self.note("resources", f"timeline\t{k}")
+        events = self.part_rows("timeline", k)
+        n = self.parts("timeline")
+        path = part_path("timeline/", k)
+        for lang in LANGS:
+            here = lang_path(path, lang)
             rows = "".join(
                 f"<tr><td><time>{esc(d)}</time></td><td>{self.iri_markup(p, here, lang)}</td>"
                 f"<td>{self.iri_markup(s, here, lang)}</td></tr>\n"
                 for d, s, p in events
             )
-            self.render("timeline.html", "timeline/", lang, UI[lang]["timeline"], rows_html=Markup(rows))
+            title = UI[lang]["timeline"] + (UI[lang]["part"].format(k=k, n=n) if n > 1 else "")
+            self.render(
+                "timeline.html", path, lang, title, rows_html=Markup(rows), pager=pager("timeline/", k, n, here, lang)
+            )
 
     def saved_queries(self) -> list[SavedQuery]:
         folder = self.release.settings.root / "queries"
@@ -978,11 +1118,18 @@ class SiteBuilder:
             found = self._query_results[name] = (saved, result, error)
         return found
 
-    def query_page(self, name: str) -> None:
-        self.note("query", name)  # the query's file and its answer: what the tracked reads do not cover
+    def query_page(self, name: str, k: int = 1) -> None:
+        """Part ``k`` of a saved query's page (``queries/<name>/``, then ``2/``, ...): its table cut
+        at :attr:`page_rows` rows, each part with the query's text."""
+        # the query's file, its error and its rows on this part (:meth:`part_key`): not its whole answer,
+        # so that a part whose rows are the same is kept when another part's rows change
+        self.note("resources", f"query\t{name}\t{k}")
         saved, result, error = self.query_result(name)
         needs = saved.missing_params
-        path = f"queries/{name}/"
+        base = f"queries/{name}/"
+        path = part_path(base, k)
+        n = self.parts(f"query\t{name}")
+        part = self.part_rows(f"query\t{name}", k)
         titles = {lang: saved.title.get(lang) or name for lang in LANGS}
         for lang in LANGS:
             here = lang_path(path, lang)
@@ -993,10 +1140,12 @@ class SiteBuilder:
                     "kind": result.kind,
                     "variables": result.variables,
                     "count": len(result.rows),
+                    "first": (k - 1) * self.page_rows + 1,
+                    "last": (k - 1) * self.page_rows + len(part),
                     "rows_html": Markup(
                         "".join(
                             "<tr>" + "".join(f"<td>{cell(t, here, lang)}</td>" for t in row) + "</tr>\n"
-                            for row in result.rows
+                            for row in (part if result.kind == "select" else ())
                         )
                     ),
                     "boolean": result.boolean,
@@ -1004,7 +1153,7 @@ class SiteBuilder:
                         "".join(
                             f"<tr><td>{cell(t.subject, here, lang)}</td><td>{cell(t.predicate, here, lang)}</td>"
                             f"<td>{cell(t.object, here, lang)}</td></tr>\n"
-                            for t in sorted(result.triples, key=str)
+                            for t in (part if result.kind == "graph" else ())
                         )
                     ),
                 }
@@ -1012,13 +1161,14 @@ class SiteBuilder:
                 "query.html",
                 path,
                 lang,
-                titles[lang],
+                titles[lang] + (UI[lang]["part"].format(k=k, n=n) if n > 1 else ""),
                 name=name,
                 answers=saved.answers,
                 text=saved.text,
                 needs=needs,
                 table=table,
                 error=error,
+                pager=pager(base, k, n, here, lang),
             )
         self.pages[path] = Page(path, titles, "query")
 
@@ -1070,15 +1220,14 @@ class SiteBuilder:
         licence = rel_.first_literal(catalog, dct + "license") or next(
             (v.value for v in rel_.values(catalog, dct + "license")), str(rel_.settings.catalog.get("license", ""))
         )
-        by_url: dict[str, str] = {}
-        for s, ps in rel_.out.items():
-            for v in ps.get(dcat + "downloadURL", {}):
-                by_url[v.value] = s
         files = []
         download_base = str(rel_.settings.catalog.get("download-base", self.sitemap.root_iri + "release/"))
         for f in sorted(rel_.manifest.get("files", []), key=lambda f: f["path"]):
             url = download_base + f["path"]
-            files.append({**f, "url": url, "distribution": by_url.get(url, "")})
+            # the distribution whose downloadURL is the file's: looked up by the URL (what points at it),
+            # not found by reading every subject of the release (the home page is made every run)
+            found = sorted(s for s, p in dict.get(rel_.incoming, url) or () if p == dcat + "downloadURL")
+            files.append({**f, "url": url, "distribution": found[-1] if found else ""})
         return {
             "titles": titles or {"": str(rel_.manifest.get("title", ""))},
             "descriptions": descs,
@@ -1197,20 +1346,47 @@ class SiteBuilder:
             if item.is_file():
                 self.files["static/" + item.name] = item.read_bytes()
 
-    def sitemap_xml(self, files: Iterable[str]) -> bytes:
-        urls = []
-        for path in sorted(
+    @staticmethod
+    def sitemap_paths(files: Iterable[str]) -> list[str]:
+        """The page folders of ``files`` (their ``index.html``), Chinese ones: each stands for its two URLs."""
+        return sorted(
             {p for p in (f[: -len("index.html")] for f in files if f.endswith("index.html")) if not p.startswith("en/")}
-        ):
-            urls.append((esc(self.sitemap.url(path, "zh")), esc(self.sitemap.url(path, "en"))))
+        )
+
+    def urlset(self, paths: list[str]) -> bytes:
+        """A sitemap of ``paths`` in both languages, each URL with its ``hreflang`` alternates."""
         # written here, not by a template: tens of thousands of lines (a test compares with sitemap.xml's)
         out = [SITEMAP_HEAD]
-        for zh, en in urls:
+        for path in paths:
+            zh, en = esc(self.sitemap.url(path, "zh")), esc(self.sitemap.url(path, "en"))
             alternates = f'<xhtml:link rel="alternate" hreflang="zh" href="{zh}"/>'
             alternates += f'<xhtml:link rel="alternate" hreflang="en" href="{en}"/>'
             out.append(f"<url><loc>{zh}</loc>{alternates}</url>\n<url><loc>{en}</loc>{alternates}</url>\n")
         out.append("</urlset>\n")
         return "".join(out).encode("utf-8")
+
+    def sitemap_xml(self, files: Iterable[str]) -> bytes:
+        """One sitemap of every page of ``files`` (what :meth:`sitemap_files` writes when it fits)."""
+        return self.urlset(self.sitemap_paths(files))
+
+    def sitemap_files(self, files: Iterable[str]) -> dict[str, bytes]:
+        """``sitemap.xml`` and, past :attr:`sitemap_urls` URLs (the protocol's 50,000), the numbered
+        ``sitemap-<n>.xml`` it then indexes: a fixed number of pages each, in path order, so a changed
+        page changes no file and a page added or gone the files from its own on. The numbered files sit
+        beside ``sitemap.xml`` at the site root: a sitemap may only list URLs under its own folder."""
+        paths = self.sitemap_paths(files)
+        per_file = max(1, self.sitemap_urls // 2)  # two URLs a page
+        if len(paths) <= per_file:
+            return {"sitemap.xml": self.urlset(paths)}
+        out: dict[str, bytes] = {}
+        index = [SITEMAP_INDEX_HEAD]
+        for n, at in enumerate(range(0, len(paths), per_file), start=1):
+            name = f"sitemap-{n}.xml"
+            out[name] = self.urlset(paths[at : at + per_file])
+            index.append(f"<sitemap><loc>{esc(self.sitemap.root_iri + name)}</loc></sitemap>\n")
+        index.append("</sitemapindex>\n")
+        out["sitemap.xml"] = "".join(index).encode("utf-8")
+        return out
 
     def sitemap_by_template(self, files: Iterable[str]) -> bytes:
         """The sitemap as the template ``sitemap.xml`` writes it (what :meth:`sitemap_xml` must equal)."""

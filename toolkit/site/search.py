@@ -1,4 +1,4 @@
-"""The site's offline search index: one JSON file, Chinese as character bigrams, other words whole.
+"""The site's offline search index: JSON shards loaded on demand, Chinese as character bigrams, other words whole.
 
 Why our own small index and not Pagefind: Pagefind's extended build (the one that segments
 Chinese) is a binary whose output we cannot promise byte for byte across versions, and the
@@ -8,6 +8,15 @@ character pairs find any word of two or more characters ("长三角" = "长三" 
 a dictionary; ``static/search.js`` cuts the query the same way (:func:`tokens` is the rule)
 and keeps the pages that hold every token, a one-character query matching the bigrams it
 begins.
+
+Why shards: at a million triples the index is tens of megabytes, which no browser should fetch
+to look up one word, and one changed page would rewrite all of it. ``search/index.json`` says
+how many shards there are; a term lives in ``search/terms/<n>.json`` by a hash of its first
+character (Han) or first two characters (words), so a query fetches the shard of each of its
+tokens and a prefix of a token finds its terms in the same shard (a one-letter word fetches
+them all); a page's titles and snippet live in ``search/docs/<n>.json`` by a hash of its path.
+Postings name pages by path, not by number: a page added or gone changes only the shards of its
+own terms, not every number after it. :func:`shard_of` is the rule, ``search.js`` its twin.
 """
 
 from __future__ import annotations
@@ -21,6 +30,41 @@ from dataclasses import dataclass, field
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[0-9a-z]+")
 SNIPPET = 120
+#: pages per shard that the automatic shard count aims at (a power of two, at most MAX_SHARDS)
+DOCS_PER_SHARD = 2000
+MAX_SHARDS = 1024
+
+
+def fnv1a(text: str) -> int:
+    """32-bit FNV-1a over the code points of ``text`` (``search.js`` computes the same with Math.imul)."""
+    h = 0x811C9DC5
+    for ch in text:
+        h = ((h ^ ord(ch)) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def term_key(term: str) -> str:
+    """What decides a term's shard: its first character when it is Han, else its first two."""
+    return term[:1] if _HAN.match(term[:1]) else term[:2]
+
+
+def shard_of(key: str, shards: int) -> int:
+    """The shard of ``key``: its hash folded (the high half into the low: the low bits of FNV-1a alone
+    depend only on the low bits of each character) modulo the number of shards."""
+    h = fnv1a(key)
+    return (h ^ (h >> 16)) % shards
+
+
+def auto_shards(docs: int) -> int:
+    """The smallest power of two that keeps about :data:`DOCS_PER_SHARD` pages a shard (1 for a small site)."""
+    n = 1
+    while n < MAX_SHARDS and n * DOCS_PER_SHARD < docs:
+        n *= 2
+    return n
+
+
+def dumps(doc: object) -> bytes:
+    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode("utf-8")
 
 
 def tokens(text: str) -> list[str]:
@@ -37,7 +81,7 @@ def tokens(text: str) -> list[str]:
 
 @dataclass
 class SearchIndex:
-    """Pages and their terms (path -> titles, sorted terms, snippet); :meth:`to_json` gives ``search/index.json``."""
+    """Pages and their terms (path -> titles, sorted terms, snippet); :meth:`to_files` gives the index's files."""
 
     docs: dict[str, tuple[dict[str, str], str, str]] = field(default_factory=dict)
 
@@ -53,23 +97,24 @@ class SearchIndex:
         # one string, a term a line (no term holds a line break): the state keeps one object a page
         self.docs[path] = (titles, "\n".join(sorted(terms)), snippet)
 
-    def to_json(self) -> bytes:
-        paths = sorted(self.docs)
-        postings: dict[str, list[int]] = {}
-        for n, path in enumerate(paths):
-            terms = self.docs[path][1]
+    def to_files(self, shards: int | None = None) -> dict[str, bytes]:
+        """``search/index.json`` (the number of shards) and the shards: terms -> paths of the pages that
+        hold them, path -> [zh title, en title, snippet]. Every run gathers them (the pages' terms are
+        kept with their entries); each file is written only when its bytes changed."""
+        n = shards or auto_shards(len(self.docs))
+        postings: list[dict[str, list[str]]] = [{} for _ in range(n)]
+        where: dict[str, dict[str, list[str]]] = {}  # a term's postings, found once
+        docs: list[dict[str, list[str]]] = [{} for _ in range(n)]
+        for path in sorted(self.docs):
+            titles, terms, snippet = self.docs[path]
+            docs[shard_of(path, n)][path] = [titles.get("zh", ""), titles.get("en", ""), snippet]
             for tok in terms.split("\n") if terms else ():
-                found = postings.get(tok)
+                found = where.get(tok)
                 if found is None:
-                    postings[tok] = [n]
-                else:
-                    found.append(n)  # in order: n only grows, and a page's terms are each there once
-        doc = {
-            "version": 1,
-            "docs": [
-                [path, self.docs[path][0].get("zh", ""), self.docs[path][0].get("en", ""), self.docs[path][2]]
-                for path in paths
-            ],
-            "terms": postings,  # sorted by json.dumps
-        }
-        return (json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode("utf-8")
+                    found = where[tok] = postings[shard_of(term_key(tok), n)].setdefault(tok, [])
+                found.append(path)  # in path order: each page's terms are there once
+        files = {"search/index.json": dumps({"version": 2, "shards": n})}
+        for i in range(n):
+            files[f"search/terms/{i}.json"] = dumps(postings[i])
+            files[f"search/docs/{i}.json"] = dumps(docs[i])
+        return files
