@@ -44,7 +44,7 @@ from toolkit.publish import atomic
 from toolkit.query.sitefiles import DATA_FILES
 from toolkit.site.pages import Job, ResourceUnit, SiteBuilder
 
-STATE_VERSION = 4
+STATE_VERSION = 5
 CHUNK = 64
 
 #: the builder the forked workers inherit (set just before the pool starts)
@@ -115,35 +115,29 @@ def load_state(target: Path, fp: str) -> dict[str, Any] | None:
 ALWAYS_CHECKED = frozenset({"text", "resources", "query"})
 
 
+def index_path(target: Path) -> Path:
+    """The release index of a site folder (:mod:`toolkit.site.releaseindex`): beside it, ``.<name>.site-index``."""
+    return target.parent / f".{target.name}.site-index"
+
+
 def affected_iris(builder: SiteBuilder, state: dict[str, Any]) -> set[str] | None:
-    """The IRIs named by a graph of ``policy.nq`` (or the catalog) that changed since the state, in its
-    old or its new lines; None when that cannot be told (then every key is hashed again).
+    """The IRIs named by a block of ``policy.nq`` (a graph) or of the catalog (a subject's statement) that
+    changed since the state was written, in its old or its new lines; None when that cannot be told
+    (then every key is hashed again). Asked of the release index, which keeps them by generation:
+    proportional to the change, not to the release.
 
     Why it is exact: a key's value (a subject's triples, its incoming links, label, types, dates,
-    whether it has a page) is made only of the quads that name its IRI, and a graph whose lines
+    whether it has a page) is made only of the quads that name its IRI, and a block whose bytes
     did not change holds the same quads."""
-    rel_ = builder.release
-    old: dict[str, list[str]] | None = state.get("graphs")
-    if rel_.graph_digests is None or rel_.graph_iris is None or old is None:
+    noted = state.get("index")
+    if not isinstance(noted, list) or len(noted) != 2:
         return None
-    found: set[str] = set()
-    for g in old.keys() | rel_.graph_digests.keys():
-        before, now = old.get(g), rel_.graph_digests.get(g)
-        if before is not None and now is not None and before[0] == now:
-            continue
-        if before is not None and before[1]:
-            found.update(before[1].split("\n"))
-        if now is not None:
-            found |= rel_.graph_iris[g]
-    return found
+    return builder.release.index.changed_since(noted[0], noted[1])
 
 
-def graphs_of(builder: SiteBuilder) -> dict[str, list[str]] | None:
-    """What the state keeps of each graph: its digest and the IRIs it names (one string, fast in JSON)."""
-    rel_ = builder.release
-    if rel_.graph_digests is None or rel_.graph_iris is None:
-        return None
-    return {g: [d, "\n".join(sorted(rel_.graph_iris[g]))] for g, d in sorted(rel_.graph_digests.items())}
+def index_of(builder: SiteBuilder) -> list[Any]:
+    """What the state keeps of the release index: its id and generation (see :func:`affected_iris`)."""
+    return list(builder.release.index.generation())
 
 
 def changed_keys(builder: SiteBuilder, state: dict[str, Any] | None) -> set[int]:
@@ -330,7 +324,7 @@ def new_state(
         "pages": dict(sorted(pages.items())),
         "jobs": job_entries,
         "rest": dict(sorted(rest.items())),
-        "graphs": graphs_of(builder),
+        "index": index_of(builder),
     }
     return compact(state)
 
@@ -415,6 +409,8 @@ def save_state(target: Path, state: dict[str, Any]) -> None:
 
 __all__ = [
     "affected_iris",
+    "index_of",
+    "index_path",
     "changed_keys",
     "compact",
     "content_hash",

@@ -146,28 +146,35 @@ class Page:
     kind: str
 
 
-class Tracked(dict):  # type: ignore[type-arg]
-    """A dict of the release that notes each key a page reads (``get``, ``[]``, ``in``) into ``deps``.
+class Tracked:
+    """A mapping of the release that notes each key a page reads (``get``, ``[]``, ``in``) into ``deps``.
 
     Why: a page is a pure function of what it reads, so the keys it read and a hash of their
-    values say exactly when it must be made again (the incremental site); nothing else is needed."""
+    values say exactly when it must be made again (the incremental site); nothing else is needed.
+    :meth:`peek` reads without noting (for the hashes themselves)."""
 
-    def __init__(self, data: dict[Any, Any], kind: str, builder: SiteBuilder) -> None:
-        super().__init__(data)
+    def __init__(self, data: Any, kind: str, builder: SiteBuilder) -> None:
+        self.data = data
         self.kind = kind
         self.builder = builder
 
     def get(self, key: Any, default: Any = None) -> Any:
         self.builder.note(self.kind, key)
-        return super().get(key, default)
+        return self.data.get(key, default)
 
     def __getitem__(self, key: Any) -> Any:
         self.builder.note(self.kind, key)
-        return super().__getitem__(key)
+        return self.data[key]
 
     def __contains__(self, key: object) -> bool:
         self.builder.note(self.kind, key)
-        return super().__contains__(key)
+        return key in self.data
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.data)
+
+    def peek(self, key: Any, default: Any = None) -> Any:
+        return self.data.get(key, default)
 
 
 @dataclass
@@ -257,12 +264,12 @@ class SiteBuilder:
         try:
             rel_ = self.release
             if kind == "out":
-                v = dict.get(rel_.out, key) or {}
+                v = rel_.out.peek(key) or {}
                 text = repr(sorted((p, sorted((str(o), gs) for o, gs in objs.items())) for p, objs in v.items()))
             elif kind == "in":
-                text = repr(sorted(dict.get(rel_.incoming, key) or ()))
+                text = repr(sorted(rel_.incoming.peek(key) or ()))
             elif kind == "text":
-                t = dict.get(rel_.texts, key)
+                t = rel_.texts.peek(key)
                 text = "" if t is None else repr(t.signature)  # not the text: see SourceText
             elif kind == "label":
                 text = repr(sorted(self.labels(key).items()))
@@ -1071,9 +1078,8 @@ class SiteBuilder:
             (v.value for v in rel_.values(catalog, dct + "license")), str(rel_.settings.catalog.get("license", ""))
         )
         by_url: dict[str, str] = {}
-        for s, ps in rel_.out.items():
-            for v in ps.get(dcat + "downloadURL", {}):
-                by_url[v.value] = s
+        for s, v in rel_.with_predicate(dcat + "downloadURL"):
+            by_url[v.value] = s
         files = []
         download_base = str(rel_.settings.catalog.get("download-base", self.sitemap.root_iri + "release/"))
         for f in sorted(rel_.manifest.get("files", []), key=lambda f: f["path"]):
