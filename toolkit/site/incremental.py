@@ -409,14 +409,14 @@ def save_state(target: Path, state: dict[str, Any]) -> None:
 
 __all__ = [
     "affected_iris",
-    "index_of",
-    "index_path",
     "changed_keys",
     "compact",
     "content_hash",
     "file_list",
     "fingerprint",
     "in_place_ok",
+    "index_of",
+    "index_path",
     "load_state",
     "make_pages",
     "new_state",
