@@ -1,0 +1,133 @@
+"""The release index kept beside the site (:mod:`toolkit.site.releaseindex`): only the blocks whose
+bytes changed are parsed, the index after any history equals one made anew, and what the state
+asks of it ("what changed since") is exact or refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.site.test_site_generic import BASE, tiny_project
+from tests.site.test_site_incremental import add_lines, tree
+from toolkit.site import incremental, write_site
+from toolkit.site.releaseindex import ReleaseIndex, nq_blocks, ttl_blocks
+
+LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+DCT = "<http://purl.org/dc/terms/"
+
+
+def rows(index: ReleaseIndex) -> list[tuple]:
+    return index.conn().execute("SELECT s, p, o, k, lang, dt, g FROM quads ORDER BY s, p, k, o, lang, dt, g").fetchall()
+
+
+def sync(index: ReleaseIndex, release: Path) -> None:
+    catalog = release / "catalog.ttl"
+    index.sync(release / "policy.nq", catalog if catalog.is_file() else None, BASE + "catalog", BASE + "graph/ontology")
+
+
+def test_only_the_changed_blocks_are_parsed_and_the_index_equals_one_made_anew(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    release = settings.release_dir
+    with (release / "policy.nq").open("a", encoding="utf-8") as fh:  # a graph after the other, as the build writes
+        fh.write(f'<{BASE}lonely> {LABEL} "Lonely"@en <{BASE}graph/s2> .\n')
+    (release / "catalog.ttl").write_text(
+        f"@prefix dct: {DCT}> .\n\n"
+        f'<{BASE}dist/a> dct:title "A" ;\n    dct:source <{BASE}thing> .\n\n'
+        f'<{BASE}dist/b> dct:title "B" .\n',
+        encoding="utf-8",
+    )
+    index = ReleaseIndex(tmp_path / "index")
+    sync(index, release)
+    assert index.blocks_parsed == 4  # graphs s1 and s2, the catalog's two statements
+    id_, gen = index.generation()
+    nq = release / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Lonely"@en', '"Alone"@en'), encoding="utf-8")
+    sync(index, release)
+    assert index.blocks_parsed == 1  # the second source's graph only
+    assert index.changed_since(id_, gen) == {f"{BASE}lonely"}
+    catalog = release / "catalog.ttl"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace(f"<{BASE}thing>", f"<{BASE}gizmo>"), "utf-8")
+    index.blocks_parsed = 0
+    sync(index, release)
+    assert index.blocks_parsed == 1  # dist/a's statement only
+    assert index.changed_since(id_, gen + 1) == {f"{BASE}dist/a", f"{BASE}thing", f"{BASE}gizmo"}
+    fresh = ReleaseIndex(None)
+    sync(fresh, release)
+    assert rows(index) == rows(fresh) and len(rows(fresh)) == 16
+    index.blocks_parsed = 0
+    sync(index, release)
+    assert index.blocks_parsed == 0  # nothing changed: nothing parsed, no new generation
+    assert index.generation() == (id_, gen + 2)
+
+
+def test_what_changed_since_is_refused_for_another_index_or_a_forgotten_generation(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    index = ReleaseIndex(tmp_path / "index")
+    sync(index, settings.release_dir)
+    id_, gen = index.generation()
+    assert index.changed_since(id_, gen) == set()
+    assert index.changed_since("another", gen) is None
+    assert index.changed_since(id_, gen + 1) is None  # a state newer than the index: the index was made anew
+    add_lines(settings.release_dir, f'<{BASE}new> {LABEL} "New"@en <{BASE}graph/s1> .')
+    sync(index, settings.release_dir)
+    index.forget_until(gen + 1)
+    assert index.changed_since(id_, gen + 1) == set()
+    assert index.changed_since(id_, gen) is None  # its record is gone: every key is hashed again
+
+
+def test_files_that_cannot_be_cut_into_blocks_are_one_block(tmp_path: Path) -> None:
+    assert nq_blocks(b'<a> <b> "c" .\n') is None  # no graph name: the file is one block
+    runs = nq_blocks(b"<a> <b> <c> <g1> .\n<d> <b> <c> <g1> .\n<a> <b> <c> <g2> .\n<x> <b> <c> <g1> .\n")
+    assert runs is not None and [k for k, _ in runs] == ["g1#0", "g2#0", "g1#1"]
+    header, statements = ttl_blocks(b"@prefix x: <y> .\n<a> x:b 1 .\n<c> x:d 2 ;\n    x:e 3 .\n")
+    assert header == b"@prefix x: <y> .\n" and [k for k, _ in statements] == ["<a>#0", "<c>#0"]
+    # a long literal with a line that looks like a statement's start: the catalog is parsed whole
+    settings = tiny_project(tmp_path / "p")
+    (settings.release_dir / "catalog.ttl").write_text(
+        f'<{BASE}dist/a> {DCT}description> """one\n<{BASE}x> <{BASE}y> <{BASE}z> .\ntwo""" .\n', encoding="utf-8"
+    )
+    index = ReleaseIndex(None)
+    sync(index, settings.release_dir)
+    found = index.subject(f"{BASE}dist/a")
+    assert [r[1] for r in found] == [f"one\n<{BASE}x> <{BASE}y> <{BASE}z> .\ntwo"]
+    assert not index.has_subject(f"{BASE}x")
+
+
+def test_a_damaged_index_is_made_again_and_the_site_is_a_whole_builds(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    path = incremental.index_path(out)
+    assert path.is_file()
+    path.write_bytes(b"not a database at all" * 100)
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    again = write_site(settings, out=out, jobs=1)
+    assert again.made >= 1
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM quads").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_after_a_change_never_reads_the_whole_release(
+    tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a change the pages read the subjects they ask for (in the workers too), never a full scan;
+    a whole run scans once."""
+    monkeypatch.setattr(incremental, "CHUNK", 1)
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    scans: list[str] = []
+    real = ReleaseIndex.all_rows
+    monkeypatch.setattr(ReleaseIndex, "all_rows", lambda self: scans.append("scan") or real(self))
+    write_site(settings, out=out, jobs=jobs)
+    assert scans == ["scan"]
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    assert write_site(settings, out=out, jobs=jobs).made == 2  # thing, and gizmo that links to it
+    assert scans == ["scan"]
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
