@@ -19,7 +19,7 @@ DCT = "<http://purl.org/dc/terms/"
 
 
 def rows(index: ReleaseIndex) -> list[tuple]:
-    return index.conn().execute("SELECT s, p, o, k, lang, dt, g FROM quads ORDER BY s, p, k, o, lang, dt, g").fetchall()
+    return index.conn().execute("SELECT s, p, o, k, lang, dt, g FROM quads ORDER BY s, p, o, k, lang, dt, g").fetchall()
 
 
 def sync(index: ReleaseIndex, release: Path) -> None:

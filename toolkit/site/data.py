@@ -108,25 +108,53 @@ class SourceText:
 
 
 _MISSING = object()
+#: rows read at once when a subject is first asked for (see :class:`Subjects`)
+READ_AHEAD = 256
 
 
 class Subjects:
     """subject -> predicate -> object -> sorted graph names stating it: the release's quads as pages read
     them, made from the index (:class:`ReleaseIndex`) one subject at a time when first asked for, then
-    kept. :meth:`preload` makes them all in one scan (a run that makes every page)."""
+    kept. :meth:`preload` makes them all in one scan (a run that makes every page).
+
+    Why a read ahead: the long lists (``browse/``, the saved queries' tables) go through the subjects
+    in order; a miss reads the rows of the next subjects too (:data:`READ_AHEAD` rows, kept as rows and
+    made into terms only when asked for), one query for dozens of subjects."""
 
     def __init__(self, index: ReleaseIndex) -> None:
         self.index = index
         self.cache: dict[str, dict[str, dict[Term, list[str]]] | None] = {}
+        self.ahead: dict[str, list[tuple[Any, ...]]] = {}
         self.complete = False
 
     def get(self, s: str, default: Any = None) -> Any:
         found = self.cache.get(s, _MISSING)
         if found is _MISSING:
-            found = None if self.complete else group(self.index.subject(s))
+            found = None if self.complete else group(self._rows(s))
             if not self.complete:
                 self.cache[s] = found
         return default if found is None else found
+
+    def _rows(self, s: str) -> list[tuple[Any, ...]]:
+        """(p, o, k, lang, dt, g) rows of ``s``, sorted: read ahead before, or now with the next subjects'."""
+        rows = self.ahead.pop(s, None)
+        if rows is not None:
+            return rows
+        found = self.index.subjects_from(s, READ_AHEAD)
+        by_subject = itertools.groupby(found, operator.itemgetter(0))
+        groups = [(subject, [r[1:] for r in part]) for subject, part in by_subject]
+        if len(found) == READ_AHEAD:
+            groups.pop()  # the last subject's rows may go on past the limit
+        mine: list[tuple[Any, ...]] | None = None
+        for subject, part in groups:
+            part.sort()
+            if subject == s:
+                mine = part
+            elif subject not in self.cache:
+                self.ahead[subject] = part
+        if mine is None and (not found or found[0][0] != s):
+            return []  # no rows: the first subject read is after it
+        return mine if mine is not None else self.index.subject(s)
 
     def __getitem__(self, s: str) -> dict[str, dict[Term, list[str]]]:
         found = self.get(s)
@@ -146,7 +174,7 @@ class Subjects:
         cache: dict[str, dict[str, dict[Term, list[str]]] | None] = {}
         for s, rows in itertools.groupby(self.index.all_rows(), key=operator.itemgetter(0)):
             cache[s] = group([r[1:] for r in rows])
-        self.cache, self.complete = cache, True
+        self.cache, self.ahead, self.complete = cache, {}, True
 
 
 class Incoming:
