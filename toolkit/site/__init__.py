@@ -21,6 +21,7 @@ import gc
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,7 +180,26 @@ def _write_site_locked(
     fp = incremental_.fingerprint(builder)
     with settled_heap():
         old = incremental_.load_state(target, fp) if incremental else None
+    try:
+        return _write_site_stated(settings, target, release, jobs, answers, data, builder, fp, old)
+    finally:
+        if old is not None:
+            old.close()
+
+
+def _write_site_stated(
+    settings: Settings,
+    target: Path,
+    release: Path,
+    jobs: int,
+    answers: Answers,
+    data: Release,
+    builder: SiteBuilder,
+    fp: str,
+    old: incremental_.State | None,
+) -> SiteResult:
     if old is not None and not incremental_.in_place_ok(target, old):
+        old.close()
         old = None
     if old is None:
         with settled_heap():
@@ -191,12 +211,17 @@ def _write_site_locked(
     try:
         changed = incremental_.changed_keys(builder, old)
         todo, keep = incremental_.plan(builder, old, changed)
-        if old is not None:
-            for iri in incremental_.touched(target, keep):
-                keep.pop(iri)
-                todo.append(iri)  # a file of it is gone or was touched: made again
         reuse = incremental_.reuser(old, changed, target)
-        made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, builder.long_jobs(reuse))
+        with ThreadPoolExecutor(max_workers=1) as checker:
+            # the kept pages' files checked (gone, or touched by hand) while the pages are made: os.lstat
+            # lets other threads run, and the parent mostly waits for its workers meanwhile
+            touched = checker.submit(incremental_.touched, target, keep) if old is not None else None
+            made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, builder.long_jobs(reuse))
+            again = touched.result() if touched is not None else []
+        if again:
+            for iri in again:
+                keep.pop(iri)  # a file of it is gone or was touched: made again
+            made += incremental_.make_pages(builder, sorted(again), staging, jobs)[0]
         sizes: dict[str, int] = {}
         for entry in keep.values():
             builder.keep(entry["path"], tuple(entry["doc"]))  # type: ignore[arg-type]
@@ -205,7 +230,7 @@ def _write_site_locked(
             builder.keep(unit.path, unit.doc)
             sizes.update({rel: st[0] for rel, st in unit.stats.items()})
         jobs_done = builder.rest(more_files=sizes, reuse=reuse, made=long_made)
-        old_rest: dict[str, list] = old["rest"] if old is not None else {}
+        old_rest: dict[str, list] = old.rest if old is not None else {}
         rest: dict[str, list] = {}
         # a resource page at the path of an overview page (the ontology's own IRI at
         # ontology/): the overview page is the site's, as in a whole build, where it is
@@ -231,15 +256,15 @@ def _write_site_locked(
             st = path.stat()
             rest[rel] = [st.st_size, st.st_mtime_ns, digest]
             written.append(rel)
-        state = incremental_.new_state(fp, made, keep, old, changed, builder, jobs_done, rest)
-        files = incremental_.file_list(state)
+        files = incremental_.new_file_list(keep, made, rest)
         if old is None:
-            incremental_.state_path(target).unlink(missing_ok=True)  # never a state that is not the site's
+            incremental_.invalidate_state(target, None)  # never a state that is not the site's
             atomic.swap_in(staging, target, durable=False, files=files)
         else:
-            incremental_.update_in_place(target, staging, written, incremental_.file_list(old), files)
-        incremental_.save_state(target, state)
-        data.index.forget_until(state["index"][1])
+            incremental_.update_in_place(target, staging, written, incremental_.file_list(old), files, old)
+        reused = reuse.reused if reuse is not None else set()
+        incremental_.write_state(target, fp, old, builder, made, keep, changed, jobs_done, rest, reused)
+        data.index.forget_until(data.index.generation()[1])
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
