@@ -4,8 +4,12 @@ asks of it ("what changed since") is exact or refused."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,3 +135,125 @@ def test_a_run_after_a_change_never_reads_the_whole_release(
     assert scans == ["scan"]
     write_site(settings, out=whole, incremental=False, jobs=1)
     assert tree(out) == tree(whole)
+
+
+def test_the_state_is_written_per_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a change only the rows of the pages made again are written, not those of the kept pages."""
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    for n in range(5):
+        add_lines(settings.release_dir, f'<{BASE}extra{n}> {LABEL} "Extra {n}"@en <{BASE}graph/s1> .')
+    write_site(settings, out=out, jobs=1)
+    statements: list[str] = []
+    real = incremental.write_state
+
+    def traced(target: Path, fp: str, old: incremental.State | None, *args: Any) -> None:
+        assert old is not None
+        old.db.set_trace_callback(statements.append)
+        try:
+            real(target, fp, old, *args)
+        finally:
+            old.db.set_trace_callback(None)
+
+    monkeypatch.setattr(incremental, "write_state", traced)
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Extra 3"@en', '"Extra three"@en'), encoding="utf-8")
+    assert write_site(settings, out=out, jobs=1).made == 1
+    pages = [s for s in statements if "INTO pages" in s]
+    assert len(pages) == 1 and f"{BASE}extra3" in pages[0]
+    assert not any("DELETE FROM pages" in s and "extra" in s for s in statements)
+    assert not any("SELECT" in s and "FROM pages" in s for s in statements)
+
+
+def test_an_interrupted_update_leaves_a_state_the_next_run_does_not_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    fp_state = incremental.state_path(out)
+    real = incremental.atomic.write_marker
+
+    def stop(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("stopped midway")
+
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    add_lines(settings.release_dir, f'<{BASE}new> {LABEL} "New"@en <{BASE}graph/s1> .')  # the marker is written
+    monkeypatch.setattr(incremental.atomic, "write_marker", stop)
+    with pytest.raises(RuntimeError):
+        write_site(settings, out=out, jobs=1)
+    monkeypatch.setattr(incremental.atomic, "write_marker", real)
+    assert fp_state.is_file()
+    assert sqlite3.connect(fp_state).execute("SELECT value FROM meta WHERE name = 'valid'").fetchone() == ("0",)
+    again = write_site(settings, out=out, jobs=1)
+    assert again.kept == 0  # made whole
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+
+
+def test_the_index_is_brought_up_to_date_holding_the_sites_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs into one site never update its index (or state) at once: the second waits for the lock."""
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    held: list[bool] = []
+    real = ReleaseIndex.sync
+
+    def check(self: ReleaseIndex, *args: Any) -> None:
+        fd = os.open(incremental.atomic.lock_path(out), os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.append(False)
+        except BlockingIOError:
+            held.append(True)
+        finally:
+            os.close(fd)
+        real(self, *args)
+
+    monkeypatch.setattr(ReleaseIndex, "sync", check)
+    write_site(settings, out=out, jobs=1)
+    write_site(settings, out=out, jobs=1)
+    assert held == [True, True]
+
+
+def test_the_kept_pages_files_are_checked_beside_the_pages_being_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full check of the kept pages' files (a page touched by hand is made again) runs in a thread
+    while the pages are made, not before them."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    threads: list[bool] = []
+    real = incremental.touched
+    monkeypatch.setattr(
+        incremental,
+        "touched",
+        lambda *a: threads.append(threading.current_thread() is threading.main_thread()) or real(*a),
+    )
+    page = out / "en" / "id" / "gizmo" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"Gizmo", b"Gadge"))
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    write_site(settings, out=out, jobs=1)
+    assert threads == [False]
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+
+
+def test_a_page_made_again_has_its_reads_noted_once(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    write_site(settings, out=out, jobs=1)
+    db = sqlite3.connect(incremental.state_path(out))
+    before = db.execute("SELECT COUNT(*) FROM deps WHERE owner = ?", (f"p\t{BASE}thing",)).fetchone()[0]
+    db.close()
+    nq = settings.release_dir / "policy.nq"
+    for label in ("Thing renamed", "Thing"):
+        text = nq.read_text(encoding="utf-8")
+        nq.write_text(text.replace('"Thing renamed"@en', '"Thing"@en').replace('"Thing"@en', f'"{label}"@en'), "utf-8")
+        assert write_site(settings, out=out, jobs=1).made >= 1
+    db = sqlite3.connect(incremental.state_path(out))
+    assert db.execute("SELECT COUNT(*) FROM deps WHERE owner = ?", (f"p\t{BASE}thing",)).fetchone()[0] == before > 0

@@ -396,9 +396,11 @@ def write_state(
                 found = ids[(kind, name)] = row[0]
             return found
 
-        gone = [] if old is None else [iri for iri in old.pages if iri not in keep]
+        made_iris = {u.iri for u in made}
+        gone = [] if old is None else [iri for iri in old.pages if iri not in keep and iri not in made_iris]
         db.executemany("DELETE FROM pages WHERE iri = ?", ((iri,) for iri in gone))
-        db.executemany("DELETE FROM deps WHERE owner = ?", (("p\t" + iri,) for iri in gone))
+        if old is not None:  # the reads of the pages gone and made again (noted anew below)
+            db.executemany("DELETE FROM deps WHERE owner = ?", (("p\t" + iri,) for iri in [*gone, *sorted(made_iris)]))
         for u in made:
             deps = [key_id(*k.split("\t", 1), h) for k, h in u.deps.items()]
             files = {rel: list(st) for rel, st in u.stats.items()}
