@@ -6,9 +6,11 @@ the evidence mechanism is named here (an evidence node has ``quote``, ``startOff
 ``endOffset`` and ``inSource``; a source has ``archivedFile``), because highlighting a quote
 in its archived text needs to know which numbers are offsets.
 
-Nothing of the build is imported: the release's ``policy.nq`` (through the public
-:func:`toolkit.query.load_store`), its ``catalog.ttl`` and ``manifest.json``, the archived
-texts in the sources folder and the schema files are the whole input.
+Nothing of the build is imported: the release's ``policy.nq`` and ``catalog.ttl`` (kept in an
+index beside the site, :mod:`toolkit.site.releaseindex`, brought up to date block by block and
+read one subject at a time), its ``manifest.json``, the archived texts in the sources folder and
+the schema files are the whole input. A whole site reads the index in one scan
+(:meth:`Release.preload`); a site after a change reads only the subjects its pages ask for.
 """
 
 from __future__ import annotations

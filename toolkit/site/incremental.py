@@ -10,8 +10,10 @@ Why incremental, and why it is exact: a page is a pure function of what it reads
 release, and every read goes through :class:`toolkit.site.pages.Tracked` or a noted helper
 (``labels``, ``page_of``, ``types_of``, ``dates_of``), so each page knows its inputs as
 ``kind<TAB>key`` with a hash of their values. The state beside the site
-(``.<site>.site-state``) keeps those hashes; the next run hashes the same keys in the new
-release and makes again only the pages where one differs. The ontology pages, ``browse/``,
+(``.<site>.site-state``, SQLite: :data:`STATE_SCHEMA`) keeps those hashes and, for each key, the
+pages that read it; the next run hashes again only the keys of the IRIs that the release index
+says changed (:func:`affected_iris`), makes again only the pages that read a key whose hash
+differs, and writes only their rows. The ontology pages, ``browse/``,
 ``timeline/`` and each saved query's page are noted the same way (a query's page also by its
 file and answer); the home, catalog, SPARQL and search pages, the search index and the sitemap
 are always made, and written only when their bytes changed. Anything else (the code, templates,
