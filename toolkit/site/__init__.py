@@ -36,6 +36,9 @@ from toolkit.site.pages import SiteBuilder, build_files
 from toolkit.site.paths import SiteMap, site_root_of
 
 DEFAULT_OUT = "datasets/site"
+#: the jobs whose pages list every resource: when one is made again, the release is read in one scan
+#: (before the workers fork, which then share it) instead of subject by subject in each worker
+WHOLE_LISTS = frozenset({"browse", "timeline"})
 
 
 @dataclass(frozen=True)
@@ -212,11 +215,15 @@ def _write_site_stated(
         changed = incremental_.changed_keys(builder, old)
         todo, keep = incremental_.plan(builder, old, changed)
         reuse = incremental_.reuser(old, changed, target)
+        long_jobs = builder.long_jobs(reuse)
+        if old is not None and WHOLE_LISTS.intersection(long_jobs):
+            with settled_heap():  # a page listing every resource is made again: one scan, before the fork
+                data.preload()
         with ThreadPoolExecutor(max_workers=1) as checker:
             # the kept pages' files checked (gone, or touched by hand) while the pages are made: os.lstat
             # lets other threads run, and the parent mostly waits for its workers meanwhile
             touched = checker.submit(incremental_.touched, target, keep) if old is not None else None
-            made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, builder.long_jobs(reuse))
+            made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, long_jobs)
             again = touched.result() if touched is not None else []
         if again:
             for iri in again:

@@ -384,19 +384,29 @@ def write_state(
     db.execute("PRAGMA synchronous = OFF")  # a site is made again from the release at will
     with db:
         db.executemany("UPDATE keys SET hash = ? WHERE id = ?", ((h, n) for n, h in changed.items()))
-        ids: dict[tuple[str, str], int] = {}
-
-        def key_id(kind: str, name: str, value: str | None) -> int:
-            found = ids.get((kind, name))
-            if found is None:
-                row = db.execute("SELECT id FROM keys WHERE kind = ? AND name = ?", (kind, name)).fetchone()
-                if row is None:
-                    h = value if value is not None else builder.dep_value(kind, name)
-                    row = (
-                        db.execute("INSERT INTO keys (kind, name, hash) VALUES (?, ?, ?)", (kind, name, h)).lastrowid,
-                    )
-                found = ids[(kind, name)] = row[0]
-            return found
+        # every key the rows below name, found (or added) in a few statements, not one query a key
+        # (``browse/`` alone reads tens of thousands)
+        written_jobs = {n: j for n, j in sorted(jobs.items()) if j.deps is not None and n not in reused}
+        wanted: dict[tuple[str, str], str | None] = {}
+        for u in made:
+            for k, h in u.deps.items():
+                kind, _, name = k.partition("\t")
+                wanted[(kind, name)] = h
+        for job in written_jobs.values():
+            for pair in job.deps or ():
+                wanted.setdefault(pair, None)
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (kind TEXT NOT NULL, name TEXT NOT NULL)")
+        db.execute("DELETE FROM wanted")
+        db.executemany("INSERT INTO wanted VALUES (?, ?)", wanted)
+        join = "SELECT w.kind, w.name, k.id FROM wanted w JOIN keys k ON k.kind = w.kind AND k.name = w.name"
+        ids = {(kind, name): n for kind, name, n in db.execute(join)}
+        missing = [pair for pair in wanted if pair not in ids]
+        db.executemany(
+            "INSERT INTO keys (kind, name, hash) VALUES (?, ?, ?)",
+            ((kind, name, wanted[(kind, name)] or builder.dep_value(kind, name)) for kind, name in missing),
+        )
+        if missing:
+            ids = {(kind, name): n for kind, name, n in db.execute(join)}
 
         made_iris = {u.iri for u in made}
         gone = [] if old is None else [iri for iri in old.pages if iri not in keep and iri not in made_iris]
@@ -404,7 +414,7 @@ def write_state(
         if old is not None:  # the reads of the pages gone and made again (noted anew below)
             db.executemany("DELETE FROM deps WHERE owner = ?", (("p\t" + iri,) for iri in [*gone, *sorted(made_iris)]))
         for u in made:
-            deps = [key_id(*k.split("\t", 1), h) for k, h in u.deps.items()]
+            deps = [ids[(kind, name)] for kind, _, name in (k.partition("\t") for k in u.deps)]
             files = {rel: list(st) for rel, st in u.stats.items()}
             db.execute(
                 "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",
@@ -414,10 +424,8 @@ def write_state(
         for name in [] if old is None else [n for n in old.jobs if n not in jobs or jobs[n].deps is None]:
             db.execute("DELETE FROM jobs WHERE name = ?", (name,))
             db.execute("DELETE FROM deps WHERE owner = ?", ("j\t" + name,))
-        for name, job in sorted(jobs.items()):
-            if job.deps is None or name in reused:
-                continue
-            deps = sorted(key_id(k, key, None) for k, key in job.deps)
+        for name, job in written_jobs.items():
+            deps = sorted(ids[pair] for pair in job.deps or ())
             db.execute("DELETE FROM deps WHERE owner = ?", ("j\t" + name,))
             db.execute(
                 "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?)",

@@ -313,7 +313,8 @@ class SiteBuilder:
         self.note("label", iri)
         cached = self._label_cache.get(iri)
         if cached is None:
-            cached = self._label_cache[iri] = self._find_labels(iri)
+            with self.untracked():  # noted as the label, not as the reads behind it (cached or not: the same)
+                cached = self._label_cache[iri] = self._find_labels(iri)
         return cached
 
     def _find_labels(self, iri: str) -> dict[str, str]:
