@@ -109,13 +109,16 @@ STATE_SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE keys (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL,
     UNIQUE (kind, name));
-CREATE INDEX keys_name ON keys (name);
 CREATE TABLE pages (iri TEXT PRIMARY KEY, path TEXT NOT NULL, doc BLOB NOT NULL, files BLOB NOT NULL);
 CREATE TABLE deps (key INTEGER NOT NULL, owner TEXT NOT NULL);
-CREATE INDEX deps_key ON deps (key);
-CREATE INDEX deps_owner ON deps (owner);
 CREATE TABLE jobs (name TEXT PRIMARY KEY, files BLOB NOT NULL, docs BLOB NOT NULL, deps BLOB NOT NULL);
 CREATE TABLE rest (rel TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, hash TEXT NOT NULL);
+"""
+#: made after the rows of a whole site are in (an index made at once is faster than one kept up row by row)
+STATE_INDEXES = """
+CREATE INDEX keys_name ON keys (name);
+CREATE INDEX deps_key ON deps (key);
+CREATE INDEX deps_owner ON deps (owner);
 """
 
 
@@ -378,6 +381,7 @@ def write_state(
         tmp = path.with_name(path.name + ".tmp")
         tmp.unlink(missing_ok=True)
         db = sqlite3.connect(tmp)
+        db.execute("PRAGMA journal_mode = OFF")  # a new file, put in place only once it is written
         db.executescript(STATE_SCHEMA)
     else:
         db = old.db
@@ -447,6 +451,7 @@ def write_state(
         }
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
     if old is None:
+        db.executescript(STATE_INDEXES)
         db.close()
         os.replace(tmp, state_path(target))
 
@@ -529,6 +534,7 @@ def update_in_place(
 
 __all__ = [
     "ALWAYS_CHECKED",
+    "STATE_INDEXES",
     "STATE_SCHEMA",
     "Reuser",
     "State",
