@@ -15,7 +15,7 @@ import pytest
 
 from tests.site.test_site_generic import BASE, tiny_project
 from tests.site.test_site_incremental import add_lines, tree
-from toolkit.site import incremental, write_site
+from toolkit.site import data, incremental, write_site
 from toolkit.site.releaseindex import ReleaseIndex, nq_blocks, ttl_blocks
 
 LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
@@ -262,3 +262,18 @@ def test_a_page_made_again_has_its_reads_noted_once(tmp_path: Path) -> None:
         assert write_site(settings, out=out, jobs=1).made >= 1
     db = sqlite3.connect(incremental.state_path(out))
     assert db.execute("SELECT COUNT(*) FROM deps WHERE owner = ?", (f"p\t{BASE}thing",)).fetchone()[0] == before > 0
+
+
+def test_a_subject_read_ahead_is_the_subject_read_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows read ahead (the next subjects', up to a limit that may cut a subject's rows short) give
+    each subject the same quads as reading it alone, whatever the order subjects are asked for in."""
+    monkeypatch.setattr(data, "READ_AHEAD", 3)
+    settings = tiny_project(tmp_path / "p")
+    index = ReleaseIndex(None)
+    sync(index, settings.release_dir)
+    subjects = index.subjects()
+    alone = {s: data.group(index.subject(s)) for s in subjects}
+    for order in (subjects, subjects[::-1], subjects[1::2] + subjects[::2]):
+        lazy = data.Subjects(index)
+        assert {s: lazy.get(s) for s in order} == alone
+        assert lazy.get(f"{BASE}nothing-here") is None and lazy.get("") is None
