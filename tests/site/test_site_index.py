@@ -277,3 +277,32 @@ def test_a_subject_read_ahead_is_the_subject_read_alone(tmp_path: Path, monkeypa
         lazy = data.Subjects(index)
         assert {s: lazy.get(s) for s in order} == alone
         assert lazy.get(f"{BASE}nothing-here") is None and lazy.get("") is None
+
+
+def test_only_the_text_keys_of_iris_that_name_an_archived_file_are_checked_on_every_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text that appears beside the release (the source names it, the file was missing) is seen; the
+    "has it a text" keys of the other resource pages are not hashed after an unrelated change."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    text = settings.sources_dir / "s1" / "a.txt"
+    kept = text.read_bytes()
+    text.unlink()
+    write_site(settings, out=out, jobs=1)
+    text.write_bytes(kept)
+    checked: list[tuple[str, str]] = []
+    real = incremental.State.keys_named
+
+    def spy(self: incremental.State, *args: Any) -> Any:
+        for row in real(self, *args):
+            checked.append((row[1], row[2]))
+            yield row
+
+    monkeypatch.setattr(incremental.State, "keys_named", spy)
+    assert write_site(settings, out=out, jobs=1).made >= 1
+    monkeypatch.undo()
+    assert ("text", f"{BASE}source/s1") in checked and ("text", f"{BASE}gizmo") not in checked
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    assert "另一个事实在这里" in tree(out)["id/source/s1/index.html"].decode()

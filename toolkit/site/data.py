@@ -254,6 +254,8 @@ class Release:
     store: ox.Store | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, SourceText] = field(default_factory=dict)
+    #: source IRI -> its ``archivedFile`` (whether or not the file is there): the IRIs that may have a text
+    archived: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.out is None:
@@ -403,6 +405,7 @@ def read_release(settings: Settings, release_dir: Path | None = None, index_path
     for s, v in rel.with_predicate(ns + "archivedFile"):
         if isinstance(v, ox.Literal):
             archived.setdefault(s, v.value)
+    rel.archived = archived
     for s in sorted(archived):
         text = read_source_text(settings.sources_dir, s, archived[s], checksums.get(s))
         if text is not None:

@@ -141,15 +141,26 @@ class State:
         }
         self.meta = dict(db.execute("SELECT name, value FROM meta"))
 
-    def keys_named(self, names: Iterable[str] | None) -> Iterator[tuple[int, str, str, str]]:
-        """(id, kind, name, hash) of the keys of ``names`` and of the :data:`ALWAYS_CHECKED` kinds (None: all)."""
+    def keys_named(
+        self, names: Iterable[str] | None, sources: Iterable[str] = ()
+    ) -> Iterator[tuple[int, str, str, str]]:
+        """(id, kind, name, hash) of the keys of ``names``, of the :data:`ALWAYS_CHECKED` kinds but
+        ``text``, and the ``text`` keys of ``sources`` (None: every key).
+
+        Why the text keys of ``sources`` only: every resource page asks whether it has an archived text
+        (a key each), but only an IRI with an ``archivedFile`` can have one; for the others the answer
+        changes only with their quads, and then they are among ``names``."""
         if names is None:
             yield from self.db.execute("SELECT id, kind, name, hash FROM keys")
             return
-        marks = ",".join("?" * len(ALWAYS_CHECKED))
-        yield from self.db.execute(
-            f"SELECT id, kind, name, hash FROM keys WHERE kind IN ({marks})", sorted(ALWAYS_CHECKED)
-        )
+        kinds = sorted(ALWAYS_CHECKED - {"text"})
+        marks = ",".join("?" * len(kinds))
+        yield from self.db.execute(f"SELECT id, kind, name, hash FROM keys WHERE kind IN ({marks})", kinds)
+        for part in _parts(sorted(sources)):
+            marks = ",".join("?" * len(part))
+            yield from self.db.execute(
+                f"SELECT id, kind, name, hash FROM keys WHERE kind = 'text' AND name IN ({marks})", part
+            )
         for part in _parts(sorted(names)):
             yield from self.db.execute(
                 f"SELECT id, kind, name, hash FROM keys WHERE name IN ({','.join('?' * len(part))})", part
@@ -233,7 +244,7 @@ def changed_keys(builder: SiteBuilder, state: State | None) -> dict[int, str]:
     if state is None:
         return {}
     changed: dict[int, str] = {}
-    for n, kind, name, old in state.keys_named(affected_iris(builder, state)):
+    for n, kind, name, old in state.keys_named(affected_iris(builder, state), builder.release.archived):
         now = builder.dep_value(kind, name)
         if now != old:
             changed[n] = now
