@@ -364,26 +364,31 @@ def test_a_saved_query_runs_once_a_site_whatever_the_workers(tmp_path: Path, mon
 def test_the_release_and_the_state_are_frozen_out_of_the_collector_while_pages_are_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The indexed release and the state are not walked by the cyclic collector once read (a full
-    collection walked them all again, half of a run after one change); it is on for the pages, and
-    the heap is ordinary again after the run."""
+    """A run that reads the release in one scan (a whole one, or one that makes ``browse/`` again) does not
+    leave its objects to the cyclic collector (a full collection walked them all again, half of a run,
+    before); a run after a change that lists nothing whole reads only the subjects it asks for. The
+    collector is on for the pages, and the heap is ordinary again after the run."""
     settings = tiny_project(tmp_path / "p")
     out = tmp_path / "site"
-    seen: list[tuple[bool, bool]] = []
+    seen: list[tuple[bool, bool, bool]] = []
     real = incremental.make_pages
 
     def spy(builder: SiteBuilder, *args: Any, **kwargs: Any) -> Any:
         walked = {id(o) for o in gc.get_objects()}  # the collector's generations (not the frozen one)
-        entry = dict.get(builder.release.out, f"{BASE}thing")
-        seen.append((gc.isenabled(), entry is not None and id(entry) in walked))
+        subjects = builder.release.out.data
+        entry = subjects.cache.get(f"{BASE}thing")
+        seen.append((gc.isenabled(), subjects.complete, entry is not None and id(entry) in walked))
         return real(builder, *args, **kwargs)
 
     monkeypatch.setattr(incremental, "make_pages", spy)
     write_site(settings, out=out, jobs=1)
     nq = settings.release_dir / "policy.nq"
+    wobbles = f"<https://example.org/vocab#wobbles> <{BASE}thing>"
+    nq.write_text(nq.read_text(encoding="utf-8").replace(wobbles, wobbles[:-7] + "elsewhere>"), encoding="utf-8")
+    write_site(settings, out=out, jobs=1)  # no label, type or date changed: browse/ and timeline/ are kept
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
     write_site(settings, out=out, jobs=1)
-    assert seen == [(True, False)] * 2
+    assert seen == [(True, True, False), (True, False, True), (True, True, False)]
     assert gc.get_freeze_count() == 0
 
 

@@ -21,6 +21,7 @@ import gc
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +31,14 @@ from toolkit.errors import UsageError
 from toolkit.publish import atomic
 from toolkit.site import incremental as incremental_
 from toolkit.site.answers import Answers
-from toolkit.site.data import read_release
+from toolkit.site.data import Release, read_release
 from toolkit.site.pages import SiteBuilder, build_files
 from toolkit.site.paths import SiteMap, site_root_of
 
 DEFAULT_OUT = "datasets/site"
+#: the jobs whose pages list every resource: when one is made again, the release is read in one scan
+#: (before the workers fork, which then share it) instead of subject by subject in each worker
+WHOLE_LISTS = frozenset({"browse", "timeline"})
 
 
 @dataclass(frozen=True)
@@ -163,73 +167,114 @@ def _write_site(settings: Settings, target: Path, release: Path, jobs: int, incr
 def _write_site_with(
     settings: Settings, target: Path, release: Path, jobs: int, incremental: bool, answers: Answers
 ) -> SiteResult:
-    with settled_heap():
-        data = read_release(settings, release)
-    builder = SiteBuilder(data, SiteMap(root_iri=site_root_iri(settings, data.base_iri), ontology_ns=data.ontology_ns))
+    # the lock first: the release index beside the site is brought up to date by one run at a time
     with atomic.exclusive_lock(atomic.lock_path(target), "site"):
-        fp = incremental_.fingerprint(builder)
-        with settled_heap():
-            old = incremental_.load_state(target, fp) if incremental else None
-        builder.wire = answers.take()
-        if old is not None and not incremental_.in_place_ok(target, old):
-            old = None
-        if old is None:
-            check_out(target, release)
-        staging = atomic.new_staging(target)
+        data = read_release(settings, release, incremental_.index_path(target))
         try:
-            changed = incremental_.changed_keys(builder, old)
-            todo, keep = incremental_.plan(builder, old, changed)
-            if old is not None:
-                for iri in incremental_.touched(target, keep):
-                    keep.pop(iri)
-                    todo.append(iri)  # a file of it is gone or was touched: made again
-            reuse = incremental_.reuser(old, changed, target)
-            made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, builder.long_jobs(reuse))
-            sizes: dict[str, int] = {}
-            for entry in keep.values():
-                builder.keep(entry["path"], tuple(entry["doc"]))  # type: ignore[arg-type]
-                sizes.update({rel: st[0] for rel, st in entry["files"].items()})
-            for unit in made:
-                builder.keep(unit.path, unit.doc)
-                sizes.update({rel: st[0] for rel, st in unit.stats.items()})
-            jobs_done = builder.rest(more_files=sizes, reuse=reuse, made=long_made)
-            old_rest: dict[str, list] = old["rest"] if old is not None else {}
-            rest: dict[str, list] = {}
-            # a resource page at the path of an overview page (the ontology's own IRI at
-            # ontology/): the overview page is the site's, as in a whole build, where it is
-            # written last; the resource's entry does not claim the file
-            taken = {rel for job in jobs_done.values() for rel in job.files} | set(builder.files)
-            for unit in made:
-                unit.stats = {rel: st for rel, st in unit.stats.items() if rel not in taken}
-            written = [rel for unit in made for rel in unit.stats]
-            for job in jobs_done.values():
-                for rel in job.files:
-                    if rel not in builder.files:  # kept from the last run
-                        rest[rel] = old_rest[rel]
-            for rel, data_ in sorted(builder.files.items()):
-                digest = incremental_.content_hash(data_)
-                noted = old_rest.get(rel)
-                same = noted is not None and noted[2] == digest
-                if same and incremental_.unchanged(target / rel, noted[0], noted[1]):
-                    rest[rel] = noted  # the same bytes, untouched: not written again
-                    continue
-                path = staging / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data_)  # no fsync (a site is remade from the release at will)
-                st = path.stat()
-                rest[rel] = [st.st_size, st.st_mtime_ns, digest]
-                written.append(rel)
-            state = incremental_.new_state(fp, made, keep, old, changed, builder, jobs_done, rest)
-            files = incremental_.file_list(state)
-            if old is None:
-                incremental_.state_path(target).unlink(missing_ok=True)  # never a state that is not the site's
-                atomic.swap_in(staging, target, durable=False, files=files)
-            else:
-                incremental_.update_in_place(target, staging, written, incremental_.file_list(old), files)
-            incremental_.save_state(target, state)
+            return _write_site_locked(settings, target, release, jobs, incremental, answers, data)
         finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+            data.index.close()
+
+
+def _write_site_locked(
+    settings: Settings, target: Path, release: Path, jobs: int, incremental: bool, answers: Answers, data: Release
+) -> SiteResult:
+    builder = SiteBuilder(data, SiteMap(root_iri=site_root_iri(settings, data.base_iri), ontology_ns=data.ontology_ns))
+    fp = incremental_.fingerprint(builder)
+    with settled_heap():
+        old = incremental_.load_state(target, fp) if incremental else None
+    try:
+        return _write_site_stated(settings, target, release, jobs, answers, data, builder, fp, old)
+    finally:
+        if old is not None:
+            old.close()
+
+
+def _write_site_stated(
+    settings: Settings,
+    target: Path,
+    release: Path,
+    jobs: int,
+    answers: Answers,
+    data: Release,
+    builder: SiteBuilder,
+    fp: str,
+    old: incremental_.State | None,
+) -> SiteResult:
+    if old is not None and not incremental_.in_place_ok(target, old):
+        old.close()
+        old = None
+    if old is None:
+        with settled_heap():
+            data.preload()  # every page is made: the release read in one scan, not subject by subject
+    builder.wire = answers.take()
+    if old is None:
+        check_out(target, release)
+    staging = atomic.new_staging(target)
+    try:
+        changed = incremental_.changed_keys(builder, old)
+        todo, keep = incremental_.plan(builder, old, changed)
+        reuse = incremental_.reuser(old, changed, target)
+        long_jobs = builder.long_jobs(reuse)
+        if old is not None and WHOLE_LISTS.intersection(long_jobs):
+            with settled_heap():  # a page listing every resource is made again: one scan, before the fork
+                data.preload()
+        with ThreadPoolExecutor(max_workers=1) as checker:
+            # the kept pages' files checked (gone, or touched by hand) while the pages are made: os.lstat
+            # lets other threads run, and the parent mostly waits for its workers meanwhile
+            touched = checker.submit(incremental_.touched, target, keep) if old is not None else None
+            made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, long_jobs)
+            again = touched.result() if touched is not None else []
+        if again:
+            for iri in again:
+                keep.pop(iri)  # a file of it is gone or was touched: made again
+            made += incremental_.make_pages(builder, sorted(again), staging, jobs)[0]
+        sizes: dict[str, int] = {}
+        for entry in keep.values():
+            builder.keep(entry["path"], tuple(entry["doc"]))  # type: ignore[arg-type]
+            sizes.update({rel: st[0] for rel, st in entry["files"].items()})
+        for unit in made:
+            builder.keep(unit.path, unit.doc)
+            sizes.update({rel: st[0] for rel, st in unit.stats.items()})
+        jobs_done = builder.rest(more_files=sizes, reuse=reuse, made=long_made)
+        old_rest: dict[str, list] = old.rest if old is not None else {}
+        rest: dict[str, list] = {}
+        # a resource page at the path of an overview page (the ontology's own IRI at
+        # ontology/): the overview page is the site's, as in a whole build, where it is
+        # written last; the resource's entry does not claim the file
+        taken = {rel for job in jobs_done.values() for rel in job.files} | set(builder.files)
+        for unit in made:
+            unit.stats = {rel: st for rel, st in unit.stats.items() if rel not in taken}
+        written = [rel for unit in made for rel in unit.stats]
+        for job in jobs_done.values():
+            for rel in job.files:
+                if rel not in builder.files:  # kept from the last run
+                    rest[rel] = old_rest[rel]
+        for rel, data_ in sorted(builder.files.items()):
+            digest = incremental_.content_hash(data_)
+            noted = old_rest.get(rel)
+            same = noted is not None and noted[2] == digest
+            if same and incremental_.unchanged(target / rel, noted[0], noted[1]):
+                rest[rel] = noted  # the same bytes, untouched: not written again
+                continue
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data_)  # no fsync (a site is remade from the release at will)
+            st = path.stat()
+            rest[rel] = [st.st_size, st.st_mtime_ns, digest]
+            written.append(rel)
+        files = incremental_.new_file_list(keep, made, rest)
+        if old is None:
+            incremental_.invalidate_state(target, None)  # never a state that is not the site's
+            atomic.swap_in(staging, target, durable=False, files=files)
+        else:
+            incremental_.update_in_place(target, staging, written, incremental_.file_list(old), files, old)
+        reused = reuse.reused if reuse is not None else set()
+        incremental_.write_state(target, fp, old, builder, made, keep, changed, jobs_done, rest, reused)
+        data.index.forget_until(data.index.generation()[1])
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
     sizes.update({rel: st[0] for rel, st in rest.items()})
     return SiteResult(
         out=target,

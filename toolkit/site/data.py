@@ -6,17 +6,22 @@ the evidence mechanism is named here (an evidence node has ``quote``, ``startOff
 ``endOffset`` and ``inSource``; a source has ``archivedFile``), because highlighting a quote
 in its archived text needs to know which numbers are offsets.
 
-Nothing of the build is imported: the release's ``policy.nq`` (through the public
-:func:`toolkit.query.load_store`), its ``catalog.ttl`` and ``manifest.json``, the archived
-texts in the sources folder and the schema files are the whole input.
+Nothing of the build is imported: the release's ``policy.nq`` and ``catalog.ttl`` (kept in an
+index beside the site, :mod:`toolkit.site.releaseindex`, brought up to date block by block and
+read one subject at a time), its ``manifest.json``, the archived texts in the sources folder and
+the schema files are the whole input. A whole site reads the index in one scan
+(:meth:`Release.preload`); a site after a change reads only the subjects its pages ask for.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import operator
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,7 @@ import pyoxigraph as ox
 from toolkit.config import Settings
 from toolkit.errors import LoadError
 from toolkit.query import load_store, release_base_iri, release_prefixes
+from toolkit.site.releaseindex import ReleaseIndex, open_index, term_of
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -50,8 +56,6 @@ RELEASE_FILE = "policy.nq"
 MANIFEST_FILE = "manifest.json"
 ONTOLOGY_FILE = "ontology.ttl"
 SHAPES_FILE = "shapes.ttl"
-#: the catalog's quads, as a graph of their own for :attr:`Release.graph_digests` (no IRI holds a NUL)
-CATALOG_KEY = "\0catalog"
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -105,6 +109,130 @@ class SourceText:
         return [p for p in self.paragraphs if p.start < max(end, start + 1) and p.end > start]
 
 
+_MISSING = object()
+#: rows read at once when a subject is first asked for (see :class:`Subjects`)
+READ_AHEAD = 256
+
+
+class Subjects:
+    """subject -> predicate -> object -> sorted graph names stating it: the release's quads as pages read
+    them, made from the index (:class:`ReleaseIndex`) one subject at a time when first asked for, then
+    kept. :meth:`preload` makes them all in one scan (a run that makes every page).
+
+    Why a read ahead: the long lists (``browse/``, the saved queries' tables) go through the subjects
+    in order; a miss reads the rows of the next subjects too (:data:`READ_AHEAD` rows, kept as rows and
+    made into terms only when asked for), one query for dozens of subjects."""
+
+    def __init__(self, index: ReleaseIndex) -> None:
+        self.index = index
+        self.cache: dict[str, dict[str, dict[Term, list[str]]] | None] = {}
+        self.ahead: dict[str, list[tuple[Any, ...]]] = {}
+        self.complete = False
+
+    def get(self, s: str, default: Any = None) -> Any:
+        found = self.cache.get(s, _MISSING)
+        if found is _MISSING:
+            found = None if self.complete else group(self._rows(s))
+            if not self.complete:
+                self.cache[s] = found
+        return default if found is None else found
+
+    def _rows(self, s: str) -> list[tuple[Any, ...]]:
+        """(p, o, k, lang, dt, g) rows of ``s``, sorted: read ahead before, or now with the next subjects'."""
+        rows = self.ahead.pop(s, None)
+        if rows is not None:
+            return rows
+        found = self.index.subjects_from(s, READ_AHEAD)
+        by_subject = itertools.groupby(found, operator.itemgetter(0))
+        groups = [(subject, [r[1:] for r in part]) for subject, part in by_subject]
+        if len(found) == READ_AHEAD:
+            groups.pop()  # the last subject's rows may go on past the limit
+        mine: list[tuple[Any, ...]] | None = None
+        for subject, part in groups:
+            part.sort()
+            if subject == s:
+                mine = part
+            elif subject not in self.cache:
+                self.ahead[subject] = part
+        if mine is None and (not found or found[0][0] != s):
+            return []  # no rows: the first subject read is after it
+        return mine if mine is not None else self.index.subject(s)
+
+    def __getitem__(self, s: str) -> dict[str, dict[Term, list[str]]]:
+        found = self.get(s)
+        if found is None:
+            raise KeyError(s)
+        return found
+
+    def __contains__(self, s: object) -> bool:
+        return isinstance(s, str) and self.get(s) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        if self.complete:
+            return iter(sorted(s for s, v in self.cache.items() if v is not None))
+        return iter(self.index.subjects())
+
+    def preload(self) -> None:
+        cache: dict[str, dict[str, dict[Term, list[str]]] | None] = {}
+        for s, rows in itertools.groupby(self.index.all_rows(), key=operator.itemgetter(0)):
+            cache[s] = group([r[1:] for r in rows])
+        self.cache, self.ahead, self.complete = cache, {}, True
+
+
+class Incoming:
+    """object IRI -> the (subject, predicate) pairs pointing at it, from the index when first asked for."""
+
+    def __init__(self, index: ReleaseIndex) -> None:
+        self.index = index
+        self.cache: dict[str, set[tuple[str, str]] | None] = {}
+        self.complete = False
+
+    def get(self, o: str, default: Any = None) -> Any:
+        found = self.cache.get(o, _MISSING)
+        if found is _MISSING:
+            found = None if self.complete else (set(self.index.incoming(o)) or None)
+            if not self.complete:
+                self.cache[o] = found
+        return default if found is None else found
+
+    def __getitem__(self, o: str) -> set[tuple[str, str]]:
+        found = self.get(o)
+        if found is None:
+            raise KeyError(o)
+        return found
+
+    def __contains__(self, o: object) -> bool:
+        return isinstance(o, str) and self.get(o) is not None
+
+    def preload(self) -> None:
+        cache: dict[str, set[tuple[str, str]] | None] = {}
+        for o, rows in itertools.groupby(self.index.all_incoming(), key=operator.itemgetter(0)):
+            cache[o] = {(s, p) for _o, s, p in rows}
+        self.cache, self.complete = cache, True
+
+
+def group(rows: list[tuple[Any, ...]]) -> dict[str, dict[Term, list[str]]] | None:
+    """A subject's rows (p, o, kind, lang, datatype, graph) as predicate -> term -> graph names (None: no rows)."""
+    if not rows:
+        return None
+    out: dict[str, dict[Term, list[str]]] = {}
+    made: dict[tuple[Any, ...], Term] = {}
+    for p, o, k, lang, dt, g in rows:
+        objs = out.get(p)
+        if objs is None:
+            objs = out[p] = {}
+        key = (o, k, lang, dt)
+        term = made.get(key)
+        if term is None:
+            term = made[key] = term_of(o, k, lang, dt)
+        graphs = objs.get(term)
+        if graphs is None:
+            objs[term] = [g]
+        elif g not in graphs:
+            graphs.append(g)  # rows come sorted by graph: the list is sorted
+    return out
+
+
 @dataclass
 class Release:
     """The release's triples indexed for pages, plus the ontology, shapes, catalog and texts."""
@@ -114,20 +242,31 @@ class Release:
     base_iri: str
     prefixes: dict[str, str]
     ontology_ns: str
-    #: subject -> predicate -> object -> sorted graph names stating it
-    out: dict[str, dict[str, dict[Term, list[str]]]] = field(default_factory=dict)
-    #: object IRI -> sorted (subject, predicate) pairs pointing at it
-    incoming: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    #: the release's quads and the catalog's triples, kept between runs (:mod:`toolkit.site.releaseindex`)
+    index: ReleaseIndex
+    #: subject -> predicate -> object -> sorted graph names stating it (read from the index when asked)
+    out: Any = None
+    #: object IRI -> (subject, predicate) pairs pointing at it (read from the index when asked)
+    incoming: Any = None
     ontology: ox.Store = field(default_factory=ox.Store)
     shapes: ox.Store = field(default_factory=ox.Store)
     #: the release in a store for the saved queries: loaded when first asked for (:meth:`query_store`)
     store: ox.Store | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, SourceText] = field(default_factory=dict)
-    #: graph name -> a digest of its lines in ``policy.nq`` (the catalog: :data:`CATALOG_KEY`), and the
-    #: IRIs its quads name; None when the file is not one quad a line (then every graph counts as changed)
-    graph_digests: dict[str, str] | None = None
-    graph_iris: dict[str, set[str]] | None = None
+    #: source IRI -> its ``archivedFile`` (whether or not the file is there): the IRIs that may have a text
+    archived: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.out is None:
+            self.out = Subjects(self.index)
+        if self.incoming is None:
+            self.incoming = Incoming(self.index)
+
+    def preload(self) -> None:
+        """Every subject and incoming link read in one scan each (a run that makes every page)."""
+        for lazy in (self.out, self.incoming):
+            getattr(lazy, "data", lazy).preload()
 
     def query_store(self) -> ox.Store:
         """The release in a store, loaded on first use: a site run whose saved queries were answered
@@ -145,6 +284,11 @@ class Release:
             if isinstance(v, ox.Literal):
                 return v.value
         return None
+
+    def with_predicate(self, predicate: str) -> list[tuple[str, Term]]:
+        """(subject, object) of every statement with ``predicate``, by subject then term, from the index
+        (not noted as a page's read: for the pages that are made on every run)."""
+        return [(s, term_of(o, k, lang, dt)) for s, o, k, lang, dt in self.index.with_predicate(predicate)]
 
     def triples(self, subject: str) -> list[ox.Triple]:
         """The subject's triples, sorted (for its data files). Made when asked, not for every subject
@@ -211,8 +355,9 @@ def _ontology_ns(ontology: ox.Store, prefixes: dict[str, str]) -> str:
     return prefixes.get("pt", "")
 
 
-def read_release(settings: Settings, release_dir: Path | None = None) -> Release:
-    """Read the release in ``release_dir`` (default: the project's) for the site."""
+def read_release(settings: Settings, release_dir: Path | None = None, index_path: Path | None = None) -> Release:
+    """Read the release in ``release_dir`` (default: the project's) for the site, through the index kept
+    at ``index_path`` (None: one in memory, every page read from it at once)."""
     folder = release_dir or settings.release_dir
     if not (folder / MANIFEST_FILE).is_file():
         raise LoadError("no release here (no manifest.json)", file=folder, hint="run `policy-toolkit build` first")
@@ -223,189 +368,49 @@ def read_release(settings: Settings, release_dir: Path | None = None) -> Release
     prefixes = release_prefixes(settings, folder)
     ontology = _load_turtle(settings.schema_dir / ONTOLOGY_FILE)
     shapes_path = settings.schema_dir / SHAPES_FILE
+    base_iri = release_base_iri(settings, folder)
+    index = open_index(index_path)
+    dataset, catalog = folder / RELEASE_FILE, folder / CATALOG_FILE
+    try:
+        # parsed from the file, not read back from a store: a store keeps values, not their
+        # lexical forms and datatypes (a nonNegativeInteger comes back as an integer)
+        index.sync(
+            dataset if dataset.is_file() else None,
+            catalog if catalog.is_file() else None,
+            base_iri + "catalog",
+            base_iri + "graph/ontology",
+        )
+    except (SyntaxError, OSError) as exc:
+        index.close()
+        raise LoadError(f"cannot read the release: {exc}", file=folder) from None
     rel = Release(
         settings=settings,
         folder=folder,
-        base_iri=release_base_iri(settings, folder),
+        base_iri=base_iri,
         prefixes=prefixes,
         ontology_ns=_ontology_ns(ontology, prefixes),
+        index=index,
         ontology=ontology,
         shapes=_load_turtle(shapes_path) if shapes_path.is_file() else ox.Store(),
         manifest=manifest,
     )
-    # parsed from the file, not read back from the store: the store keeps values, not their
-    # lexical forms and datatypes (a nonNegativeInteger comes back as an integer)
-    dataset = folder / RELEASE_FILE
-    lines: list[bytes] | None = None
-    if dataset.is_file():
-        raw = dataset.read_bytes()
-        quads: list[Any] = list(ox.parse(raw, format=ox.RdfFormat.N_QUADS))
-        lines = [line for line in raw.split(b"\n") if line.strip()]
-        if len(lines) != len(quads):  # not one quad a line, as the release writes it: no digests
-            lines = None
-    else:
-        quads = list(rel.query_store().quads_for_pattern(None, None, None, None))
-    # plain dicts and local names: each attribute of a pyoxigraph term is a new object when read,
-    # and this loop runs once per quad (a fifth of a site's time after one change, before)
-    out: dict[str, dict[str, dict[Term, list[str]]]] = {}
-    index = Index(out, rel.incoming, rel.base_iri + "graph/ontology")
-    digests = index.quads(quads, lines)
-    catalog = folder / CATALOG_FILE
-    if catalog.is_file():
-        try:
-            catalog_triples = list(ox.parse(path=catalog, format=ox.RdfFormat.TURTLE))
-        except (SyntaxError, OSError) as exc:
-            raise LoadError(f"cannot read: {exc}", file=catalog) from None
-        groups = index.triples(catalog_triples, rel.base_iri + "catalog")
-        if digests is not None:
-            if groups is None:  # blank nodes: the catalog counts as one graph
-                groups = (
-                    {CATALOG_KEY: hashlib.blake2b(catalog.read_bytes(), digest_size=16).hexdigest()},
-                    {
-                        CATALOG_KEY: {
-                            t.value
-                            for q in catalog_triples
-                            for t in (q.subject, q.object)
-                            if isinstance(t, ox.NamedNode)
-                        }
-                    },
-                )
-            digests[0].update(groups[0])
-            digests[1].update(groups[1])
-    if digests is not None:
-        rel.graph_digests, rel.graph_iris = digests
-    for ps in out.values():
-        for objs in ps.values():
-            for graphs in objs.values():
-                if len(graphs) > 1:
-                    graphs.sort()
-    rel.out = out
-    for s in sorted(rel.out):
-        archived = rel.first_literal(s, rel.ontology_ns + "archivedFile")
-        if archived:
-            text = read_source_text(settings.sources_dir, s, archived, rel.first_literal(s, rel.ontology_ns + "sha256"))
-            if text is not None:
-                rel.texts[s] = text
+    if index_path is None:
+        rel.preload()  # in memory: nothing to gain from reading subjects one by one
+    ns = rel.ontology_ns
+    checksums: dict[str, str] = {}
+    for s, v in rel.with_predicate(ns + "sha256"):
+        if isinstance(v, ox.Literal):
+            checksums.setdefault(s, v.value)  # the first literal by term order, as first_literal
+    archived: dict[str, str] = {}
+    for s, v in rel.with_predicate(ns + "archivedFile"):
+        if isinstance(v, ox.Literal):
+            archived.setdefault(s, v.value)
+    rel.archived = archived
+    for s in sorted(archived):
+        text = read_source_text(settings.sources_dir, s, archived[s], checksums.get(s))
+        if text is not None:
+            rel.texts[s] = text
     return rel
-
-
-class Index:
-    """The release's quads into :attr:`Release.out` and :attr:`Release.incoming`, with each graph's
-    digest and the IRIs it names on the way (one pass over the quads: reading a pyoxigraph term's
-    attribute makes a new object, so each is read once).
-
-    Why digests: after one source changed, only the keys of IRIs named in a changed graph can have
-    a new value, so the incremental site hashes those and takes the others' hashes as they were."""
-
-    def __init__(
-        self, out: dict[str, dict[str, dict[Term, list[str]]]], incoming: dict[str, set[tuple[str, str]]], skip: str
-    ) -> None:
-        self.out = out
-        self.incoming = incoming
-        self.skip = skip  # the ontology's graph: the ontology has pages of its own (schema/ontology.ttl)
-
-    def add(self, s: str, p: str, o: Term, g: str) -> None:
-        ps = self.out.get(s)
-        if ps is None:
-            ps = self.out[s] = {}
-        objs = ps.get(p)
-        if objs is None:
-            objs = ps[p] = {}
-        graphs = objs.get(o)
-        if graphs is None:
-            objs[o] = [g]
-        elif g not in graphs:
-            graphs.append(g)
-        if type(o) is ox.NamedNode:
-            pairs = self.incoming.get(o.value)
-            if pairs is None:
-                pairs = self.incoming[o.value] = set()
-            pairs.add((s, p))
-
-    def quads(
-        self, quads: list[ox.Quad], lines: list[bytes] | None
-    ) -> tuple[dict[str, str], dict[str, set[str]]] | None:
-        """Index ``quads``; with their ``lines`` of ``policy.nq``, each graph's digest and named IRIs.
-        (:meth:`add` written out here: this loop runs once per quad of the release.)"""
-        hashers: dict[str, Any] = {}
-        iris: dict[str, set[str]] = {}
-        named = ox.NamedNode
-        out, incoming, skip = self.out, self.incoming, self.skip
-        for n, q in enumerate(quads):
-            subject, graph_name, o = q.subject, q.graph_name, q.object
-            g = graph_name.value if type(graph_name) is named else ""
-            s = subject.value if type(subject) is named else None
-            ov = o.value if type(o) is named else None
-            if lines is not None:
-                h = hashers.get(g)
-                if h is None:
-                    h = hashers[g] = hashlib.blake2b(digest_size=16)
-                    iris[g] = set()
-                h.update(lines[n])
-                h.update(b"\n")
-                if s is not None:
-                    iris[g].add(s)
-                if ov is not None:
-                    iris[g].add(ov)
-            if s is None or g == skip:
-                continue
-            p = q.predicate.value
-            ps = out.get(s)
-            if ps is None:
-                ps = out[s] = {}
-            objs = ps.get(p)
-            if objs is None:
-                objs = ps[p] = {}
-            graphs = objs.get(o)
-            if graphs is None:
-                objs[o] = [g]
-            elif g not in graphs:
-                graphs.append(g)
-            if ov is not None:
-                pairs = incoming.get(ov)
-                if pairs is None:
-                    pairs = incoming[ov] = set()
-                pairs.add((s, p))
-        if lines is None:
-            return None
-        return {g: h.hexdigest() for g, h in hashers.items()}, iris
-
-    def triples(self, triples: list[ox.Triple], graph: str) -> tuple[dict[str, str], dict[str, set[str]]] | None:
-        """Index the catalog's ``triples`` as the quads of ``graph``; a digest and the named IRIs per
-        subject (keyed :data:`CATALOG_KEY` + subject), or None when a blank node is among them.
-
-        Why per subject: the catalog changes with every build (its checksums), and as one graph all
-        its thousands of IRIs counted as changed; per subject, only the changed files' do."""
-        parts: dict[str, list[str]] = {}
-        iris: dict[str, set[str]] = {}
-        named = ox.NamedNode
-        plain = True
-        for t in triples:
-            subject, o = t.subject, t.object
-            if type(subject) is not named:
-                plain = False
-                continue
-            s, p = subject.value, t.predicate.value
-            self.add(s, p, o, graph)
-            if type(o) is ox.BlankNode:
-                plain = False
-            if not plain:
-                continue
-            found = parts.get(s)
-            if found is None:
-                found = parts[s] = []
-                iris[s] = {s}
-            found.append(p)
-            found.append(str(o))  # N-Triples: a term's text, language and type
-            if type(o) is named:
-                iris[s].add(o.value)
-        if not plain:
-            return None
-        key = CATALOG_KEY + "\t"
-        digests = {
-            key + s: hashlib.blake2b("\0".join(v).encode(), digest_size=16).hexdigest() for s, v in parts.items()
-        }
-        return digests, {key + s: named_ for s, named_ in iris.items()}
 
 
 def read_source_text(sources_dir: Path, source_iri: str, archived: str, sha256: str | None) -> SourceText | None:

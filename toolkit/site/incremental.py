@@ -10,8 +10,10 @@ Why incremental, and why it is exact: a page is a pure function of what it reads
 release, and every read goes through :class:`toolkit.site.pages.Tracked` or a noted helper
 (``labels``, ``page_of``, ``types_of``, ``dates_of``), so each page knows its inputs as
 ``kind<TAB>key`` with a hash of their values. The state beside the site
-(``.<site>.site-state``) keeps those hashes; the next run hashes the same keys in the new
-release and makes again only the pages where one differs. The ontology pages, ``browse/``,
+(``.<site>.site-state``, SQLite: :data:`STATE_SCHEMA`) keeps those hashes and, for each key, the
+pages that read it; the next run hashes again only the keys of the IRIs that the release index
+says changed (:func:`affected_iris`), makes again only the pages that read a key whose hash
+differs, and writes only their rows. The ontology pages, ``browse/``,
 ``timeline/`` and each saved query's page are noted the same way (a query's page also by its
 file and answer); the home, catalog, SPARQL and search pages, the search index and the sitemap
 are always made, and written only when their bytes changed. Anything else (the code, templates,
@@ -32,8 +34,9 @@ import json
 import marshal
 import multiprocessing
 import os
+import sqlite3
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata, resources
 from pathlib import Path
@@ -44,7 +47,7 @@ from toolkit.publish import atomic
 from toolkit.query.sitefiles import DATA_FILES
 from toolkit.site.pages import Job, ResourceUnit, SiteBuilder
 
-STATE_VERSION = 4
+STATE_VERSION = 6
 CHUNK = 64
 
 #: the builder the forked workers inherit (set just before the pool starts)
@@ -54,11 +57,13 @@ _STAGING: Path | None = None
 
 
 def state_path(target: Path) -> Path:
-    """The incremental state of a site folder: beside it, ``.<name>.site-state``.
+    """The incremental state of a site folder: beside it, ``.<name>.site-state``, an SQLite file.
 
-    Written with :mod:`marshal` (plain values only, nothing is run when it is read): tens of
-    megabytes at 100k triples, which JSON takes seconds to write and read; a state of another
-    Python is not read (and the site is made whole)."""
+    Why SQLite: after one change a run reads the keys of the changed IRIs, the pages that read a
+    changed key (an index of the keys each page read) and writes the rows of the pages made again,
+    not a blob of every key and page (288 MB at 1M triples, made, written and read whole before).
+    What it holds: :data:`STATE_SCHEMA`; values of plain types in :mod:`marshal` (nothing is run when
+    they are read); a state of other code (:func:`fingerprint`) or marked invalid is not used."""
     return target.parent / f".{target.name}.site-state"
 
 
@@ -100,80 +105,165 @@ def fingerprint(builder: SiteBuilder) -> str:
     return h.hexdigest()
 
 
-def load_state(target: Path, fp: str) -> dict[str, Any] | None:
-    """The previous run's state when it is for this code and schema (else None: make the site whole)."""
+STATE_SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE keys (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL,
+    UNIQUE (kind, name));
+CREATE TABLE pages (iri TEXT PRIMARY KEY, path TEXT NOT NULL, doc BLOB NOT NULL, files BLOB NOT NULL);
+CREATE TABLE deps (key INTEGER NOT NULL, owner TEXT NOT NULL);
+CREATE TABLE jobs (name TEXT PRIMARY KEY, files BLOB NOT NULL, docs BLOB NOT NULL, deps BLOB NOT NULL);
+CREATE TABLE rest (rel TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, hash TEXT NOT NULL);
+"""
+#: made after the rows of a whole site are in (an index made at once is faster than one kept up row by row)
+STATE_INDEXES = """
+CREATE INDEX keys_name ON keys (name);
+CREATE INDEX deps_key ON deps (key);
+CREATE INDEX deps_owner ON deps (owner);
+"""
+
+
+class State:
+    """The last run's state (:func:`state_path`): the pages' entries, jobs and other files read in full
+    (what the site's other pages and the folder's checks need), the keys only as asked for."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.pages: dict[str, dict[str, Any]] = {
+            iri: {"path": path, "doc": marshal.loads(doc), "files": marshal.loads(files)}
+            for iri, path, doc, files in db.execute("SELECT iri, path, doc, files FROM pages")
+        }
+        self.jobs: dict[str, dict[str, Any]] = {
+            name: {"files": marshal.loads(files), "docs": marshal.loads(docs), "deps": marshal.loads(deps)}
+            for name, files, docs, deps in db.execute("SELECT name, files, docs, deps FROM jobs")
+        }
+        self.rest: dict[str, list[Any]] = {
+            rel: [size, mtime, h] for rel, size, mtime, h in db.execute("SELECT rel, size, mtime, hash FROM rest")
+        }
+        self.meta = dict(db.execute("SELECT name, value FROM meta"))
+
+    def keys_named(
+        self, names: Iterable[str] | None, sources: Iterable[str] = ()
+    ) -> Iterator[tuple[int, str, str, str]]:
+        """(id, kind, name, hash) of the keys of ``names``, of the :data:`ALWAYS_CHECKED` kinds but
+        ``text``, and the ``text`` keys of ``sources`` (None: every key).
+
+        Why the text keys of ``sources`` only: every resource page asks whether it has an archived text
+        (a key each), but only an IRI with an ``archivedFile`` can have one; for the others the answer
+        changes only with their quads, and then they are among ``names``."""
+        if names is None:
+            yield from self.db.execute("SELECT id, kind, name, hash FROM keys")
+            return
+        kinds = sorted(ALWAYS_CHECKED - {"text"})
+        marks = ",".join("?" * len(kinds))
+        yield from self.db.execute(f"SELECT id, kind, name, hash FROM keys WHERE kind IN ({marks})", kinds)
+        for part in _parts(sorted(sources)):
+            marks = ",".join("?" * len(part))
+            yield from self.db.execute(
+                f"SELECT id, kind, name, hash FROM keys WHERE kind = 'text' AND name IN ({marks})", part
+            )
+        for part in _parts(sorted(names)):
+            yield from self.db.execute(
+                f"SELECT id, kind, name, hash FROM keys WHERE name IN ({','.join('?' * len(part))})", part
+            )
+
+    def owners_of(self, ids: Iterable[int]) -> set[str]:
+        """The pages and jobs (``p<TAB>iri``, ``j<TAB>name``) that read one of the keys ``ids``."""
+        found: set[str] = set()
+        for part in _parts(sorted(ids)):
+            marks = ",".join("?" * len(part))
+            found.update(o for (o,) in self.db.execute(f"SELECT DISTINCT owner FROM deps WHERE key IN ({marks})", part))
+        return found
+
+    def key_names(self, ids: Iterable[int]) -> set[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        for part in _parts(sorted(ids)):
+            marks = ",".join("?" * len(part))
+            found.update(self.db.execute(f"SELECT kind, name FROM keys WHERE id IN ({marks})", part))
+        return found
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _parts(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    """``items`` in parts small enough for one SQL ``IN (...)``."""
+    for n in range(0, len(items), size):
+        yield items[n : n + size]
+
+
+def load_state(target: Path, fp: str) -> State | None:
+    """The previous run's state when it is for this code and schema and was finished (else None: make
+    the site whole)."""
+    path = state_path(target)
+    if not path.is_file():
+        return None
+    db = None
     try:
-        state = marshal.loads(state_path(target).read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        db = sqlite3.connect(path)
+        meta = dict(db.execute("SELECT name, value FROM meta"))
+        if meta.get("version") != str(STATE_VERSION) or meta.get("fingerprint") != fp or meta.get("valid") != "1":
+            db.close()
+            return None
+        return State(db)
+    except (sqlite3.Error, ValueError, EOFError, TypeError):
+        if db is not None:
+            db.close()
         return None
-    if not isinstance(state, dict) or state.get("version") != STATE_VERSION or state.get("fingerprint") != fp:
-        return None
-    return state
 
 
 #: kinds of key whose value is not a function of the release's quads alone: always hashed again
 ALWAYS_CHECKED = frozenset({"text", "resources", "query"})
 
 
-def affected_iris(builder: SiteBuilder, state: dict[str, Any]) -> set[str] | None:
-    """The IRIs named by a graph of ``policy.nq`` (or the catalog) that changed since the state, in its
-    old or its new lines; None when that cannot be told (then every key is hashed again).
+def index_path(target: Path) -> Path:
+    """The release index of a site folder (:mod:`toolkit.site.releaseindex`): beside it, ``.<name>.site-index``."""
+    return target.parent / f".{target.name}.site-index"
+
+
+def affected_iris(builder: SiteBuilder, state: State) -> set[str] | None:
+    """The IRIs named by a block of ``policy.nq`` (a graph) or of the catalog (a subject's statement) that
+    changed since the state was written, in its old or its new lines; None when that cannot be told
+    (then every key is hashed again). Asked of the release index, which keeps them by generation:
+    proportional to the change, not to the release.
 
     Why it is exact: a key's value (a subject's triples, its incoming links, label, types, dates,
-    whether it has a page) is made only of the quads that name its IRI, and a graph whose lines
+    whether it has a page) is made only of the quads that name its IRI, and a block whose bytes
     did not change holds the same quads."""
-    rel_ = builder.release
-    old: dict[str, list[str]] | None = state.get("graphs")
-    if rel_.graph_digests is None or rel_.graph_iris is None or old is None:
+    try:
+        noted = json.loads(state.meta.get("index", "null"))
+    except ValueError:
         return None
-    found: set[str] = set()
-    for g in old.keys() | rel_.graph_digests.keys():
-        before, now = old.get(g), rel_.graph_digests.get(g)
-        if before is not None and now is not None and before[0] == now:
-            continue
-        if before is not None and before[1]:
-            found.update(before[1].split("\n"))
-        if now is not None:
-            found |= rel_.graph_iris[g]
-    return found
-
-
-def graphs_of(builder: SiteBuilder) -> dict[str, list[str]] | None:
-    """What the state keeps of each graph: its digest and the IRIs it names (one string, fast in JSON)."""
-    rel_ = builder.release
-    if rel_.graph_digests is None or rel_.graph_iris is None:
+    if not isinstance(noted, list) or len(noted) != 2:
         return None
-    return {g: [d, "\n".join(sorted(rel_.graph_iris[g]))] for g, d in sorted(rel_.graph_digests.items())}
+    return builder.release.index.changed_since(noted[0], noted[1])
 
 
-def changed_keys(builder: SiteBuilder, state: dict[str, Any] | None) -> set[int]:
-    """The indexes of the state's keys whose value in this release is not the one noted (only the keys
-    of :func:`affected_iris` and of :data:`ALWAYS_CHECKED` kinds are hashed again)."""
+def changed_keys(builder: SiteBuilder, state: State | None) -> dict[int, str]:
+    """The state's keys whose value in this release is not the one noted, with their new hashes (only the
+    keys of :func:`affected_iris` and of :data:`ALWAYS_CHECKED` kinds are read and hashed again)."""
     if state is None:
-        return set()
-    affected = affected_iris(builder, state)
-    changed = set()
-    for n, (key, old) in enumerate(zip(state["keys"], state["hashes"], strict=True)):
-        kind, _, name = key.partition("\t")
-        if affected is not None and kind not in ALWAYS_CHECKED and name not in affected:
-            continue
-        if builder.dep_value(kind, name) != old:
-            changed.add(n)
+        return {}
+    changed: dict[int, str] = {}
+    for n, kind, name, old in state.keys_named(affected_iris(builder, state), builder.release.archived):
+        now = builder.dep_value(kind, name)
+        if now != old:
+            changed[n] = now
     return changed
 
 
 def plan(
-    builder: SiteBuilder, state: dict[str, Any] | None, changed: set[int]
+    builder: SiteBuilder, state: State | None, changed: dict[int, str]
 ) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    """(resources to make, resource -> its previous entry to keep as it is)."""
+    """(resources to make, resource -> its previous entry to keep as it is): a page is made again when it
+    read a changed key (found through the index of the keys each page read), is new, or moved."""
     if state is None:
         return list(builder.resources), {}
-    pages: dict[str, dict[str, Any]] = state["pages"]
+    dirty = {owner[2:] for owner in state.owners_of(changed) if owner.startswith("p\t")}
     todo: list[str] = []
     keep: dict[str, dict[str, Any]] = {}
     for iri in builder.resources:
-        entry = pages.get(iri)
-        if entry is None or entry["path"] != builder.sitemap.page_dir(iri) or changed.intersection(entry["deps"]):
+        entry = state.pages.get(iri)
+        if entry is None or iri in dirty or entry["path"] != builder.sitemap.page_dir(iri):
             todo.append(iri)
         else:
             keep[iri] = entry
@@ -199,28 +289,30 @@ def touched(target: Path, keep: dict[str, dict[str, Any]]) -> list[str]:
     ]
 
 
-def reuser(state: dict[str, Any] | None, changed: set[int], target: Path) -> Callable[[str], Job | None] | None:
+class Reuser:
     """For :meth:`SiteBuilder.rest`: the last site's job of a name, when none of its reads changed and
-    its files are as written (else None: it is made again)."""
-    if state is None:
-        return None
-    jobs: dict[str, dict[str, Any]] = state["jobs"]
-    rest: dict[str, list[Any]] = state["rest"]
-    keys: list[str] = state["keys"]
+    its files are as written (else None: it is made again). Notes the names it gave back (:attr:`reused`):
+    their rows in the state stay as they are."""
 
-    def reuse(name: str) -> Job | None:
-        entry = jobs.get(name)
-        if entry is None or changed.intersection(entry["deps"]):
+    def __init__(self, state: State, changed: dict[int, str], target: Path) -> None:
+        self.state, self.changed, self.target = state, changed, target
+        self.reused: set[str] = set()
+
+    def __call__(self, name: str) -> Job | None:
+        entry = self.state.jobs.get(name)
+        if entry is None or not self.changed.keys().isdisjoint(entry["deps"]):
             return None
         for rel in entry["files"]:
-            noted = rest.get(rel)
-            if noted is None or not unchanged(target / rel, noted[0], noted[1]):
+            noted = self.state.rest.get(rel)
+            if noted is None or not unchanged(self.target / rel, noted[0], noted[1]):
                 return None
-        deps = {(k, key) for k, _, key in (keys[i].partition("\t") for i in entry["deps"])}
+        self.reused.add(name)
         docs = {path: (doc[0], doc[1], doc[2]) for path, doc in entry["docs"].items()}
-        return Job(files=list(entry["files"]), docs=docs, deps=deps)
+        return Job(files=list(entry["files"]), docs=docs, deps=set())
 
-    return reuse
+
+def reuser(state: State | None, changed: dict[int, str], target: Path) -> Reuser | None:
+    return None if state is None else Reuser(state, changed, target)
 
 
 def _write_unit(unit: ResourceUnit, staging: Path) -> ResourceUnit:
@@ -279,83 +371,126 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def new_state(
+def write_state(
+    target: Path,
     fp: str,
+    old: State | None,
+    builder: SiteBuilder,
     made: list[ResourceUnit],
     keep: dict[str, dict[str, Any]],
-    old: dict[str, Any] | None,
-    changed: set[int],
-    builder: SiteBuilder,
+    changed: dict[int, str],
     jobs: dict[str, Job],
     rest: dict[str, list[Any]],
-) -> dict[str, Any]:
-    """The state of the site just written: every resource page's files, search entry and inputs, every
-    other file's size, time and hash (``rest``), the reads of the noted overview and ontology pages,
-    and each graph's digest. The key table of the last state is kept as it is (its changed hashes
-    updated, new keys added), so that the entries of kept pages are taken unchanged."""
-    keys: list[str] = list(old["keys"]) if old is not None else []
-    hashes: list[str] = list(old["hashes"]) if old is not None else []
-    for n in changed:
-        kind, _, name = keys[n].partition("\t")
-        hashes[n] = builder.dep_value(kind, name)
-    where = {k: n for n, k in enumerate(keys)}
+    reused: set[str],
+) -> None:
+    """Write the state of the site just written: into the last state (made invalid by
+    :func:`invalidate_state` before the folder was touched), only the rows that changed: the pages
+    made again and gone, their keys, the jobs made, the other files; else (a whole site) a new file
+    put in place in one rename. Marked valid at the end, in the same transaction."""
+    if old is None:
+        path = state_path(target)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        db = sqlite3.connect(tmp)
+        db.execute("PRAGMA journal_mode = OFF")  # a new file, put in place only once it is written
+        db.executescript(STATE_SCHEMA)
+    else:
+        db = old.db
+    db.execute("PRAGMA synchronous = OFF")  # a site is made again from the release at will
+    with db:
+        db.executemany("UPDATE keys SET hash = ? WHERE id = ?", ((h, n) for n, h in changed.items()))
+        # every key the rows below name, found (or added) in a few statements, not one query a key
+        # (``browse/`` alone reads tens of thousands)
+        written_jobs = {n: j for n, j in sorted(jobs.items()) if j.deps is not None and n not in reused}
+        wanted: dict[tuple[str, str], str | None] = {}
+        for u in made:
+            for k, h in u.deps.items():
+                kind, _, name = k.partition("\t")
+                wanted[(kind, name)] = h
+        for job in written_jobs.values():
+            for pair in job.deps or ():
+                wanted.setdefault(pair, None)
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (kind TEXT NOT NULL, name TEXT NOT NULL)")
+        db.execute("DELETE FROM wanted")
+        db.executemany("INSERT INTO wanted VALUES (?, ?)", wanted)
+        join = "SELECT w.kind, w.name, k.id FROM wanted w JOIN keys k ON k.kind = w.kind AND k.name = w.name"
+        ids = {(kind, name): n for kind, name, n in db.execute(join)}
+        missing = [pair for pair in wanted if pair not in ids]
+        db.executemany(
+            "INSERT INTO keys (kind, name, hash) VALUES (?, ?, ?)",
+            ((kind, name, wanted[(kind, name)] or builder.dep_value(kind, name)) for kind, name in missing),
+        )
+        if missing:
+            ids = {(kind, name): n for kind, name, n in db.execute(join)}
 
-    def index(key: str) -> int:
-        n = where.get(key)
-        if n is None:
-            kind, _, name = key.partition("\t")
-            n = where[key] = len(keys)
-            keys.append(key)
-            hashes.append(builder.dep_value(kind, name))
-        return n
-
-    pages: dict[str, dict[str, Any]] = dict(keep)
-    for u in made:
-        deps = [index(k) for k in u.deps]
-        files = {rel: list(st) for rel, st in u.stats.items()}
-        pages[u.iri] = {"path": u.path, "files": files, "doc": list(u.doc), "deps": deps}
-    job_entries = {}
-    for name, job in sorted(jobs.items()):
-        if job.deps is not None:
-            job_entries[name] = {
-                "files": job.files,
-                "docs": {p: list(d) for p, d in sorted(job.docs.items())},
-                "deps": sorted(index(f"{k}\t{key}") for k, key in job.deps),
-            }
-    state = {
-        "version": STATE_VERSION,
-        "fingerprint": fp,
-        "keys": keys,
-        "hashes": hashes,
-        "pages": dict(sorted(pages.items())),
-        "jobs": job_entries,
-        "rest": dict(sorted(rest.items())),
-        "graphs": graphs_of(builder),
-    }
-    return compact(state)
-
-
-def compact(state: dict[str, Any]) -> dict[str, Any]:
-    """Drop the keys no page reads any more, once they are half the table (renumbering every entry)."""
-    entries = [*state["pages"].values(), *state["jobs"].values()]
-    used = sorted({n for e in entries for n in e["deps"]})
-    if len(state["keys"]) <= 2 * len(used) + 1024:
-        return state
-    renumber = {old: new for new, old in enumerate(used)}
-    state["keys"] = [state["keys"][n] for n in used]
-    state["hashes"] = [state["hashes"][n] for n in used]
-    for e in entries:
-        e["deps"] = [renumber[n] for n in e["deps"]]
-    return state
+        made_iris = {u.iri for u in made}
+        gone = [] if old is None else [iri for iri in old.pages if iri not in keep and iri not in made_iris]
+        db.executemany("DELETE FROM pages WHERE iri = ?", ((iri,) for iri in gone))
+        if old is not None:  # the reads of the pages gone and made again (noted anew below)
+            db.executemany("DELETE FROM deps WHERE owner = ?", (("p\t" + iri,) for iri in [*gone, *sorted(made_iris)]))
+        for u in made:
+            deps = [ids[(kind, name)] for kind, _, name in (k.partition("\t") for k in u.deps)]
+            files = {rel: list(st) for rel, st in u.stats.items()}
+            db.execute(
+                "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",
+                (u.iri, u.path, marshal.dumps(list(u.doc)), marshal.dumps(files)),
+            )
+            db.executemany("INSERT INTO deps VALUES (?, ?)", ((n, "p\t" + u.iri) for n in deps))
+        for name in [] if old is None else [n for n in old.jobs if n not in jobs or jobs[n].deps is None]:
+            db.execute("DELETE FROM jobs WHERE name = ?", (name,))
+            db.execute("DELETE FROM deps WHERE owner = ?", ("j\t" + name,))
+        for name, job in written_jobs.items():
+            deps = sorted(ids[pair] for pair in job.deps or ())
+            db.execute("DELETE FROM deps WHERE owner = ?", ("j\t" + name,))
+            db.execute(
+                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?)",
+                (
+                    name,
+                    marshal.dumps(job.files),
+                    marshal.dumps({p: list(d) for p, d in sorted(job.docs.items())}),
+                    marshal.dumps(deps),
+                ),
+            )
+            db.executemany("INSERT INTO deps VALUES (?, ?)", ((n, "j\t" + name) for n in deps))
+        db.execute("DELETE FROM rest")
+        db.executemany("INSERT INTO rest VALUES (?, ?, ?, ?)", ((rel, *v) for rel, v in sorted(rest.items())))
+        meta = {
+            "version": str(STATE_VERSION),
+            "fingerprint": fp,
+            "index": json.dumps(list(builder.release.index.generation())),
+            "valid": "1",
+        }
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
+    if old is None:
+        db.executescript(STATE_INDEXES)
+        db.close()
+        os.replace(tmp, state_path(target))
 
 
-def file_list(state: dict[str, Any]) -> list[str]:
+def invalidate_state(target: Path, state: State | None) -> None:
+    """Mark the state not the site's before the folder is touched: a run stopped midway leaves a state the
+    next one does not use (the site is then made whole)."""
+    if state is None:
+        state_path(target).unlink(missing_ok=True)
+        return
+    with state.db as db:
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('valid', '0')")
+
+
+def file_list(state: State) -> list[str]:
     """Every file of the site that a state describes."""
-    files = [rel for entry in state["pages"].values() for rel in entry["files"]]
-    return sorted([*files, *state["rest"]])
+    files = [rel for entry in state.pages.values() for rel in entry["files"]]
+    return sorted([*files, *state.rest])
 
 
-def in_place_ok(target: Path, state: dict[str, Any]) -> bool:
+def new_file_list(keep: dict[str, dict[str, Any]], made: list[ResourceUnit], rest: dict[str, list[Any]]) -> list[str]:
+    """Every file of the site just made: the kept pages', the made pages' and the others."""
+    files = [rel for entry in keep.values() for rel in entry["files"]]
+    files += [rel for unit in made for rel in unit.stats]
+    return sorted([*files, *rest])
+
+
+def in_place_ok(target: Path, state: State) -> bool:
     """The site folder is the one the state describes (a real folder, its marker listing exactly the
     state's files): only then is it updated in place; anything else is made whole and swapped."""
     if target.is_symlink() or not target.is_dir():
@@ -364,7 +499,9 @@ def in_place_ok(target: Path, state: dict[str, Any]) -> bool:
     return marked is not None and marked - atomic.BOOKKEEPING == set(file_list(state))
 
 
-def update_in_place(target: Path, staging: Path, written: list[str], old: list[str], new: list[str]) -> None:
+def update_in_place(
+    target: Path, staging: Path, written: list[str], old: list[str], new: list[str], state: State
+) -> None:
     """Move the ``written`` files from ``staging`` into the site folder, each in one rename, and delete
     the files of ``old`` that are not in ``new``: only files the toolkit wrote are replaced or deleted.
 
@@ -387,7 +524,7 @@ def update_in_place(target: Path, staging: Path, written: list[str], old: list[s
                 f"refusing to replace {target / rel}: policy-toolkit site did not write it",
                 hint="move it away, or give --out an empty or new folder",
             )
-    state_path(target).unlink(missing_ok=True)  # never a state that is not the site's
+    invalidate_state(target, state)  # never a state that is not the site's
     listed = set(new)
     # the marker lists the old files already (in_place_ok): written only when the set of files changes
     # (a change of a label rewrites a hundred files of 90k; the marker's list is 4 MB at 100k)
@@ -406,29 +543,28 @@ def update_in_place(target: Path, staging: Path, written: list[str], old: list[s
         atomic.write_marker(target, new)
 
 
-def save_state(target: Path, state: dict[str, Any]) -> None:
-    path = state_path(target)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(marshal.dumps(state))
-    os.replace(tmp, path)
-
-
 __all__ = [
+    "ALWAYS_CHECKED",
+    "STATE_INDEXES",
+    "STATE_SCHEMA",
+    "Reuser",
+    "State",
     "affected_iris",
     "changed_keys",
-    "compact",
     "content_hash",
     "file_list",
     "fingerprint",
     "in_place_ok",
+    "index_path",
+    "invalidate_state",
     "load_state",
     "make_pages",
-    "new_state",
+    "new_file_list",
     "plan",
     "reuser",
-    "save_state",
     "state_path",
     "touched",
     "unchanged",
     "update_in_place",
+    "write_state",
 ]

@@ -191,28 +191,35 @@ class Page:
     kind: str
 
 
-class Tracked(dict):  # type: ignore[type-arg]
-    """A dict of the release that notes each key a page reads (``get``, ``[]``, ``in``) into ``deps``.
+class Tracked:
+    """A mapping of the release that notes each key a page reads (``get``, ``[]``, ``in``) into ``deps``.
 
     Why: a page is a pure function of what it reads, so the keys it read and a hash of their
-    values say exactly when it must be made again (the incremental site); nothing else is needed."""
+    values say exactly when it must be made again (the incremental site); nothing else is needed.
+    :meth:`peek` reads without noting (for the hashes themselves)."""
 
-    def __init__(self, data: dict[Any, Any], kind: str, builder: SiteBuilder) -> None:
-        super().__init__(data)
+    def __init__(self, data: Any, kind: str, builder: SiteBuilder) -> None:
+        self.data = data
         self.kind = kind
         self.builder = builder
 
     def get(self, key: Any, default: Any = None) -> Any:
         self.builder.note(self.kind, key)
-        return super().get(key, default)
+        return self.data.get(key, default)
 
     def __getitem__(self, key: Any) -> Any:
         self.builder.note(self.kind, key)
-        return super().__getitem__(key)
+        return self.data[key]
 
     def __contains__(self, key: object) -> bool:
         self.builder.note(self.kind, key)
-        return super().__contains__(key)
+        return key in self.data
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.data)
+
+    def peek(self, key: Any, default: Any = None) -> Any:
+        return self.data.get(key, default)
 
 
 @dataclass
@@ -307,12 +314,12 @@ class SiteBuilder:
         try:
             rel_ = self.release
             if kind == "out":
-                v = dict.get(rel_.out, key) or {}
+                v = rel_.out.peek(key) or {}
                 text = repr(sorted((p, sorted((str(o), gs) for o, gs in objs.items())) for p, objs in v.items()))
             elif kind == "in":
-                text = repr(sorted(dict.get(rel_.incoming, key) or ()))
+                text = repr(sorted(rel_.incoming.peek(key) or ()))
             elif kind == "text":
-                t = dict.get(rel_.texts, key)
+                t = rel_.texts.peek(key)
                 text = "" if t is None else repr(t.signature)  # not the text: see SourceText
             elif kind == "label":
                 text = repr(sorted(self.labels(key).items()))
@@ -359,7 +366,8 @@ class SiteBuilder:
         self.note("label", iri)
         cached = self._label_cache.get(iri)
         if cached is None:
-            cached = self._label_cache[iri] = self._find_labels(iri)
+            with self.untracked():  # noted as the label, not as the reads behind it (cached or not: the same)
+                cached = self._label_cache[iri] = self._find_labels(iri)
         return cached
 
     def _find_labels(self, iri: str) -> dict[str, str]:
@@ -1226,7 +1234,7 @@ class SiteBuilder:
             url = download_base + f["path"]
             # the distribution whose downloadURL is the file's: looked up by the URL (what points at it),
             # not found by reading every subject of the release (the home page is made every run)
-            found = sorted(s for s, p in dict.get(rel_.incoming, url) or () if p == dcat + "downloadURL")
+            found = sorted(s for s, p in rel_.incoming.peek(url) or () if p == dcat + "downloadURL")
             files.append({**f, "url": url, "distribution": found[-1] if found else ""})
         return {
             "titles": titles or {"": str(rel_.manifest.get("title", ""))},

@@ -1,0 +1,308 @@
+"""The release index kept beside the site (:mod:`toolkit.site.releaseindex`): only the blocks whose
+bytes changed are parsed, the index after any history equals one made anew, and what the state
+asks of it ("what changed since") is exact or refused."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.site.test_site_generic import BASE, tiny_project
+from tests.site.test_site_incremental import add_lines, tree
+from toolkit.site import data, incremental, write_site
+from toolkit.site.releaseindex import ReleaseIndex, nq_blocks, ttl_blocks
+
+LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+DCT = "<http://purl.org/dc/terms/"
+
+
+def rows(index: ReleaseIndex) -> list[tuple]:
+    return index.conn().execute("SELECT s, p, o, k, lang, dt, g FROM quads ORDER BY s, p, o, k, lang, dt, g").fetchall()
+
+
+def sync(index: ReleaseIndex, release: Path) -> None:
+    catalog = release / "catalog.ttl"
+    index.sync(release / "policy.nq", catalog if catalog.is_file() else None, BASE + "catalog", BASE + "graph/ontology")
+
+
+def test_only_the_changed_blocks_are_parsed_and_the_index_equals_one_made_anew(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    release = settings.release_dir
+    with (release / "policy.nq").open("a", encoding="utf-8") as fh:  # a graph after the other, as the build writes
+        fh.write(f'<{BASE}lonely> {LABEL} "Lonely"@en <{BASE}graph/s2> .\n')
+    (release / "catalog.ttl").write_text(
+        f"@prefix dct: {DCT}> .\n\n"
+        f'<{BASE}dist/a> dct:title "A" ;\n    dct:source <{BASE}thing> .\n\n'
+        f'<{BASE}dist/b> dct:title "B" .\n',
+        encoding="utf-8",
+    )
+    index = ReleaseIndex(tmp_path / "index")
+    sync(index, release)
+    assert index.blocks_parsed == 4  # graphs s1 and s2, the catalog's two statements
+    id_, gen = index.generation()
+    nq = release / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Lonely"@en', '"Alone"@en'), encoding="utf-8")
+    sync(index, release)
+    assert index.blocks_parsed == 1  # the second source's graph only
+    assert index.changed_since(id_, gen) == {f"{BASE}lonely"}
+    catalog = release / "catalog.ttl"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace(f"<{BASE}thing>", f"<{BASE}gizmo>"), "utf-8")
+    index.blocks_parsed = 0
+    sync(index, release)
+    assert index.blocks_parsed == 1  # dist/a's statement only
+    assert index.changed_since(id_, gen + 1) == {f"{BASE}dist/a", f"{BASE}thing", f"{BASE}gizmo"}
+    fresh = ReleaseIndex(None)
+    sync(fresh, release)
+    assert rows(index) == rows(fresh) and len(rows(fresh)) == 16
+    index.blocks_parsed = 0
+    sync(index, release)
+    assert index.blocks_parsed == 0  # nothing changed: nothing parsed, no new generation
+    assert index.generation() == (id_, gen + 2)
+
+
+def test_what_changed_since_is_refused_for_another_index_or_a_forgotten_generation(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    index = ReleaseIndex(tmp_path / "index")
+    sync(index, settings.release_dir)
+    id_, gen = index.generation()
+    assert index.changed_since(id_, gen) == set()
+    assert index.changed_since("another", gen) is None
+    assert index.changed_since(id_, gen + 1) is None  # a state newer than the index: the index was made anew
+    add_lines(settings.release_dir, f'<{BASE}new> {LABEL} "New"@en <{BASE}graph/s1> .')
+    sync(index, settings.release_dir)
+    index.forget_until(gen + 1)
+    assert index.changed_since(id_, gen + 1) == set()
+    assert index.changed_since(id_, gen) is None  # its record is gone: every key is hashed again
+
+
+def test_files_that_cannot_be_cut_into_blocks_are_one_block(tmp_path: Path) -> None:
+    assert nq_blocks(b'<a> <b> "c" .\n') is None  # no graph name: the file is one block
+    runs = nq_blocks(b"<a> <b> <c> <g1> .\n<d> <b> <c> <g1> .\n<a> <b> <c> <g2> .\n<x> <b> <c> <g1> .\n")
+    assert runs is not None and [k for k, _ in runs] == ["g1#0", "g2#0", "g1#1"]
+    header, statements = ttl_blocks(b"@prefix x: <y> .\n<a> x:b 1 .\n<c> x:d 2 ;\n    x:e 3 .\n")
+    assert header == b"@prefix x: <y> .\n" and [k for k, _ in statements] == ["<a>#0", "<c>#0"]
+    # a long literal with a line that looks like a statement's start: the catalog is parsed whole
+    settings = tiny_project(tmp_path / "p")
+    (settings.release_dir / "catalog.ttl").write_text(
+        f'<{BASE}dist/a> {DCT}description> """one\n<{BASE}x> <{BASE}y> <{BASE}z> .\ntwo""" .\n', encoding="utf-8"
+    )
+    index = ReleaseIndex(None)
+    sync(index, settings.release_dir)
+    found = index.subject(f"{BASE}dist/a")
+    assert [r[1] for r in found] == [f"one\n<{BASE}x> <{BASE}y> <{BASE}z> .\ntwo"]
+    assert not index.has_subject(f"{BASE}x")
+
+
+def test_a_damaged_index_is_made_again_and_the_site_is_a_whole_builds(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    path = incremental.index_path(out)
+    assert path.is_file()
+    path.write_bytes(b"not a database at all" * 100)
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    again = write_site(settings, out=out, jobs=1)
+    assert again.made >= 1
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM quads").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_after_a_change_never_reads_the_whole_release(
+    tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a change the pages read the subjects they ask for (in the workers too), never a full scan;
+    a whole run scans once, and so does a run that makes a page listing every resource again (a label
+    changed: ``browse/``), before the workers fork."""
+    monkeypatch.setattr(incremental, "CHUNK", 1)
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    scans: list[str] = []
+    real = ReleaseIndex.all_rows
+    monkeypatch.setattr(ReleaseIndex, "all_rows", lambda self: scans.append("scan") or real(self))
+    write_site(settings, out=out, jobs=jobs)
+    assert scans == ["scan"]
+    nq = settings.release_dir / "policy.nq"
+    wobbles = f"<https://example.org/vocab#wobbles> <{BASE}thing>"
+    nq.write_text(nq.read_text(encoding="utf-8").replace(wobbles, wobbles[:-7] + "elsewhere>"), encoding="utf-8")
+    assert write_site(settings, out=out, jobs=jobs).made >= 2  # gizmo, thing that it no longer points at…
+    assert scans == ["scan"]
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    assert write_site(settings, out=out, jobs=jobs).made == 1
+    assert scans == ["scan", "scan"]
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+
+
+def test_the_state_is_written_per_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a change only the rows of the pages made again are written, not those of the kept pages."""
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    for n in range(5):
+        add_lines(settings.release_dir, f'<{BASE}extra{n}> {LABEL} "Extra {n}"@en <{BASE}graph/s1> .')
+    write_site(settings, out=out, jobs=1)
+    statements: list[str] = []
+    real = incremental.write_state
+
+    def traced(target: Path, fp: str, old: incremental.State | None, *args: Any) -> None:
+        assert old is not None
+        old.db.set_trace_callback(statements.append)
+        try:
+            real(target, fp, old, *args)
+        finally:
+            old.db.set_trace_callback(None)
+
+    monkeypatch.setattr(incremental, "write_state", traced)
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Extra 3"@en', '"Extra three"@en'), encoding="utf-8")
+    assert write_site(settings, out=out, jobs=1).made == 1
+    pages = [s for s in statements if "INTO pages" in s]
+    assert len(pages) == 1 and f"{BASE}extra3" in pages[0]
+    assert not any("DELETE FROM pages" in s and "extra" in s for s in statements)
+    assert not any("SELECT" in s and "FROM pages" in s for s in statements)
+
+
+def test_an_interrupted_update_leaves_a_state_the_next_run_does_not_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    fp_state = incremental.state_path(out)
+    real = incremental.atomic.write_marker
+
+    def stop(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("stopped midway")
+
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    add_lines(settings.release_dir, f'<{BASE}new> {LABEL} "New"@en <{BASE}graph/s1> .')  # the marker is written
+    monkeypatch.setattr(incremental.atomic, "write_marker", stop)
+    with pytest.raises(RuntimeError):
+        write_site(settings, out=out, jobs=1)
+    monkeypatch.setattr(incremental.atomic, "write_marker", real)
+    assert fp_state.is_file()
+    assert sqlite3.connect(fp_state).execute("SELECT value FROM meta WHERE name = 'valid'").fetchone() == ("0",)
+    again = write_site(settings, out=out, jobs=1)
+    assert again.kept == 0  # made whole
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+
+
+def test_the_index_is_brought_up_to_date_holding_the_sites_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs into one site never update its index (or state) at once: the second waits for the lock."""
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    held: list[bool] = []
+    real = ReleaseIndex.sync
+
+    def check(self: ReleaseIndex, *args: Any) -> None:
+        fd = os.open(incremental.atomic.lock_path(out), os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.append(False)
+        except BlockingIOError:
+            held.append(True)
+        finally:
+            os.close(fd)
+        real(self, *args)
+
+    monkeypatch.setattr(ReleaseIndex, "sync", check)
+    write_site(settings, out=out, jobs=1)
+    write_site(settings, out=out, jobs=1)
+    assert held == [True, True]
+
+
+def test_the_kept_pages_files_are_checked_beside_the_pages_being_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full check of the kept pages' files (a page touched by hand is made again) runs in a thread
+    while the pages are made, not before them."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    threads: list[bool] = []
+    real = incremental.touched
+    monkeypatch.setattr(
+        incremental,
+        "touched",
+        lambda *a: threads.append(threading.current_thread() is threading.main_thread()) or real(*a),
+    )
+    page = out / "en" / "id" / "gizmo" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"Gizmo", b"Gadge"))
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    write_site(settings, out=out, jobs=1)
+    assert threads == [False]
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+
+
+def test_a_page_made_again_has_its_reads_noted_once(tmp_path: Path) -> None:
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    write_site(settings, out=out, jobs=1)
+    db = sqlite3.connect(incremental.state_path(out))
+    before = db.execute("SELECT COUNT(*) FROM deps WHERE owner = ?", (f"p\t{BASE}thing",)).fetchone()[0]
+    db.close()
+    nq = settings.release_dir / "policy.nq"
+    for label in ("Thing renamed", "Thing"):
+        text = nq.read_text(encoding="utf-8")
+        nq.write_text(text.replace('"Thing renamed"@en', '"Thing"@en').replace('"Thing"@en', f'"{label}"@en'), "utf-8")
+        assert write_site(settings, out=out, jobs=1).made >= 1
+    db = sqlite3.connect(incremental.state_path(out))
+    assert db.execute("SELECT COUNT(*) FROM deps WHERE owner = ?", (f"p\t{BASE}thing",)).fetchone()[0] == before > 0
+
+
+def test_a_subject_read_ahead_is_the_subject_read_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows read ahead (the next subjects', up to a limit that may cut a subject's rows short) give
+    each subject the same quads as reading it alone, whatever the order subjects are asked for in."""
+    monkeypatch.setattr(data, "READ_AHEAD", 3)
+    settings = tiny_project(tmp_path / "p")
+    index = ReleaseIndex(None)
+    sync(index, settings.release_dir)
+    subjects = index.subjects()
+    alone = {s: data.group(index.subject(s)) for s in subjects}
+    for order in (subjects, subjects[::-1], subjects[1::2] + subjects[::2]):
+        lazy = data.Subjects(index)
+        assert {s: lazy.get(s) for s in order} == alone
+        assert lazy.get(f"{BASE}nothing-here") is None and lazy.get("") is None
+
+
+def test_only_the_text_keys_of_iris_that_name_an_archived_file_are_checked_on_every_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text that appears beside the release (the source names it, the file was missing) is seen; the
+    "has it a text" keys of the other resource pages are not hashed after an unrelated change."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    text = settings.sources_dir / "s1" / "a.txt"
+    kept = text.read_bytes()
+    text.unlink()
+    write_site(settings, out=out, jobs=1)
+    text.write_bytes(kept)
+    checked: list[tuple[str, str]] = []
+    real = incremental.State.keys_named
+
+    def spy(self: incremental.State, *args: Any) -> Any:
+        for row in real(self, *args):
+            checked.append((row[1], row[2]))
+            yield row
+
+    monkeypatch.setattr(incremental.State, "keys_named", spy)
+    assert write_site(settings, out=out, jobs=1).made >= 1
+    monkeypatch.undo()
+    assert ("text", f"{BASE}source/s1") in checked and ("text", f"{BASE}gizmo") not in checked
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+    assert "另一个事实在这里" in tree(out)["id/source/s1/index.html"].decode()
