@@ -18,7 +18,6 @@ whole release in memory. The bytes are those :func:`toolkit.publish.release.asse
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import tempfile
 from collections import Counter
@@ -70,6 +69,7 @@ class FastOutcome(Outcome):
         self.units = units
         self.clean = clean
         self.order: list[tuple[str, int, int, int]] = []
+        self.links: Any = None  # the checks across sources' index (toolkit.build.pipeline.LinkIndex)
         self.triples = sum(u.triples for u in units) if clean else 0
 
     def ntriples_chunks(self) -> Iterator[bytes]:
@@ -492,37 +492,22 @@ def write_data_files(
 
 def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> CatalogBuild:
     cat = CatalogBuild(settings, model)
-    cat.full(units, files)
+    cat.update(files, units)
     cat.write(files)
     return cat
 
 
-def dcat_ap(
-    files: Mapping[str, bytes], settings: Settings, lines: list[str] | bytes | Path | None = None
-) -> list[ValidationResult]:
+def dcat_ap(files: Mapping[str, bytes], settings: Settings, lines: Path | None = None) -> list[ValidationResult]:
     """:func:`toolkit.validate.dcatap.dcat_ap_results` on N-Triples (no rdflib graph of the catalog).
 
-    ``lines`` are the catalog's N-Triples lines (or those lines as :func:`ntriples_bytes`, or a
-    file of them) when the caller has them (else catalog.ttl is read)."""
+    ``lines``: a file of the catalog's sorted N-Triples lines, when the caller has it (else
+    catalog.ttl is read)."""
     shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
+    data: bytes | Path
     if lines is None:
         quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)
-        lines = sorted({f"{q.subject} {q.predicate} {q.object} ." for q in quads})
-    data = lines if isinstance(lines, bytes | Path) else ntriples_bytes(lines)
-    del lines
+        data = "".join(sorted({f"{q.subject} {q.predicate} {q.object} .\n" for q in quads})).encode("utf-8")
+    else:
+        data = lines
     results, _raw = validate_data(data, shapes, validator="dcat-ap")
     return as_dcat_ap(results, CATALOG_FILE)
-
-
-def ntriples_bytes(lines: list[str]) -> bytes:
-    """The lines as N-Triples, UTF-8, each ending with a newline.
-
-    Why not ``("\\n".join(lines) + "\\n").encode()``: the joined text of a large catalog is a
-    str of two bytes per character (the labels are Chinese), held beside its UTF-8 copy;
-    encoding slice by slice into one growing buffer holds the UTF-8 bytes alone (``getvalue``
-    hands over the buffer without a copy)."""
-    buf = io.BytesIO()
-    step = 4096
-    for i in range(0, len(lines), step):
-        buf.write(("\n".join(lines[i : i + step]) + "\n").encode("utf-8"))
-    return buf.getvalue()
