@@ -10,8 +10,9 @@ which id and subject, who links to which IRI).
 The next build first tries :func:`rebuild`. It stats the folders, computes the changed units
 alone, and then, per stage:
 
-* **checks across sources** on the changed units against the indexes (duplicate ids, unknown
-  references, references to ids that disappeared, cycles through a new link);
+* **checks across sources**: the full build's (:func:`toolkit.build.pipeline.link`) on the
+  changed units against the state's index, and on the unchanged units that link to or describe
+  an id that a change removed or retyped (cycles are searched through the changed links);
 * **SHACL** on each changed unit and on each unit linking to a subject whose types or labels
   changed, with the types of what it links to as context, keeping the results about its own
   subjects. This is exact when every shape is *local*: class targets, one-IRI paths, values
@@ -20,8 +21,9 @@ alone, and then, per stage:
 * **files**: the changed units' old blocks are dropped from the previous files and their new
   blocks spliced in (Turtle blocks whose reference count changed move), headers are made
   again from the sums;
-* **catalog and DCAT-AP**: the parts owned by changed or affected sources are made again and
-  the catalog-wide part is made anew; the DCAT-AP check runs on exactly those parts.
+* **catalog and DCAT-AP**: the full build's :class:`~toolkit.publish.catalog.CatalogBuild`,
+  given the change: the parts owned by changed or affected sources are made again and the
+  catalog-wide part is made anew; the DCAT-AP check runs on exactly those parts.
 
 Whenever something is outside what it can do exactly (a problem to report, a shape that is
 not local, many changed sources, a damaged cache, a release edited by hand) it returns None

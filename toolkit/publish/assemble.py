@@ -234,24 +234,6 @@ def manifest_path(path: Path, settings: Settings) -> str:
         return path.name
 
 
-def shared_subjects(units: list[U.Unit]) -> list[list[int]]:
-    """Groups of units (indices, each group sorted) that state triples about a common subject,
-    transitively; a unit that shares no subject is in no group."""
-    owner: dict[str, int] = {}
-    shared: dict[str, set[int]] = {}
-    for i, unit in enumerate(units):
-        for s in unit.subjects:
-            if owner.setdefault(s, i) != i:
-                shared.setdefault(s, {owner[s]}).add(i)
-    groups: list[list[int]] = []
-    grouped: set[int] = set()
-    for users in shared.values():
-        if min(users) not in grouped:  # groups are disjoint: one of a group's units is all of it
-            groups.append(group_of(shared, min(users), units.__getitem__))
-            grouped.update(groups[-1])
-    return sorted(groups)
-
-
 def group_of(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.Unit | None]) -> list[int]:
     """``uid`` and every unit that states triples about a common subject with it, transitively,
     sorted (``shared``: each subject two or more units describe -> those units)."""
@@ -266,15 +248,22 @@ def group_of(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.U
     return sorted(seen)
 
 
-def subject_units(units: list[U.Unit], settings: Settings, model: Model, folder: Path) -> list[tuple[int, U.Unit]]:
+def subject_units(
+    units: list[U.Unit], shared: dict[str, set[int]], settings: Settings, model: Model, folder: Path
+) -> list[tuple[int, U.Unit]]:
     """The units as the formats made of subjects (Turtle, N-Triples, RDF/XML, JSON-LD, CSV) see
-    them: each unit alone, but units that state triples about a common subject as one unit
-    rendered from all their lines (:func:`toolkit.export.units.merged_unit`, cached in
-    ``folder``), owned by the first of them. Deterministic: the groups and their lines are
-    sorted, whatever order the units were made in."""
-    grouped = shared_subjects(units)
-    merged = {g[0]: g for g in grouped}
-    skip = {i for g in grouped for i in g[1:]}
+    them: each unit alone, but units that state triples about a common subject (``shared``:
+    each subject two or more units describe -> those units) as one unit rendered from all their
+    lines (:func:`toolkit.export.units.merged_unit`, cached in ``folder``), owned by the first
+    of them. Deterministic: the groups and their lines are sorted, whatever order the units
+    were made in."""
+    merged: dict[int, list[int]] = {}
+    skip: set[int] = set()
+    for users in shared.values():
+        if min(users) not in merged and min(users) not in skip:  # groups are disjoint
+            group = group_of(shared, min(users), units.__getitem__)
+            merged[group[0]] = group
+            skip.update(group[1:])
     return [
         (i, merged_render([units[j] for j in merged.get(i, [i])], settings, model, folder))
         for i in range(len(units))
@@ -303,7 +292,8 @@ def write_release(
         raise Unsupported("a unit without its renderings")
     files = StagedFiles(staging)
     with tempfile.TemporaryDirectory(prefix="policy-toolkit-merged-") as merged:
-        return _write_release(settings, outcome, files, subject_units(units, settings, outcome.model, Path(merged)))
+        by_subject = subject_units(units, outcome.links.shared, settings, outcome.model, Path(merged))
+        return _write_release(settings, outcome, files, by_subject)
 
 
 def _write_release(
