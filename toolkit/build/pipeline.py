@@ -331,10 +331,12 @@ def _reachable(
     of the property they start by (a new cycle goes through a changed link; with every entity
     as a start, that is every entity, read from ``starts`` alone)."""
     out: dict[str, loader.Entity] = {}
-    seen: set[tuple[str, str]] = set()
-    todo = [(ref, prop) for eid, (_u, e) in starts.items() for prop, ref, _l in e.refs]
     for eid, (unit, ent) in starts.items():
         out[eid] = U.entity_stub(ent, unit.source.id if unit.source else "", Path(unit.facts_rel))
+    if len(starts) == len(entities):  # every entity a start: nothing more to reach
+        return out
+    seen: set[tuple[str, str]] = set()
+    todo = [(ref, prop) for _u, e in starts.values() for prop, ref, _l in e.refs]
     while todo:
         eid, prop = todo.pop()
         if (eid, prop) in seen:
