@@ -172,6 +172,7 @@ class LinkIndex:
                     del index[key]
 
     def _subject(self, subject: str, uid: int, sign: int) -> None:
+        """One owner in ``subject_owner``, and every describer in ``shared`` while there are two or more."""
         users = self.shared.get(subject)
         if sign > 0:
             owner = self.subject_owner.setdefault(subject, uid)

@@ -317,7 +317,9 @@ def _write_release(
         for rel, data in datapackage_files(outcome.model, files).items():
             files.write(rel, data)
     with stage("catalog"):
-        cat = write_catalog(files, settings, outcome.model, list(enumerate(units)))
+        cat = CatalogBuild(settings, outcome.model)
+        cat.update(files, list(enumerate(units)))
+        cat.write(files)
     with stage("dcat-ap"), tempfile.TemporaryDirectory(prefix="policy-toolkit-catalog-") as tmp:
         # the catalog's lines in a file the engine reads, its sources' blocks let go as written
         lines: Path | None = Path(tmp) / "catalog.nt"
@@ -478,13 +480,6 @@ def write_data_files(
             give_back_memory()
     except OutputProblems:
         agg.output_problems = True
-
-
-def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> CatalogBuild:
-    cat = CatalogBuild(settings, model)
-    cat.update(files, units)
-    cat.write(files)
-    return cat
 
 
 def dcat_ap(files: Mapping[str, bytes], settings: Settings, lines: Path | None = None) -> list[ValidationResult]:

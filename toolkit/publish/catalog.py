@@ -260,14 +260,6 @@ class Context:
 Subjects = dict[str, list[tuple[str, Obj]]]
 
 
-def holders(ctx: Context, unit: U.Unit, subjects: Subjects) -> list[str]:
-    """The rights holders of a source's article (IRIs), as its catalog lines give them."""
-    assert unit.source is not None
-    article = ctx.owned(unit.source.id)[2]
-    prop = ctx.pt + "rightsHolder"
-    return [o.iri for p, o in subjects.get(article, []) if p == prop and o.iri is not None]
-
-
 class OwnedInput:
     """What :func:`owned_lines_of` reads of a source's catalog lines: its article's rights holders
     and publication dates (as written), and the IRIs and dates of its entities. A fraction of
@@ -628,8 +620,9 @@ class CatalogBuild:
                 continue
             subjects = subjects_of(unit_lines(u))
             self.index.add(Index.of(subjects, self.model))
-            self.sources[uid] = (u.source.id, holders(ctx, u, subjects))
-            given.append((uid, u, OwnedInput(ctx, u, subjects)))
+            inp = OwnedInput(ctx, u, subjects)
+            self.sources[uid] = (u.source.id, [text[1:-1] for text in inp.article_holders])  # <iri>
+            given.append((uid, u, inp))
             remade.add(uid)
             del subjects
         for i, (_uid, u, inp) in enumerate(given):
