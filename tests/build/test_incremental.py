@@ -348,6 +348,13 @@ def test_editing_what_a_source_says_about_another_sources_entity_equals_a_full_b
         ("jkb-2024-06-g60-matchmaking", "- subject: jiaxing\n", "- subject: jiaxin\n", "subject 'jiaxin' names no"),
         # a changed source renames an entity an unchanged source links to and describes
         ("cls-2025-12-yrd-innovation-centre", "jiaxing", "jiaxing-city", "unknown reference 'jiaxing' in partOf"),
+        # a changed source's link closes a cycle through an unchanged source's entity
+        (
+            "cls-2025-12-yrd-innovation-centre",
+            "  - id: jiaxing\n    type: City\n",
+            "  - id: jiaxing\n    type: City\n    partOf: nanhu-district\n",
+            "cyclic reference through partOf: jiaxing -> nanhu-district -> jiaxing",
+        ),
     ],
 )
 def test_a_change_that_breaks_a_check_across_sources_is_reported_by_the_full_build(
