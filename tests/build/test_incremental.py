@@ -147,7 +147,8 @@ def test_an_error_falls_back_to_the_full_report_and_keeps_the_release(
     edit(facts, "rightsHolder: '", "rightsHolder: 'no-such-")
     with pytest.raises(DataError) as exc:
         build_release(s, jobs=1)
-    assert incremental.last_run == ("full", "an unknown reference")
+    assert incremental.last_run[0] == "full"
+    assert incremental.last_run[1].startswith("a problem across sources: unknown reference 'no-such-")
     assert any("unknown reference 'no-such-" in r.message for r in exc.value.report.results)
     assert tree(s.release_dir) == before
     facts.write_text(original, encoding="utf-8")  # same content, new file stats: nothing to do
@@ -338,3 +339,46 @@ def test_editing_what_a_source_says_about_another_sources_entity_equals_a_full_b
         in nt
     )
     assert f"<{s.base_iri}jiaxing> <https://w3id.org/policy-toolkit/ontology#partOf> <{s.base_iri}zhejiang>" not in nt
+
+
+@pytest.mark.parametrize(
+    ("where", "old", "new", "problem"),
+    [
+        # a changed source's `subject:` entry names no entity
+        ("jkb-2024-06-g60-matchmaking", "- subject: jiaxing\n", "- subject: jiaxin\n", "subject 'jiaxin' names no"),
+        # a changed source renames an entity an unchanged source links to and describes
+        ("cls-2025-12-yrd-innovation-centre", "jiaxing", "jiaxing-city", "unknown reference 'jiaxing' in partOf"),
+        # a changed source's link closes a cycle through an unchanged source's entity
+        (
+            "cls-2025-12-yrd-innovation-centre",
+            "  - id: jiaxing\n    type: City\n",
+            "  - id: jiaxing\n    type: City\n    partOf: nanhu-district\n",
+            "cyclic reference through partOf: jiaxing -> nanhu-district -> jiaxing",
+        ),
+    ],
+)
+def test_a_change_that_breaks_a_check_across_sources_is_reported_by_the_full_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, old: str, new: str, problem: str
+) -> None:
+    """The rebuild runs the full build's checks across sources on the changed units, and again
+    on the unchanged units that link to or describe an id a change removed: each problem makes
+    it fall back, and the full build reports it (the release is kept)."""
+    from conftest import FIXTURES
+
+    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
+    sources = tmp_path / "sources"
+    shutil.copytree(REPO / "datasets" / "sources", sources)
+    shutil.copytree(FIXTURES / "sources" / "jkb-2024-06-g60-matchmaking", sources / "jkb-2024-06-g60-matchmaking")
+    s = settings(tmp_path, sources)
+    build_release(s, jobs=1)
+    before = tree(s.release_dir)
+    facts = sources / where / "facts.yaml"
+    facts.write_text(
+        re.sub(rf"(?<![\w-]){re.escape(old)}(?![\w-])", new, facts.read_text(encoding="utf-8")), encoding="utf-8"
+    )
+    with pytest.raises(DataError) as exc:
+        build_release(s, jobs=1)
+    assert incremental.last_run[0] == "full"
+    assert incremental.last_run[1].startswith("a problem across sources: "), incremental.last_run
+    assert any(problem in r.message for r in exc.value.report.results), exc.value.report.results
+    assert tree(s.release_dir) == before

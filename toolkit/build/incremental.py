@@ -10,8 +10,9 @@ which id and subject, who links to which IRI).
 The next build first tries :func:`rebuild`. It stats the folders, computes the changed units
 alone, and then, per stage:
 
-* **checks across sources** on the changed units against the indexes (duplicate ids, unknown
-  references, references to ids that disappeared, cycles through a new link);
+* **checks across sources**: the full build's (:func:`toolkit.build.pipeline.link`) on the
+  changed units against the state's index, and on the unchanged units that link to or describe
+  an id that a change removed or retyped (cycles are searched through the changed links);
 * **SHACL** on each changed unit and on each unit linking to a subject whose types or labels
   changed, with the types of what it links to as context, keeping the results about its own
   subjects. This is exact when every shape is *local*: class targets, one-IRI paths, values
@@ -20,8 +21,9 @@ alone, and then, per stage:
 * **files**: the changed units' old blocks are dropped from the previous files and their new
   blocks spliced in (Turtle blocks whose reference count changed move), headers are made
   again from the sums;
-* **catalog and DCAT-AP**: the parts owned by changed or affected sources are made again and
-  the catalog-wide part is made anew; the DCAT-AP check runs on exactly those parts.
+* **catalog and DCAT-AP**: the full build's :class:`~toolkit.publish.catalog.CatalogBuild`,
+  given the change: the parts owned by changed or affected sources are made again and the
+  catalog-wide part is made anew; the DCAT-AP check runs on exactly those parts.
 
 Whenever something is outside what it can do exactly (a problem to report, a shape that is
 not local, many changed sources, a damaged cache, a release edited by hand) it returns None
@@ -37,7 +39,6 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,12 +50,11 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from toolkit.build.pipeline import build_unit, cache_root, schema_graph, unit_model, unit_results
+from toolkit.build.pipeline import LinkIndex, build_unit, cache_root, link, schema_graph, unit_model, unit_results
 from toolkit.build.pool import run_all
 from toolkit.config import Settings
 from toolkit.export import units as U
-from toolkit.export.blocks import GLOBAL, DamagedCache, OutputProblems, Spec, Unsupported
-from toolkit.export.units import bump
+from toolkit.export.blocks import DamagedCache, OutputProblems, Spec, Unsupported
 from toolkit.publish import assemble as A
 from toolkit.publish import atomic
 from toolkit.publish import catalog as K
@@ -71,7 +71,7 @@ from toolkit.validate import VALIDATORS
 from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
 from toolkit.validate.shacl import validate_data
 
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")
 #: beyond this share of changed sources a full build is as quick
 MAX_CHANGED = 0.05
@@ -92,11 +92,7 @@ class State:
     folders: dict[str, tuple[int, str, tuple[Any, ...]]]  # folder -> (uid, unit key, stat signature)
     release: dict[str, tuple[int, Any, int, str]]  # file -> (size, (mtime_ns, ctime_ns), inode, sha256)
     layouts: dict[str, bytes]
-    source_owner: dict[str, int]
-    entity_owner: dict[str, int]
-    subject_owner: dict[str, int]  # a subject -> a unit that states triples about it
-    shared: dict[str, set[int]]  # a subject that two or more units describe -> all of them
-    referrers: dict[str, set[int]]
+    links: LinkIndex
     aggregates: Any
     triples: int
     validators: list[str]
@@ -193,60 +189,8 @@ def save_state(settings: Settings, state: State) -> None:
     tmp.replace(path)
 
 
-def _index_unit(state: State, uid: int, unit: U.Unit, sign: int) -> None:
-    """Add (sign 1) or remove (-1) a unit's ids, subjects and links in the state's indexes."""
-    assert unit.source is not None
-    for s in unit.subjects:
-        _index_subject(state, s, uid, sign)
-    targets = (
-        (state.source_owner, [unit.source.id]),
-        (state.entity_owner, [e.id for e in unit.entities if not e.about]),  # a `subject:` entry owns nothing
-    )
-    for index, keys in targets:
-        for k in keys:
-            if sign > 0:
-                index[k] = uid
-            elif index.get(k) == uid:
-                del index[k]
-    for iri in unit.external:
-        if sign > 0:
-            state.referrers.setdefault(iri, set()).add(uid)
-        else:
-            users = state.referrers.get(iri)
-            if users is not None:
-                users.discard(uid)
-                if not users:
-                    del state.referrers[iri]
-
-
-def _index_subject(state: State, subject: str, uid: int, sign: int) -> None:
-    """Note (sign 1) or forget (-1) that unit ``uid`` states triples about ``subject``: one
-    owner in ``subject_owner``, and every one in ``shared`` while there are two or more."""
-    users = state.shared.get(subject)
-    if sign > 0:
-        owner = state.subject_owner.setdefault(subject, uid)
-        if owner != uid:
-            state.shared.setdefault(subject, {owner}).add(uid)
-        return
-    if users is not None:
-        users.discard(uid)
-        state.subject_owner[subject] = min(users)
-        if len(users) == 1:
-            del state.shared[subject]
-    elif state.subject_owner.get(subject) == uid:
-        del state.subject_owner[subject]
-
-
-def describers(state: State, subject: str) -> set[int]:
-    """Every unit that states triples about ``subject`` (none when it is no unit's subject)."""
-    if subject in state.shared:
-        return set(state.shared[subject])
-    owner = state.subject_owner.get(subject)
-    return set() if owner is None else {owner}
-
-
 def full_state(
-    settings: Settings, units: list[U.Unit], files: Any, report: ValidationReport, local: str | None
+    settings: Settings, units: list[U.Unit], links: LinkIndex, files: Any, report: ValidationReport, local: str | None
 ) -> State:
     """The state a full fast build leaves (``files``: the written release, with layouts)."""
     digest = U.code_digest(settings)
@@ -255,11 +199,7 @@ def full_state(
         folders={},
         release={},
         layouts=dict(files.layouts),
-        source_owner={},
-        entity_owner={},
-        subject_owner={},
-        shared={},
-        referrers={},
+        links=links,
         aggregates=files.aggregates,
         triples=sum(u.triples for u in units),
         validators=list(report.validators_run),
@@ -269,7 +209,6 @@ def full_state(
     )
     for uid, unit in enumerate(units):
         state.folders[unit.folder] = (uid, unit.key, folder_signature(Path(unit.folder)))
-        _index_unit(state, uid, unit, 1)
         if local is None and unit.states_subclass:
             state.local = "a source states rdfs:subClassOf"
     state.aggregates.catalog = None
@@ -394,7 +333,6 @@ class _Units:
         self.loaded: dict[str, U.Unit] = {}
         self.keys = {uid: key for uid, key, _sig in state.folders.values()}
         self._type_label: dict[str, dict[str, list[str]]] = {}
-        self._catalog: dict[str, list[str]] = {}
 
     def type_label_lines(self, unit: U.Unit) -> dict[str, list[str]]:
         """A unit's rdf:type and rdfs:label lines by subject (parsed once per unit)."""
@@ -405,12 +343,6 @@ class _Units:
                     out.setdefault(line[1 : line.index("> ")], []).append(line)
             self._type_label[unit.key] = out
         return self._type_label[unit.key]
-
-    def catalog_lines(self, unit: U.Unit) -> list[str]:
-        """What the catalog reads of a unit (read from the cache once per unit)."""
-        if unit.key not in self._catalog:
-            self._catalog[unit.key] = K.unit_lines(unit)
-        return self._catalog[unit.key]
 
     def of(self, uid: int) -> U.Unit:
         if uid not in self.keys:
@@ -507,7 +439,7 @@ def _rebuild(settings: Settings, state: State, *, check: bool, jobs: int) -> Rel
         for folder in removed:
             uid, key, _sig = state.folders[folder]
             pairs.append((uid, units.get(key), None))
-    old_shared = {s: set(users) for s, users in state.shared.items()}
+    old_shared = {s: set(users) for s, users in state.links.shared.items()}
     with stage("link"):
         _check_links(state, settings, pairs, units)
     with tempfile.TemporaryDirectory(prefix="policy-toolkit-merged-") as merged:
@@ -549,11 +481,11 @@ class _Plan:
         todo = list(self.members)
         while todo:
             uid = todo.pop()
-            for m in (*A.group_of(old_shared, uid, self.before), *A.group_of(state.shared, uid, self.after)):
+            for m in (*A.group_of(old_shared, uid, self.before), *A.group_of(state.links.shared, uid, self.after)):
                 if m not in self.members:
                     self.members.add(m)
                     todo.append(m)
-        self.groups = self._groups(state.shared, self.after)
+        self.groups = self._groups(state.links.shared, self.after)
         self.old_renders = [u for _o, u in self._renders(self._groups(old_shared, self.before), self.before)]
         self.new_renders = self._renders(self.groups, self.after)
 
@@ -586,68 +518,14 @@ def _validate_units(settings: Settings, pairs: list[Any]) -> None:
 
 
 def _check_links(state: State, settings: Settings, pairs: list[Any], units: _Units) -> None:
-    """Fallback unless the corpus after the change passes the checks across sources."""
-    mine = {uid for uid, _o, _n in pairs}
-    for uid, old, _new in pairs:
-        if old is not None:
-            _index_unit(state, uid, old, -1)
-    for uid, _old, new in pairs:
-        if new is None:
-            continue
-        assert new.source is not None
-        if new.source.id in state.source_owner or any(e.id in state.entity_owner for e in new.entities if not e.about):
-            raise Fallback("an id defined twice")
-        if new.states_subclass:
-            raise Fallback("a source states rdfs:subClassOf")
-        _index_unit(state, uid, new, 1)  # before the next one: two changed sources may clash too
-    for _uid, old, new in pairs:
-        if new is not None:
-            assert new.source is not None
-            refs = [r for _p, r, _l in new.source.refs] + [r for e in new.entities for _p, r, _l in e.refs]
-            if any(r not in state.entity_owner for r in refs):
-                raise Fallback("an unknown reference")
-        if old is not None:
-            gone = {e.id for e in old.entities} - ({e.id for e in new.entities} if new else set())
-            for eid in gone:
-                if state.referrers.get(settings.base_iri + eid, set()) - mine:
-                    raise Fallback("a reference to an id that is gone")
-                # a link inside another changed source is checked with that source's refs above
-    _no_new_cycle(state, pairs, units)
-
-
-def _no_new_cycle(state: State, pairs: list[Any], units: _Units) -> None:
-    """The corpus had no cycle: a new one would go through a link of a changed source."""
-    news = {e.id: e for _u, _o, n in pairs if n is not None for e in n.entities}
-    cache: dict[str, Any] = {}
-
-    def entity(eid: str) -> Any:
-        if eid in news:
-            return news[eid]
-        if eid not in cache:
-            uid = state.entity_owner.get(eid)
-            if uid is None:
-                return None
-            for e in units.of(uid).entities:
-                cache[e.id] = e
-        return cache.get(eid)
-
-    budget = 20000
-    for start in news.values():
-        for prop, ref, _line in start.refs:
-            stack, seen = [ref], set()
-            while stack:
-                node = stack.pop()
-                if node == start.id:
-                    raise Fallback("a cycle")
-                if node in seen:
-                    continue
-                seen.add(node)
-                budget -= 1
-                if budget < 0:
-                    raise Fallback("a long chain of references")
-                ent = entity(node)
-                if ent is not None:
-                    stack.extend(r for p, r, _l in ent.refs if p == prop)
+    """Fallback unless the corpus after the change passes the checks across sources (the full
+    build's, on the changed units against the state's index)."""
+    new = {uid: n for uid, _o, n in pairs if n is not None}
+    if any(n.states_subclass for n in new.values()):
+        raise Fallback("a source states rdfs:subClassOf")
+    problems = link(pairs, state.links, settings, lambda uid: new.get(uid) or units.of(uid), budget=20000)
+    if problems:
+        raise Fallback(f"a problem across sources: {problems[0].message}")
 
 
 def _affected(state: State, pairs: list[Any], units: _Units) -> set[int]:
@@ -659,7 +537,7 @@ def _affected(state: State, pairs: list[Any], units: _Units) -> set[int]:
         after = units.type_label_lines(new) if new is not None else {}
         for s in set(before) | set(after):
             if before.get(s) != after.get(s):
-                out |= state.referrers.get(s, set())
+                out |= state.links.referrers.get(s, set())
     return out - mine
 
 
@@ -673,7 +551,7 @@ def _validate(state: State, settings: Settings, plan: _Plan, affected: set[int],
     groups = list(plan.groups)
     seen = set(plan.members)
     for uid in sorted(affected - seen):
-        group = A.group_of(state.shared, uid, plan.after)
+        group = A.group_of(state.links.shared, uid, plan.after)
         seen.update(group)
         groups.append(group)
     for group in groups:
@@ -682,7 +560,7 @@ def _validate(state: State, settings: Settings, plan: _Plan, affected: set[int],
         subjects = {s for u in members for s in u.subjects}
         context = []
         for iri in sorted({iri for u in members for iri in u.external} - subjects):
-            for owner in sorted(describers(state, iri)):
+            for owner in sorted(state.links.describers(iri)):
                 unit = plan.after(owner)
                 if unit is not None:
                     context.extend(ln for ln in units.type_label_lines(unit).get(iri, []) if TYPE_OR_LABEL[0] in ln)
@@ -837,124 +715,27 @@ def _catalog(
     units: _Units,
     target: Path,
 ) -> list[Any]:
-    """catalog.ttl and catalog.jsonld spliced; the DCAT-AP results of the parts made again.
+    """catalog.ttl and catalog.jsonld spliced (the full build's :class:`K.CatalogBuild`, given
+    the change); the DCAT-AP results of the parts made again.
 
     The sources' own parts are made again for changed and affected sources; the global part
     is made anew, but only the subjects whose lines changed get a new block and a new check
     (the catalog and release nodes, which list every source, are kept as long as no source
     comes or goes)."""
-
-    cs = state.catalog
-    cat = K.CatalogBuild(settings, model)
-    old_index: K.Index = cs["index"]
-    new_index = old_index.copy()
-    for _uid, old, _new in pairs:
-        if old is not None:
-            new_index.add(K.UnitIndex(units.catalog_lines(old), model), -1)
-    for _uid, _old, new in pairs:
-        if new is not None:
-            new_index.add(K.UnitIndex(units.catalog_lines(new), model), 1)
-    cat.index = new_index
-    cat.sources = dict(cs["sources"])
-    old_owned: list[str] = []
-    new_owned: dict[int, list[str]] = {}
-
-    def owned(unit: U.Unit, data: K.Index) -> list[str]:
-        return K.owned_lines(cat.ctx, unit, units.catalog_lines(unit), data)
-
-    for uid, old, new in pairs:
-        if old is not None:
-            old_owned.extend(owned(old, old_index))
-            cat.sources.pop(uid, None)
-        if new is not None:
-            assert new.source is not None
-            cat.sources[uid] = (new.source.id, K.holders(cat.ctx, new, units.catalog_lines(new)))
-            new_owned[uid] = owned(new, new_index)
-    for uid in sorted(affected):
-        unit = units.of(uid)
-        old_owned.extend(owned(unit, old_index))
-        new_owned[uid] = owned(unit, new_index)
-    cat.finish(files)
+    cat = K.CatalogBuild(settings, model, state.catalog)
+    old = [(uid, o) for uid, o, _n in pairs if o is not None]
+    cat.update(files, [(uid, n) for uid, _o, n in pairs if n is not None], old, [(u, units.of(u)) for u in affected])
     remade = {uid for uid, _o, _n in pairs} | affected
-    owned_lines = sorted(ln for lines in new_owned.values() for ln in lines)
+    spec, ttl = cat.ttl()
 
-    # the global part: which subjects changed
-    memo: dict[str, K.GlobalSubject] = dict(cs["global"])
-    groups = K.group_lines(cat.global_lines)
-    changed_global: dict[str, list[str]] = {}
-    global_refs = Counter(cs["global_refs"])
-    for s in set(memo) - set(groups):
-        bump(global_refs, memo.pop(s).refs, -1)
-        changed_global[s] = []
-    for s, lines in groups.items():
-        g = K.GlobalSubject.of(lines)
-        old_g = memo.get(s)
-        if old_g is None or old_g.digest != g.digest:
-            if old_g is not None:
-                bump(global_refs, old_g.refs, -1)
-            bump(global_refs, g.refs, 1)
-            memo[s] = g
-            changed_global[s] = lines
-    owned_refs = Counter(cs["owned_refs"])
-    bump(owned_refs, K.refs_in(old_owned), -1)
-    bump(owned_refs, K.refs_in(owned_lines), 1)
+    def changed(subject_of: Callable[[Any], str]) -> Callable[[Any], set[int]]:
+        return lambda layout: {i for i, key in enumerate(layout.keys) if subject_of(key) in cat.changed_global}
 
-    def refs(s: str) -> int:
-        return owned_refs.get(s, 0) + global_refs.get(s, 0)
-
-    new_subjects = K.subjects_of([ln for lines in changed_global.values() for ln in lines])
-    o_subjects = K.subjects_of(owned_lines)
-    if any(cat.owner(s) != GLOBAL for s in new_subjects) or any(cat.owner(s) == GLOBAL for s in o_subjects):
-        raise Fallback("a subject described both by a source and by the catalog")
-    g_ttl, g_used = K.ttl_blocks(cat.writer, new_subjects, refs, cat.owner)
-    for s, used in g_used.items():
-        memo[s].prefixes = used
-    o_ttl, o_used = K.ttl_blocks(cat.writer, o_subjects, refs, cat.owner)
-    _old_ttl, old_used = K.ttl_blocks(cat.writer, K.subjects_of(sorted(old_owned)), lambda s: 0, cat.owner)
-    prefixes = Counter(cs["owned_prefixes"])
-    bump(prefixes, K.prefix_uses(old_used), -1)
-    bump(prefixes, K.prefix_uses(o_used), 1)
-    global_prefixes = K.prefix_uses({s: g.prefixes for s, g in memo.items()})
-
-    spec = Spec(header=K.ttl_header(cat.writer, prefixes + global_prefixes), footer=b"\n")
-
-    def subjects_in(changed: dict[str, list[str]], subject_of: Callable[[Any], str]) -> Callable[[Any], set[int]]:
-        return lambda layout: {i for i, key in enumerate(layout.keys) if subject_of(key) in changed}
-
-    ttl_drop = subjects_in(changed_global, lambda key: key[1])
-    _splice(files, state, target, "catalog.ttl", spec, remade, g_ttl + o_ttl, drop=ttl_drop, rekey=refs)
-    json_drop = subjects_in(changed_global, lambda key: key.split("\x01", 1)[1])
-    json_add = K.jsonld_blocks(new_subjects, cat.owner) + K.jsonld_blocks(o_subjects, cat.owner)
-    _splice(files, state, target, "catalog.jsonld", K.JSONLD_SPEC, remade, json_add, drop=json_drop)
-
-    # DCAT-AP on what was made again, each part with the types of what it links to
-    types = dict(cs["owned_types"])
-    before = K.group_lines(sorted(ln for uid in remade for ln in types.get(uid, [])))
-    for uid in remade:
-        types.pop(uid, None)
-    for line in owned_lines:
-        if " <" + str(RDF.type) + "> " in line:
-            types.setdefault(cat.owner(line[1 : line.index("> ")]), []).append(line)
-    after = K.group_lines(sorted(ln for uid in remade for ln in types.get(uid, [])))
-    # a global subject is checked again when its lines changed or when it links to a source's
-    # subject whose types changed (the sources' parts link to global subjects whose types come
-    # from the data, so a change there made the linking source an affected one already)
-    retyped = {s for s in set(before) | set(after) if before.get(s) != after.get(s)}
-    if retyped:
-        for s, lines in groups.items():
-            if s not in changed_global and any(_object(ln) in retyped for ln in lines):
-                changed_global[s] = lines
-    results = _dcat_ap(settings, memo, changed_global, new_owned, types)
-    cs.update(
-        index=new_index,
-        sources=cat.sources,
-        owned_refs=owned_refs,
-        owned_prefixes=prefixes,
-        owned_types=types,
-        global_refs=global_refs,
-    )
-    cs["global"] = memo
-    return results
+    _splice(files, state, target, "catalog.ttl", spec, remade, ttl, drop=changed(lambda k: k[1]), rekey=cat.refs)
+    drop = changed(lambda key: key.split("\x01", 1)[1])
+    _splice(files, state, target, "catalog.jsonld", K.JSONLD_SPEC, remade, cat.jsonld(), drop=drop)
+    state.catalog = cat.state()
+    return _dcat_ap(settings, cat, remade)
 
 
 def _object(line: str) -> str | None:
@@ -962,19 +743,25 @@ def _object(line: str) -> str | None:
     return obj[1:-1] if obj.startswith("<") else None
 
 
-def _dcat_ap(
-    settings: Settings,
-    memo: dict[str, Any],
-    changed_global: dict[str, list[str]],
-    owned: dict[int, list[str]],
-    types: dict[int, list[str]],
-) -> list[Any]:
+def _dcat_ap(settings: Settings, cat: K.CatalogBuild, remade: set[int]) -> list[Any]:
+    """DCAT-AP on what was made again, each part with the types of what it links to.
 
+    A global subject is checked again when its lines changed or when it links to a source's
+    subject whose types changed (the sources' parts link to global subjects whose types come
+    from the data, so a change there made the linking source an affected one already)."""
     shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
     if local_shapes(shapes) is not None:
         raise Fallback("the DCAT-AP shapes are not local")
+    before = K.group_lines(sorted(ln for uid in remade for ln in cat.types_before.get(uid, [])))
+    after = K.group_lines(sorted(ln for uid in remade for ln in cat.owned_types.get(uid, [])))
+    retyped = {s for s in set(before) | set(after) if before.get(s) != after.get(s)}
+    recheck = dict(cat.changed_global)
+    if retyped:
+        for s, lines in K.group_lines(cat.global_lines).items():
+            if s not in recheck and any(_object(ln) in retyped for ln in lines):
+                recheck[s] = lines
     type_of: dict[str, list[str]] = {}
-    for group in (*types.values(), *(g.types for g in memo.values())):
+    for group in (*cat.owned_types.values(), *(g.types for g in cat.global_memo.values())):
         for ln in group:
             type_of.setdefault(ln[1 : ln.index("> ")], []).append(ln)
 
@@ -987,9 +774,13 @@ def _dcat_ap(
                 out.update(dict.fromkeys(type_of.get(obj, ())))
         return list(out)
 
-    lines = [ln for group in changed_global.values() for ln in group]
-    results = fragment_results(shapes, b"", lines, context(lines), set(changed_global)) if lines else []
-    for _uid, own_lines in owned.items():
+    lines = [ln for group in recheck.values() for ln in group]
+    results = fragment_results(shapes, b"", lines, context(lines), set(recheck)) if lines else []
+    by_source: dict[int, list[str]] = {}
+    for key, block in cat.owned.items():
+        by_source.setdefault(cat.owner(key[1:-2]), []).extend(block.decode("utf-8").split("\n")[:-1])
+    for own_lines in by_source.values():
+        own_lines.sort()
         own = {ln[1 : ln.index("> ")] for ln in own_lines}
         results += fragment_results(shapes, b"", own_lines, context(own_lines), own)
     return results

@@ -13,7 +13,8 @@ import functools
 import io
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from toolkit.build.pool import run_all
 from toolkit.config import Settings
 from toolkit.errors import UsageError
 from toolkit.export import units as U
+from toolkit.export.blocks import Unsupported
 from toolkit.progress import progress
 from toolkit.publish.assemble import FastOutcome, data_namespaces
 from toolkit.report import ValidationReport, ValidationResult
@@ -133,20 +135,124 @@ def collect_units(settings: Settings, *, jobs: int = 1, cache: Path | None = Non
 # ----------------------------------------------------------------------- checks across sources
 
 
-def _result(settings: Settings, facts_rel: str, line: int | None, message: str, **kw: Any) -> ValidationResult:
+def _result(facts_rel: str, line: int | None, message: str, **kw: Any) -> ValidationResult:
     return ValidationResult(validator="facts", message=message, source_file=facts_rel, line=line, **kw)
 
 
-def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
-    """The problems :func:`toolkit.sources.loader.load_corpus` reports, from the units' summaries."""
+#: (uid, the unit before, the unit after): a unit added (before None), changed, or removed (after None)
+Change = tuple[int, "U.Unit | None", "U.Unit | None"]
+
+
+@dataclass
+class LinkIndex:
+    """Who defines each source id and entity id, who states triples about each subject and who
+    links to each IRI: what the checks across sources read of the units they do not check. The
+    full build makes it (:func:`link` with every unit added), the state keeps it, and a rebuild
+    updates it by the changed units alone."""
+
+    source_owner: dict[str, int] = field(default_factory=dict)
+    entity_owner: dict[str, int] = field(default_factory=dict)
+    subject_owner: dict[str, int] = field(default_factory=dict)  # a subject -> a unit that describes it
+    shared: dict[str, set[int]] = field(default_factory=dict)  # a subject two or more units describe -> all
+    referrers: dict[str, set[int]] = field(default_factory=dict)  # an IRI -> the units linking to it
+
+    def add(self, uid: int, unit: U.Unit, sign: int) -> None:
+        """Note (sign 1) or forget (-1) a unit's subjects and links; forget its ids."""
+        for s in unit.subjects:
+            self._subject(s, uid, sign)
+        for iri in unit.external:
+            users = self.referrers.setdefault(iri, set())
+            (users.add if sign > 0 else users.discard)(uid)
+            if not users:
+                del self.referrers[iri]
+        if sign < 0:  # its ids: :func:`link` notes them as it checks them
+            owned = [(self.entity_owner, e.id) for e in unit.entities if not e.about]
+            for index, key in [(self.source_owner, unit.source.id if unit.source else ""), *owned]:
+                if index.get(key) == uid:
+                    del index[key]
+
+    def _subject(self, subject: str, uid: int, sign: int) -> None:
+        """One owner in ``subject_owner``, and every describer in ``shared`` while there are two or more."""
+        users = self.shared.get(subject)
+        if sign > 0:
+            owner = self.subject_owner.setdefault(subject, uid)
+            if owner != uid:
+                self.shared.setdefault(subject, {owner}).add(uid)
+        elif users is not None:
+            users.discard(uid)
+            self.subject_owner[subject] = min(users)
+            if len(users) == 1:
+                del self.shared[subject]
+        elif self.subject_owner.get(subject) == uid:
+            del self.subject_owner[subject]
+
+    def describers(self, subject: str) -> set[int]:
+        """Every unit that states triples about ``subject`` (none when it is no unit's subject)."""
+        if subject in self.shared:
+            return set(self.shared[subject])
+        owner = self.subject_owner.get(subject)
+        return set() if owner is None else {owner}
+
+
+class _Entities(Mapping[str, loader.Known]):
+    """Every defined entity as the subject check reads it, looked up through the index (an
+    unchanged unit is read only when one of its entities is asked for)."""
+
+    def __init__(self, index: LinkIndex, unit_of: Callable[[int], U.Unit]) -> None:
+        self.index, self.unit_of = index, unit_of
+
+    def find(self, eid: str) -> tuple[U.Unit, U.EntitySummary] | None:
+        uid = self.index.entity_owner.get(eid)
+        unit = None if uid is None else self.unit_of(uid)
+        for ent in unit.entities if unit is not None else ():
+            if ent.id == eid and not ent.about:
+                return unit, ent
+        return None
+
+    def __getitem__(self, eid: str) -> loader.Known:
+        found = self.find(eid)
+        if found is None:
+            raise KeyError(eid)
+        unit, ent = found
+        return loader.Known(ent.types, unit.source.id if unit.source else "", ent.line, ent.label)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index.entity_owner)
+
+    def __len__(self) -> int:
+        return len(self.index.entity_owner)
+
+
+def link(
+    changes: list[Change],
+    index: LinkIndex,
+    settings: Settings,
+    unit_of: Callable[[int], U.Unit],
+    *,
+    budget: int | None = None,
+) -> list[ValidationResult]:
+    """The problems :func:`toolkit.sources.loader.load_corpus` reports across sources, from the
+    units' summaries, for the ``changes`` against ``index`` (updated): the full build passes
+    every unit as added to an empty index, a rebuild its changed units alone. The links of an
+    unchanged unit to an id that a change removed or retyped are checked again too; a cycle is
+    searched through the changed entities' links (``budget``: at most that many entities
+    reached, else :class:`~toolkit.export.blocks.Unsupported`)."""
     base = settings.base_iri
     results: list[ValidationResult] = []
-    source_ids: dict[str, str] = {}
-    entities: dict[str, tuple[U.Unit, U.EntitySummary]] = {}
+    entities = _Entities(index, unit_of)
     pending: list[tuple[U.Unit, str, str | None, str, str, int | None]] = []
     subjects: list[tuple[U.Unit, U.EntitySummary]] = []
     ghosts: set[str] = set()
-    for unit in units:
+    mine = {uid for uid, _old, _new in changes}
+    before: dict[str, tuple[str, ...]] = {}  # the ids the changed units defined, with their types
+    for uid, old, _new in changes:
+        if old is not None:
+            before.update((e.id, e.types) for e in old.entities if not e.about)
+            index.add(uid, old, -1)
+    starts: dict[str, tuple[U.Unit, U.EntitySummary]] = {}
+    for uid, _old, unit in changes:
+        if unit is None:
+            continue
         results.extend(unit.schema_problems)
         ghosts.update(unit.ghosts)
         if unit.source is None:
@@ -154,72 +260,58 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
             continue
         src = unit.source
         results.extend(unit.graph_problems)
-        if src.id in source_ids:
-            results.append(
-                _result(
-                    settings, unit.facts_rel, src.id_line, f"source id '{src.id}' is also used by {source_ids[src.id]}"
-                )
-            )
-        source_ids[src.id] = unit.folder
+        if src.id in index.source_owner:
+            used_by = unit_of(index.source_owner[src.id]).folder
+            results.append(_result(unit.facts_rel, src.id_line, f"source id '{src.id}' is also used by {used_by}"))
+        index.source_owner[src.id] = uid
         pending.extend((unit, src.id, src.label_zh, p, ref, line) for p, ref, line in src.refs)
         for ent in unit.entities:
             results.extend(ent.load_problems)
+            if not ent.about and ent.id in index.entity_owner:
+                other_unit, other = entities.find(ent.id) or (unit, ent)
+                where = f"{other_unit.facts_rel}:{other.line}"
+                message = loader.duplicate_message(ent.id, unit.facts_rel, where)
+                results.append(_result(unit.facts_rel, ent.id_line, message, focus_node=base + ent.id, value=ent.id))
+                continue
             if ent.about:
-                results.extend(ent.evidence_problems)
                 subjects.append((unit, ent))
-                pending.extend((unit, ent.id, ent.label, p, ref, line) for p, ref, line in ent.refs)
-                continue
-            if ent.id in entities:
-                other_unit, other = entities[ent.id]
-                results.append(
-                    _result(
-                        settings,
-                        unit.facts_rel,
-                        ent.id_line,
-                        loader.duplicate_message(ent.id, unit.facts_rel, f"{other_unit.facts_rel}:{other.line}"),
-                        focus_node=base + ent.id,
-                        value=ent.id,
-                    )
-                )
-                continue
-            entities[ent.id] = (unit, ent)
+            else:
+                index.entity_owner[ent.id] = uid
+                starts[ent.id] = (unit, ent)
             results.extend(ent.evidence_problems)
             pending.extend((unit, ent.id, ent.label, p, ref, line) for p, ref, line in ent.refs)
+        index.add(uid, unit, 1)
+    # an unchanged unit that links to, or describes, an id that went or changed its types
+    for eid, types in before.items():
+        if eid in starts and starts[eid][1].types == types:
+            continue
+        for uid in sorted((index.referrers.get(base + eid, set()) | index.describers(base + eid)) - mine):
+            unit = unit_of(uid)
+            pending.extend(
+                (unit, e.id, e.label, p, ref, line) for e in unit.entities for p, ref, line in e.refs if ref == eid
+            )
+            subjects.extend((unit, e) for e in unit.entities if e.about and e.id == eid)
     names = None
     for unit, focus, label, prop, ref, line in pending:
-        if ref in entities or ref in ghosts:
+        if ref in index.entity_owner or ref in ghosts:
             continue
         if names is None:
-            names = list(entities)
+            names = list(index.entity_owner)
         close = difflib.get_close_matches(ref, names, n=1)
         tip = f"; did you mean '{close[0]}'?" if close else "; define an entity with this id"
+        message = f"unknown reference '{ref}' in {prop}{tip}"
         results.append(
-            _result(
-                settings,
-                unit.facts_rel,
-                line,
-                f"unknown reference '{ref}' in {prop}{tip}",
-                focus_node=base + focus,
-                focus_label=label,
-                path=prop,
-                value=ref,
-            )
+            _result(unit.facts_rel, line, message, focus_node=base + focus, focus_label=label, path=prop, value=ref)
         )
-    model = load_model(settings.schema_dir)  # once: it parses model.yaml
-    known = {
-        eid: loader.Known(ent.types, unit.source.id if unit.source else "", ent.line, ent.label)
-        for eid, (unit, ent) in entities.items()
-    }
+    model = unit_model(settings.schema_dir)
     for unit, ent in subjects:
-        target = known.get(ent.id)
+        target = entities.get(ent.id)
         if target is None and ent.id in ghosts:
             continue
-        for message, key in loader.subject_problems(
-            ent.id, unit.source.id if unit.source else "", list(ent.keys), known, model
-        ):
+        source_id = unit.source.id if unit.source else ""
+        for message, key in loader.subject_problems(ent.id, source_id, list(ent.keys), entities, model):
             results.append(
                 _result(
-                    settings,
                     unit.facts_rel,
                     ent.lines.get(key, ent.line) if key != "subject" else ent.id_line or ent.line,
                     message,
@@ -229,12 +321,38 @@ def link(units: list[U.Unit], settings: Settings) -> list[ValidationResult]:
                     value=ent.id if key == "subject" else None,
                 )
             )
-    stubs = {
-        eid: U.entity_stub(ent, unit.source.id if unit.source else "", Path(unit.facts_rel))
-        for eid, (unit, ent) in entities.items()
-    }
-    results.extend(loader.reference_cycles(stubs, settings))
+    results.extend(loader.reference_cycles(_reachable(starts, entities, budget), settings))
     return results
+
+
+def _reachable(
+    starts: dict[str, tuple[U.Unit, U.EntitySummary]], entities: _Entities, budget: int | None
+) -> dict[str, loader.Entity]:
+    """The entities a cycle through ``starts`` may pass: those reached from them through links
+    of the property they start by (a new cycle goes through a changed link; with every entity
+    as a start, that is every entity, read from ``starts`` alone)."""
+    out: dict[str, loader.Entity] = {}
+    for eid, (unit, ent) in starts.items():
+        out[eid] = U.entity_stub(ent, unit.source.id if unit.source else "", Path(unit.facts_rel))
+    if len(starts) == len(entities):  # every entity a start: nothing more to reach
+        return out
+    seen: set[tuple[str, str]] = set()
+    todo = [(ref, prop) for _u, e in starts.values() for prop, ref, _l in e.refs]
+    while todo:
+        eid, prop = todo.pop()
+        if (eid, prop) in seen:
+            continue
+        seen.add((eid, prop))
+        found = starts.get(eid) or entities.find(eid)
+        if found is None:
+            continue
+        unit, ent = found
+        if eid not in out:
+            if budget is not None and len(out) >= budget:
+                raise Unsupported("a long chain of references")
+            out[eid] = U.entity_stub(ent, unit.source.id if unit.source else "", Path(unit.facts_rel))
+        todo.extend((ref, p) for p, ref, _l in ent.refs if p == prop)
+    return out
 
 
 # ------------------------------------------------------------------------------ the outcome
@@ -264,9 +382,11 @@ def fast_outcome(settings: Settings, *, jobs: int = 1, cache: Path | None = None
                 add("cpu:" + name, seconds)
         unit.timings = {}  # read: not held through the build
     with stage("link"):
-        problems = link(units, settings)
+        links = LinkIndex()
+        problems = link([(uid, None, u) for uid, u in enumerate(units)], links, settings, units.__getitem__)
     report = ValidationReport()
     outcome = FastOutcome(report, model, units, clean=not problems)
+    outcome.links = links
     if outcome.clean:
         with stage("merge"):
             # lines sort by subject first, and a subject's lines are one block of one source
@@ -396,6 +516,7 @@ def _shacl(settings: Settings, outcome: FastOutcome) -> None:
 
 
 __all__ = [
+    "LinkIndex",
     "build_unit",
     "cache_root",
     "collect_units",

@@ -80,7 +80,7 @@ def _state(settings: Settings, outcome: Any, files: StagedFiles, report: Any) ->
             local = local or "no catalog state"
         if not files.layouts:
             local = local or "no layouts"
-        return incremental.full_state(settings, outcome.units, files, report, local)
+        return incremental.full_state(settings, outcome.units, outcome.links, files, report, local)
 
 
 def _inode(path: Path) -> int | None:

@@ -33,7 +33,6 @@ RDF_TYPE = str(RDF.type)
 _PLAIN_TYPES = {str(t) for t in (*_PLAIN_LITERAL_TYPES, *_NUMERIC_INF_NAN_LITERAL_TYPES)}
 RDFS_LABEL = str(RDFS.label)
 XSD_STRING = str(XSD.string)
-RDF_LANGSTRING = str(RDF) + "langString"
 
 
 # ------------------------------------------------------------------------------- parsing

@@ -18,7 +18,6 @@ whole release in memory. The bytes are those :func:`toolkit.publish.release.asse
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import tempfile
 from collections import Counter
@@ -70,6 +69,7 @@ class FastOutcome(Outcome):
         self.units = units
         self.clean = clean
         self.order: list[tuple[str, int, int, int]] = []
+        self.links: Any = None  # the checks across sources' index (toolkit.build.pipeline.LinkIndex)
         self.triples = sum(u.triples for u in units) if clean else 0
 
     def ntriples_chunks(self) -> Iterator[bytes]:
@@ -234,24 +234,6 @@ def manifest_path(path: Path, settings: Settings) -> str:
         return path.name
 
 
-def shared_subjects(units: list[U.Unit]) -> list[list[int]]:
-    """Groups of units (indices, each group sorted) that state triples about a common subject,
-    transitively; a unit that shares no subject is in no group."""
-    owner: dict[str, int] = {}
-    shared: dict[str, set[int]] = {}
-    for i, unit in enumerate(units):
-        for s in unit.subjects:
-            if owner.setdefault(s, i) != i:
-                shared.setdefault(s, {owner[s]}).add(i)
-    groups: list[list[int]] = []
-    grouped: set[int] = set()
-    for users in shared.values():
-        if min(users) not in grouped:  # groups are disjoint: one of a group's units is all of it
-            groups.append(group_of(shared, min(users), units.__getitem__))
-            grouped.update(groups[-1])
-    return sorted(groups)
-
-
 def group_of(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.Unit | None]) -> list[int]:
     """``uid`` and every unit that states triples about a common subject with it, transitively,
     sorted (``shared``: each subject two or more units describe -> those units)."""
@@ -266,15 +248,22 @@ def group_of(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.U
     return sorted(seen)
 
 
-def subject_units(units: list[U.Unit], settings: Settings, model: Model, folder: Path) -> list[tuple[int, U.Unit]]:
+def subject_units(
+    units: list[U.Unit], shared: dict[str, set[int]], settings: Settings, model: Model, folder: Path
+) -> list[tuple[int, U.Unit]]:
     """The units as the formats made of subjects (Turtle, N-Triples, RDF/XML, JSON-LD, CSV) see
-    them: each unit alone, but units that state triples about a common subject as one unit
-    rendered from all their lines (:func:`toolkit.export.units.merged_unit`, cached in
-    ``folder``), owned by the first of them. Deterministic: the groups and their lines are
-    sorted, whatever order the units were made in."""
-    grouped = shared_subjects(units)
-    merged = {g[0]: g for g in grouped}
-    skip = {i for g in grouped for i in g[1:]}
+    them: each unit alone, but units that state triples about a common subject (``shared``:
+    each subject two or more units describe -> those units) as one unit rendered from all their
+    lines (:func:`toolkit.export.units.merged_unit`, cached in ``folder``), owned by the first
+    of them. Deterministic: the groups and their lines are sorted, whatever order the units
+    were made in."""
+    merged: dict[int, list[int]] = {}
+    skip: set[int] = set()
+    for users in shared.values():
+        if min(users) not in merged and min(users) not in skip:  # groups are disjoint
+            group = group_of(shared, min(users), units.__getitem__)
+            merged[group[0]] = group
+            skip.update(group[1:])
     return [
         (i, merged_render([units[j] for j in merged.get(i, [i])], settings, model, folder))
         for i in range(len(units))
@@ -303,7 +292,8 @@ def write_release(
         raise Unsupported("a unit without its renderings")
     files = StagedFiles(staging)
     with tempfile.TemporaryDirectory(prefix="policy-toolkit-merged-") as merged:
-        return _write_release(settings, outcome, files, subject_units(units, settings, outcome.model, Path(merged)))
+        by_subject = subject_units(units, outcome.links.shared, settings, outcome.model, Path(merged))
+        return _write_release(settings, outcome, files, by_subject)
 
 
 def _write_release(
@@ -327,7 +317,9 @@ def _write_release(
         for rel, data in datapackage_files(outcome.model, files).items():
             files.write(rel, data)
     with stage("catalog"):
-        cat = write_catalog(files, settings, outcome.model, list(enumerate(units)))
+        cat = CatalogBuild(settings, outcome.model)
+        cat.update(files, list(enumerate(units)))
+        cat.write(files)
     with stage("dcat-ap"), tempfile.TemporaryDirectory(prefix="policy-toolkit-catalog-") as tmp:
         # the catalog's lines in a file the engine reads, its sources' blocks let go as written
         lines: Path | None = Path(tmp) / "catalog.nt"
@@ -490,39 +482,17 @@ def write_data_files(
         agg.output_problems = True
 
 
-def write_catalog(files: StagedFiles, settings: Settings, model: Any, units: list[tuple[int, U.Unit]]) -> CatalogBuild:
-    cat = CatalogBuild(settings, model)
-    cat.full(units, files)
-    cat.write(files)
-    return cat
-
-
-def dcat_ap(
-    files: Mapping[str, bytes], settings: Settings, lines: list[str] | bytes | Path | None = None
-) -> list[ValidationResult]:
+def dcat_ap(files: Mapping[str, bytes], settings: Settings, lines: Path | None = None) -> list[ValidationResult]:
     """:func:`toolkit.validate.dcatap.dcat_ap_results` on N-Triples (no rdflib graph of the catalog).
 
-    ``lines`` are the catalog's N-Triples lines (or those lines as :func:`ntriples_bytes`, or a
-    file of them) when the caller has them (else catalog.ttl is read)."""
+    ``lines``: a file of the catalog's sorted N-Triples lines, when the caller has it (else
+    catalog.ttl is read)."""
     shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
+    data: bytes | Path
     if lines is None:
         quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)
-        lines = sorted({f"{q.subject} {q.predicate} {q.object} ." for q in quads})
-    data = lines if isinstance(lines, bytes | Path) else ntriples_bytes(lines)
-    del lines
+        data = "".join(sorted({f"{q.subject} {q.predicate} {q.object} .\n" for q in quads})).encode("utf-8")
+    else:
+        data = lines
     results, _raw = validate_data(data, shapes, validator="dcat-ap")
     return as_dcat_ap(results, CATALOG_FILE)
-
-
-def ntriples_bytes(lines: list[str]) -> bytes:
-    """The lines as N-Triples, UTF-8, each ending with a newline.
-
-    Why not ``("\\n".join(lines) + "\\n").encode()``: the joined text of a large catalog is a
-    str of two bytes per character (the labels are Chinese), held beside its UTF-8 copy;
-    encoding slice by slice into one growing buffer holds the UTF-8 bytes alone (``getvalue``
-    hands over the buffer without a copy)."""
-    buf = io.BytesIO()
-    step = 4096
-    for i in range(0, len(lines), step):
-        buf.write(("\n".join(lines[i : i + step]) + "\n").encode("utf-8"))
-    return buf.getvalue()

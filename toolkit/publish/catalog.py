@@ -27,7 +27,7 @@ from rdflib.plugins.serializers.nt import _quoteLiteral
 
 from toolkit.config import Settings
 from toolkit.export import units as U
-from toolkit.export.blocks import GLOBAL, Spec, Unsupported, json_list_item, json_list_spec, load_part
+from toolkit.export.blocks import GLOBAL, Block, Spec, Unsupported, json_list_item, json_list_spec, load_part
 from toolkit.export.canonical import canonical_copy
 from toolkit.export.formats import BY_SUFFIX
 from toolkit.export.render import JsonLdWriter, Obj, TurtleWriter, subjects_of
@@ -139,10 +139,10 @@ def _date_lit(text: str) -> str:
 
 
 class Index:
-    """What the catalog reads of the data as a whole: technology fields and regions, the labels
-    (as written) of every labelled subject, and the range of the dates. It is the sum of the
-    units' :class:`UnitIndex` es, so the incremental build keeps it up to date by subtracting a
-    changed source's old part and adding its new one."""
+    """What the catalog reads of the data: technology fields and regions, the labels (as
+    written) of every labelled subject, and the range of the dates. The whole data's is the sum
+    of the units' (:meth:`of`; a unit's subjects are its own alone, labels too), so a rebuild
+    keeps it up to date by subtracting a changed source's old part and adding its new one."""
 
     def __init__(self) -> None:
         self.fields: set[str] = set()
@@ -150,23 +150,37 @@ class Index:
         self.labels: dict[str, list[str]] = {}
         self.dates: Counter[str] = Counter()
 
-    def copy(self) -> Index:
-        other = Index()
-        other.fields, other.regions = set(self.fields), set(self.regions)
-        other.labels, other.dates = dict(self.labels), Counter(self.dates)
-        return other
+    @classmethod
+    def of(cls, subjects: Subjects, model: Model) -> Index:
+        """One source's part."""
+        part = cls()
+        # not dates of the dataset: when the article appeared, and a value it only claims (issue 17)
+        undated = {model.properties["publishedNotBefore"].iri, model.properties["claimValue"].iri}
+        tf, region = model.ns + "TechnologyField", model.ns + "Region"
+        for s, items in subjects.items():
+            for p, o in items:
+                if p == RDF_TYPE:
+                    if o.iri == tf:
+                        part.fields.add(s)
+                    elif o.iri == region:
+                        part.regions.add(s)
+                elif p == RDFS_LABEL:
+                    part.labels.setdefault(s, []).append(o.text)
+                elif o.datatype in DATE_TYPES and p not in undated:
+                    part.dates[o.lexical] += 1
+        for labels in part.labels.values():
+            labels.sort()
+        return part
 
-    def add(self, part: UnitIndex, sign: int = 1) -> None:
-        for name in ("fields", "regions"):
-            target: set[str] = getattr(self, name)
-            if sign > 0:
-                target.update(getattr(part, name))
-            else:
-                target.difference_update(getattr(part, name))
-        for s, labels in part.labels.items():
-            if sign > 0:
-                self.labels[s] = labels
-            else:
+    def add(self, part: Index, sign: int = 1) -> None:
+        if sign > 0:
+            self.fields.update(part.fields)
+            self.regions.update(part.regions)
+            self.labels.update(part.labels)
+        else:
+            self.fields.difference_update(part.fields)
+            self.regions.difference_update(part.regions)
+            for s in part.labels:
                 self.labels.pop(s, None)
         bump(self.dates, part.dates, sign)
 
@@ -177,33 +191,6 @@ class Index:
     @property
     def last_date(self) -> str | None:
         return max(self.dates, default=None)
-
-
-class UnitIndex:
-    """One source's part of the :class:`Index` (subjects are one source's alone: labels too)."""
-
-    def __init__(self, lines: list[str], model: Model, subjects: Subjects | None = None) -> None:
-        pt = model.ns
-        # not dates of the dataset: when the article appeared, and a value it only claims (issue 17)
-        undated = {model.properties["publishedNotBefore"].iri, model.properties["claimValue"].iri}
-        tf, region = pt + "TechnologyField", pt + "Region"
-        self.fields: set[str] = set()
-        self.regions: set[str] = set()
-        self.labels: dict[str, list[str]] = {}
-        self.dates: Counter[str] = Counter()
-        for s, items in (subjects_of(lines) if subjects is None else subjects).items():
-            for p, o in items:
-                if p == RDF_TYPE:
-                    if o.iri == tf:
-                        self.fields.add(s)
-                    elif o.iri == region:
-                        self.regions.add(s)
-                elif p == RDFS_LABEL:
-                    self.labels.setdefault(s, []).append(o.text)
-                elif o.datatype in DATE_TYPES and p not in undated:
-                    self.dates[o.lexical] += 1
-        for labels in self.labels.values():
-            labels.sort()
 
 
 RDF_TYPE = str(RDF.type)
@@ -273,17 +260,8 @@ class Context:
 Subjects = dict[str, list[tuple[str, Obj]]]
 
 
-def holders(ctx: Context, unit: U.Unit, lines: list[str], subjects: Subjects | None = None) -> list[str]:
-    """The rights holders of a source's article (IRIs), as its catalog lines give them."""
-    assert unit.source is not None
-    article = ctx.owned(unit.source.id)[2]
-    prop = ctx.pt + "rightsHolder"
-    subjects = subjects_of(lines) if subjects is None else subjects
-    return [o.iri for p, o in subjects.get(article, []) if p == prop and o.iri is not None]
-
-
 class OwnedInput:
-    """What :func:`owned_lines` reads of a source's catalog lines: its article's rights holders
+    """What :func:`owned_lines_of` reads of a source's catalog lines: its article's rights holders
     and publication dates (as written), and the IRIs and dates of its entities. A fraction of
     the lines: the full build keeps this of every source while the :class:`Index` is summed,
     rather than every source's lines."""
@@ -316,15 +294,10 @@ class OwnedInput:
                     self.dates.append(o.lexical)
 
 
-def owned_lines(ctx: Context, unit: U.Unit, lines: list[str], data: Index) -> list[str]:
+def owned_lines_of(ctx: Context, unit: U.Unit, given: OwnedInput, data: Index) -> list[str]:
     """The lines about a source's own subjects (:meth:`Context.owned`): its dataset, the dataset's
     period and its article. They depend on the source and on what ``data`` says of the subjects
     its entities link to (kind and labels), nothing else."""
-    return owned_lines_of(ctx, unit, OwnedInput(ctx, unit, subjects_of(lines)), data)
-
-
-def owned_lines_of(ctx: Context, unit: U.Unit, given: OwnedInput, data: Index) -> list[str]:
-    """:func:`owned_lines` from what it reads of the lines."""
     src = unit.source
     assert src is not None
     t = _Triples()
@@ -581,108 +554,162 @@ class CatalogBuild:
     (:meth:`Context.owned`) and the rest (``GLOBAL``), which is made again on every build from
     the :class:`Index` and the sources' ids and rights holders.
 
-    :meth:`state` is what the next, incremental build starts from (see
-    :mod:`toolkit.build.incremental`): the index, every source's id and holders, the Turtle
-    reference counts and prefix uses of the sources' own blocks, and their rdf:type lines (the
-    context of the DCAT-AP check of the global part)."""
+    One algorithm for both builds (:meth:`update`): the full build is the change "every unit
+    added" to an empty catalog; a rebuild starts from the previous build's :meth:`state` (the
+    index, every source's id and holders, the Turtle reference counts and prefix uses of the
+    sources' own blocks, their rdf:type lines, and what it knew of each global subject), and
+    makes again only the parts of changed and affected sources and the global subjects whose
+    lines changed (:attr:`changed_global`)."""
 
-    def __init__(self, settings: Settings, model: Model) -> None:
+    def __init__(self, settings: Settings, model: Model, state: dict[str, Any] | None = None) -> None:
         self.ctx = Context(settings, model)
         self.model = model
-        self.index = Index()
-        self.sources: dict[int, tuple[str, list[str]]] = {}
+        st = state or {}
+        self.index: Index = st.get("index") or Index()
+        self.sources: dict[int, tuple[str, list[str]]] = dict(st.get("sources", {}))
+        self.owned_refs: Counter[str] = Counter(st.get("owned_refs", {}))
+        self.owned_prefixes: Counter[str] = Counter(st.get("owned_prefixes", {}))
+        self.owned_types: dict[int, list[str]] = dict(st.get("owned_types", {}))
+        self.global_memo: dict[str, GlobalSubject] = dict(st.get("global", {}))
+        self.global_refs: Counter[str] = Counter(st.get("global_refs", {}))
         self.owner_of: dict[str, int] = {}
-        self.owned_refs: Counter[str] = Counter()
-        self.owned_prefixes: Counter[str] = Counter()
-        self.owned_types: dict[int, list[str]] = {}
         self.global_lines: list[str] = []
-        self.global_memo: dict[str, GlobalSubject] = {}
-        # the sources' own lines made in this build, subject by subject: "<subject> " -> that
-        # subject's sorted lines as UTF-8, each ending with a newline (see :meth:`full`)
+        #: the global subjects whose lines changed (all of them in a full build) -> their lines
+        self.changed_global: dict[str, list[str]] = {}
+        #: the rdf:type lines of the sources' parts made again, before the change, by source
+        self.types_before: dict[int, list[str]] = {}
+        # the sources' own lines made in this build (and before it, for those made again),
+        # subject by subject: "<subject> " -> that subject's sorted lines as UTF-8, each ending
+        # with a newline (see :meth:`ntriples`)
         self.owned: dict[str, bytes] = {}
+        self.old_owned: dict[str, bytes] = {}
         self.writer = TurtleWriter(_namespaces())
 
     # ---------------------------------------------------------------- the parts
-    def full(self, units: list[tuple[int, U.Unit]], files: Any) -> None:
-        # one source's lines at a time: parsed once, summed into the index, and only what its
-        # own lines are made from kept until the index is whole (every source's lines at once
-        # were the catalog's largest cost in memory)
+    def update(
+        self,
+        files: Any,
+        added: list[tuple[int, U.Unit]],
+        removed: Iterable[tuple[int, U.Unit]] = (),
+        affected: Iterable[tuple[int, U.Unit]] = (),
+    ) -> None:
+        """The catalog after ``removed`` units went (a changed one: its old unit), ``added``
+        came, and ``affected`` ones (whose entities link to a subject whose labels or kind
+        changed) stayed: their own parts made again, the global part made anew.
+
+        One source's lines at a time: parsed once, summed into the index, and only what its own
+        lines are made from kept until the index is whole (every source's lines at once were
+        the catalog's largest cost in memory at a million triples)."""
+        ctx, remade = self.ctx, set()
+        gone: list[Index] = []
         given: list[tuple[int, U.Unit, OwnedInput]] = []
-        for uid, u in units:
+        for uid, unit, goes in [*((u, x, True) for u, x in removed), *((u, x, False) for u, x in affected)]:
+            subjects = subjects_of(unit_lines(unit))
+            inp = OwnedInput(ctx, unit, subjects)
+            self.old_owned.update(subject_blocks(owned_lines_of(ctx, unit, inp, self.index)))
+            if goes:
+                gone.append(Index.of(subjects, self.model))
+                self.sources.pop(uid, None)
+            else:
+                given.append((uid, unit, inp))
+            remade.add(uid)
+        for part in gone:
+            self.index.add(part, -1)
+        for uid, u in added:
             if u.source is None:
                 continue
-            lines = unit_lines(u)
-            subjects = subjects_of(lines)
-            self.index.add(UnitIndex(lines, self.model, subjects))
-            self.sources[uid] = (u.source.id, holders(self.ctx, u, lines, subjects))
-            given.append((uid, u, OwnedInput(self.ctx, u, subjects)))
-            del lines, subjects
+            subjects = subjects_of(unit_lines(u))
+            self.index.add(Index.of(subjects, self.model))
+            inp = OwnedInput(ctx, u, subjects)
+            self.sources[uid] = (u.source.id, [text[1:-1] for text in inp.article_holders])  # <iri>
+            given.append((uid, u, inp))
+            remade.add(uid)
+            del subjects
         for i, (_uid, u, inp) in enumerate(given):
-            for key, block in subject_blocks(owned_lines_of(self.ctx, u, inp, self.index)):
+            for key, block in subject_blocks(owned_lines_of(ctx, u, inp, self.index)):
                 if key in self.owned:
                     raise Unsupported("a subject described by two sources' catalog parts")
                 self.owned[key] = block
             given[i] = None  # type: ignore[call-overload]  # what it was made from goes as it is used
         del given
-        self.finish(files)
-
-    def finish(self, files: Any) -> None:
-        """The global lines, from the index and the sources (in their order), with the files' sizes."""
-        self.global_lines = global_lines(self.ctx, list(self.sources.values()), self.index, files)
+        self.global_lines = global_lines(ctx, list(self.sources.values()), self.index, files)
         for uid, (source_id, _h) in self.sources.items():
-            for s in self.ctx.owned(source_id):
+            for s in ctx.owned(source_id):
                 self.owner_of[s] = uid
+        self._sums(remade)
+
+    def _sums(self, remade: set[int]) -> None:
+        """The reference counts, the global subjects' memo and the rdf:type lines of the owned
+        parts, less what the parts made again held before, plus what they hold now."""
+        groups = group_lines(self.global_lines)
+        for s in set(self.global_memo) - set(groups):
+            bump(self.global_refs, self.global_memo.pop(s).refs, -1)
+            self.changed_global[s] = []
+        for s, lines in groups.items():
+            g = GlobalSubject.of(lines)
+            old = self.global_memo.get(s)
+            if old is None or old.digest != g.digest:
+                if old is not None:
+                    bump(self.global_refs, old.refs, -1)
+                bump(self.global_refs, g.refs, 1)
+                self.global_memo[s] = g
+                self.changed_global[s] = lines
+        for uid in remade:
+            self.types_before[uid] = self.owned_types.pop(uid, [])
+        for blocks, sign in ((self.old_owned, -1), (self.owned, 1)):
+            for key in sorted(blocks):
+                if self.owner(key[1:-2]) == GLOBAL and sign > 0:
+                    raise Unsupported("a subject described both by a source and by the catalog")
+                lines = blocks[key].decode("utf-8").split("\n")[:-1]
+                bump(self.owned_refs, refs_in(lines), sign)
+                if sign > 0:
+                    types = [ln for ln in lines if " <" + RDF_TYPE + "> " in ln]
+                    self.owned_types.setdefault(self.owner(key[1:-2]), []).extend(types)
 
     def owner(self, subject: str) -> int:
         return self.owner_of.get(subject, GLOBAL)
 
+    def refs(self, subject: str) -> int:
+        """How often ``subject`` is an object in the catalog (Turtle orders subjects by it)."""
+        return self.owned_refs.get(subject, 0) + self.global_refs.get(subject, 0)
+
     # ---------------------------------------------------------------- writing
-    def write(self, files: Any) -> None:
-        """catalog.ttl and catalog.jsonld; then only what the next build needs is kept (and the
-        lines of the catalog, as UTF-8 bytes by subject, for :meth:`ntriples`)."""
-        owned_keys = sorted(self.owned)  # the order of the sorted lines (see :func:`subject_blocks`)
-        self.owned_refs = Counter()
-        self.owned_types = {}
-        for key in owned_keys:
-            s = key[1:-2]
-            if self.owner(s) == GLOBAL:
-                raise Unsupported("a subject described both by a source and by the catalog")
-            for line in self.owned[key].decode("utf-8").split("\n")[:-1]:
-                obj = U.split_line(line)[2]
-                if obj.startswith("<"):
-                    self.owned_refs[obj[1:-1]] += 1
-                if " <" + RDF_TYPE + "> " in line:
-                    self.owned_types.setdefault(self.owner(s), []).append(line)
-        groups = group_lines(self.global_lines)
-        self.global_memo = {s: GlobalSubject.of(lines) for s, lines in groups.items()}
-        global_refs = sum_refs(self.global_memo.values())
-        refs = self.owned_refs + global_refs
-        g_subjects = subjects_of(self.global_lines)
+    def ttl(self) -> tuple[Spec, list[Block]]:
+        """catalog.ttl's header and the blocks made again (every block in a full build): the
+        changed global subjects', then the sources' own subjects one at a time (in the order of
+        the sorted lines: the parsed objects of the whole catalog are never alive at once)."""
+        g_subjects = subjects_of([ln for lines in self.changed_global.values() for ln in lines])
         if any(self.owner(s) != GLOBAL for s in g_subjects):
             raise Unsupported("a subject described both by a source and by the catalog")
-        ttl, g_used = ttl_blocks(self.writer, g_subjects, refs, self.owner)
+        ttl, g_used = ttl_blocks(self.writer, g_subjects, self.refs, self.owner)
         for s, used in g_used.items():
             self.global_memo[s].prefixes = used
-        # the sources' subjects one at a time (in the order of the sorted lines): the parsed
-        # objects of the whole catalog are never alive at once; and one rendering at a time
-        # (Turtle written and let go before the JSON-LD blocks are made: each is ~50 MB at 1M)
-        o_used: dict[str, frozenset[str]] = {}
-        for key in owned_keys:
-            o_ttl, used = ttl_blocks(self.writer, _parsed(self.owned[key]), refs, self.owner)
-            ttl.extend(o_ttl)
-            o_used.update(used)
-        self.owned_prefixes = prefix_uses(o_used)
+        for blocks, sign in ((self.old_owned, -1), (self.owned, 1)):
+            o_used: dict[str, frozenset[str]] = {}
+            for key in sorted(blocks):
+                o_ttl, used = ttl_blocks(self.writer, _parsed(blocks[key]), self.refs, self.owner)
+                if sign > 0:
+                    ttl.extend(o_ttl)
+                o_used.update(used)
+            bump(self.owned_prefixes, prefix_uses(o_used), sign)
+        self.old_owned = {}
         ttl.sort(key=lambda b: b[0])
-        spec = Spec(header=ttl_header(self.writer, self.owned_prefixes + prefix_uses(g_used)), footer=b"\n")
-        files.write_blocks("catalog.ttl", spec, ttl)
-        del ttl
-        blocks = jsonld_blocks(g_subjects, self.owner)
-        del g_subjects
-        for key in owned_keys:
+        global_prefixes = prefix_uses({s: g.prefixes for s, g in self.global_memo.items()})
+        return Spec(header=ttl_header(self.writer, self.owned_prefixes + global_prefixes), footer=b"\n"), ttl
+
+    def jsonld(self) -> list[Block]:
+        """catalog.jsonld's blocks made again (after :meth:`ttl`: one rendering at a time, each
+        is ~50 MB at a million triples)."""
+        blocks = jsonld_blocks(subjects_of([ln for ls in self.changed_global.values() for ln in ls]), self.owner)
+        for key in sorted(self.owned):
             blocks.extend(jsonld_blocks(_parsed(self.owned[key]), self.owner))
         blocks.sort(key=lambda b: b[0])
-        files.write_blocks("catalog.jsonld", JSONLD_SPEC, blocks)
-        del blocks
+        return blocks
+
+    def write(self, files: Any) -> None:
+        """catalog.ttl and catalog.jsonld, whole (the full build)."""
+        files.write_blocks("catalog.ttl", *self.ttl())
+        files.write_blocks("catalog.jsonld", JSONLD_SPEC, self.jsonld())
 
     def ntriples(self, out: BinaryIO) -> None:
         """Every line of the catalog, sorted, as N-Triples in UTF-8 (the DCAT-AP check's input),
@@ -709,7 +736,7 @@ class CatalogBuild:
             "owned_prefixes": self.owned_prefixes,
             "owned_types": self.owned_types,
             "global": self.global_memo,
-            "global_refs": sum_refs(self.global_memo.values()),
+            "global_refs": self.global_refs,
         }
 
 
@@ -750,10 +777,3 @@ class GlobalSubject:
         digest = hashlib.sha1("\n".join(lines).encode("utf-8")).digest()
         types = tuple(ln for ln in lines if " <" + RDF_TYPE + "> " in ln)
         return cls(digest, refs_in(lines), types)
-
-
-def sum_refs(subjects: Iterable[GlobalSubject]) -> Counter[str]:
-    out: Counter[str] = Counter()
-    for g in subjects:
-        out.update(g.refs)
-    return out
