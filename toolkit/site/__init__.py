@@ -36,9 +36,6 @@ from toolkit.site.pages import SiteBuilder, build_files
 from toolkit.site.paths import SiteMap, site_root_of
 
 DEFAULT_OUT = "datasets/site"
-#: the jobs whose pages list every resource: when one is made again, the release is read in one scan
-#: (before the workers fork, which then share it) instead of subject by subject in each worker
-WHOLE_LISTS = frozenset({"browse", "timeline"})
 
 
 @dataclass(frozen=True)
@@ -216,9 +213,6 @@ def _write_site_stated(
         todo, keep = incremental_.plan(builder, old, changed)
         reuse = incremental_.reuser(old, changed, target)
         long_jobs = builder.long_jobs(reuse)
-        if old is not None and WHOLE_LISTS.intersection(long_jobs):
-            with settled_heap():  # a page listing every resource is made again: one scan, before the fork
-                data.preload()
         with ThreadPoolExecutor(max_workers=1) as checker:
             # the kept pages' files checked (gone, or touched by hand) while the pages are made: os.lstat
             # lets other threads run, and the parent mostly waits for its workers meanwhile

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from toolkit.config import Settings
 from toolkit.errors import LoadError
 from toolkit.query import load_store, release_base_iri, release_prefixes
-from toolkit.site.releaseindex import ReleaseIndex, open_index, term_of
+from toolkit.site.releaseindex import IRI, ReleaseIndex, open_index, term_of
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -289,6 +289,23 @@ class Release:
         """(subject, object) of every statement with ``predicate``, by subject then term, from the index
         (not noted as a page's read: for the pages that are made on every run)."""
         return [(s, term_of(o, k, lang, dt)) for s, o, k, lang, dt in self.index.with_predicate(predicate)]
+
+    def types_of_all(self) -> dict[str, list[str]]:
+        """subject -> its classes, for every subject, in one query of the index: the long lists
+        (``browse/``) are cut into parts each run, which must not read every subject's quads."""
+        found: dict[str, list[str]] = {}
+        for s, o, kind, _lang, _dt in self.index.with_predicate(TYPE):
+            if kind == IRI:
+                found.setdefault(s, []).append(o)
+        return found
+
+    def dates_of_all(self) -> dict[str, list[tuple[str, str]]]:
+        """subject -> (date, property) of its dated values, for every subject, in one query (the
+        timeline's rows, each run, as :meth:`types_of_all`)."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        for s, p, value, _dt in self.index.with_datatype(DATE_TYPES):
+            found.setdefault(s, []).append((value, p))
+        return found
 
     def triples(self, subject: str) -> list[ox.Triple]:
         """The subject's triples, sorted (for its data files). Made when asked, not for every subject

@@ -1000,11 +1000,11 @@ class SiteBuilder:
         if found is None:
             with self.untracked():
                 if name == "browse":
-                    found = sorted(
-                        (t, iri) for iri in self.resources for t in self.release.types(iri) or [RDFS + "Resource"]
-                    )
+                    types = self.release.types_of_all()
+                    found = sorted((t, iri) for iri in self.resources for t in types.get(iri) or [RDFS + "Resource"])
                 elif name == "timeline":
-                    found = sorted((d, s, p) for s in self.resources for d, p in self.dates_of(s))
+                    dates = self.release.dates_of_all()
+                    found = sorted((d, s, p) for s in self.resources for d, p in dates.get(s, ()))
                 else:
                     _saved, result, _error = self.query_result(name.partition("\t")[2])
                     if result is None:

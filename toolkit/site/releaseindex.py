@@ -316,6 +316,19 @@ class ReleaseIndex:
     def has_subject(self, s: str) -> bool:
         return self.conn().execute("SELECT 1 FROM quads WHERE s = ? LIMIT 1", (s,)).fetchone() is not None
 
+    def with_datatype(self, datatypes: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(s, p, value) of every distinct literal whose datatype is one of ``datatypes``, ordered."""
+        dts = sorted(datatypes)
+        marks = ", ".join("?" * len(dts))
+        return (
+            self.conn()
+            .execute(
+                f"SELECT DISTINCT s, p, o, dt FROM quads WHERE k = {LITERAL} AND dt IN ({marks}) ORDER BY s, p, o, dt",
+                dts,
+            )
+            .fetchall()
+        )
+
     def with_predicate(self, p: str) -> list[tuple[str, str, int, str, str]]:
         """(s, o, kind, lang, datatype) of every row with predicate ``p``, ordered."""
         return (
