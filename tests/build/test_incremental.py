@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, damage_part
+from conftest import FIXTURES, REPO, damage_part
 from rdflib import Graph
 from rdflib.namespace import RDF
 
@@ -314,20 +314,25 @@ def test_a_release_with_shacl_warnings_is_always_rebuilt_in_full(
     assert "the report has results" in incremental.last_run[1]
 
 
-def test_editing_what_a_source_says_about_another_sources_entity_equals_a_full_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Issue 13: a `subject:` entry puts a subject in two sources' graphs; the rebuild after
-    editing it is incremental (the two sources' units re-rendered merged, as the full build
-    renders them) and gives the full build's bytes."""
-    from conftest import FIXTURES
-
+def built_with_matchmaking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Settings, Path]:
+    """The real sources plus the G60 matchmaking fixture (its `subject:` entries describe the real
+    sources' entities), built once: (settings, sources folder)."""
     monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
     sources = tmp_path / "sources"
     shutil.copytree(REPO / "datasets" / "sources", sources)
     shutil.copytree(FIXTURES / "sources" / "jkb-2024-06-g60-matchmaking", sources / "jkb-2024-06-g60-matchmaking")
     s = settings(tmp_path, sources)
     build_release(s, jobs=1)
+    return s, sources
+
+
+def test_editing_what_a_source_says_about_another_sources_entity_equals_a_full_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: a `subject:` entry puts a subject in two sources' graphs; the rebuild after
+    editing it is incremental (the two sources' units re-rendered merged, as the full build
+    renders them) and gives the full build's bytes."""
+    s, sources = built_with_matchmaking(tmp_path, monkeypatch)
     facts = sources / "jkb-2024-06-g60-matchmaking" / "facts.yaml"
     edit(
         facts, "  - subject: jiaxing\n    partOf: zhejiang\n", "  - subject: jiaxing\n    partOf: yangtze-river-delta\n"
@@ -363,14 +368,7 @@ def test_a_change_that_breaks_a_check_across_sources_is_reported_by_the_full_bui
     """The rebuild runs the full build's checks across sources on the changed units, and again
     on the unchanged units that link to or describe an id a change removed: each problem makes
     it fall back, and the full build reports it (the release is kept)."""
-    from conftest import FIXTURES
-
-    monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
-    sources = tmp_path / "sources"
-    shutil.copytree(REPO / "datasets" / "sources", sources)
-    shutil.copytree(FIXTURES / "sources" / "jkb-2024-06-g60-matchmaking", sources / "jkb-2024-06-g60-matchmaking")
-    s = settings(tmp_path, sources)
-    build_release(s, jobs=1)
+    s, sources = built_with_matchmaking(tmp_path, monkeypatch)
     before = tree(s.release_dir)
     facts = sources / where / "facts.yaml"
     facts.write_text(

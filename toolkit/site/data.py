@@ -114,7 +114,38 @@ _MISSING = object()
 READ_AHEAD = 256
 
 
-class Subjects:
+class LazyIndex:
+    """A mapping read from the index one key at a time when first asked for, then kept (``complete``:
+    every key is in the cache, after one scan). Subclasses say how one key is read (:meth:`read`)."""
+
+    def __init__(self, index: ReleaseIndex) -> None:
+        self.index = index
+        self.cache: dict[str, Any] = {}
+        self.complete = False
+
+    def read(self, key: str) -> Any:
+        """The value of ``key`` from the index (None: not there)."""
+        raise NotImplementedError
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self.cache.get(key, _MISSING)
+        if found is _MISSING:
+            found = None if self.complete else self.read(key)
+            if not self.complete:
+                self.cache[key] = found
+        return default if found is None else found
+
+    def __getitem__(self, key: str) -> Any:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+
+class Subjects(LazyIndex):
     """subject -> predicate -> object -> sorted graph names stating it: the release's quads as pages read
     them, made from the index (:class:`ReleaseIndex`) one subject at a time when first asked for, then
     kept. :meth:`preload` makes them all in one scan (a run that makes every page).
@@ -124,18 +155,11 @@ class Subjects:
     made into terms only when asked for), one query for dozens of subjects."""
 
     def __init__(self, index: ReleaseIndex) -> None:
-        self.index = index
-        self.cache: dict[str, dict[str, dict[Term, list[str]]] | None] = {}
+        super().__init__(index)
         self.ahead: dict[str, list[tuple[Any, ...]]] = {}
-        self.complete = False
 
-    def get(self, s: str, default: Any = None) -> Any:
-        found = self.cache.get(s, _MISSING)
-        if found is _MISSING:
-            found = None if self.complete else group(self._rows(s))
-            if not self.complete:
-                self.cache[s] = found
-        return default if found is None else found
+    def read(self, key: str) -> dict[str, dict[Term, list[str]]] | None:
+        return group(self._rows(key))
 
     def _rows(self, s: str) -> list[tuple[Any, ...]]:
         """(p, o, k, lang, dt, g) rows of ``s``, sorted: read ahead before, or now with the next subjects'."""
@@ -158,15 +182,6 @@ class Subjects:
             return []  # no rows: the first subject read is after it
         return mine if mine is not None else self.index.subject(s)
 
-    def __getitem__(self, s: str) -> dict[str, dict[Term, list[str]]]:
-        found = self.get(s)
-        if found is None:
-            raise KeyError(s)
-        return found
-
-    def __contains__(self, s: object) -> bool:
-        return isinstance(s, str) and self.get(s) is not None
-
     def __iter__(self) -> Iterator[str]:
         if self.complete:
             return iter(sorted(s for s, v in self.cache.items() if v is not None))
@@ -179,30 +194,11 @@ class Subjects:
         self.cache, self.ahead, self.complete = cache, {}, True
 
 
-class Incoming:
+class Incoming(LazyIndex):
     """object IRI -> the (subject, predicate) pairs pointing at it, from the index when first asked for."""
 
-    def __init__(self, index: ReleaseIndex) -> None:
-        self.index = index
-        self.cache: dict[str, set[tuple[str, str]] | None] = {}
-        self.complete = False
-
-    def get(self, o: str, default: Any = None) -> Any:
-        found = self.cache.get(o, _MISSING)
-        if found is _MISSING:
-            found = None if self.complete else (set(self.index.incoming(o)) or None)
-            if not self.complete:
-                self.cache[o] = found
-        return default if found is None else found
-
-    def __getitem__(self, o: str) -> set[tuple[str, str]]:
-        found = self.get(o)
-        if found is None:
-            raise KeyError(o)
-        return found
-
-    def __contains__(self, o: object) -> bool:
-        return isinstance(o, str) and self.get(o) is not None
+    def read(self, key: str) -> set[tuple[str, str]] | None:
+        return set(self.index.incoming(key)) or None
 
     def preload(self) -> None:
         cache: dict[str, set[tuple[str, str]] | None] = {}
