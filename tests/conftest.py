@@ -109,3 +109,22 @@ def damage_part(unit_file: Path, part: str, garbage: bytes | None = None) -> Non
     path = Path(f"{unit_file}{U.PARTS_SUFFIX}")
     data = path.read_bytes()
     path.write_bytes(data[:start] + (b"\0" * (end - start) if garbage is None else garbage) + data[end:])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """The site tests' real browser: Debian's headless Chromium driven by Playwright.
+
+    Here and not in ``tests/site/conftest.py``: the tests import this module by its name
+    (``from conftest import ...``), which a second ``conftest.py`` would shadow."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail(
+            "Debian's chromium is not installed: run scripts/test.sh (it installs it) or apt-get install chromium"
+        )
+    from playwright.sync_api import sync_playwright  # only the browser tests pay for its import
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
