@@ -5,6 +5,7 @@ asks of it ("what changed since") is exact or refused."""
 from __future__ import annotations
 
 import fcntl
+import marshal
 import os
 import sqlite3
 import threading
@@ -15,8 +16,9 @@ import pytest
 
 from tests.site.test_site_generic import BASE, tiny_project
 from tests.site.test_site_incremental import add_lines, tree
+from toolkit.errors import UsageError
 from toolkit.site import data, incremental, pages, write_site
-from toolkit.site.releaseindex import ReleaseIndex, nq_blocks, ttl_blocks
+from toolkit.site.releaseindex import ReleaseIndex, is_sites_file, nq_blocks, ttl_blocks
 
 LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
 DCT = "<http://purl.org/dc/terms/"
@@ -106,7 +108,8 @@ def test_a_damaged_index_is_made_again_and_the_site_is_a_whole_builds(tmp_path: 
     write_site(settings, out=out, jobs=1)
     path = incremental.index_path(out)
     assert path.is_file()
-    path.write_bytes(b"not a database at all" * 100)
+    data = path.read_bytes()  # the header kept (the site's application id), the rest damaged
+    path.write_bytes(data[:100] + b"not a database at all" * (len(data) // 21))
     nq = settings.release_dir / "policy.nq"
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
     again = write_site(settings, out=out, jobs=1)
@@ -338,5 +341,55 @@ def test_a_label_change_reads_the_lists_rows_without_asking_for_every_subject(
     assert f"{BASE}thing" in asked
     assert not set(lonely) & set(asked)
     whole = tmp_path / "whole"
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+
+
+@pytest.mark.parametrize("where", ["index", "state", "tmp"])
+@pytest.mark.parametrize("kind", ["text", "sqlite"])
+def test_a_file_beside_the_site_that_is_not_the_sites_is_refused_and_kept(
+    tmp_path: Path, where: str, kind: str
+) -> None:
+    """The index and the state live beside the site folder, under names a user's file may have: such a
+    file (not an SQLite file bearing the site's application id) is refused, exit 2, and left as it was,
+    and the site folder is not touched either."""
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    write_site(settings, out=out, jobs=1)
+    before = tree(out)
+    path = {
+        "index": incremental.index_path(out),
+        "state": incremental.state_path(out),
+        "tmp": incremental.state_path(out).with_name(incremental.state_path(out).name + ".tmp"),
+    }[where]
+    path.unlink(missing_ok=True)
+    if kind == "text":
+        path.write_text("my notes\n", encoding="utf-8")
+    else:
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE mine (x)")
+        db.execute("INSERT INTO mine VALUES (42)")
+        db.commit()
+        db.close()
+    mine = path.read_bytes()
+    nq = settings.release_dir / "policy.nq"
+    nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
+    with pytest.raises(UsageError, match="did not write it") as exc:
+        write_site(settings, out=out, jobs=1)
+    assert exc.value.exit_code == 2
+    assert path.read_bytes() == mine
+    assert tree(out) == before
+
+
+def test_a_state_of_the_older_format_is_the_sites_and_is_replaced(tmp_path: Path) -> None:
+    """A state written by the site before it kept its state in SQLite (a marshal dict) is the site's:
+    the site is made whole and the state replaced, not refused."""
+    settings = tiny_project(tmp_path / "p")
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    path = incremental.state_path(out)
+    path.write_bytes(marshal.dumps({"version": 4, "fingerprint": "0" * 64, "keys": []}))
+    write_site(settings, out=out, jobs=1)
+    assert is_sites_file(path) and path.read_bytes()[:16] == b"SQLite format 3\x00"
     write_site(settings, out=whole, incremental=False, jobs=1)
     assert tree(out) == tree(whole)

@@ -166,6 +166,7 @@ def _write_site_with(
 ) -> SiteResult:
     # the lock first: the release index beside the site is brought up to date by one run at a time
     with atomic.exclusive_lock(atomic.lock_path(target), "site"):
+        incremental_.claim_beside(target)
         data = read_release(settings, release, incremental_.index_path(target))
         try:
             return _write_site_locked(settings, target, release, jobs, incremental, answers, data)

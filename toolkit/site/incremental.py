@@ -46,6 +46,7 @@ from toolkit.errors import UsageError
 from toolkit.publish import atomic
 from toolkit.query.sitefiles import DATA_FILES
 from toolkit.site.pages import Job, ResourceUnit, SiteBuilder
+from toolkit.site.releaseindex import APPLICATION_ID, claim
 
 STATE_VERSION = 6
 CHUNK = 64
@@ -209,6 +210,23 @@ def load_state(target: Path, fp: str) -> State | None:
         if db is not None:
             db.close()
         return None
+
+
+def is_older_state(path: Path) -> bool:
+    """A state of the site's older format (a :mod:`marshal` dict with its version and fingerprint)."""
+    try:
+        old = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return False
+    return isinstance(old, dict) and isinstance(old.get("version"), int) and isinstance(old.get("fingerprint"), str)
+
+
+def claim_beside(target: Path) -> None:
+    """Refuse (exit 2) before anything is read or changed when a file the site keeps beside its folder
+    (its release index, its state, the state being written) is there and not the site's."""
+    claim(index_path(target))
+    claim(state_path(target), also=is_older_state)
+    claim(state_path(target).with_name(state_path(target).name + ".tmp"))
 
 
 #: kinds of key whose value is not a function of the release's quads alone: always hashed again
@@ -392,6 +410,7 @@ def write_state(
         tmp = path.with_name(path.name + ".tmp")
         tmp.unlink(missing_ok=True)
         db = sqlite3.connect(tmp)
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # the site's, beyond doubt
         db.execute("PRAGMA journal_mode = OFF")  # a new file, put in place only once it is written
         db.executescript(STATE_SCHEMA)
     else:
@@ -551,6 +570,7 @@ __all__ = [
     "State",
     "affected_iris",
     "changed_keys",
+    "claim_beside",
     "content_hash",
     "file_list",
     "fingerprint",

@@ -29,14 +29,15 @@ import hashlib
 import os
 import re
 import sqlite3
+import stat
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from toolkit.errors import LoadError
+from toolkit.errors import LoadError, UsageError
 
 #: bump when the tables change: an index of another version is made again
 INDEX_VERSION = 1
@@ -45,6 +46,40 @@ _NQ_RUN = re.compile(rb"[^\n]* (<[^>\n]*>) \.\n(?:[^\n]* \1 \.\n)*")
 #: a Turtle statement starts at a line's first column (the toolkit's writer indents the rest)
 _TTL_SPLIT = re.compile(rb"\n(?=[^\s])")
 _DIRECTIVE = re.compile(rb"(?:@prefix|@base|PREFIX|BASE)\b", re.IGNORECASE)
+
+#: SQLite's application id ("PTsi") in the header of the files the site keeps beside its folder (this
+#: index and the incremental state): what tells them, beyond doubt, from a file of the user's
+APPLICATION_ID = 0x50547369
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_sites_file(path: Path) -> bool:
+    """Nothing is at ``path``, or an empty file, or an SQLite file whose header bears the site's
+    application id: a file the site may read, replace or delete. Read from the header's bytes, so a
+    file damaged past its first page is still known as the site's (and made again)."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return True
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    if st.st_size == 0:
+        return True
+    with path.open("rb") as fh:
+        head = fh.read(100)
+    return head[:16] == _SQLITE_MAGIC and len(head) >= 72 and int.from_bytes(head[68:72], "big") == APPLICATION_ID
+
+
+def claim(path: Path, also: Callable[[Path], bool] | None = None) -> None:
+    """Refuse (exit 2) when ``path`` holds something the site did not write (``also``: another test of
+    a file of the site's, an older format); nothing has been changed then."""
+    if is_sites_file(path) or (also is not None and also(path)):
+        return
+    raise UsageError(
+        f"refusing to replace {path}: policy-toolkit site did not write it",
+        hint="the site keeps its index and state beside its folder under this name: move the file away",
+    )
+
 
 #: connections inherited across a fork (kept, so that a worker never closes its parent's)
 _INHERITED: list[sqlite3.Connection] = []
@@ -142,7 +177,7 @@ class ReleaseIndex:
         else:
             db = None
             try:
-                db = sqlite3.connect(self.path)
+                db = sqlite3.connect(self.path)  # a file of the site's (claimed before: see claim)
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version not in (0, INDEX_VERSION):
                     raise sqlite3.DatabaseError("another version")
@@ -153,6 +188,7 @@ class ReleaseIndex:
                 self.path.unlink(missing_ok=True)
                 db = sqlite3.connect(self.path)
         db.execute("PRAGMA synchronous = OFF")  # a cache of the release: made again when unreadable
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.executescript(SCHEMA)
         db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
         if db.execute("SELECT value FROM meta WHERE name = 'id'").fetchone() is None:
@@ -350,4 +386,14 @@ def open_index(path: Path | None) -> ReleaseIndex:
         raise LoadError(f"cannot open the site's release index: {exc}", file=path) from None
 
 
-__all__ = ["INDEX_VERSION", "ReleaseIndex", "nq_blocks", "open_index", "term_of", "ttl_blocks"]
+__all__ = [
+    "APPLICATION_ID",
+    "INDEX_VERSION",
+    "ReleaseIndex",
+    "claim",
+    "is_sites_file",
+    "nq_blocks",
+    "open_index",
+    "term_of",
+    "ttl_blocks",
+]
