@@ -360,7 +360,7 @@ def test_a_file_beside_the_site_that_is_not_the_sites_is_refused_and_kept(
     path = {
         "index": incremental.index_path(out),
         "state": incremental.state_path(out),
-        "tmp": incremental.state_path(out).with_name(incremental.state_path(out).name + ".tmp"),
+        "tmp": incremental.state_tmp_path(out),
     }[where]
     path.unlink(missing_ok=True)
     if kind == "text":

@@ -13,11 +13,12 @@ release, and every read goes through :class:`toolkit.site.pages.Tracked` or a no
 (``.<site>.site-state``, SQLite: :data:`STATE_SCHEMA`) keeps those hashes and, for each key, the
 pages that read it; the next run hashes again only the keys of the IRIs that the release index
 says changed (:func:`affected_iris`), makes again only the pages that read a key whose hash
-differs, and writes only their rows. The ontology pages, ``browse/``,
-``timeline/`` and each saved query's page are noted the same way (a query's page also by its
-file and answer); the home, catalog, SPARQL and search pages, the search index and the sitemap
-are always made, and written only when their bytes changed. Anything else (the code, templates,
-schema, prefixes, site root) is in one fingerprint: when it changes the site is made whole.
+differs, and writes only their rows. The ontology pages and each part of ``browse/``,
+``timeline/`` and each saved query's page are noted the same way (a part also by its rows, and a
+query's part by the query's file and error: :meth:`SiteBuilder.part_key`); the home, catalog,
+SPARQL and search pages, the search index and the sitemap are always made, and written only
+when their bytes changed. Anything else (the code, templates, schema, prefixes, site root) is in
+one fingerprint: when it changes the site is made whole.
 
 Why in place: after a change only the files that differ are written (each to the staging folder
 first, then renamed over the old one) and the files of pages that are gone deleted, instead of
@@ -66,6 +67,12 @@ def state_path(target: Path) -> Path:
     What it holds: :data:`STATE_SCHEMA`; values of plain types in :mod:`marshal` (nothing is run when
     they are read); a state of other code (:func:`fingerprint`) or marked invalid is not used."""
     return target.parent / f".{target.name}.site-state"
+
+
+def state_tmp_path(target: Path) -> Path:
+    """Where a whole site's new state is written before it is renamed over :func:`state_path`."""
+    path = state_path(target)
+    return path.with_name(path.name + ".tmp")
 
 
 def _package_files() -> Iterator[tuple[str, bytes]]:
@@ -226,11 +233,12 @@ def claim_beside(target: Path) -> None:
     (its release index, its state, the state being written) is there and not the site's."""
     claim(index_path(target))
     claim(state_path(target), also=is_older_state)
-    claim(state_path(target).with_name(state_path(target).name + ".tmp"))
+    claim(state_tmp_path(target))
 
 
 #: kinds of key whose value is not a function of the release's quads alone: always hashed again
-ALWAYS_CHECKED = frozenset({"text", "resources", "query"})
+#: (an archived text; a part of a long list, which also shows a saved query's file and answer)
+ALWAYS_CHECKED = frozenset({"text", "resources"})
 
 
 def index_path(target: Path) -> Path:
@@ -406,8 +414,7 @@ def write_state(
     made again and gone, their keys, the jobs made, the other files; else (a whole site) a new file
     put in place in one rename. Marked valid at the end, in the same transaction."""
     if old is None:
-        path = state_path(target)
-        tmp = path.with_name(path.name + ".tmp")
+        tmp = state_tmp_path(target)
         tmp.unlink(missing_ok=True)
         db = sqlite3.connect(tmp)
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # the site's, beyond doubt
@@ -583,6 +590,7 @@ __all__ = [
     "plan",
     "reuser",
     "state_path",
+    "state_tmp_path",
     "touched",
     "unchanged",
     "update_in_place",

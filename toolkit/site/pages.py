@@ -329,16 +329,9 @@ class SiteBuilder:
                 text = repr(self.types_of(key))
             elif kind == "dates":
                 text = repr(sorted(self.dates_of(key)) if key in self.resource_set else None)
-            elif kind == "resources" and not key:
-                text = "\n".join(self.resources)
             elif kind == "resources":  # "<list>\t<part>": what that part of a long list shows
                 name, _, k = key.rpartition("\t")
                 text = self.part_key(name, int(k))
-            elif kind == "query":
-                # the answer as serialised, not as materialised: a query page that is not made again
-                # needs no Result (the engine's serialisation of one answer is one string of bytes)
-                saved_query = find_query(key, self.release.settings.root / "queries")
-                text = repr((saved_query.path.read_bytes(), self.wire_of(saved_query)))
             else:
                 raise ValueError(f"unknown dependency kind {kind!r}")
         finally:
