@@ -1,12 +1,12 @@
 import pytest
-from conftest import REPO
+from conftest import REPO, Project
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS, XSD
 
 from toolkit.config import Settings
 from toolkit.report import Severity
-from toolkit.validate import Outcome
+from toolkit.validate import Outcome, validate_sources
 from toolkit.validate.shacl import load_schema_graph, shacl_results
 
 PT = Namespace("https://w3id.org/policy-toolkit/ontology#")
@@ -108,3 +108,20 @@ ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:minCo
     data = Graph().parse(data="<http://example.org/a> <http://example.org/q> 1 .", format="turtle")
     [r] = shacl_results(data, shapes, Graph())[0]
     assert r.severity is Severity.VIOLATION and r.severity_iri == "http://example.org/Severe"
+
+
+def test_a_shapes_file_edited_between_two_validations_in_one_process_is_read_again(project: Project) -> None:
+    """The schema graphs are kept per process (``schema_graph``) only while their file is unchanged."""
+    first = validate_sources(project.settings)
+    assert first.report.conforms, first.report.to_text()
+    shapes = project.root / "schema" / "shapes.ttl"
+    shapes.write_text(
+        shapes.read_text(encoding="utf-8")
+        + "\nptsh:NoLabel a sh:NodeShape ; sh:targetClass pt:ActionPlan ;\n"
+        + "    sh:property [ sh:path rdfs:label ; sh:maxCount 0 ] .\n",
+        encoding="utf-8",
+    )
+    second = validate_sources(project.settings)
+    assert not second.report.conforms
+    found = [r.constraint for r in second.report.results if r.validator == "shacl"]
+    assert found == ["sh:MaxCountConstraintComponent"], second.report.to_text()

@@ -50,7 +50,7 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from toolkit.build.pipeline import LinkIndex, build_unit, cache_root, link, schema_graph, unit_model, unit_results
+from toolkit.build.pipeline import LinkIndex, build_unit, cache_root, link, unit_model, unit_results
 from toolkit.build.pool import run_all
 from toolkit.config import Settings
 from toolkit.export import units as U
@@ -69,7 +69,7 @@ from toolkit.sources import loader
 from toolkit.timing import stage
 from toolkit.validate import VALIDATORS
 from toolkit.validate.dcatap import SHAPES, dcat_ap_shapes
-from toolkit.validate.shacl import validate_data
+from toolkit.validate.shacl import schema_graph, validate_data
 
 STATE_FORMAT = 4
 TYPE_OR_LABEL = (" <" + str(RDF.type) + "> ", " <" + str(RDFS.label) + "> ")

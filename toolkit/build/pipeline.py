@@ -9,22 +9,20 @@ generated corpora with injected defects), at a fraction of the time and memory.
 from __future__ import annotations
 
 import difflib
-import functools
 import io
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-from rdflib import Graph
+from typing import Any
 
 from toolkit.build.pool import run_all
 from toolkit.config import Settings
 from toolkit.errors import UsageError
 from toolkit.export import units as U
 from toolkit.export.blocks import Unsupported
+from toolkit.filememo import while_unchanged
 from toolkit.progress import progress
 from toolkit.publish.assemble import FastOutcome, data_namespaces
 from toolkit.report import ValidationReport, ValidationResult
@@ -34,38 +32,16 @@ from toolkit.timing import add, give_back_memory, stage
 from toolkit.validate import RELEASE_CHECKS, VALIDATORS
 from toolkit.validate.base import UnitContext, UnitValidator, ValidationContext, Validator
 from toolkit.validate.facts import LoadResultsValidator
-from toolkit.validate.shacl import load_schema_graph, property_lines, validate_data
+from toolkit.validate.shacl import property_lines, schema_graph, validate_data
 
 CACHE_DIR = Path(".cache") / "policy-toolkit"
-T = TypeVar("T")
-
-
-def schema_graph(path: Path) -> Graph:
-    """A schema file's graph (shapes, ontology), parsed once per process while the file is
-    unchanged: a full build reads the shapes for the validation and again for the locality
-    check of its state (rdflib's Turtle parser: a fixed cost of every build). Read-only."""
-    return _while_unchanged(path, load_schema_graph, path)
 
 
 def unit_model(schema_dir: Path) -> Model:
     """The model the units' checks use, read once per process (a worker) while ``model.yaml`` is
     unchanged, as :func:`schema_graph` keeps the schema graphs: a process that builds twice (the
     library, ``serve``, the tests) sees an edited model."""
-    return _while_unchanged(schema_dir / "model.yaml", load_model, schema_dir)
-
-
-def _while_unchanged(path: Path, load: Callable[[Path], T], arg: Path) -> T:
-    """``load(arg)``, kept while ``path`` keeps its modification time and size."""
-    try:
-        st = path.stat()
-    except OSError:
-        return load(arg)  # the LoadError that names the file
-    return _loaded(load, arg, st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=10)
-def _loaded(load: Callable[[Path], Any], arg: Path, _mtime_ns: int, _size: int) -> Any:
-    return load(arg)
+    return while_unchanged(schema_dir / "model.yaml", load_model, schema_dir)
 
 
 def cache_root(settings: Settings) -> Path:
@@ -525,7 +501,6 @@ __all__ = [
     "locate_map",
     "run_unit_validator",
     "runs_per_unit",
-    "schema_graph",
     "unit_checks",
     "unit_model",
     "unit_results",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.build import incremental
-from toolkit.build.pipeline import cache_root, fast_outcome, schema_graph
+from toolkit.build.pipeline import cache_root, fast_outcome
 from toolkit.build.pool import resolve_jobs
 from toolkit.config import Settings
 from toolkit.errors import DataError, Interrupted, NoSpace
@@ -28,6 +28,7 @@ from toolkit.publish.assemble import StagedFiles, write_release
 from toolkit.publish.manifest import Release, where
 from toolkit.publish.release import check_release_folder
 from toolkit.timing import stage
+from toolkit.validate.shacl import schema_graph
 
 
 def build_fast(settings: Settings, *, check: bool = False, jobs: int) -> Release:

@@ -375,7 +375,7 @@ def load_corpus(settings: Settings, model: Model) -> tuple[Corpus, list[Validati
     ghosts: set[str] = set()  # ids of entries with a format problem: not loaded, but not "unknown" either
     source_ids: dict[str, Path] = {}
     for folder in source_folders(settings.sources_dir):
-        doc = load_yaml(folder / FACTS_FILE)
+        doc = load_yaml(folder / FACTS_FILE, fast=True)
         problems = Problems(settings, doc)
         broken = broken_entries(doc, schema_errors(doc, schema, problems))
         if broken is None:

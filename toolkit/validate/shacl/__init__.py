@@ -19,6 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SH
 
 from toolkit.errors import LoadError, UsageError
+from toolkit.filememo import while_unchanged
 from toolkit.query.guard import names_dataset, uses_service
 from toolkit.report import ValidationReport, ValidationResult
 from toolkit.schema.model import Model
@@ -56,6 +57,14 @@ def load_schema_graph(path: Path) -> Graph:
     except Exception as exc:  # rdflib raises many parser-specific types for bad syntax
         raise LoadError(f"cannot parse: {exc}", file=path) from None
     return g
+
+
+def schema_graph(path: Path) -> Graph:
+    """A schema file's graph (shapes, ontology), parsed once per process while the file is
+    unchanged (:func:`toolkit.filememo.while_unchanged`): a full build reads the shapes for the
+    validation and again for the locality check of its state, and a process that validates
+    again (the library, ``serve``, the draft loop) would parse them each time. Read-only."""
+    return while_unchanged(path, load_schema_graph, path)
 
 
 _LABEL = f"> <{RDFS.label}> ".encode()
@@ -191,8 +200,8 @@ class ShaclValidator:
         if shapes is not None and self.shapes is not None:
             refuse_network_sparql(shapes, self.shapes)
         if shapes is None:
-            shapes = load_schema_graph(schema / "shapes.ttl")
-            ontology = ontology if ontology is not None else load_schema_graph(schema / "ontology.ttl")
+            shapes = schema_graph(schema / "shapes.ttl")
+            ontology = ontology if ontology is not None else schema_graph(schema / "ontology.ttl")
         locate: dict[str, tuple[str, int]] = {}
         if ctx.corpus is not None:
             root = ctx.settings.root
@@ -231,6 +240,7 @@ __all__ = [
     "load_schema_graph",
     "property_lines",
     "report_turtle",
+    "schema_graph",
     "shacl_results",
     "short",
     "validate_data",
