@@ -22,3 +22,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+# The toolkit is installed editable, so pip compiles none of it; where PYTHONDONTWRITEBYTECODE is
+# set, every `policy-toolkit` process (and each of the tests' CLI runs) compiled all its modules
+# again, about 0.35 s of CPU. Python still reads these files (and ignores a stale one).
+.venv/bin/python -m compileall -q toolkit
