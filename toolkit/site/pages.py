@@ -244,8 +244,12 @@ class SiteBuilder:
     #: the long lists' rows (:meth:`list_rows`), once a run
     _rows: dict[str, list[Any]] = field(default_factory=dict)
     _class_counts: dict[str, int] | None = None
-    #: saved queries' answers as :func:`answer_saved` gives them, made elsewhere (:mod:`toolkit.site.answers`)
-    wire: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    #: saved queries' answers as :func:`answer_saved` gives them, or already cut into rows (:class:`Cut`), made
+    #: elsewhere (:mod:`toolkit.site.answers`)
+    wire: dict[str, tuple[str, bytes] | Cut] = field(default_factory=dict)
+    #: where those answers come from, asked only when an answer is first needed (:meth:`wire_of`): the
+    #: child that makes them works meanwhile, while this process hashes the other keys
+    pending: Callable[[], dict[str, tuple[str, bytes] | Cut]] | None = None
 
     def __post_init__(self) -> None:
         rel_ = self.release
@@ -1103,11 +1107,14 @@ class SiteBuilder:
         for q in self.saved_queries():
             self.query_answer(q.name)
 
-    def wire_of(self, saved: SavedQuery) -> tuple[str, bytes] | None:
-        """A saved query's answer as :func:`answer_saved` serialises it (None: it needs a parameter), once
-        a run: made by the child of :mod:`toolkit.site.answers`, else here."""
+    def wire_of(self, saved: SavedQuery) -> tuple[str, bytes] | Cut | None:
+        """A saved query's answer as :func:`answer_saved` serialises it, or cut (None: it needs a parameter),
+        once a run: made by the child of :mod:`toolkit.site.answers` (taken now, when first needed), else here."""
         if saved.missing_params:
             return None
+        if self.pending is not None:
+            take, self.pending = self.pending, None
+            self.wire.update(take())
         wired = self.wire.get(saved.name)
         if wired is None:
             wired = self.wire[saved.name] = answer_saved(self.release.query_store(), saved, self.release.base_iri)
@@ -1210,6 +1217,8 @@ class SiteBuilder:
         """
         wired = self.wire_of(saved)
         assert wired is not None, "a query that needs a parameter has no answer"
+        if isinstance(wired, Cut):  # answered and cut by the child
+            return wired
         kind, data = wired
         if kind == REFUSED:
             raise UsageError(data.decode("utf-8"))
