@@ -1000,9 +1000,11 @@ class SiteBuilder:
                 if name == "browse":
                     types = self.release.types_of_all()
                     found = sorted((t, iri) for iri in self.resources for t in types.get(iri) or [RDFS + "Resource"])
-                else:
+                elif name == "timeline":
                     dates = self.release.dates_of_all()
                     found = sorted((d, s, p) for s in self.resources for d, p in dates.get(s, ()))
+                else:
+                    raise ValueError(f"not a list with rows of its own: {name!r}")
             self._rows[name] = found
         return found
 
