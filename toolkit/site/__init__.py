@@ -205,7 +205,7 @@ def _write_site_stated(
     if old is None:
         with settled_heap():
             data.preload()  # every page is made: the release read in one scan, not subject by subject
-    builder.wire = answers.take()
+    builder.pending = answers.take  # taken when an answer is first needed: the child works meanwhile
     if old is None:
         check_out(target, release)
     staging = atomic.new_staging(target)

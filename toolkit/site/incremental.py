@@ -270,7 +270,9 @@ def changed_keys(builder: SiteBuilder, state: State | None) -> dict[int, str]:
     if state is None:
         return {}
     changed: dict[int, str] = {}
-    for n, kind, name, old in state.keys_named(affected_iris(builder, state), builder.release.archived):
+    keys = state.keys_named(affected_iris(builder, state), builder.release.archived)
+    # the saved queries' parts last: their answers are being made in a child meanwhile (toolkit.site.answers)
+    for n, kind, name, old in sorted(keys, key=lambda key: key[1] == "resources" and key[2].startswith("query\t")):
         now = builder.dep_value(kind, name)
         if now != old:
             changed[n] = now

@@ -23,9 +23,10 @@ import pyoxigraph as ox
 from markupsafe import Markup
 
 from toolkit.errors import UsageError
-from toolkit.query import Result, SavedQuery, bind, find_query, saved_queries
-from toolkit.query.engine import evaluate, from_wire
+from toolkit.query import SavedQuery, bind, find_query, saved_queries
+from toolkit.query.engine import evaluate
 from toolkit.query.sitefiles import DATA_FILES
+from toolkit.site.cut import Cut, cut_answer
 from toolkit.site.data import (
     CLASS_TYPES,
     COMMENT_PROPS,
@@ -239,12 +240,16 @@ class SiteBuilder:
     job: Job | None = None
     _dep_cache: dict[tuple[str, str], str] = field(default_factory=dict)
     _page_cache: dict[str, str | None] = field(default_factory=dict)
-    _query_results: dict[str, tuple[SavedQuery, Result | None, str]] = field(default_factory=dict)
+    _answers: dict[str, tuple[SavedQuery, Cut | None, str]] = field(default_factory=dict)
     #: the long lists' rows (:meth:`list_rows`), once a run
     _rows: dict[str, list[Any]] = field(default_factory=dict)
     _class_counts: dict[str, int] | None = None
-    #: saved queries' answers as :func:`answer_saved` gives them, made elsewhere (:mod:`toolkit.site.answers`)
-    wire: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    #: saved queries' answers as :func:`answer_saved` gives them, or already cut into rows (:class:`Cut`), made
+    #: elsewhere (:mod:`toolkit.site.answers`)
+    wire: dict[str, tuple[str, bytes] | Cut] = field(default_factory=dict)
+    #: where those answers come from, asked only when an answer is first needed (:meth:`wire_of`): the
+    #: child that makes them works meanwhile, while this process hashes the other keys
+    pending: Callable[[], dict[str, tuple[str, bytes] | Cut]] | None = None
 
     def __post_init__(self) -> None:
         rel_ = self.release
@@ -983,8 +988,8 @@ class SiteBuilder:
 
     def list_rows(self, name: str) -> list[Any]:
         """The rows of a long list, in its order, once a run: ``browse`` ((class, resource), by class
-        IRI then resource IRI), ``timeline`` ((date, resource, property)), ``query\t<name>`` (a saved
-        query's rows or triples; empty when it has no table).
+        IRI then resource IRI), ``timeline`` ((date, resource, property)). A saved query's rows are not
+        here: they stay serialised, cut into rows (:meth:`query_answer`), and a part parses its own.
 
         Why by IRI and not by label: the parts are cut at fixed row counts, so a row must not move
         when a label changes; a label edit then changes the one part that shows it. Read untracked:
@@ -999,15 +1004,7 @@ class SiteBuilder:
                     dates = self.release.dates_of_all()
                     found = sorted((d, s, p) for s in self.resources for d, p in dates.get(s, ()))
                 else:
-                    _saved, result, _error = self.query_result(name.partition("\t")[2])
-                    if result is None:
-                        found = []
-                    elif result.kind == "select":
-                        found = result.rows
-                    elif result.kind == "graph":
-                        found = sorted(result.triples, key=str)
-                    else:
-                        found = []
+                    raise ValueError(f"not a list with rows of its own: {name!r}")
             self._rows[name] = found
         return found
 
@@ -1020,33 +1017,51 @@ class SiteBuilder:
         return self._class_counts
 
     def parts(self, name: str) -> int:
-        """How many parts the list ``name`` (:meth:`list_rows`) is cut into."""
-        return part_count(len(self.list_rows(name)), self.page_rows)
+        """How many parts the list ``name`` (:meth:`list_rows`, or ``query\t<name>``) is cut into."""
+        return part_count(self.list_size(name), self.page_rows)
+
+    def list_size(self, name: str) -> int:
+        """How many rows the list ``name`` has (a saved query's: its answer's rows, counted unparsed)."""
+        if name.startswith("query\t"):
+            cut = self.query_answer(name.partition("\t")[2])[1]
+            return 0 if cut is None else cut.count
+        return len(self.list_rows(name))
 
     def part_rows(self, name: str, k: int) -> list[Any]:
         size = self.page_rows
+        if name.startswith("query\t"):  # parsed from the part's own bytes, not the whole answer
+            cut = self.query_answer(name.partition("\t")[2])[1]
+            return [] if cut is None else cut.rows((k - 1) * size, k * size)
         return self.list_rows(name)[(k - 1) * size : k * size]
 
     def part_key(self, name: str, k: int) -> str:
         """The value of the read ``("resources", "<list>\t<k>")``: what part ``k`` shows besides labels
         and pages (its rows, the number of parts, the counts of the classes it shows), so that a part
-        whose rows did not change is kept, whatever changed in the other parts."""
+        whose rows did not change is kept, whatever changed in the other parts.
+
+        A saved query's part: the hash of its rows as the answer serialises them (:mod:`toolkit.site.cut`),
+        not the rows parsed: the answers are not parsed for their keys, and a part is parsed only when
+        it is made."""
+        if name.startswith("query\t"):
+            saved, cut, error = self.query_answer(name.partition("\t")[2])
+            size = self.page_rows
+            return repr(
+                (
+                    k,
+                    self.parts(name),
+                    None if cut is None else cut.digest((k - 1) * size, k * size),
+                    saved.path.read_bytes(),
+                    error,
+                    saved.missing_params,
+                    None if cut is None else (cut.kind, cut.variables, cut.boolean, cut.select_rows, cut.count),
+                )
+            )
         rows = self.part_rows(name, k)
-        shown: Any = [repr(r) if name.startswith("query\t") else r for r in rows]
         extra: Any = None
         if name == "browse":
             counts = self.class_counts()
             extra = sorted((c, counts[c]) for c in {c for c, _ in rows})
-        elif name.startswith("query\t"):
-            saved, result, error = self.query_result(name.partition("\t")[2])
-            extra = (
-                saved.path.read_bytes(),
-                error,
-                saved.missing_params,
-                None if result is None else (result.kind, result.variables, result.boolean, len(result.rows)),
-                len(self.list_rows(name)),
-            )
-        return repr((k, self.parts(name), shown, extra))
+        return repr((k, self.parts(name), rows, extra))
 
     def browse_page(self, k: int = 1) -> None:
         """Part ``k`` of ``browse/``: every resource under each of its classes, in IRI order."""
@@ -1089,34 +1104,38 @@ class SiteBuilder:
         return saved_queries(folder) if folder.is_dir() else []
 
     def answer_saved_queries(self) -> None:
-        """Answer every saved query now (each once a run: :meth:`wire_of` keeps the answers)."""
+        """Answer every saved query now and cut the answers into rows (each once a run: :meth:`wire_of` and
+        :meth:`query_answer` keep them), so that forked workers inherit them."""
         for q in self.saved_queries():
-            self.wire_of(q)
+            self.query_answer(q.name)
 
-    def wire_of(self, saved: SavedQuery) -> tuple[str, bytes] | None:
-        """A saved query's answer as :func:`answer_saved` serialises it (None: it needs a parameter), once
-        a run: made by the child of :mod:`toolkit.site.answers`, else here."""
+    def wire_of(self, saved: SavedQuery) -> tuple[str, bytes] | Cut | None:
+        """A saved query's answer as :func:`answer_saved` serialises it, or cut (None: it needs a parameter),
+        once a run: made by the child of :mod:`toolkit.site.answers` (taken now, when first needed), else here."""
         if saved.missing_params:
             return None
+        if self.pending is not None:
+            take, self.pending = self.pending, None
+            self.wire.update(take())
         wired = self.wire.get(saved.name)
         if wired is None:
             wired = self.wire[saved.name] = answer_saved(self.release.query_store(), saved, self.release.base_iri)
         return wired
 
-    def query_result(self, name: str) -> tuple[SavedQuery, Result | None, str]:
-        """A saved query, its answer with its default parameters (None: it needs one) and an error, once a run."""
-        found = self._query_results.get(name)
+    def query_answer(self, name: str) -> tuple[SavedQuery, Cut | None, str]:
+        """A saved query, its answer with its default parameters cut into rows (None: it needs a parameter,
+        or failed) and an error, once a run (:meth:`run_saved`)."""
+        found = self._answers.get(name)
         if found is None:
             saved = find_query(name, self.release.settings.root / "queries")
-            needs = saved.missing_params
-            result = None
+            cut = None
             error = ""
-            if not needs:
+            if not saved.missing_params:
                 try:
-                    result = self.run_saved(saved)
+                    cut = self.run_saved(saved)
                 except UsageError as exc:  # e.g. a default parameter naming nothing in this release
                     error = str(exc)
-            found = self._query_results[name] = (saved, result, error)
+            found = self._answers[name] = (saved, cut, error)
         return found
 
     def query_page(self, name: str, k: int = 1) -> None:
@@ -1125,7 +1144,7 @@ class SiteBuilder:
         # the query's file, its error and its rows on this part (:meth:`part_key`): not its whole answer,
         # so that a part whose rows are the same is kept when another part's rows change
         self.note("resources", f"query\t{name}\t{k}")
-        saved, result, error = self.query_result(name)
+        saved, result, error = self.query_answer(name)
         needs = saved.missing_params
         base = f"queries/{name}/"
         path = part_path(base, k)
@@ -1140,7 +1159,7 @@ class SiteBuilder:
                 table = {
                     "kind": result.kind,
                     "variables": result.variables,
-                    "count": len(result.rows),
+                    "count": result.select_rows,
                     "first": (k - 1) * self.page_rows + 1,
                     "last": (k - 1) * self.page_rows + len(part),
                     "rows_html": Markup(
@@ -1190,8 +1209,8 @@ class SiteBuilder:
                 ],
             )
 
-    def run_saved(self, saved: SavedQuery) -> Result:
-        """A saved query's answer with its default parameters: the one a child made meanwhile
+    def run_saved(self, saved: SavedQuery) -> Cut:
+        """A saved query's answer with its default parameters, cut into rows: the one a child made meanwhile
         (:mod:`toolkit.site.answers`), else from the embedded engine in this process.
 
         In process, not through :func:`toolkit.query.run_query`'s child process: the queries are the
@@ -1200,12 +1219,14 @@ class SiteBuilder:
         """
         wired = self.wire_of(saved)
         assert wired is not None, "a query that needs a parameter has no answer"
+        if isinstance(wired, Cut):  # answered and cut by the child
+            return wired
         kind, data = wired
         if kind == REFUSED:
             raise UsageError(data.decode("utf-8"))
         if kind in ("syntax", "failed"):
             raise UsageError(f"the saved query failed: {data.decode('utf-8')}", file=saved.path)
-        return from_wire(kind, data)
+        return cut_answer(kind, data)
 
     def catalog_info(self) -> dict[str, Any]:
         """Title, description, licence and distributions, from the release's DCAT catalog and manifest."""
