@@ -230,7 +230,6 @@ def publish(
     files: Any,
     manifest: dict[str, Any],
     report: ValidationReport,
-    graph_loader: Callable[[], Graph],
     state: State,
     check: bool,
     recorded: dict[str, tuple[int, Any, int, str]] | None = None,
@@ -244,7 +243,11 @@ def publish(
     with stage("diff"):
         changed = diff_release(target, files) if check or recorded is None else diff_against(recorded, files)
     release = Release(
-        files=files.moved_to(target), manifest=manifest, report=report, changed=changed, graph_loader=graph_loader
+        files=files.moved_to(target),
+        manifest=manifest,
+        report=report,
+        changed=changed,
+        graph_loader=lambda: _graph(target),
     )
     if check and changed:
         raise mismatch(settings, changed)
@@ -621,7 +624,7 @@ def _write(
             manifest = A.read_manifest(files)
         state.layouts.update(files.layouts)
         recorded = state.release
-        return publish(settings, staging, files, manifest, report, lambda: _graph(target), state, check, recorded)
+        return publish(settings, staging, files, manifest, report, state, check, recorded)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -651,6 +654,7 @@ def _unchanged(settings: Settings, state: State, *, check: bool) -> Release:
 
 
 def _graph(target: Path) -> Graph:
+    """The release's graph, read from its N-Triples on demand (no build holds an rdflib graph)."""
     g = Graph()
     g.parse(target / "policy.nt", format="nt")
     return g

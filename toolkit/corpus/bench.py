@@ -34,7 +34,6 @@ FAST_STAGES = [
     ("cpu:evidence", "  evidence check (CPU)"),
     ("cpu:graph", "  graph building (CPU)"),
     ("link", "checks across sources"),
-    ("merge", "merge sorted lines"),
     ("validation", "validation (SHACL)"),
     ("export:ttl", "export Turtle"),
     ("export:nt", "export N-Triples"),
@@ -69,7 +68,7 @@ REBUILD_STAGES = [
 #: (None: the reference has no such stage)
 NAIVE_STAGES = {
     "cpu:graph": "graph",
-    **dict.fromkeys(("units", "cpu:facts", "cpu:evidence", "link", "merge", "export:trig", "state")),
+    **dict.fromkeys(("units", "cpu:facts", "cpu:evidence", "link", "export:trig", "state")),
 }
 
 

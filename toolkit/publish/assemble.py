@@ -60,28 +60,15 @@ from toolkit.validate.shacl import validate_data
 
 
 class FastOutcome(Outcome):
-    """An :class:`~toolkit.validate.Outcome` whose graph is the units' sorted N-Triples (an rdflib
-    graph only on demand). ``order`` lists every subject's lines (unit, start, end) in the
-    release's order: the sorted lines of the whole graph are those blocks one after the other."""
+    """An :class:`~toolkit.validate.Outcome` whose graph is the units' sorted N-Triples, never an
+    rdflib graph (a release's graph is read from its ``policy.nt`` on demand)."""
 
     def __init__(self, report: ValidationReport, model: Model, units: list[U.Unit], clean: bool) -> None:
         super().__init__(report=report, model=model, corpus=None, graph=None)
         self.units = units
         self.clean = clean
-        self.order: list[tuple[str, int, int, int]] = []
         self.links: Any = None  # the checks across sources' index (toolkit.build.pipeline.LinkIndex)
         self.triples = sum(u.triples for u in units) if clean else 0
-
-    def ntriples_chunks(self) -> Iterator[bytes]:
-        nts = [u.nt or b"" for u in self.units]  # each unit's lines read once
-        for _key, i, start, end in self.order:
-            yield nts[i][start:end]
-
-    def rdflib_graph(self, settings: Settings) -> Graph:
-        g = data_namespaces(self.model, settings)
-        if self.clean:
-            g.parse(data=b"".join(self.ntriples_chunks()), format="nt")
-        return g
 
 
 def data_namespaces(model: Model, settings: Settings) -> Graph:
