@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import groupby
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
@@ -442,18 +442,17 @@ def _namespaces() -> Graph:
 
 
 def ttl_blocks(
-    writer: TurtleWriter, subjects: dict[str, list[tuple[str, Obj]]], refs: Any, owner: Any
+    writer: TurtleWriter, subjects: dict[str, list[tuple[str, Obj]]], refs: Callable[[str], int], owner: Any
 ) -> tuple[list[tuple[Any, int, bytes]], dict[str, frozenset[str]]]:
-    """Turtle blocks keyed as rdflib orders them (``refs``: a mapping or a function of the
-    subject), and the prefixes each block uses."""
-    count = refs if callable(refs) else (lambda s: refs.get(s, 0))
+    """Turtle blocks keyed as rdflib orders them (``refs``: how often a subject is an object),
+    and the prefixes each block uses."""
     used: dict[str, frozenset[str]] = {}
     out = []
     for s, items in subjects.items():
         if any(p == RDF_TYPE and o.iri == RDFS_CLASS for p, o in items):
             raise Unsupported("rdfs:Class in the catalog")
         writer.start()
-        out.append(((count(s), s), owner(s), writer.block(s, items).encode("utf-8")))
+        out.append(((refs(s), s), owner(s), writer.block(s, items).encode("utf-8")))
         used[s] = frozenset(writer.used)
     return out, used
 
