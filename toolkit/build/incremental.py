@@ -474,7 +474,6 @@ class _Plan:
         units: _Units,
         folder: Path,
     ) -> None:
-        self.settings, self.model, self.folder = settings, load_model(settings.schema_dir), folder
         old = {uid: o for uid, o, _n in pairs}
         new = {uid: n for uid, _o, n in pairs}
         self.changed = set(old)
@@ -488,28 +487,11 @@ class _Plan:
                 if m not in self.members:
                     self.members.add(m)
                     todo.append(m)
-        self.groups = self._groups(state.links.shared, self.after)
-        self.old_renders = [u for _o, u in self._renders(self._groups(old_shared, self.before), self.before)]
-        self.new_renders = self._renders(self.groups, self.after)
-
-    def _groups(self, shared: dict[str, set[int]], unit_of: Callable[[int], U.Unit | None]) -> list[list[int]]:
-        done: set[int] = set()
-        out = []
-        for uid in sorted(self.members):
-            if uid not in done and unit_of(uid) is not None:
-                group = A.group_of(shared, uid, unit_of)
-                done.update(group)
-                out.append(group)
-        return out
-
-    def _renders(self, groups: list[list[int]], unit_of: Callable[[int], U.Unit | None]) -> list[tuple[int, U.Unit]]:
-        return [
-            (
-                g[0],
-                A.merged_render([u for u in map(unit_of, g) if u is not None], self.settings, self.model, self.folder),
-            )
-            for g in groups
-        ]
+        model = load_model(settings.schema_dir)
+        self.groups = A.subject_groups(self.members, state.links.shared, self.after)
+        old_groups = A.subject_groups(self.members, old_shared, self.before)
+        self.old_renders = [u for _o, u in A.subject_units(old_groups, self.before, settings, model, folder)]
+        self.new_renders = A.subject_units(self.groups, self.after, settings, model, folder)
 
 
 def _validate_units(settings: Settings, pairs: list[Any]) -> None:

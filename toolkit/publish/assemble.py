@@ -235,36 +235,37 @@ def group_of(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.U
     return sorted(seen)
 
 
+def subject_groups(
+    uids: Iterable[int], shared: dict[str, set[int]], unit_of: Callable[[int], U.Unit | None]
+) -> list[list[int]]:
+    """The units of ``uids`` grouped as the formats made of subjects (Turtle, N-Triples, RDF/XML,
+    JSON-LD, CSV) see them: each unit alone, but units that state triples about a common subject
+    (``shared``: each subject two or more units describe -> those units) together. Each group is
+    sorted, the groups in the order of their first uid, whatever order the units were made in."""
+    done: set[int] = set()
+    out = []
+    for uid in sorted(uids):
+        if uid not in done and unit_of(uid) is not None:
+            group = group_of(shared, uid, unit_of)
+            done.update(group)
+            out.append(group)
+    return out
+
+
 def subject_units(
-    units: list[U.Unit], shared: dict[str, set[int]], settings: Settings, model: Model, folder: Path
+    groups: list[list[int]], unit_of: Callable[[int], U.Unit | None], settings: Settings, model: Model, folder: Path
 ) -> list[tuple[int, U.Unit]]:
-    """The units as the formats made of subjects (Turtle, N-Triples, RDF/XML, JSON-LD, CSV) see
-    them: each unit alone, but units that state triples about a common subject (``shared``:
-    each subject two or more units describe -> those units) as one unit rendered from all their
-    lines (:func:`toolkit.export.units.merged_unit`, cached in ``folder``), owned by the first
-    of them. Deterministic: the groups and their lines are sorted, whatever order the units
-    were made in."""
-    merged: dict[int, list[int]] = {}
-    skip: set[int] = set()
-    for users in shared.values():
-        if min(users) not in merged and min(users) not in skip:  # groups are disjoint
-            group = group_of(shared, min(users), units.__getitem__)
-            merged[group[0]] = group
-            skip.update(group[1:])
-    return [
-        (i, merged_render([units[j] for j in merged.get(i, [i])], settings, model, folder))
-        for i in range(len(units))
-        if i not in skip
-    ]
-
-
-def merged_render(members: list[U.Unit], settings: Settings, model: Model, folder: Path) -> U.Unit:
-    """The unit of ``members`` (units that state triples about a common subject): one of them
-    alone, else one unit rendered from all their lines, cached in ``folder`` by their keys."""
-    if len(members) == 1:
-        return members[0]
-    name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
-    return U.merged_unit(members, settings, model, folder / f"{name}.pickle")
+    """The unit of each group of :func:`subject_groups`, owned by its first uid: a unit alone,
+    or one unit rendered from all the group's lines (:func:`toolkit.export.units.merged_unit`),
+    cached in ``folder`` by their keys. Both builds render their groups here."""
+    out = []
+    for group in groups:
+        members = [u for u in map(unit_of, group) if u is not None]
+        if len(members) > 1:
+            name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
+            members = [U.merged_unit(members, settings, model, folder / f"{name}.pickle")]
+        out.append((group[0], members[0]))
+    return out
 
 
 def write_release(
@@ -279,7 +280,8 @@ def write_release(
         raise Unsupported("a unit without its renderings")
     files = StagedFiles(staging)
     with tempfile.TemporaryDirectory(prefix="policy-toolkit-merged-") as merged:
-        by_subject = subject_units(units, outcome.links.shared, settings, outcome.model, Path(merged))
+        groups = subject_groups(range(len(units)), outcome.links.shared, units.__getitem__)
+        by_subject = subject_units(groups, units.__getitem__, settings, outcome.model, Path(merged))
         return _write_release(settings, outcome, files, by_subject)
 
 
