@@ -184,14 +184,6 @@ class Index:
                 self.labels.pop(s, None)
         bump(self.dates, part.dates, sign)
 
-    @property
-    def first_date(self) -> str | None:
-        return min(self.dates, default=None)
-
-    @property
-    def last_date(self) -> str | None:
-        return max(self.dates, default=None)
-
 
 RDF_TYPE = str(RDF.type)
 RDFS_LABEL = str(RDFS.label)
@@ -384,7 +376,7 @@ def global_lines(ctx: Context, sources: list[tuple[str, list[str]]], data: Index
     t.add(release, OWL.versionInfo, _lit(Literal(conf["version"])))
     t.add(release, DCTERMS.conformsTo, _iri(model.ontology["iri"]))
     t.add(model.ontology["iri"], RDF.type, _iri(DCTERMS.Standard))
-    _keywords_and_coverage(t, release, None, data, data.first_date, data.last_date)
+    _keywords_and_coverage(t, release, None, data, min(data.dates, default=None), max(data.dates, default=None))
     for source_id, agents in sources:
         ds, _period, article = ctx.owned(source_id)
         t.add(catalog, DCAT.dataset, _iri(ds))
