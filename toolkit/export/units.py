@@ -399,7 +399,7 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     t = _tick(unit.timings, "facts", t)
     if unit.local_problems:
         return
-    lines, _types = graph_lines(src, model, settings.base_iri)
+    lines = graph_lines(src, model, settings.base_iri)
     if any("_:" in line and has_blank_node(line) for line in lines):
         unit.graph_problems.append(
             ValidationResult(
