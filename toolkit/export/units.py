@@ -123,7 +123,6 @@ class Unit:
     triples: int = 0
     subjects: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)  # IRI objects (not of rdf:type) no own subject names
-    classes: list[str] = field(default_factory=list)  # objects of rdf:type
     cache_path: str | None = None
     # where each cached part (``nt`` and :data:`PARTS`) lies in the unit's parts file: (start, end)
     parts: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -460,7 +459,7 @@ def set_lines(unit: Unit, lines: list[str], model: Model) -> None:
         pos += size
     unit.spans = spans
     unit.subjects = sorted(s for s, _a, _b in spans)
-    unit.external, unit.classes = links(lines, set(unit.subjects))
+    unit.external = links(lines, set(unit.subjects))
 
 
 def merged_unit(members: list[Unit], settings: Settings, model: Model, path: Path) -> Unit:
@@ -482,21 +481,16 @@ def split_line(line: str) -> tuple[str, str, str]:
     return s, p, o[:-2]
 
 
-def links(lines: list[str], subjects: set[str]) -> tuple[list[str], list[str]]:
-    """The IRIs a source's triples point to outside itself, and the classes it uses: what the
+def links(lines: list[str], subjects: set[str]) -> list[str]:
+    """The IRIs a source's triples point to outside itself (not its classes): what the
     incremental build follows when another source changes (see :mod:`toolkit.build.incremental`)."""
     external: set[str] = set()
-    classes: set[str] = set()
     rdf_type = str(RDF.type)
     for line in lines:
         _s, pred, obj = split_line(line)
-        if not obj.startswith("<"):
-            continue
-        if pred == rdf_type:
-            classes.add(obj[1:-1])
-        elif obj[1:-1] not in subjects:
+        if obj.startswith("<") and pred != rdf_type and obj[1:-1] not in subjects:
             external.add(obj[1:-1])
-    return sorted(external), sorted(classes)
+    return sorted(external)
 
 
 # --------------------------------------------------------------------------- the renderings
@@ -722,11 +716,10 @@ def load(path: Path) -> Unit | None:
 
 
 def share_names(unit: Unit) -> None:
-    """One string object for each name many units repeat (class names and IRIs, properties,
+    """One string object for each name many units repeat (class names, properties,
     entity ids and the references to them, the IRIs they link to), rather than one per unit:
     each unit is unpickled on its own, so nothing is shared between units otherwise, and a
     million-triple build holds every unit's summary from the first stage to the last."""
-    unit.classes = [sys.intern(c) for c in unit.classes]
     unit.external = [sys.intern(x) for x in unit.external]
     unit.counts_by_class = {sys.intern(k): n for k, n in unit.counts_by_class.items()}
     if not isinstance(unit.spans, Spans):
