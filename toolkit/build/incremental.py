@@ -313,14 +313,13 @@ def _only_this(node: Any) -> bool:
 
 
 def fragment_results(
-    shapes: Graph, ontology_nt: bytes, lines: list[str], context: list[str], focus: set[str]
+    shapes: Graph, ontology: Graph | None, lines: list[str], context: list[str], focus: set[str]
 ) -> list[Any]:
     """The SHACL results about ``focus`` on a fragment of the data (its lines and the ``context``
     lines of what it links to), with the default engine."""
 
     every = lines + context
     data = ("\n".join(every) + "\n").encode("utf-8") if every else b""
-    ontology = Graph().parse(data=ontology_nt, format="nt") if ontology_nt else None
     results, _report = validate_data(data, shapes, ontology)
     return [r for r in results if r.focus_node in focus]
 
@@ -532,7 +531,6 @@ def _validate(state: State, settings: Settings, plan: _Plan, affected: set[int],
     the union of theirs), and so is every unit of a group that a change joined or split."""
     shapes = schema_graph(settings.schema_dir / "shapes.ttl")
     ontology = schema_graph(settings.schema_dir / "ontology.ttl")
-    onto_nt = ontology.serialize(format="nt", encoding="utf-8")
     groups = list(plan.groups)
     seen = set(plan.members)
     for uid in sorted(affected - seen):
@@ -549,7 +547,7 @@ def _validate(state: State, settings: Settings, plan: _Plan, affected: set[int],
                 unit = plan.after(owner)
                 if unit is not None:
                     context.extend(ln for ln in units.type_label_lines(unit).get(iri, []) if TYPE_OR_LABEL[0] in ln)
-        if fragment_results(shapes, onto_nt, lines, context, subjects):
+        if fragment_results(shapes, ontology, lines, context, subjects):
             raise Fallback("SHACL results to report")
 
 
@@ -761,12 +759,12 @@ def _dcat_ap(settings: Settings, cat: K.CatalogBuild, remade: set[int]) -> list[
         return list(out)
 
     lines = [ln for group in recheck.values() for ln in group]
-    results = fragment_results(shapes, b"", lines, context(lines), set(recheck)) if lines else []
+    results = fragment_results(shapes, None, lines, context(lines), set(recheck)) if lines else []
     by_source: dict[int, list[str]] = {}
     for key, block in cat.owned.items():
         by_source.setdefault(cat.owner(key[1:-2]), []).extend(block.decode("utf-8").split("\n")[:-1])
     for own_lines in by_source.values():
         own_lines.sort()
         own = {ln[1 : ln.index("> ")] for ln in own_lines}
-        results += fragment_results(shapes, b"", own_lines, context(own_lines), own)
+        results += fragment_results(shapes, None, own_lines, context(own_lines), own)
     return results
