@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import RDF
 
@@ -317,7 +316,7 @@ def _write_release(
         agg.catalog = cat.state()
         cat = None
         give_back_memory()
-        problems = dcat_ap(files, settings, lines)
+        problems = dcat_ap(settings, lines)
         give_back_memory()
     report.extend(problems)
     report.validators_run.append("dcat-ap")
@@ -471,17 +470,8 @@ def write_data_files(
         agg.output_problems = True
 
 
-def dcat_ap(files: Mapping[str, bytes], settings: Settings, lines: Path | None = None) -> list[ValidationResult]:
-    """:func:`toolkit.validate.dcatap.dcat_ap_results` on N-Triples (no rdflib graph of the catalog).
-
-    ``lines``: a file of the catalog's sorted N-Triples lines, when the caller has it (else
-    catalog.ttl is read)."""
-    shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
-    data: bytes | Path
-    if lines is None:
-        quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)
-        data = "".join(sorted({f"{q.subject} {q.predicate} {q.object} .\n" for q in quads})).encode("utf-8")
-    else:
-        data = lines
-    results, _raw = validate_data(data, shapes, validator="dcat-ap")
+def dcat_ap(settings: Settings, lines: Path) -> list[ValidationResult]:
+    """:func:`toolkit.validate.dcatap.dcat_ap_results` on the file ``lines`` of the catalog's
+    sorted N-Triples lines (no rdflib graph of the catalog)."""
+    results, _raw = validate_data(lines, dcat_ap_shapes(settings.schema_dir / SHAPES), validator="dcat-ap")
     return as_dcat_ap(results, CATALOG_FILE)
