@@ -371,11 +371,11 @@ def locate_map(units: list[U.Unit], settings: Settings, model: Model) -> dict[st
     return out
 
 
-def fast_outcome(settings: Settings, *, jobs: int = 1, cache: Path | None = None) -> FastOutcome:
+def fast_outcome(settings: Settings, *, jobs: int = 1) -> FastOutcome:
     """Validate the sources as :func:`toolkit.publish.release.release_outcome` does, fast."""
     model = load_model(settings.schema_dir)
     with stage("units"):
-        units = collect_units(settings, jobs=jobs, cache=cache)
+        units = collect_units(settings, jobs=jobs)
     for unit in units:
         if unit.fresh:
             for name, seconds in unit.timings.items():
