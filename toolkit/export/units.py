@@ -30,12 +30,12 @@ import sys
 import time
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import fastjsonschema
 import jsonschema
@@ -119,7 +119,7 @@ class Unit:
     has_nt: bool = False  # the unit loaded clean: it has lines (``nt``)
     nt_size: int = 0  # bytes of ``nt`` (a cache file of another size is damaged)
     states_subclass: bool = False  # a line states rdfs:subClassOf (the incremental build's locality)
-    spans: Sequence[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
+    spans: Iterable[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
     triples: int = 0
     subjects: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)  # IRI objects (not of rdf:type) no own subject names
@@ -166,7 +166,7 @@ class Unit:
         )
 
 
-class Spans(Sequence[tuple[str, int, int]]):
+class Spans(Iterable[tuple[str, int, int]]):
     """A unit's spans (subject, start, end in its lines) as a loaded unit keeps them: the
     subjects and the ends in an array, not a tuple and two int objects a subject (a span starts
     where the one before ended). A million-triple build holds some 160,000 spans for the whole
@@ -184,22 +184,6 @@ class Spans(Sequence[tuple[str, int, int]]):
             self.subjects.append(subject)
             self.ends.append(end)
             at = end
-
-    def __len__(self) -> int:
-        return len(self.subjects)
-
-    @overload
-    def __getitem__(self, i: int) -> tuple[str, int, int]: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[tuple[str, int, int]]: ...
-    def __getitem__(self, i: int | slice) -> tuple[str, int, int] | list[tuple[str, int, int]]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        return self.subjects[i], self.ends[i - 1] if i else 0, self.ends[i]
 
     def __iter__(self) -> Iterator[tuple[str, int, int]]:
         start = 0
