@@ -32,10 +32,10 @@ def test_the_dcat_ap_input_is_the_sorted_lines_of_the_written_catalog(
     seen: list[bytes] = []
     real = assemble.dcat_ap
 
-    def spy(files, settings, lines=None):  # type: ignore[no-untyped-def]
+    def spy(settings, lines):  # type: ignore[no-untyped-def]
         assert isinstance(lines, Path)  # made by the catalog itself, not read back; a file the engine reads
         seen.append(lines.read_bytes())
-        return real(files, settings, lines)
+        return real(settings, lines)
 
     monkeypatch.setattr(assemble, "dcat_ap", spy)
     build_release(_settings(tmp_path, corpus), jobs=1)
@@ -59,7 +59,6 @@ def test_a_loaded_units_summary_reads_as_the_computed_one(corpus: Path, tmp_path
         assert back is not None
         assert isinstance(back.spans, U.Spans)
         assert list(back.spans) == computed
-        assert [back.spans[j] for j in range(-len(computed), len(computed))] == computed + computed
         assert [e.lines for e in back.entities] == [e.lines for e in unit.entities]
         loaded.append(back)
     # a class name many units repeat is one object once the units are read

@@ -271,7 +271,7 @@ def test_per_unit_validation_finds_exactly_the_whole_graphs_results(
             for ln in owner[iri].line_list()
             if ln.startswith(f"<{iri}> <{RDF.type}> ")
         ]
-        parts += incremental.fragment_results(shapes, onto_nt, u.line_list(), context, set(u.subjects))
+        parts += incremental.fragment_results(shapes, ontology, u.line_list(), context, set(u.subjects))
     assert sorted(map(key, parts)) == sorted(map(key, whole))
 
 

@@ -53,11 +53,11 @@ def shared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     lines_of: Callable[..., Any] = U.graph_lines
     graph_of: Callable[..., Any] = oracle.build_graph
 
-    def graph_lines(src: Any, model: Any, base: str) -> tuple[list[str], list[str]]:
-        lines, types = lines_of(src, model, base)
+    def graph_lines(src: Any, model: Any, base: str) -> list[str]:
+        lines = lines_of(src, model, base)
         if src.id == SECOND:
             lines = sorted(lines + [f"<{s}> <{p}> {o.n3()} ." for s, p, o in extra(base)])
-        return lines, types
+        return lines
 
     def build_graph(corpus: Corpus, model: Any, base: str) -> Any:
         g = graph_of(corpus, model, base)
@@ -145,9 +145,8 @@ def test_blank_nodes_are_refused_with_the_file_named(tmp_path: Path, monkeypatch
     monkeypatch.setenv("POLICY_TOOLKIT_CACHE", str(tmp_path / "cache"))
     lines_of: Callable[..., Any] = U.graph_lines
 
-    def graph_lines(src: Any, model: Any, base: str) -> tuple[list[str], list[str]]:
-        lines, types = lines_of(src, model, base)
-        return sorted([*lines, f'_:b0 <{RDFS.label}> "anonymous"@en .']), types
+    def graph_lines(src: Any, model: Any, base: str) -> list[str]:
+        return sorted([*lines_of(src, model, base), f'_:b0 <{RDFS.label}> "anonymous"@en .'])
 
     monkeypatch.setattr(U, "graph_lines", graph_lines)
     s = load_settings(REPO).with_overrides(release_dir=tmp_path / "release")

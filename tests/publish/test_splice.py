@@ -6,6 +6,7 @@ memory), so write_blocks and splice are not only compared with each other.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import time
@@ -77,16 +78,16 @@ def cases(draw: st.DrawFn) -> tuple:
     add = [(k, draw(st.sampled_from([GLOBAL, 5])), draw(BODY)) for k in add_keys]
     draw(st.randoms()).shuffle(add)  # splice must not rely on the order of `add`
     old_spec = draw(st.sampled_from(SPECS))
-    new_spec = draw(st.sampled_from(SPECS))
+    # a new header, last and footer; the separator is the old file's (a format's never changes)
+    new_spec = dataclasses.replace(draw(st.sampled_from(SPECS)), sep=old_spec.sep)
     chunk = draw(st.sampled_from([1 << 20, 1, 4, 9]))  # small buffers: the hashing thread and pass-through
-    pass_old_sep = old_spec.sep != new_spec.sep or draw(st.booleans())
-    return old_blocks, drop, add, old_spec, new_spec, chunk, pass_old_sep
+    return old_blocks, drop, add, old_spec, new_spec, chunk
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=cases())
 def test_splice_equals_write_from_scratch(tmp_path: Path, case: tuple) -> None:
-    old_blocks, drop, add, old_spec, new_spec, chunk, pass_old_sep = case
+    old_blocks, drop, add, old_spec, new_spec, chunk = case
     old_path, new_path, ref_path = tmp_path / "old", tmp_path / "new", tmp_path / "ref"
     with mock.patch.object(S, "_CHUNK", chunk):
         old_w = write_blocks(old_path, old_spec, iter(old_blocks))
@@ -95,15 +96,7 @@ def test_splice_equals_write_from_scratch(tmp_path: Path, case: tuple) -> None:
         old_layout = Layout.loads(old_w.layout.dumps())
 
         merged = sorted([b for i, b in enumerate(old_blocks) if i not in drop] + add, key=lambda b: b[0])
-        got = splice(
-            old_path,
-            old_layout,
-            new_path,
-            new_spec,
-            drop=iter(drop),
-            add=iter(add),
-            old_sep=old_spec.sep if pass_old_sep else None,
-        )
+        got = splice(old_path, old_layout, new_path, new_spec, drop=iter(drop), add=iter(add))
         want = write_blocks(ref_path, new_spec, merged)
 
     assert new_path.read_bytes() == ref_path.read_bytes()
@@ -120,16 +113,16 @@ def test_splice_equals_write_from_scratch(tmp_path: Path, case: tuple) -> None:
 BLOCKS = [(f"k{i:03d}", i % 3, f"<block {i} é>".encode()) for i in range(20)]
 
 
-def test_header_change_and_old_separator(tmp_path: Path) -> None:
+def test_header_change(tmp_path: Path) -> None:
     old_spec = Spec(header=b"v1\n", footer=b"end\n", sep=b";", last=b".")
-    new_spec = Spec(header="version 2 — 中文\n".encode(), footer=b"END\n", sep=b",\n", last=b"\n")
+    new_spec = Spec(header="version 2 — 中文\n".encode(), footer=b"END\n", sep=b";", last=b"\n")
     old = write_blocks(tmp_path / "old", old_spec, BLOCKS)
     add = [("k005x", 9, b"added"), ("a-first", 9, b"first"), ("z-last", 9, b"")]
-    got = splice(tmp_path / "old", old.layout, tmp_path / "new", new_spec, drop=[0, 7, 19], add=add, old_sep=b";")
+    got = splice(tmp_path / "old", old.layout, tmp_path / "new", new_spec, drop=[0, 7, 19], add=add)
     merged = sorted([b for i, b in enumerate(BLOCKS) if i not in {0, 7, 19}] + add)
     check_written(tmp_path / "new", got, new_spec, merged)
 
-    # Same separator, new header only: runs are copied as they are.
+    # New header only: runs are copied as they are.
     same = Spec(header=b"a much longer header than before\n", footer=b"", sep=b";", last=b".")
     got = splice(tmp_path / "old", old.layout, tmp_path / "same", same, drop=[3], add=[])
     check_written(tmp_path / "same", got, same, [b for i, b in enumerate(BLOCKS) if i != 3])
@@ -137,9 +130,9 @@ def test_header_change_and_old_separator(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("new_sep", [b",", b",\n"])
 def test_wrong_old_separator_is_refused(tmp_path: Path, new_sep: bytes) -> None:
-    """Without old_sep a run would carry the old separators: the length/first-gap guard refuses it."""
+    """A run would carry the old separators: the length/first-gap guard refuses it."""
     old = write_blocks(tmp_path / "old", Spec(header=b"", footer=b"", sep=b";"), BLOCKS)
-    with pytest.raises(ValueError, match="old_sep"):
+    with pytest.raises(ValueError, match="not separated by"):
         splice(
             tmp_path / "old", old.layout, tmp_path / "new", Spec(header=b"", footer=b"", sep=new_sep), drop=[4], add=[]
         )
@@ -156,7 +149,7 @@ def test_empty_results_and_empty_old(tmp_path: Path) -> None:
 
     got = splice(tmp_path / "old", old.layout, tmp_path / "framed", FRAMED, drop=range(len(BLOCKS)), add=[])
     assert (tmp_path / "framed").read_bytes() == b"<rdf></rdf>"
-    got = splice(tmp_path / "old", old.layout, tmp_path / "csv", CSV, drop=range(len(BLOCKS)), add=[], old_sep=b",\n")
+    got = splice(tmp_path / "old", old.layout, tmp_path / "csv", CSV, drop=range(len(BLOCKS)), add=[])
     assert (tmp_path / "csv").read_bytes() == CSV.header  # no `last` without blocks
 
     empty = write_blocks(tmp_path / "empty", Spec(header=b"", footer=b"", empty=b""), [])
@@ -208,9 +201,9 @@ def test_large_bodies_pass_through_the_hashing_thread(tmp_path: Path) -> None:
     old = write_blocks(tmp_path / "old", JSON, blocks)
     check_written(tmp_path / "old", old, JSON, blocks)
     add = [("b0x", 1, big[1]), ("b3", 2, big[0])]
-    got = splice(tmp_path / "old", old.layout, tmp_path / "new", CSV, drop=[3, 5], add=add, old_sep=JSON.sep)
+    got = splice(tmp_path / "old", old.layout, tmp_path / "new", JSON, drop=[3, 5], add=add)
     merged = sorted([b for i, b in enumerate(blocks) if i not in {3, 5}] + add, key=lambda b: b[0])
-    check_written(tmp_path / "new", got, CSV, merged)
+    check_written(tmp_path / "new", got, JSON, merged)
 
 
 def test_tuple_keys_order_as_tuples(tmp_path: Path) -> None:

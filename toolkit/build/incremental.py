@@ -230,7 +230,6 @@ def publish(
     files: Any,
     manifest: dict[str, Any],
     report: ValidationReport,
-    graph_loader: Callable[[], Graph],
     state: State,
     check: bool,
     recorded: dict[str, tuple[int, Any, int, str]] | None = None,
@@ -244,7 +243,11 @@ def publish(
     with stage("diff"):
         changed = diff_release(target, files) if check or recorded is None else diff_against(recorded, files)
     release = Release(
-        files=files.moved_to(target), manifest=manifest, report=report, changed=changed, graph_loader=graph_loader
+        files=files.moved_to(target),
+        manifest=manifest,
+        report=report,
+        changed=changed,
+        graph_loader=lambda: _graph(target),
     )
     if check and changed:
         raise mismatch(settings, changed)
@@ -310,14 +313,13 @@ def _only_this(node: Any) -> bool:
 
 
 def fragment_results(
-    shapes: Graph, ontology_nt: bytes, lines: list[str], context: list[str], focus: set[str]
+    shapes: Graph, ontology: Graph | None, lines: list[str], context: list[str], focus: set[str]
 ) -> list[Any]:
     """The SHACL results about ``focus`` on a fragment of the data (its lines and the ``context``
     lines of what it links to), with the default engine."""
 
     every = lines + context
     data = ("\n".join(every) + "\n").encode("utf-8") if every else b""
-    ontology = Graph().parse(data=ontology_nt, format="nt") if ontology_nt else None
     results, _report = validate_data(data, shapes, ontology)
     return [r for r in results if r.focus_node in focus]
 
@@ -471,7 +473,6 @@ class _Plan:
         units: _Units,
         folder: Path,
     ) -> None:
-        self.settings, self.model, self.folder = settings, load_model(settings.schema_dir), folder
         old = {uid: o for uid, o, _n in pairs}
         new = {uid: n for uid, _o, n in pairs}
         self.changed = set(old)
@@ -485,28 +486,11 @@ class _Plan:
                 if m not in self.members:
                     self.members.add(m)
                     todo.append(m)
-        self.groups = self._groups(state.links.shared, self.after)
-        self.old_renders = [u for _o, u in self._renders(self._groups(old_shared, self.before), self.before)]
-        self.new_renders = self._renders(self.groups, self.after)
-
-    def _groups(self, shared: dict[str, set[int]], unit_of: Callable[[int], U.Unit | None]) -> list[list[int]]:
-        done: set[int] = set()
-        out = []
-        for uid in sorted(self.members):
-            if uid not in done and unit_of(uid) is not None:
-                group = A.group_of(shared, uid, unit_of)
-                done.update(group)
-                out.append(group)
-        return out
-
-    def _renders(self, groups: list[list[int]], unit_of: Callable[[int], U.Unit | None]) -> list[tuple[int, U.Unit]]:
-        return [
-            (
-                g[0],
-                A.merged_render([u for u in map(unit_of, g) if u is not None], self.settings, self.model, self.folder),
-            )
-            for g in groups
-        ]
+        model = load_model(settings.schema_dir)
+        self.groups = A.subject_groups(self.members, state.links.shared, self.after)
+        old_groups = A.subject_groups(self.members, old_shared, self.before)
+        self.old_renders = [u for _o, u in A.subject_units(old_groups, self.before, settings, model, folder)]
+        self.new_renders = A.subject_units(self.groups, self.after, settings, model, folder)
 
 
 def _validate_units(settings: Settings, pairs: list[Any]) -> None:
@@ -547,7 +531,6 @@ def _validate(state: State, settings: Settings, plan: _Plan, affected: set[int],
     the union of theirs), and so is every unit of a group that a change joined or split."""
     shapes = schema_graph(settings.schema_dir / "shapes.ttl")
     ontology = schema_graph(settings.schema_dir / "ontology.ttl")
-    onto_nt = ontology.serialize(format="nt", encoding="utf-8")
     groups = list(plan.groups)
     seen = set(plan.members)
     for uid in sorted(affected - seen):
@@ -564,7 +547,7 @@ def _validate(state: State, settings: Settings, plan: _Plan, affected: set[int],
                 unit = plan.after(owner)
                 if unit is not None:
                     context.extend(ln for ln in units.type_label_lines(unit).get(iri, []) if TYPE_OR_LABEL[0] in ln)
-        if fragment_results(shapes, onto_nt, lines, context, subjects):
+        if fragment_results(shapes, ontology, lines, context, subjects):
             raise Fallback("SHACL results to report")
 
 
@@ -621,7 +604,7 @@ def _write(
             manifest = A.read_manifest(files)
         state.layouts.update(files.layouts)
         recorded = state.release
-        return publish(settings, staging, files, manifest, report, lambda: _graph(target), state, check, recorded)
+        return publish(settings, staging, files, manifest, report, state, check, recorded)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -651,6 +634,7 @@ def _unchanged(settings: Settings, state: State, *, check: bool) -> Release:
 
 
 def _graph(target: Path) -> Graph:
+    """The release's graph, read from its N-Triples on demand (no build holds an rdflib graph)."""
     g = Graph()
     g.parse(target / "policy.nt", format="nt")
     return g
@@ -775,12 +759,12 @@ def _dcat_ap(settings: Settings, cat: K.CatalogBuild, remade: set[int]) -> list[
         return list(out)
 
     lines = [ln for group in recheck.values() for ln in group]
-    results = fragment_results(shapes, b"", lines, context(lines), set(recheck)) if lines else []
+    results = fragment_results(shapes, None, lines, context(lines), set(recheck)) if lines else []
     by_source: dict[int, list[str]] = {}
     for key, block in cat.owned.items():
         by_source.setdefault(cat.owner(key[1:-2]), []).extend(block.decode("utf-8").split("\n")[:-1])
     for own_lines in by_source.values():
         own_lines.sort()
         own = {ln[1 : ln.index("> ")] for ln in own_lines}
-        results += fragment_results(shapes, b"", own_lines, context(own_lines), own)
+        results += fragment_results(shapes, None, own_lines, context(own_lines), own)
     return results

@@ -347,11 +347,11 @@ def locate_map(units: list[U.Unit], settings: Settings, model: Model) -> dict[st
     return out
 
 
-def fast_outcome(settings: Settings, *, jobs: int = 1, cache: Path | None = None) -> FastOutcome:
+def fast_outcome(settings: Settings, *, jobs: int = 1) -> FastOutcome:
     """Validate the sources as :func:`toolkit.publish.release.release_outcome` does, fast."""
     model = load_model(settings.schema_dir)
     with stage("units"):
-        units = collect_units(settings, jobs=jobs, cache=cache)
+        units = collect_units(settings, jobs=jobs)
     for unit in units:
         if unit.fresh:
             for name, seconds in unit.timings.items():
@@ -363,10 +363,6 @@ def fast_outcome(settings: Settings, *, jobs: int = 1, cache: Path | None = None
     report = ValidationReport()
     outcome = FastOutcome(report, model, units, clean=not problems)
     outcome.links = links
-    if outcome.clean:
-        with stage("merge"):
-            # lines sort by subject first, and a subject's lines are one block of one source
-            outcome.order = sorted((s + ">", i, start, end) for i, u in enumerate(units) for s, start, end in u.spans)
     # Every validator `build` runs, in its order; SHACL is the default engine, over the lines.
     # RELEASE_CHECKS run after the export, on the files being made (toolkit.publish.assemble).
     ctx = ValidationContext(settings=settings, model=model, corpus=None, load_results=problems, graph=None)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +63,7 @@ def _build_fast(settings: Settings, *, check: bool, jobs: int) -> Release:
                 "see README.md, 'What the pipeline refuses', for what to change"
             ) from None
         state = _state(settings, outcome, files, report)
-        graph = partial(outcome.rdflib_graph, settings)  # the release's graph, on demand
-        return incremental.publish(settings, staging, files, manifest, report, graph, state, check)
+        return incremental.publish(settings, staging, files, manifest, report, state, check)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

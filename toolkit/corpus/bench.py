@@ -34,7 +34,6 @@ FAST_STAGES = [
     ("cpu:evidence", "  evidence check (CPU)"),
     ("cpu:graph", "  graph building (CPU)"),
     ("link", "checks across sources"),
-    ("merge", "merge sorted lines"),
     ("validation", "validation (SHACL)"),
     ("export:ttl", "export Turtle"),
     ("export:nt", "export N-Triples"),
@@ -69,7 +68,7 @@ REBUILD_STAGES = [
 #: (None: the reference has no such stage)
 NAIVE_STAGES = {
     "cpu:graph": "graph",
-    **dict.fromkeys(("units", "cpu:facts", "cpu:evidence", "link", "merge", "export:trig", "state")),
+    **dict.fromkeys(("units", "cpu:facts", "cpu:evidence", "link", "export:trig", "state")),
 }
 
 
@@ -307,16 +306,9 @@ def extrapolate(results: dict[str, Any]) -> None:
         nv = e.get("naive")
         if not nv or not nv.get("pyshacl_skipped"):
             continue
-        scale = e["triples"] / ref["triples"]
-        val = ref["naive"]["stages"]["validation"] * scale
-        dcat = (ref["naive"]["stages"].get("dcat-ap") or 0.0) * scale
-        e["naive_estimate"] = {
-            "from": ref["size"],
-            "validation": val,
-            "dcat-ap": dcat,
-            "total": nv["total"] + val + dcat,
-        }
-        e["ratios"]["whole_build_estimated_lower_bound"] = (nv["total"] + val + dcat) / e["fast"]["total"]
+        val = ref["naive"]["stages"]["validation"] * e["triples"] / ref["triples"]
+        e["naive_estimate"] = {"from": ref["size"], "validation": val, "total": nv["total"] + val}
+        e["ratios"]["whole_build_estimated_lower_bound"] = (nv["total"] + val) / e["fast"]["total"]
         e["ratios"]["validation_estimated_lower_bound"] = val / e["fast"]["stages"]["validation"]
 
 
@@ -350,11 +342,6 @@ def table(results: dict[str, Any]) -> str:
 
     for key, label in FAST_STAGES:
         rows.append(f"| {label} | " + " | ".join(cell(e, key, NAIVE_STAGES.get(key, key)) for e in sizes) + " |")
-    rows.append(
-        "| output-schema checks (naive; fast: in the units) | "
-        + " | ".join(f"– | {e.get('naive', {}).get('stages', {}).get('output-schema', 0):.2f} | " for e in sizes)
-        + " |"
-    )
     tot = []
     for e in sizes:
         f = e["fast"]["total"]

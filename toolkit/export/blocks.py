@@ -198,8 +198,6 @@ class Format:
     titles: tuple[str, str]  # zh, en: the title of its distribution in the catalog
     spec: Callable[[FileContext], Spec]
     blocks: Callable[[Unit, int, FileContext], list[Block]]
-    global_blocks: Callable[[FileContext], list[Block]] = lambda ctx: []
-    """Blocks that belong to no source (owner :data:`GLOBAL`), e.g. the ontology's graph."""
     rekey: Callable[[FileContext], Callable[[str], int]] | None = None
     """For a file whose keys hold a count that another unit may change (Turtle's reference
     counts): a kept block whose count changed moves to its new key, its bytes unchanged."""
@@ -210,14 +208,15 @@ class Format:
     """Listed in ``datapackage.json`` besides the CSV tables."""
     stream: Callable[[list[tuple[int, Unit]], FileContext], Iterable[Block]] | None = None
     """Every block in key order, made while written (for files whose blocks would otherwise
-    hold a second copy of the units' lines in memory); by default :meth:`all_blocks` gathers
-    and sorts them."""
+    hold a second copy of the units' lines in memory), with those that belong to no source
+    (owner :data:`GLOBAL`, e.g. the ontology's graph, which a rebuild keeps); by default
+    :meth:`all_blocks` gathers and sorts the units' blocks."""
 
     def all_blocks(self, units: list[tuple[int, Unit]], ctx: FileContext) -> Iterable[Block]:
-        """Every unit's blocks and the global ones, in key order."""
+        """Every block, in key order."""
         if self.stream is not None:
             return self.stream(units, ctx)
-        out = list(self.global_blocks(ctx))
+        out: list[Block] = []
         for uid, unit in units:
             out.extend(self.blocks(unit, uid, ctx))
         out.sort(key=lambda b: b[0])

@@ -74,17 +74,14 @@ def dataset_format(wrap: Callable[[str, bytes], bytes], **fields: Any) -> Format
         iri = graph_name(unit, ctx.settings.base_iri)
         return [(iri, uid, wrap(iri, unit.nt or b""))]
 
-    def global_blocks(ctx: FileContext) -> list[Block]:
-        iri = iris.named_graph(ctx.settings.base_iri, ONTOLOGY)
-        return [(iri, GLOBAL, wrap(iri, ontology_lines(ctx.settings.schema_dir)))]
-
     def stream(units: list[tuple[int, Unit]], ctx: FileContext) -> Iterator[Block]:
         by_uid = dict(units)
-        ontology = global_blocks(ctx)[0]
-        order = sorted([(graph_name(u, ctx.settings.base_iri), uid) for uid, u in units] + [(ontology[0], GLOBAL)])
+        iri = iris.named_graph(ctx.settings.base_iri, ONTOLOGY)
+        ontology = (iri, GLOBAL, wrap(iri, ontology_lines(ctx.settings.schema_dir)))
+        order = sorted([(graph_name(u, ctx.settings.base_iri), uid) for uid, u in units] + [(iri, GLOBAL)])
         return (ontology if uid == GLOBAL else blocks(by_uid[uid], uid, ctx)[0] for _iri, uid in order)
 
-    return Format(blocks=blocks, global_blocks=global_blocks, stream=stream, per_source=True, **fields)
+    return Format(blocks=blocks, stream=stream, per_source=True, **fields)
 
 
 def _quads(iri: str, nt: bytes) -> bytes:

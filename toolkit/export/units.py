@@ -30,12 +30,12 @@ import sys
 import time
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import fastjsonschema
 import jsonschema
@@ -119,11 +119,10 @@ class Unit:
     has_nt: bool = False  # the unit loaded clean: it has lines (``nt``)
     nt_size: int = 0  # bytes of ``nt`` (a cache file of another size is damaged)
     states_subclass: bool = False  # a line states rdfs:subClassOf (the incremental build's locality)
-    spans: Sequence[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
+    spans: Iterable[tuple[str, int, int]] = field(default_factory=list)  # subject, start, end in ``nt``
     triples: int = 0
     subjects: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)  # IRI objects (not of rdf:type) no own subject names
-    classes: list[str] = field(default_factory=list)  # objects of rdf:type
     cache_path: str | None = None
     # where each cached part (``nt`` and :data:`PARTS`) lies in the unit's parts file: (start, end)
     parts: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -167,7 +166,7 @@ class Unit:
         )
 
 
-class Spans(Sequence[tuple[str, int, int]]):
+class Spans(Iterable[tuple[str, int, int]]):
     """A unit's spans (subject, start, end in its lines) as a loaded unit keeps them: the
     subjects and the ends in an array, not a tuple and two int objects a subject (a span starts
     where the one before ended). A million-triple build holds some 160,000 spans for the whole
@@ -185,22 +184,6 @@ class Spans(Sequence[tuple[str, int, int]]):
             self.subjects.append(subject)
             self.ends.append(end)
             at = end
-
-    def __len__(self) -> int:
-        return len(self.subjects)
-
-    @overload
-    def __getitem__(self, i: int) -> tuple[str, int, int]: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[tuple[str, int, int]]: ...
-    def __getitem__(self, i: int | slice) -> tuple[str, int, int] | list[tuple[str, int, int]]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        return self.subjects[i], self.ends[i - 1] if i else 0, self.ends[i]
 
     def __iter__(self) -> Iterator[tuple[str, int, int]]:
         start = 0
@@ -399,7 +382,7 @@ def _fill(unit: Unit, folder: Path, settings: Settings, model: Model) -> None:
     t = _tick(unit.timings, "facts", t)
     if unit.local_problems:
         return
-    lines, _types = graph_lines(src, model, settings.base_iri)
+    lines = graph_lines(src, model, settings.base_iri)
     if any("_:" in line and has_blank_node(line) for line in lines):
         unit.graph_problems.append(
             ValidationResult(
@@ -460,7 +443,7 @@ def set_lines(unit: Unit, lines: list[str], model: Model) -> None:
         pos += size
     unit.spans = spans
     unit.subjects = sorted(s for s, _a, _b in spans)
-    unit.external, unit.classes = links(lines, set(unit.subjects))
+    unit.external = links(lines, set(unit.subjects))
 
 
 def merged_unit(members: list[Unit], settings: Settings, model: Model, path: Path) -> Unit:
@@ -482,21 +465,16 @@ def split_line(line: str) -> tuple[str, str, str]:
     return s, p, o[:-2]
 
 
-def links(lines: list[str], subjects: set[str]) -> tuple[list[str], list[str]]:
-    """The IRIs a source's triples point to outside itself, and the classes it uses: what the
+def links(lines: list[str], subjects: set[str]) -> list[str]:
+    """The IRIs a source's triples point to outside itself (not its classes): what the
     incremental build follows when another source changes (see :mod:`toolkit.build.incremental`)."""
     external: set[str] = set()
-    classes: set[str] = set()
     rdf_type = str(RDF.type)
     for line in lines:
         _s, pred, obj = split_line(line)
-        if not obj.startswith("<"):
-            continue
-        if pred == rdf_type:
-            classes.add(obj[1:-1])
-        elif obj[1:-1] not in subjects:
+        if obj.startswith("<") and pred != rdf_type and obj[1:-1] not in subjects:
             external.add(obj[1:-1])
-    return sorted(external), sorted(classes)
+    return sorted(external)
 
 
 # --------------------------------------------------------------------------- the renderings
@@ -722,11 +700,10 @@ def load(path: Path) -> Unit | None:
 
 
 def share_names(unit: Unit) -> None:
-    """One string object for each name many units repeat (class names and IRIs, properties,
+    """One string object for each name many units repeat (class names, properties,
     entity ids and the references to them, the IRIs they link to), rather than one per unit:
     each unit is unpickled on its own, so nothing is shared between units otherwise, and a
     million-triple build holds every unit's summary from the first stage to the last."""
-    unit.classes = [sys.intern(c) for c in unit.classes]
     unit.external = [sys.intern(x) for x in unit.external]
     unit.counts_by_class = {sys.intern(k): n for k, n in unit.counts_by_class.items()}
     if not isinstance(unit.spans, Spans):

@@ -67,11 +67,10 @@ def _text(text: str, lang: str | None) -> str:
     return f"{_quote_encode(text)}@{lang}"
 
 
-def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[str]]:
-    """One source's sorted N-Triples lines (and the objects of its rdf:type triples), written
-    directly; the tests compare them with the oracle's rdflib graph (``tests/oracle/graph.py``)."""
+def graph_lines(src: Source, model: Model, base: str) -> list[str]:
+    """One source's sorted N-Triples lines, written directly; the tests compare them with the
+    oracle's rdflib graph (``tests/oracle/graph.py``)."""
     out: set[str] = set()
-    types: list[str] = []
     rdf_type = f"<{RDF.type}>"
     pt = model.ns
     xsd = "http://www.w3.org/2001/XMLSchema#"
@@ -102,8 +101,6 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
         raise ValueError(v.kind)
 
     def typed_node(node: str, cls: str) -> None:
-        if f"<{node}> {rdf_type} <{cls}> ." not in out:
-            types.append(cls)
         out.add(f"<{node}> {rdf_type} <{cls}> .")
 
     def entity(ent: Entity, node: str) -> None:
@@ -115,8 +112,7 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
                 add(node, prop.iri, term(v))
                 if isinstance(v, DateLit) and v.inferred:
                     res = iris.inferred_date(base, ent.key, key)
-                    add(res, str(RDF.type), f"<{pt}DateResolution>")
-                    types.append(f"{pt}DateResolution")
+                    typed_node(res, pt + "DateResolution")
                     add(res, pt + "resolvedResource", f"<{node}>")
                     add(res, pt + "resolvedProperty", f"<{prop.iri}>")
                     add(res, pt + "statedText", _text(v.stated or "", "zh"))
@@ -155,7 +151,7 @@ def graph_lines(src: Source, model: Model, base: str) -> tuple[list[str], list[s
             add(ev, pt + "startOffset", _typed(str(span.start), xsd + "nonNegativeInteger"))
             add(ev, pt + "endOffset", _typed(str(span.end), xsd + "nonNegativeInteger"))
             add(ev, pt + "inSource", f"<{article}>")
-    return sorted(out), types
+    return sorted(out)
 
 
 def build_graph(corpus: Corpus, model: Model, base: str) -> Graph:
@@ -164,5 +160,5 @@ def build_graph(corpus: Corpus, model: Model, base: str) -> Graph:
     g = Graph()
     bind_prefixes(g, model, base)
     for src in corpus.sources:
-        g.parse(data="".join(line + "\n" for line in graph_lines(src, model, base)[0]), format="nt")
+        g.parse(data="".join(line + "\n" for line in graph_lines(src, model, base)), format="nt")
     return g

@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import RDF
 
@@ -60,28 +59,15 @@ from toolkit.validate.shacl import validate_data
 
 
 class FastOutcome(Outcome):
-    """An :class:`~toolkit.validate.Outcome` whose graph is the units' sorted N-Triples (an rdflib
-    graph only on demand). ``order`` lists every subject's lines (unit, start, end) in the
-    release's order: the sorted lines of the whole graph are those blocks one after the other."""
+    """An :class:`~toolkit.validate.Outcome` whose graph is the units' sorted N-Triples, never an
+    rdflib graph (a release's graph is read from its ``policy.nt`` on demand)."""
 
     def __init__(self, report: ValidationReport, model: Model, units: list[U.Unit], clean: bool) -> None:
         super().__init__(report=report, model=model, corpus=None, graph=None)
         self.units = units
         self.clean = clean
-        self.order: list[tuple[str, int, int, int]] = []
         self.links: Any = None  # the checks across sources' index (toolkit.build.pipeline.LinkIndex)
         self.triples = sum(u.triples for u in units) if clean else 0
-
-    def ntriples_chunks(self) -> Iterator[bytes]:
-        nts = [u.nt or b"" for u in self.units]  # each unit's lines read once
-        for _key, i, start, end in self.order:
-            yield nts[i][start:end]
-
-    def rdflib_graph(self, settings: Settings) -> Graph:
-        g = data_namespaces(self.model, settings)
-        if self.clean:
-            g.parse(data=b"".join(self.ntriples_chunks()), format="nt")
-        return g
 
 
 def data_namespaces(model: Model, settings: Settings) -> Graph:
@@ -248,36 +234,37 @@ def group_of(shared: dict[str, set[int]], uid: int, unit_of: Callable[[int], U.U
     return sorted(seen)
 
 
+def subject_groups(
+    uids: Iterable[int], shared: dict[str, set[int]], unit_of: Callable[[int], U.Unit | None]
+) -> list[list[int]]:
+    """The units of ``uids`` grouped as the formats made of subjects (Turtle, N-Triples, RDF/XML,
+    JSON-LD, CSV) see them: each unit alone, but units that state triples about a common subject
+    (``shared``: each subject two or more units describe -> those units) together. Each group is
+    sorted, the groups in the order of their first uid, whatever order the units were made in."""
+    done: set[int] = set()
+    out = []
+    for uid in sorted(uids):
+        if uid not in done and unit_of(uid) is not None:
+            group = group_of(shared, uid, unit_of)
+            done.update(group)
+            out.append(group)
+    return out
+
+
 def subject_units(
-    units: list[U.Unit], shared: dict[str, set[int]], settings: Settings, model: Model, folder: Path
+    groups: list[list[int]], unit_of: Callable[[int], U.Unit | None], settings: Settings, model: Model, folder: Path
 ) -> list[tuple[int, U.Unit]]:
-    """The units as the formats made of subjects (Turtle, N-Triples, RDF/XML, JSON-LD, CSV) see
-    them: each unit alone, but units that state triples about a common subject (``shared``:
-    each subject two or more units describe -> those units) as one unit rendered from all their
-    lines (:func:`toolkit.export.units.merged_unit`, cached in ``folder``), owned by the first
-    of them. Deterministic: the groups and their lines are sorted, whatever order the units
-    were made in."""
-    merged: dict[int, list[int]] = {}
-    skip: set[int] = set()
-    for users in shared.values():
-        if min(users) not in merged and min(users) not in skip:  # groups are disjoint
-            group = group_of(shared, min(users), units.__getitem__)
-            merged[group[0]] = group
-            skip.update(group[1:])
-    return [
-        (i, merged_render([units[j] for j in merged.get(i, [i])], settings, model, folder))
-        for i in range(len(units))
-        if i not in skip
-    ]
-
-
-def merged_render(members: list[U.Unit], settings: Settings, model: Model, folder: Path) -> U.Unit:
-    """The unit of ``members`` (units that state triples about a common subject): one of them
-    alone, else one unit rendered from all their lines, cached in ``folder`` by their keys."""
-    if len(members) == 1:
-        return members[0]
-    name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
-    return U.merged_unit(members, settings, model, folder / f"{name}.pickle")
+    """The unit of each group of :func:`subject_groups`, owned by its first uid: a unit alone,
+    or one unit rendered from all the group's lines (:func:`toolkit.export.units.merged_unit`),
+    cached in ``folder`` by their keys. Both builds render their groups here."""
+    out = []
+    for group in groups:
+        members = [u for u in map(unit_of, group) if u is not None]
+        if len(members) > 1:
+            name = hashlib.sha256("\0".join(m.key for m in members).encode()).hexdigest()[:24]
+            members = [U.merged_unit(members, settings, model, folder / f"{name}.pickle")]
+        out.append((group[0], members[0]))
+    return out
 
 
 def write_release(
@@ -292,7 +279,8 @@ def write_release(
         raise Unsupported("a unit without its renderings")
     files = StagedFiles(staging)
     with tempfile.TemporaryDirectory(prefix="policy-toolkit-merged-") as merged:
-        by_subject = subject_units(units, outcome.links.shared, settings, outcome.model, Path(merged))
+        groups = subject_groups(range(len(units)), outcome.links.shared, units.__getitem__)
+        by_subject = subject_units(groups, units.__getitem__, settings, outcome.model, Path(merged))
         return _write_release(settings, outcome, files, by_subject)
 
 
@@ -328,7 +316,7 @@ def _write_release(
         agg.catalog = cat.state()
         cat = None
         give_back_memory()
-        problems = dcat_ap(files, settings, lines)
+        problems = dcat_ap(settings, lines)
         give_back_memory()
     report.extend(problems)
     report.validators_run.append("dcat-ap")
@@ -482,17 +470,8 @@ def write_data_files(
         agg.output_problems = True
 
 
-def dcat_ap(files: Mapping[str, bytes], settings: Settings, lines: Path | None = None) -> list[ValidationResult]:
-    """:func:`toolkit.validate.dcatap.dcat_ap_results` on N-Triples (no rdflib graph of the catalog).
-
-    ``lines``: a file of the catalog's sorted N-Triples lines, when the caller has it (else
-    catalog.ttl is read)."""
-    shapes = dcat_ap_shapes(settings.schema_dir / SHAPES)
-    data: bytes | Path
-    if lines is None:
-        quads = ox.parse(files[CATALOG_FILE], format=ox.RdfFormat.TURTLE)
-        data = "".join(sorted({f"{q.subject} {q.predicate} {q.object} .\n" for q in quads})).encode("utf-8")
-    else:
-        data = lines
-    results, _raw = validate_data(data, shapes, validator="dcat-ap")
+def dcat_ap(settings: Settings, lines: Path) -> list[ValidationResult]:
+    """:func:`toolkit.validate.dcatap.dcat_ap_results` on the file ``lines`` of the catalog's
+    sorted N-Triples lines (no rdflib graph of the catalog)."""
+    results, _raw = validate_data(lines, dcat_ap_shapes(settings.schema_dir / SHAPES), validator="dcat-ap")
     return as_dcat_ap(results, CATALOG_FILE)

@@ -35,7 +35,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 _AT_FDCWD = -100
@@ -199,7 +199,7 @@ def write_marker(folder: Path, files: list[str] | None = None) -> None:
 
 
 @contextlib.contextmanager
-def exclusive_lock(path: Path, what: str, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+def exclusive_lock(path: Path, what: str) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``path`` (made if missing); wait, saying so once, while
     another process holds it. The kernel drops the lock when its holder dies, so a killed build
     never leaves a stale lock; the file itself stays (removing it would race with a waiter)."""
@@ -211,17 +211,13 @@ def exclusive_lock(path: Path, what: str, on_wait: Callable[[str], None] | None 
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
             message = f"waiting: {what} is in use by another build ({holder}); it goes on when that one ends"
-            (on_wait or _stderr)(message)
+            print(message, file=sys.stderr, flush=True)
             fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def lock_path(target: Path) -> Path:

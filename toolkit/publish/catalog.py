@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import groupby
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
@@ -183,14 +183,6 @@ class Index:
             for s in part.labels:
                 self.labels.pop(s, None)
         bump(self.dates, part.dates, sign)
-
-    @property
-    def first_date(self) -> str | None:
-        return min(self.dates, default=None)
-
-    @property
-    def last_date(self) -> str | None:
-        return max(self.dates, default=None)
 
 
 RDF_TYPE = str(RDF.type)
@@ -384,7 +376,7 @@ def global_lines(ctx: Context, sources: list[tuple[str, list[str]]], data: Index
     t.add(release, OWL.versionInfo, _lit(Literal(conf["version"])))
     t.add(release, DCTERMS.conformsTo, _iri(model.ontology["iri"]))
     t.add(model.ontology["iri"], RDF.type, _iri(DCTERMS.Standard))
-    _keywords_and_coverage(t, release, None, data, data.first_date, data.last_date)
+    _keywords_and_coverage(t, release, None, data, min(data.dates, default=None), max(data.dates, default=None))
     for source_id, agents in sources:
         ds, _period, article = ctx.owned(source_id)
         t.add(catalog, DCAT.dataset, _iri(ds))
@@ -442,18 +434,17 @@ def _namespaces() -> Graph:
 
 
 def ttl_blocks(
-    writer: TurtleWriter, subjects: dict[str, list[tuple[str, Obj]]], refs: Any, owner: Any
+    writer: TurtleWriter, subjects: dict[str, list[tuple[str, Obj]]], refs: Callable[[str], int], owner: Any
 ) -> tuple[list[tuple[Any, int, bytes]], dict[str, frozenset[str]]]:
-    """Turtle blocks keyed as rdflib orders them (``refs``: a mapping or a function of the
-    subject), and the prefixes each block uses."""
-    count = refs if callable(refs) else (lambda s: refs.get(s, 0))
+    """Turtle blocks keyed as rdflib orders them (``refs``: how often a subject is an object),
+    and the prefixes each block uses."""
     used: dict[str, frozenset[str]] = {}
     out = []
     for s, items in subjects.items():
         if any(p == RDF_TYPE and o.iri == RDFS_CLASS for p, o in items):
             raise Unsupported("rdfs:Class in the catalog")
         writer.start()
-        out.append(((count(s), s), owner(s), writer.block(s, items).encode("utf-8")))
+        out.append(((refs(s), s), owner(s), writer.block(s, items).encode("utf-8")))
         used[s] = frozenset(writer.used)
     return out, used
 

@@ -324,23 +324,22 @@ def splice(
     *,
     drop: Iterable[int],
     add: Iterable[Block],
-    old_sep: bytes | None = None,
 ) -> Written:
     """Write to `path` the file :func:`write_blocks` would write for the old blocks minus `drop` plus `add`.
 
     Old blocks are identified by their index in `old`, the layout of `old_path`; their bodies
-    are taken from `old_path` (which is only read), everything else (header, separators, last,
-    footer) comes from `spec`, so a changed header is fine. `old_sep` is the separator the old
-    file was written with (None: ``spec.sep``); when it equals ``spec.sep`` a run of consecutive
-    kept blocks is one slice of the old file, which is what makes a splice cost little more than
-    hashing and writing its bytes. Keys of kept and added blocks must be distinct (ValueError);
+    are taken from `old_path` (which is only read), everything else (header, last, footer) comes
+    from `spec`, so a changed header is fine. The old file's separator must be ``spec.sep`` (a
+    format's separator never changes): a run of consecutive kept blocks is then one slice of the
+    old file, which is what makes a splice cost little more than hashing and writing its bytes.
+    Keys of kept and added blocks must be distinct (ValueError);
     `add` may come in any order. On an error `path` may hold part of a file: it is meant to be
     in a staging folder that is discarded then.
     """
     if path.exists() and old_path.exists() and path.samefile(old_path):
         raise ValueError(f"splice cannot write over the file it reads: {path}")
     segments = _plan(old, drop, add)
-    return _write(path, spec, segments, old_path, old, old_sep, needed=any(type(s[0]) is int for s in segments))
+    return _write(path, spec, segments, old_path, old, needed=any(type(s[0]) is int for s in segments))
 
 
 def _write(
@@ -349,13 +348,11 @@ def _write(
     segments: Iterable[tuple[int, int] | Block],
     old_path: Path,
     old: Layout,
-    old_sep: bytes | None = None,
     *,
     needed: bool = False,
 ) -> Written:
     """Write `path` from `segments`: added blocks, and (first, last) runs of the blocks of
     `old_path` (read only when `needed`), as :func:`splice` describes."""
-    same_sep = old_sep is None or old_sep == spec.sep
     sep, n_sep = spec.sep, len(spec.sep)
     o_keys, o_owners, o_offsets, o_lengths = old.keys, old.owners, old.offsets, old.lengths
     layout = Layout()
@@ -398,32 +395,20 @@ def _write(
                     keys.extend(o_keys[i : j + 1])
                     owners.extend(o_owners[i : j + 1])
                     lengths.extend(o_lengths[i : j + 1])
-                    if same_sep:
-                        begin, end = o_offsets[i], o_offsets[j] + o_lengths[j]
-                        if end > len(view):
-                            raise ValueError(f"{old_path} is shorter than its layout says")
-                        # Cheap guards against a wrong old_sep: the run's length, and its first separator.
-                        if end - begin != sum(o_lengths[i : j + 1]) + (j - i) * n_sep or (
-                            j > i and n_sep and view[o_offsets[i] + o_lengths[i] : o_offsets[i + 1]] != sep
-                        ):
-                            raise ValueError(
-                                f"old blocks {i}..{j} are not separated by {sep!r}: pass the old separator as old_sep"
-                            )
-                        delta = start - begin
-                        if delta:
-                            offsets.extend(map(delta.__add__, o_offsets[i : j + 1]))
-                        else:
-                            offsets.extend(o_offsets[i : j + 1])
-                        out.put(view[begin:end])  # the whole run: one slice, no copy
+                    begin, end = o_offsets[i], o_offsets[j] + o_lengths[j]
+                    if end > len(view):
+                        raise ValueError(f"{old_path} is shorter than its layout says")
+                    # Cheap guards against an old file of another separator: the run's length, its first separator.
+                    if end - begin != sum(o_lengths[i : j + 1]) + (j - i) * n_sep or (
+                        j > i and n_sep and view[o_offsets[i] + o_lengths[i] : o_offsets[i + 1]] != sep
+                    ):
+                        raise ValueError(f"old blocks {i}..{j} are not separated by {sep!r}")
+                    delta = start - begin
+                    if delta:
+                        offsets.extend(map(delta.__add__, o_offsets[i : j + 1]))
                     else:
-                        for k in range(i, j + 1):
-                            if k > i:
-                                out.put(sep)
-                            offsets.append(out.size)
-                            begin = o_offsets[k]
-                            if begin + o_lengths[k] > len(view):
-                                raise ValueError(f"{old_path} is shorter than its layout says")
-                            out.put(view[begin : begin + o_lengths[k]])
+                        offsets.extend(o_offsets[i : j + 1])
+                    out.put(view[begin:end])  # the whole run: one slice, no copy
                     pending = out.pending  # the runs were put through ``out``: its buffer may be a new one
                 if head is not None:
                     out.put(spec.last)
