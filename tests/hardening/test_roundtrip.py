@@ -168,9 +168,13 @@ SLOTS = [
 
 def hostile_corpus(corpus: Corpus, vals: list[str]) -> tuple[Corpus, dict[str, object]]:
     """The article and two entities of the real corpus, with ``vals`` in the SLOTS."""
-    src = copy.deepcopy(corpus.sources[0])
-    statement = next(e for e in src.entities if "text" in e.values and e.evidence)
-    other = next(e for e in src.entities if e is not statement and "memberCount" in e.values)
+    whole = corpus.sources[0]
+    first = next(e for e in whole.entities if "text" in e.values and e.evidence)
+    second = next(e for e in whole.entities if e is not first and "memberCount" in e.values)
+    # only what the slots change is copied (a deep copy of the whole source was a tenth of the run)
+    src = copy.copy(whole)
+    src.article = copy.deepcopy(whole.article)
+    statement, other = copy.deepcopy(first), copy.deepcopy(second)
     src.entities = [statement, other]
     who = {"article": src.article, "statement": statement, "other": other}
     for (name, prop, lang), v in zip(SLOTS, vals, strict=True):
@@ -238,8 +242,10 @@ def check_round_trip(
     for rel, (data, rows) in export_tables(g, model).items():
         by_csv = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
         assert by_csv == rows, rel
-        by_pandas = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False)
-        assert by_pandas.to_dict("records") == rows, rel
+        if by_csv or not seen[f"pandas {rel}"]:  # a table without rows is the same in every example
+            by_pandas = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False)
+            assert by_pandas.to_dict("records") == rows, rel
+            seen[f"pandas {rel}"] += 1
         for row in by_csv:
             for (name, prop, lang), v in zip(SLOTS, vals, strict=True):
                 cell = "'" + v if v.startswith(FORMULA_START) else v
