@@ -146,24 +146,27 @@ def test_the_sitemap_and_the_shards_follow_a_changed_setting(tmp_path: Path) -> 
     same_as_whole(changed, out, whole)
 
 
-def test_the_home_page_is_made_again_only_when_what_it_shows_changed(
+def test_the_sources_are_a_list_in_parts_and_the_home_page_names_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = project(tmp_path / "p")
     out, whole = tmp_path / "site", tmp_path / "whole"
     add_lines(settings.release_dir, f'<{BASE}source/s1> {LABEL} "Source one"@en {G} .')
     write_site(settings, out=out, jobs=1)
-    made = count_calls(monkeypatch, SiteBuilder, ("home_page",))
-    relabel(settings, '"Thing"@en', '"Thing renamed"@en')  # not a source: the home page is kept
+    home = (out / "en" / "index.html").read_text(encoding="utf-8")
+    assert 'href="sources/"' in home and "(1)" in home and "Source one" not in home
+    assert "Source one" in (out / "en" / "sources" / "index.html").read_text(encoding="utf-8")
+    made = count_calls(monkeypatch, SiteBuilder, ("home_page", "sources_page"))
+    relabel(settings, '"Thing"@en', '"Thing renamed"@en')  # not a source: neither is made again
     write_site(settings, out=out, jobs=1)
     assert made == []
-    relabel(settings, '"Source one"@en', '"Source renamed"@en')  # a source it lists
+    relabel(settings, '"Source one"@en', '"Source renamed"@en')  # the part that shows it, not the home page
     write_site(settings, out=out, jobs=1)
-    assert made == ["home_page"]
-    assert "Source renamed" in (out / "en" / "index.html").read_text(encoding="utf-8")
-    (settings.sources_dir / "s1" / "a.txt").unlink()  # no archived text: not listed any more
+    assert made == ["sources_page"]
+    assert "Source renamed" in (out / "en" / "sources" / "index.html").read_text(encoding="utf-8")
+    (settings.sources_dir / "s1" / "a.txt").unlink()  # no archived text: not listed, one source fewer
     write_site(settings, out=out, jobs=1)
-    assert made == ["home_page", "home_page"]
+    assert sorted(made) == ["home_page", "sources_page", "sources_page"]
     monkeypatch.undo()
     same_as_whole(settings, out, whole)
 
