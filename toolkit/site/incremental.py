@@ -15,10 +15,13 @@ pages that read it; the next run hashes again only the keys of the IRIs that the
 says changed (:func:`affected_iris`), makes again only the pages that read a key whose hash
 differs, and writes only their rows. The ontology pages and each part of ``browse/``,
 ``timeline/`` and each saved query's page are noted the same way (a part also by its rows, and a
-query's part by the query's file and error: :meth:`SiteBuilder.part_key`); the home, catalog,
-SPARQL and search pages, the search index and the sitemap are always made, and written only
-when their bytes changed. Anything else (the code, templates, schema, prefixes, site root) is in
-one fingerprint: when it changes the site is made whole.
+query's part by the query's file and error: :meth:`SiteBuilder.part_key`), and so is the home
+page (:meth:`SiteBuilder.home_key`); the rows of ``browse/`` and ``timeline/`` are kept in the state
+and compared for the changed IRIs only (:class:`StoredLists`); the search shards and the sitemap
+are brought up to date from the pages that changed (:class:`Derived`); the catalog, SPARQL and
+search pages are always made, and written only when their bytes changed. Anything else (the
+code, templates, schema, prefixes, site root) is in one fingerprint: when it changes the site is
+made whole.
 
 Why in place: after a change only the files that differ are written (each to the staging folder
 first, then renamed over the old one) and the files of pages that are gone deleted, instead of
