@@ -1001,8 +1001,9 @@ class SiteBuilder:
 
     def list_rows(self, name: str) -> list[Any]:
         """The rows of a long list, in its order, once a run: ``browse`` ((class, resource), by class
-        IRI then resource IRI), ``timeline`` ((date, resource, property)), ``query\t<name>`` (a saved
-        query's rows or triples; empty when it has no table).
+        IRI then resource IRI), ``timeline`` ((date, resource, property)), ``sources`` (the IRIs of the
+        sources with an archived text), ``query\t<name>`` (a saved query's rows or triples; empty when
+        it has no table).
 
         Why by IRI and not by label: the parts are cut at fixed row counts, so a row must not move
         when a label changes; a label edit then changes the one part that shows it. Read untracked:
@@ -1349,7 +1350,7 @@ class SiteBuilder:
 
     def home_key(self) -> str:
         """The value of the read ``("resources", "home")``: what the home page shows besides labels and
-        pages (the catalog's title, licence and files, the classes' counts, which sources have a text)."""
+        pages (the catalog's title, licence and files, the classes' counts, how many sources have a text)."""
         settings = self.release.settings
         counts = self.release.manifest.get("counts_by_class", {})
         return repr(
