@@ -210,6 +210,7 @@ def _write_site_stated(
         check_out(target, release)
     staging = atomic.new_staging(target)
     try:
+        lists = incremental_.list_changes(builder, old, target)
         changed = incremental_.changed_keys(builder, old)
         todo, keep = incremental_.plan(builder, old, changed)
         reuse = incremental_.reuser(old, changed, target)
@@ -225,13 +226,13 @@ def _write_site_stated(
                 keep.pop(iri)  # a file of it is gone or was touched: made again
             made += incremental_.make_pages(builder, sorted(again), staging, jobs)[0]
         sizes: dict[str, int] = {}
-        for entry in keep.values():
-            builder.keep(entry["path"], tuple(entry["doc"]))  # type: ignore[arg-type]
+        for entry in keep.values():  # their search entries stay in the state (see incremental_.Derived)
             sizes.update({rel: st[0] for rel, st in entry["files"].items()})
         for unit in made:
             builder.keep(unit.path, unit.doc)
             sizes.update({rel: st[0] for rel, st in unit.stats.items()})
-        jobs_done = builder.rest(more_files=sizes, reuse=reuse, made=long_made)
+        derived = incremental_.derived(old, target, keep, made, builder)
+        jobs_done = builder.rest(more_files=sizes, reuse=reuse, made=long_made, derived=derived)
         old_rest: dict[str, list] = old.rest if old is not None else {}
         rest: dict[str, list] = {}
         # a resource page at the path of an overview page (the ontology's own IRI at
@@ -265,7 +266,7 @@ def _write_site_stated(
         else:
             incremental_.update_in_place(target, staging, written, incremental_.file_list(old), files, old)
         reused = reuse.reused if reuse is not None else set()
-        incremental_.write_state(target, fp, old, builder, made, keep, changed, jobs_done, rest, reused)
+        incremental_.write_state(target, fp, old, builder, made, keep, changed, jobs_done, rest, reused, lists)
         data.index.forget_until(data.index.generation()[1])
     finally:
         if staging.exists():
