@@ -1096,13 +1096,15 @@ class SiteBuilder:
             extra = sorted(self.counts_of({c for c, _ in rows}).items())
         return repr((k, self.parts(name), rows, extra))
 
+    def open_part(self, name: str, k: int) -> tuple[list[Any], int, str]:
+        """Part ``k`` of the list ``name`` noted as read: its rows, the number of parts and its path."""
+        self.note("resources", f"{name}\t{k}")
+        return self.part_rows(name, k), self.parts(name), part_path(f"{name}/", k)
+
     def browse_page(self, k: int = 1) -> None:
         """Part ``k`` of ``browse/``: every resource under each of its classes, in IRI order."""
-        self.note("resources", f"browse\t{k}")
-        rows = self.part_rows("browse", k)
-        n = self.parts("browse")
+        rows, n, path = self.open_part("browse", k)
         counts = self.counts_of({c for c, _ in rows})
-        path = part_path("browse/", k)
         for lang in LANGS:
             here = lang_path(path, lang)
             groups = []
@@ -1120,10 +1122,7 @@ class SiteBuilder:
         Why a list in parts and not on the home page: the home page shows the release files' checksums,
         so it is made again after every change, and at 1M triples it named 15,674 sources (7.5 s a run);
         in parts, a source's label changes the one part that shows it."""
-        self.note("resources", f"sources\t{k}")
-        rows = self.part_rows("sources", k)
-        n = self.parts("sources")
-        path = part_path("sources/", k)
+        rows, n, path = self.open_part("sources", k)
         for lang in LANGS:
             here = lang_path(path, lang)
             html = "".join(f"<li>{self.iri_markup(s, here, lang)}</li>" for s in rows)
@@ -1134,10 +1133,7 @@ class SiteBuilder:
 
     def timeline_page(self, k: int = 1) -> None:
         """Part ``k`` of ``timeline/``: the dated facts, by date."""
-        self.note("resources", f"timeline\t{k}")
-        events = self.part_rows("timeline", k)
-        n = self.parts("timeline")
-        path = part_path("timeline/", k)
+        events, n, path = self.open_part("timeline", k)
         for lang in LANGS:
             here = lang_path(path, lang)
             rows = "".join(
