@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import json
 import re
 import threading
@@ -19,11 +20,12 @@ from urllib.parse import urljoin
 import lxml.etree
 import lxml.html
 import pytest
+import rdflib
 
 from tests.site.test_site_generic import BASE, ONT, search_index, tiny_project
 from tests.site.test_site_incremental import add_labels_query, add_lines, stamps, tree
 from toolkit.config import Settings
-from toolkit.site import build_site_files, write_site
+from toolkit.site import build_site_files, pages, write_site
 from toolkit.site.pages import SiteBuilder, pager
 from toolkit.site.search import fnv1a, shard_of, term_key
 
@@ -238,3 +240,28 @@ def test_in_a_browser_search_fetches_only_its_shards_and_the_parts_pass_axe(serv
             found[path] = bad
     page.close()
     assert found == {} and errors == []
+
+
+def test_a_property_with_more_values_than_a_page_shows_is_cut_and_counted(
+    repo_settings: Settings, real_release_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resource page shows the first MAX_VALUES values of a property, in term order, and counts the
+    rest (its data files keep them all): at 1M triples the release's dataset has a part per source."""
+    catalog = rdflib.Graph().parse(real_release_dir / "catalog.ttl")
+    dataset = rdflib.URIRef(repo_settings.base_iri + "dataset/release")
+    distributions = sorted(str(o) for o in catalog.objects(dataset, rdflib.DCAT.distribution))
+    assert len(distributions) > 3
+    monkeypatch.setattr(pages, "MAX_VALUES", 2)
+    files = build_site_files(repo_settings, real_release_dir)
+    page = lxml.html.fromstring(files["en/id/dataset/release/index.html"])
+    head = page.xpath(
+        "//table[@class='statements']//th[@scope='row'][a[@href='http://www.w3.org/ns/dcat#distribution']]"
+    )
+    assert len(head) == 1 and head[0].get("rowspan") == "3"
+    rows = [head[0].getparent(), *itertools.islice(head[0].getparent().itersiblings(), 2)]
+    shown = [row.xpath("td[1]/a/@title") for row in rows]
+    assert shown == [[distributions[0]], [distributions[1]], []]
+    assert rows[2].xpath("string(td[1])") == f"… +{len(distributions) - 2}"
+    # the resource's own data file still holds every value
+    data = rdflib.Graph().parse(data=files["id/dataset/release/data.nt"], format="nt")
+    assert sorted(str(o) for o in data.objects(dataset, rdflib.DCAT.distribution)) == distributions
