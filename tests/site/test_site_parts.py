@@ -26,6 +26,7 @@ from tests.site.test_site_generic import BASE, ONT, search_index, tiny_project
 from tests.site.test_site_incremental import add_labels_query, add_lines, stamps, tree
 from toolkit.config import Settings
 from toolkit.site import build_site_files, pages, write_site
+from toolkit.site.data import Release
 from toolkit.site.pages import SiteBuilder, pager
 from toolkit.site.search import fnv1a, shard_of, term_key
 
@@ -252,7 +253,27 @@ def test_a_property_with_more_values_than_a_page_shows_is_cut_and_counted(
     distributions = sorted(str(o) for o in catalog.objects(dataset, rdflib.DCAT.distribution))
     assert len(distributions) > 3
     monkeypatch.setattr(pages, "MAX_VALUES", 2)
+    asked: list[str] = []  # the IRIs asked about while the dataset's page is made
+    making: list[str] = []
+    context, is_evidence = SiteBuilder.resource_context, Release.is_evidence
+
+    def spied_context(self: SiteBuilder, iri: str, here: str, lang: str) -> dict[str, Any]:
+        making.append(iri)
+        try:
+            return context(self, iri, here, lang)
+        finally:
+            making.pop()
+
+    def spied_evidence(self: Release, iri: str) -> bool:
+        if making == [str(dataset)]:
+            asked.append(iri)
+        return is_evidence(self, iri)
+
+    monkeypatch.setattr(SiteBuilder, "resource_context", spied_context)
+    monkeypatch.setattr(Release, "is_evidence", spied_evidence)
     files = build_site_files(repo_settings, real_release_dir)
+    assert set(distributions[:2]) <= set(asked)
+    assert not set(distributions[2:]) & set(asked), "a value not shown was read for its evidence"
     page = lxml.html.fromstring(files["en/id/dataset/release/index.html"])
     head = page.xpath(
         "//table[@class='statements']//th[@scope='row'][a[@href='http://www.w3.org/ns/dcat#distribution']]"

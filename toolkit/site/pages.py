@@ -666,9 +666,10 @@ class SiteBuilder:
             for n, v in enumerate(sorted(props[p], key=term_key)):
                 graphs = props[p][v]
                 graph_sets.add(tuple(graphs))
-                if n < MAX_VALUES:
-                    shown = [self.graph_view(g, here, lang) for g in graphs]
-                    values.append({"v": self.term_view(v, here, lang), "sources": shown})
+                if n >= MAX_VALUES:
+                    continue  # not shown, nor its evidence: asking would read each value's subject
+                shown = [self.graph_view(g, here, lang) for g in graphs]
+                values.append({"v": self.term_view(v, here, lang), "sources": shown})
                 if isinstance(v, ox.NamedNode) and rel_.is_evidence(v.value):
                     evidence_nodes.append(v.value)
             groups.append(
