@@ -473,6 +473,12 @@ def _doc(d: Any) -> tuple[dict[str, str], str, str] | None:
     return None if d is None else (d[0], d[1], d[2])
 
 
+def derived_settings(builder: SiteBuilder) -> str:
+    """The settings the search index and the sitemap are made with, as the state notes them: a run
+    patches them only when this is what the last run wrote (:meth:`Derived.settings_key`)."""
+    return json.dumps([builder.sitemap_urls, builder.search_shards()])
+
+
 class Derived:
     """The search index's shards and the sitemap after a change (``derived`` of :meth:`SiteBuilder.rest`),
     from what changed since the last site, not from every page.
@@ -503,7 +509,7 @@ class Derived:
 
     def settings_key(self, builder: SiteBuilder) -> str:
         """The settings the kept files were made with (noted in the state's meta)."""
-        return json.dumps([builder.sitemap_urls, builder.search_shards()])
+        return derived_settings(builder)
 
     def kept(self, rels: Iterable[str]) -> bool:
         """Every file of ``rels`` is in the site as the state notes it."""
@@ -781,7 +787,7 @@ def write_state(
             "version": str(STATE_VERSION),
             "fingerprint": fp,
             "index": json.dumps(list(builder.release.index.generation())),
-            "derived": json.dumps([builder.sitemap_urls, builder.search_shards()]),
+            "derived": derived_settings(builder),
             "valid": "1",
         }
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
