@@ -91,12 +91,17 @@ def to_term(param: Param, value: str, *, base_iri: str, store: ox.Store | None =
     return ox.Literal(value, datatype=ox.NamedNode(XSD + kind.removeprefix("xsd:")))
 
 
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
 def _check_entity(store: ox.Store, node: ox.NamedNode, param: Param, base_iri: str) -> None:
     """An id that names nothing in the release is a typo, not an empty answer: say so."""
     if next(iter(store.quads_for_pattern(node, None, None)), None) is not None:
         return
+    # the typed subjects only: every entity has a class, and the other quads (most of a large release)
+    # would each be made into Python objects for nothing
     subjects = {
-        q.subject.value for q in store.quads_for_pattern(None, None, None) if isinstance(q.subject, ox.NamedNode)
+        q.subject.value for q in store.quads_for_pattern(None, _RDF_TYPE, None) if isinstance(q.subject, ox.NamedNode)
     }
     known = sorted(s[len(base_iri) :] for s in subjects if s.startswith(base_iri) and "/" not in s[len(base_iri) :])
     wanted = node.value.removeprefix(base_iri)
