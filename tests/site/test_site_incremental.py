@@ -151,6 +151,45 @@ def test_in_place_only_changed_files_are_written_and_gone_pages_deleted(
     assert set(atomic.marked_files(out) or ()) - atomic.BOOKKEEPING == {f for f in tree(out) if not f.startswith(".")}
 
 
+def test_the_release_copies_follow_the_release_even_edited_in_place_at_the_same_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release's files are copied under ``release/`` by the kernel and noted by their inode, size and
+    times, not read and hashed: an edit in place that keeps the size (and even the modification time) is
+    still copied again, an unchanged file is not written again, and nothing is read into the process."""
+    settings = tiny_project(tmp_path / "p")
+    release = settings.release_dir
+    manifest = release / "manifest.json"
+    entry = '{"path": "policy.nq", "bytes": 1, "sha256": "0", "media_type": "application/n-quads"}'
+    manifest.write_text(manifest.read_text().replace('"files": []', f'"files": [{entry}]'))
+    out, whole = tmp_path / "site", tmp_path / "whole"
+    write_site(settings, out=out, jobs=1)
+    nq = release / "policy.nq"
+    assert (out / "release" / "policy.nq").read_bytes() == nq.read_bytes()
+    copied = (out / "release" / "policy.nq").stat().st_mtime_ns, (out / "release" / "manifest.json").stat().st_mtime_ns
+    read: list[str] = []
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or real_read(self))
+    write_site(settings, out=out, jobs=1)  # nothing changed: neither copy is written again
+    copies = (out / "release" / "policy.nq").stat().st_mtime_ns, (out / "release" / "manifest.json").stat().st_mtime_ns
+    assert copies == copied
+    # a label edited in place, the file's size and modification time kept (only its change time moves)
+    st = nq.stat()
+    edited = nq.read_bytes().replace(b'"Thing"@en', b'"Thinx"@en')
+    with nq.open("r+b") as fh:
+        fh.write(edited)
+    os.utime(nq, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert nq.stat().st_size == st.st_size
+    read.clear()
+    write_site(settings, out=out, jobs=1)
+    assert "manifest.json" not in read  # the copies are not read into the process (policy.nq is, indexed)
+    monkeypatch.undo()
+    assert (out / "release" / "policy.nq").read_bytes() == edited
+    assert (out / "release" / "manifest.json").stat().st_mtime_ns == copied[1]
+    write_site(settings, out=whole, incremental=False, jobs=1)
+    assert tree(out) == tree(whole)
+
+
 def test_in_place_never_replaces_a_file_it_did_not_write(tmp_path: Path) -> None:
     settings = tiny_project(tmp_path / "p")
     out = tmp_path / "site"

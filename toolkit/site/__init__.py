@@ -238,7 +238,7 @@ def _write_site_stated(
         # a resource page at the path of an overview page (the ontology's own IRI at
         # ontology/): the overview page is the site's, as in a whole build, where it is
         # written last; the resource's entry does not claim the file
-        taken = {rel for job in jobs_done.values() for rel in job.files} | set(builder.files)
+        taken = {rel for job in jobs_done.values() for rel in job.files} | set(builder.files) | set(builder.copies)
         for unit in made:
             unit.stats = {rel: st for rel, st in unit.stats.items() if rel not in taken}
         written = [rel for unit in made for rel in unit.stats]
@@ -258,6 +258,18 @@ def _write_site_stated(
             path.write_bytes(data_)  # no fsync (a site is remade from the release at will)
             st = path.stat()
             rest[rel] = [st.st_size, st.st_mtime_ns, digest]
+            written.append(rel)
+        for rel, src in sorted(builder.copies.items()):
+            key = incremental_.copy_key(src)
+            noted = old_rest.get(rel)
+            if noted is not None and noted[2] == key and incremental_.unchanged(target / rel, noted[0], noted[1]):
+                rest[rel] = noted  # the release's file is the one copied last time, and its copy is untouched
+                continue
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, path)  # by the kernel (sendfile): not read into this process
+            st = path.stat()
+            rest[rel] = [st.st_size, st.st_mtime_ns, key]
             written.append(rel)
         files = incremental_.new_file_list(keep, made, rest)
         if old is None:

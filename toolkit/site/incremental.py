@@ -305,7 +305,9 @@ def plan(
     builder: SiteBuilder, state: State | None, changed: dict[int, str]
 ) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """(resources to make, resource -> its previous entry to keep as it is): a page is made again when it
-    read a changed key (found through the index of the keys each page read), is new, or moved."""
+    read a changed key (found through the index of the keys each page read) or is new. A page does not
+    move between two runs of one state: where a page goes is a function of its IRI and of the site's
+    roots, which are in the state's :func:`fingerprint` (so no page's folder is worked out again here)."""
     if state is None:
         return list(builder.resources), {}
     dirty = {owner[2:] for owner in state.owners_of(changed) if owner.startswith("p\t")}
@@ -313,7 +315,7 @@ def plan(
     keep: dict[str, dict[str, Any]] = {}
     for iri in builder.resources:
         entry = state.pages.get(iri)
-        if entry is None or iri in dirty or entry["path"] != builder.sitemap.page_dir(iri):
+        if entry is None or iri in dirty:
             todo.append(iri)
         else:
             keep[iri] = entry
@@ -698,6 +700,15 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def copy_key(src: Path) -> str:
+    """What a file copied from the release (:attr:`SiteBuilder.copies`) is noted by: its device, inode,
+    size and modification and change times, not a hash of its bytes (870 MB at 1M triples, after every
+    build). Why it is safe: the build writes a release's files anew, never in place, and the change time
+    cannot be set back by hand, so the same five numbers are the same bytes."""
+    st = src.stat()
+    return f"copy:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
 def write_state(
     target: Path,
     fp: str,
@@ -907,6 +918,7 @@ __all__ = [
     "changed_keys",
     "claim_beside",
     "content_hash",
+    "copy_key",
     "derived",
     "file_list",
     "fingerprint",

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -232,6 +233,9 @@ class SiteBuilder:
     release: Release
     sitemap: SiteMap
     files: dict[str, bytes] = field(default_factory=dict)
+    #: files copied as they are from the release folder (site path -> the release's file), never held in
+    #: memory: at 1M triples they are 870 MB, read, hashed and written again after every build before
+    copies: dict[str, Path] = field(default_factory=dict)
     pages: dict[str, Page] = field(default_factory=dict)
     env: jinja2.Environment = field(default_factory=environment)
     prefixes: dict[str, str] = field(default_factory=dict)
@@ -520,7 +524,9 @@ class SiteBuilder:
         for iri in self.resources:
             self.resource_page(iri)
         self.rest()
-        return dict(sorted(self.files.items()))
+        files = dict(self.files)
+        files.update((rel, src.read_bytes()) for rel, src in self.copies.items())
+        return dict(sorted(files.items()))
 
     def rest_jobs(self) -> list[tuple[str, Callable[[], None], bool]]:
         """The pages besides the resource pages, as (name, maker, whether its reads are tracked)."""
@@ -603,10 +609,10 @@ class SiteBuilder:
         self.release_copy()
         self.static_files()
         if derived is not None:
-            self.files.update(derived(done, [*self.files, *more]))
+            self.files.update(derived(done, [*self.files, *self.copies, *more]))
         else:
             self.files.update(self.search.to_files(self.search_shards()))
-            self.files.update(self.sitemap_files([*self.files, *more]))
+            self.files.update(self.sitemap_files([*self.files, *self.copies, *more]))
         self.files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {self.sitemap.root_iri}sitemap.xml\n".encode()
         return done
 
@@ -1434,9 +1440,8 @@ class SiteBuilder:
         for f in sorted(self.release.manifest.get("files", []), key=lambda f: f["path"]):
             src = self.release.folder / f["path"]
             if src.is_file():
-                self.files["release/" + f["path"]] = src.read_bytes()
-        manifest = self.release.folder / "manifest.json"
-        self.files["release/manifest.json"] = manifest.read_bytes()
+                self.copies["release/" + f["path"]] = src
+        self.copies["release/manifest.json"] = self.release.folder / "manifest.json"
 
     def static_files(self) -> None:
         folder = resources.files("toolkit.site") / "static"

@@ -12,6 +12,7 @@ them under ``en/``, so the language switch of any page is one fixed prefix away.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,12 +29,15 @@ def site_root_of(base_iri: str) -> str:
     return head + "/"
 
 
+#: what makes a path not a plain page folder: an empty, ``.`` or ``..`` part, or a ``\\``, ``?`` or ``#``
+_UNSAFE = re.compile(r"(?:\A|/)\.{0,2}(?:/|\Z)|[\\?#]")
+
+
 def safe_rel(path: str) -> str | None:
     """``path`` if it is a plain relative path for a page folder (no ``..``, no empty parts), else None."""
-    parts = path.strip("/").split("/")
-    if not path or any(p in ("", ".", "..") or "\\" in p or "?" in p or "#" in p for p in parts):
-        return None
-    return "/".join(parts)
+    # one regular expression, not a test of each part: it runs for every resource of the release on every run
+    rel = path.strip("/")
+    return None if not path or _UNSAFE.search(rel) else rel
 
 
 @dataclass(frozen=True)
