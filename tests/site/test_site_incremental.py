@@ -190,6 +190,29 @@ def test_the_release_copies_follow_the_release_even_edited_in_place_at_the_same_
     assert tree(out) == tree(whole)
 
 
+def test_the_marker_is_read_only_when_it_is_not_the_one_the_state_noted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The marker (873k names at 1M) is not read while it is the file the last run left; touched, even to
+    the same bytes and modification time, it is read and compared with the state's files; listing other
+    files, the site is made whole."""
+    settings = tiny_project(tmp_path / "p")
+    out = tmp_path / "site"
+    write_site(settings, out=out, jobs=1)
+    reads: list[Path] = []
+    real = atomic.marked_files
+    monkeypatch.setattr(atomic, "marked_files", lambda folder: reads.append(folder) or real(folder))
+    assert write_site(settings, out=out, jobs=1).kept == 4 and reads == []
+    marker = out / atomic.MARKER
+    st = marker.stat()
+    marker.write_bytes(marker.read_bytes())  # the same bytes and times: only its change time moves
+    os.utime(marker, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert write_site(settings, out=out, jobs=1).kept == 4 and reads == [out]
+    # a marker that does not list the state's files: the folder is not the one the state describes
+    marker.write_text(marker.read_text().replace('"files": [', '"files": [\n    "mine.txt",'))
+    assert write_site(settings, out=out, jobs=1).kept == 0
+
+
 def test_in_place_never_replaces_a_file_it_did_not_write(tmp_path: Path) -> None:
     settings = tiny_project(tmp_path / "p")
     out = tmp_path / "site"

@@ -20,30 +20,36 @@ more than the load it would save (0.5 s of CPU), and this child runs beside the 
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from toolkit.config import Settings
-from toolkit.query import load_store, release_base_iri, saved_queries
+from toolkit.query import SavedQuery, load_store, release_base_iri, saved_queries
 from toolkit.site.cut import Cut, cut_answer
 from toolkit.site.pages import answer_saved
 
 Wire = dict[str, tuple[str, bytes] | Cut]
 
 
-def _answer_all(conn: Connection, settings: Settings, release_dir: Path) -> None:
+def _answer_all(conn: Connection, settings: Settings, release_dir: Path, threads: int) -> None:
     """In the child: every saved query that needs no parameter, answered (or refused, as
-    :func:`answer_saved` says)."""
-    wire: Wire = {}
+    :func:`answer_saved` says), in ``threads`` threads (pyoxigraph lets go of the interpreter's lock
+    while it answers: at 1M triples two threads answered the saved queries in 5.0 s instead of 10.1 s)."""
     try:
         folder = settings.root / "queries"
         queries = [q for q in saved_queries(folder) if not q.missing_params]
+        wire: Wire = {}
         if queries:
             store = load_store(settings, release_dir)
             base = release_base_iri(settings, release_dir)
-            for saved in queries:
+
+            def answer(saved: SavedQuery) -> tuple[str, bytes] | Cut:
                 kind, data = answer_saved(store, saved, base)
-                wire[saved.name] = cut_answer(kind, data) if kind in ("select", "ask", "graph") else (kind, data)
+                return cut_answer(kind, data) if kind in ("select", "ask", "graph") else (kind, data)
+
+            with ThreadPoolExecutor(max_workers=max(1, min(threads, len(queries)))) as pool:
+                wire = dict(zip([q.name for q in queries], pool.map(answer, queries), strict=True))
         conn.send(wire)
     except Exception:  # any failure: the parent answers them itself, as without a child
         conn.send(None)
@@ -52,16 +58,17 @@ def _answer_all(conn: Connection, settings: Settings, release_dir: Path) -> None
 
 
 class Answers:
-    """The child that answers the saved queries; :meth:`take` waits for its answers."""
+    """The child that answers the saved queries (in ``threads`` threads: the run's ``--jobs``);
+    :meth:`take` waits for its answers."""
 
-    def __init__(self, settings: Settings, release_dir: Path) -> None:
+    def __init__(self, settings: Settings, release_dir: Path, threads: int = 1) -> None:
         self.process: multiprocessing.process.BaseProcess | None = None
         self.conn: Connection | None = None
         if "fork" not in multiprocessing.get_all_start_methods():
             return
         ctx = multiprocessing.get_context("fork")
         self.conn, child = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_answer_all, args=(child, settings, release_dir), daemon=True)
+        self.process = ctx.Process(target=_answer_all, args=(child, settings, release_dir, threads), daemon=True)
         self.process.start()
         child.close()
 

@@ -430,12 +430,12 @@ def unchanged(path: Path | str, size: int, mtime: int) -> bool:
     return stat.S_ISREG(st.st_mode) and st.st_size == size and st.st_mtime_ns == mtime
 
 
-def touched(target: Path, keep: dict[str, dict[str, Any]]) -> list[str]:
-    """The kept resources whose files in the site are gone or were touched since (made again)."""
+def touched(target: Path, pages: dict[str, dict[str, Any]]) -> list[str]:
+    """The resources of ``pages`` whose files in the site are gone or were touched since (made again if kept)."""
     root = str(target) + os.sep  # plain strings: pathlib's joins were most of this on 90k files
     return [
         iri
-        for iri, entry in keep.items()
+        for iri, entry in pages.items()
         if not all(unchanged(root + rel, size, mtime) for rel, (size, mtime) in entry["files"].items())
     ]
 
@@ -700,13 +700,14 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def copy_key(src: Path) -> str:
-    """What a file copied from the release (:attr:`SiteBuilder.copies`) is noted by: its device, inode,
-    size and modification and change times, not a hash of its bytes (870 MB at 1M triples, after every
-    build). Why it is safe: the build writes a release's files anew, never in place, and the change time
-    cannot be set back by hand, so the same five numbers are the same bytes."""
-    st = src.stat()
-    return f"copy:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+def stat_key(path: Path) -> str:
+    """A file noted by its device, inode, size and modification and change times, not a hash of its
+    bytes: what a file copied from the release (:attr:`SiteBuilder.copies`, 870 MB at 1M triples after
+    every build) and the site's marker are noted by. Why it is safe: the toolkit writes these files
+    anew, never in place, and no one can set a change time back, so the same five numbers are the same
+    bytes (an edit in place that keeps the size and the modification time still moves the change time)."""
+    st = path.stat()
+    return f"stat:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 def write_state(
@@ -799,6 +800,7 @@ def write_state(
             "fingerprint": fp,
             "index": json.dumps(list(builder.release.index.generation())),
             "derived": derived_settings(builder),
+            "marker": marker_key(target),
             "valid": "1",
         }
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
@@ -851,11 +853,22 @@ def new_file_list(keep: dict[str, dict[str, Any]], made: list[ResourceUnit], res
     return files
 
 
+def marker_key(target: Path) -> str:
+    """The site's marker as :func:`stat_key` notes it ("" when there is none)."""
+    try:
+        return stat_key(target / atomic.MARKER)
+    except OSError:
+        return ""
+
+
 def in_place_ok(target: Path, state: State) -> bool:
     """The site folder is the one the state describes (a real folder, its marker listing exactly the
     state's files): only then is it updated in place; anything else is made whole and swapped."""
     if target.is_symlink() or not target.is_dir():
         return False
+    noted = state.meta.get("marker", "")
+    if noted and noted == marker_key(target):
+        return True  # the marker as the state's run left it (it lists 873k files at 1M: not read again)
     marked = atomic.marked_files(target)
     return marked is not None and marked - atomic.BOOKKEEPING == set(file_list(state))
 
@@ -918,7 +931,6 @@ __all__ = [
     "changed_keys",
     "claim_beside",
     "content_hash",
-    "copy_key",
     "derived",
     "file_list",
     "fingerprint",
@@ -932,6 +944,7 @@ __all__ = [
     "plan",
     "reuser",
     "rows_of",
+    "stat_key",
     "state_path",
     "state_tmp_path",
     "touched",
