@@ -74,14 +74,23 @@ STANDARD_PREFIXES = {
 }
 
 
+def turtle_head(path: Path) -> str:
+    """The text of a Turtle file the toolkit wrote up to its first blank line: its directives ("" when it
+    cannot be read). Read in pieces until that line, not whole: ``policy.ttl`` is 54 MB at 1M triples."""
+    head = b""
+    try:
+        with path.open("rb") as fh:
+            while b"\n\n" not in head and (piece := fh.read(1 << 16)):
+                head += piece
+        return head.split(b"\n\n", 1)[0].decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
 def release_prefixes(settings: Settings, release_dir: Path | None = None) -> dict[str, str]:
     """Prefixes for showing IRIs compactly: the standard ones plus those of the release's Turtle."""
     prefixes = dict(STANDARD_PREFIXES)
-    turtle = (release_dir or settings.release_dir) / "policy.ttl"
-    try:
-        head = turtle.read_text(encoding="utf-8").split("\n\n", 1)[0]
-    except (OSError, UnicodeDecodeError):
-        head = ""
+    head = turtle_head((release_dir or settings.release_dir) / "policy.ttl")
     for line in head.splitlines():
         m = _PREFIX_LINE.match(line.strip())
         if m and m.group(1):

@@ -21,7 +21,6 @@ import gc
 import os
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,19 +208,17 @@ def _write_site_stated(
     if old is None:
         check_out(target, release)
     staging = atomic.new_staging(target)
+    # every page's files checked (gone, or touched by hand) from the start, while the keys are hashed and
+    # the pages made
+    touched = incremental_.FilesCheck(target, old.pages) if old is not None else None
     try:
-        with ThreadPoolExecutor(max_workers=1) as checker:
-            # every page's files checked (gone, or touched by hand) from the start, while the keys are hashed
-            # and the pages made: os.lstat lets other threads run, and this process mostly waits meanwhile
-            # (for the saved queries' answers, then for its workers); at 1M, 873k files and 5 s
-            touched = checker.submit(incremental_.touched, target, old.pages) if old is not None else None
-            lists = incremental_.list_changes(builder, old, target)
-            changed = incremental_.changed_keys(builder, old)
-            todo, keep = incremental_.plan(builder, old, changed)
-            reuse = incremental_.reuser(old, changed, target)
-            long_jobs = builder.long_jobs(reuse)
-            made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, long_jobs)
-            again = [iri for iri in touched.result() if iri in keep] if touched is not None else []
+        lists = incremental_.list_changes(builder, old, target)
+        changed = incremental_.changed_keys(builder, old)
+        todo, keep = incremental_.plan(builder, old, changed)
+        reuse = incremental_.reuser(old, changed, target)
+        long_jobs = builder.long_jobs(reuse)
+        made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, long_jobs)
+        again = [iri for iri in touched.result() if iri in keep] if touched is not None else []
         if again:
             for iri in again:
                 keep.pop(iri)  # a file of it is gone or was touched: made again
@@ -282,6 +279,8 @@ def _write_site_stated(
         incremental_.write_state(target, fp, old, builder, made, keep, changed, jobs_done, rest, reused, lists)
         data.index.forget_until(data.index.generation()[1])
     finally:
+        if touched is not None:
+            touched.close()
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     sizes.update({rel: st[0] for rel, st in rest.items()})

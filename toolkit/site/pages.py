@@ -27,6 +27,7 @@ from toolkit.errors import UsageError
 from toolkit.query import SavedQuery, bind, find_query, saved_queries
 from toolkit.query.engine import evaluate
 from toolkit.query.sitefiles import DATA_FILES
+from toolkit.query.store import turtle_head
 from toolkit.site.cut import Cut, cut_answer
 from toolkit.site.data import (
     CLASS_TYPES,
@@ -271,11 +272,12 @@ class SiteBuilder:
             rel_.texts = Tracked(rel_.texts, "text", self)
         self.prefixes = dict(self.release.prefixes)
         schema = self.release.settings.schema_dir
-        for turtle in (schema / "ontology.ttl", schema / "shapes.ttl", self.release.folder / "catalog.ttl"):
-            if turtle.is_file():
-                for name, iri in _PREFIX_LINE.findall(turtle.read_text(encoding="utf-8")):
-                    if iri not in self.prefixes.values():
-                        self.prefixes.setdefault(name, iri)
+        texts = [t.read_text(encoding="utf-8") for t in (schema / "ontology.ttl", schema / "shapes.ttl") if t.is_file()]
+        texts.append(turtle_head(self.release.folder / "catalog.ttl"))  # written by the build: its directives on top
+        for text in texts:
+            for name, iri in _PREFIX_LINE.findall(text):
+                if iri not in self.prefixes.values():
+                    self.prefixes.setdefault(name, iri)
         self.prefixes.setdefault("sh", SH)
         self.page_rows = self.setting("page-rows", PAGE_ROWS)
         self.sitemap_urls = self.setting("sitemap-urls", SITEMAP_URLS)
