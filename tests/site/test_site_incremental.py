@@ -4,7 +4,9 @@ folder is byte for byte what a whole build gives (in one process or in a pool)."
 from __future__ import annotations
 
 import gc
+import json
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +158,9 @@ def test_the_release_copies_follow_the_release_even_edited_in_place_at_the_same_
 ) -> None:
     """The release's files are copied under ``release/`` by the kernel and noted by their inode, size and
     times, not read and hashed: an edit in place that keeps the size (and even the modification time) is
-    still copied again, an unchanged file is not written again, and nothing is read into the process."""
+    still copied again, an unchanged file is not written again, and nothing is read into the process.
+    Every file is put in place as a large one is (unlinked, then renamed), with the same bytes."""
+    monkeypatch.setattr(incremental, "BIG_FILE", -1)
     settings = tiny_project(tmp_path / "p")
     release = settings.release_dir
     manifest = release / "manifest.json"
@@ -183,7 +187,7 @@ def test_the_release_copies_follow_the_release_even_edited_in_place_at_the_same_
     read.clear()
     write_site(settings, out=out, jobs=1)
     assert "manifest.json" not in read  # the copies are not read into the process (policy.nq is, indexed)
-    monkeypatch.undo()
+    monkeypatch.setattr(Path, "read_bytes", real_read)
     assert (out / "release" / "policy.nq").read_bytes() == edited
     assert (out / "release" / "manifest.json").stat().st_mtime_ns == copied[1]
     write_site(settings, out=whole, incremental=False, jobs=1)
@@ -414,7 +418,7 @@ def test_a_saved_query_runs_once_a_site_whatever_the_workers(tmp_path: Path, mon
     runs.unlink()
 
     def no_child(self: answers.Answers, *args: Any) -> None:
-        self.process, self.conn = None, None
+        self.process, self.conn, self.times = None, None, {}
 
     monkeypatch.setattr(answers.Answers, "__init__", no_child)  # no child: answered here, once
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing renamed"@en', '"Thing"@en'), encoding="utf-8")
@@ -524,3 +528,38 @@ def test_the_saved_queries_are_answered_in_a_child_while_the_release_is_read(
     assert "Thing" in made["queries/labels/index.html"].decode()
     assert "no-such-thing" in made["queries/nothing/index.html"].decode()
     assert made["queries/nothing/index.html"] == build_site_files(settings)["queries/nothing/index.html"]
+
+
+def test_the_saved_queries_are_answered_longest_first_by_the_last_runs_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child notes each query's time, the state keeps it, and the next run's child takes the query that
+    was longest first (a query the state does not know before them all)."""
+    assert answers.longest_first(["a", "b", "c", "new"], {"a": 0.1, "b": 2.0, "c": 0.1}) == ["new", "b", "a", "c"]
+    order = tmp_path / "order.txt"  # the child's calls are in its own memory: a file sees them
+    real_answer = answers.answer_saved
+
+    def answer(store: Any, saved: Any, base: str) -> Any:
+        with order.open("a", encoding="utf-8") as f:
+            f.write(saved.name + "\n")
+        return real_answer(store, saved, base)
+
+    monkeypatch.setattr(answers, "answer_saved", answer)
+    settings = tiny_project(tmp_path / "p")
+    add_labels_query(settings.root)
+    (settings.root / "queries" / "all.rq").write_text(
+        "# title@zh: 全部\n# title@en: All\n# answers: Every triple.\nSELECT * WHERE { ?s ?p ?o }\n", encoding="utf-8"
+    )
+    out = tmp_path / "site"
+    write_site(settings, out=out, jobs=1)
+    times = incremental.query_times(out)
+    assert sorted(times) == ["all", "labels"] and all(isinstance(t, float) and t >= 0 for t in times.values())
+    for longest in ("labels", "all"):
+        order.unlink()
+        db = sqlite3.connect(incremental.state_path(out))
+        with db:
+            slow = json.dumps({"all": 0.01, "labels": 0.01} | {longest: 9.0})
+            db.execute("UPDATE meta SET value = ? WHERE name = 'query-times'", (slow,))
+        db.close()
+        write_site(settings, out=out, jobs=1)
+        assert order.read_text(encoding="utf-8").split() == [longest, *({"all", "labels"} - {longest})]

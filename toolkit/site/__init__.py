@@ -153,7 +153,8 @@ def write_site(
 
 
 def _write_site(settings: Settings, target: Path, release: Path, jobs: int, incremental: bool) -> SiteResult:
-    answers = Answers(settings, release, jobs)  # the saved queries, answered in a child meanwhile
+    # the saved queries, answered in a child meanwhile, the longest of the last run first
+    answers = Answers(settings, release, jobs, incremental_.query_times(target))
     try:
         return _write_site_with(settings, target, release, jobs, incremental, answers)
     finally:
@@ -276,7 +277,9 @@ def _write_site_stated(
         else:
             incremental_.update_in_place(target, staging, written, incremental_.file_list(old), files, old)
         reused = reuse.reused if reuse is not None else set()
-        incremental_.write_state(target, fp, old, builder, made, keep, changed, jobs_done, rest, reused, lists)
+        incremental_.write_state(
+            target, fp, old, builder, made, keep, changed, jobs_done, rest, reused, lists, answers.times
+        )
         data.index.forget_until(data.index.generation()[1])
     finally:
         if touched is not None:
