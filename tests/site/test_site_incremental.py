@@ -308,7 +308,9 @@ def test_a_changed_catalog_subject_hashes_again_only_the_iris_it_names(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The catalog changes with every build (checksums): each subject of it counts as a graph of its own,
-    so only the IRIs a changed subject's triples name are hashed again, and the bytes are a whole build's."""
+    and of a changed subject only the IRIs of the triples that went or came are hashed again (not those
+    its unchanged triples name: at 1M the release's statement names 15,674 parts); the bytes are a whole
+    build's."""
     settings = tiny_project(tmp_path / "p")
     out, whole = tmp_path / "site", tmp_path / "whole"
     catalog = settings.release_dir / "catalog.ttl"
@@ -337,7 +339,8 @@ def test_a_changed_catalog_subject_hashes_again_only_the_iris_it_names(
     monkeypatch.undo()
     assert second.made >= 1
     names = {key for k, key in hashed if k not in incremental.ALWAYS_CHECKED}
-    assert f"{BASE}dist/a" in names and f"{BASE}thing" in names
+    assert f"{BASE}dist/a" in names
+    assert f"{BASE}thing" not in names  # named by dist/a's unchanged triple (its page reads dist/a's keys)
     assert f"{BASE}dist/b" not in names and f"{BASE}gizmo" not in names
     # a triple moved from one subject to the other: both subjects' IRIs (and the old object's) count
     catalog.write_text(

@@ -8,7 +8,6 @@ import fcntl
 import marshal
 import os
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -230,24 +229,27 @@ def test_the_index_is_brought_up_to_date_holding_the_sites_lock(
 def test_the_kept_pages_files_are_checked_beside_the_pages_being_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The full check of the kept pages' files (a page touched by hand is made again) runs in a thread
-    while the pages are made, not before them."""
+    """The full check of the kept pages' files (a page touched by hand is made again) runs in a process of
+    its own while the keys are hashed and the pages made, not in this one."""
     settings = tiny_project(tmp_path / "p")
     out, whole = tmp_path / "site", tmp_path / "whole"
     write_site(settings, out=out, jobs=1)
-    threads: list[bool] = []
+    calls = tmp_path / "calls.txt"  # the check's calls are in its own memory: a file sees them
     real = incremental.touched
-    monkeypatch.setattr(
-        incremental,
-        "touched",
-        lambda *a: threads.append(threading.current_thread() is threading.main_thread()) or real(*a),
-    )
+
+    def spy(*args: Any) -> list[str]:
+        with calls.open("a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    monkeypatch.setattr(incremental, "touched", spy)
     page = out / "en" / "id" / "gizmo" / "index.html"
     page.write_bytes(page.read_bytes().replace(b"Gizmo", b"Gadge"))
     nq = settings.release_dir / "policy.nq"
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
     write_site(settings, out=out, jobs=1)
-    assert threads == [False]
+    pids = calls.read_text(encoding="utf-8").split()
+    assert len(pids) == 1 and pids[0] != str(os.getpid())
     write_site(settings, out=whole, incremental=False, jobs=1)
     assert tree(out) == tree(whole)
 

@@ -741,8 +741,10 @@ def make_pages(
     changed, ``browse/`` and a saved query's table are most of a run; in a worker they are made
     while the other worker makes the resource pages, instead of after them."""
     global _BUILDER, _STAGING
-    # a few pages (after a change) are shared out among the workers too, not made in one chunk here
-    size = max(1, min(CHUNK, -(-len(todo) // max(1, jobs))))
+    # a few pages (after a change) are shared out among the workers too, not made in one chunk here, and
+    # in chunks of a page or two: one page may take seconds (a dataset of 15,674 parts at 1M), and the
+    # others then go to the other workers, not after it in its chunk
+    size = max(1, min(CHUNK, -(-len(todo) // (8 * max(1, jobs)))))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     names = list(long_jobs or ())
     # answered before the fork (by the child of toolkit.site.answers, else here), the workers
