@@ -134,7 +134,8 @@ def test_the_child_sends_the_answers_cut_and_they_are_taken_after_the_other_keys
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The answers come from the child already cut (this process does not scan them), and this process
-    asks for them only after it hashed the keys that do not need them (the child works meanwhile)."""
+    asks for them only after it hashed the keys that do not need them and made the pages that do not need
+    them (the child works meanwhile); then it hashes the queries' parts' keys and makes their pages."""
     settings = project(tmp_path / "p", **{"page-rows": 1})
     out = tmp_path / "site"
     write_site(settings, out=out, jobs=1)
@@ -149,16 +150,31 @@ def test_the_child_sends_the_answers_cut_and_they_are_taken_after_the_other_keys
         SiteBuilder, "dep_value", lambda self, k, n: order.append(f"{k}\t{n}") or real_value(self, k, n)
     )
     monkeypatch.setattr(answers.Answers, "take", lambda self: order.append("take") or real_take(self))
-    real_changed = incremental.changed_keys
-    monkeypatch.setattr(incremental, "changed_keys", lambda *a: (real_changed(*a), order.append("hashed"))[0])
+    real_changed, real_make = incremental.changed_keys, incremental.make_pages
+
+    def changed(*a: Any, **k: Any) -> Any:
+        found = real_changed(*a, **k)
+        order.append(f"hashed {k.get('queries')}")
+        return found
+
+    def make(*a: Any, **k: Any) -> Any:
+        order.append(f"pages {k.get('answered', True)} {len(a[1])}")
+        return real_make(*a, **k)
+
+    monkeypatch.setattr(incremental, "changed_keys", changed)
+    monkeypatch.setattr(incremental, "make_pages", make)
     nq = settings.release_dir / "policy.nq"
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
     write_site(settings, out=out, jobs=1)
     assert os.getpid() == here and cut_here == []  # cut in the child (its list is its own copy)
-    segment = order[: order.index("hashed")]  # what changed_keys hashed
-    queries = [k.startswith("resources\tquery") for k in segment if k != "take"]
-    assert False in queries and True in queries and queries == sorted(queries)  # the queries' parts last
-    assert segment.index("take") > next(n for n, k in enumerate(segment) if k.startswith("resources\tquery"))
+    marks = [m for m in order if m.startswith(("hashed", "pages", "take"))]
+    # the keys but the queries', the resource pages (some made again), the answers, the queries' keys and pages
+    assert marks[:5] == ["hashed False", marks[1], "take", "hashed True", "pages True 0"], marks
+    assert marks[1].startswith("pages False ") and marks[1] != "pages False 0"
+    first = order[: order.index("hashed False")]
+    assert first and not any(k.startswith("resources\tquery") for k in first)
+    queries = order[order.index("take") : order.index("hashed True")]
+    assert any(k.startswith("resources\tquery") for k in queries)
 
 
 def test_without_a_child_the_answers_are_cut_here_with_the_same_bytes(

@@ -214,11 +214,16 @@ def _write_site_stated(
     touched = incremental_.FilesCheck(target, old.pages) if old is not None else None
     try:
         lists = incremental_.list_changes(builder, old, target)
-        changed = incremental_.changed_keys(builder, old)
+        # first what needs no saved query's answer, made while the child answers them: the keys, the
+        # resource pages (no page reads a query's key) and the long lists but the queries' pages
+        changed = incremental_.changed_keys(builder, old, queries=False)
         todo, keep = incremental_.plan(builder, old, changed)
         reuse = incremental_.reuser(old, changed, target)
-        long_jobs = builder.long_jobs(reuse)
-        made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, long_jobs)
+        lists_jobs = builder.long_jobs(reuse, queries=False)
+        made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, lists_jobs, answered=False)
+        # then the queries' parts: their keys (the reuser reads ``changed``, updated here) and pages
+        changed.update(incremental_.changed_keys(builder, old, queries=True))
+        long_made.update(incremental_.make_pages(builder, [], staging, jobs, builder.long_jobs(reuse, queries=True))[1])
         again = [iri for iri in touched.result() if iri in keep] if touched is not None else []
         if again:
             for iri in again:

@@ -302,15 +302,18 @@ def affected_iris(builder: SiteBuilder, state: State) -> set[str] | None:
     return builder.release.index.changed_since(noted[0], noted[1])
 
 
-def changed_keys(builder: SiteBuilder, state: State | None) -> dict[int, str]:
+def changed_keys(builder: SiteBuilder, state: State | None, queries: bool | None = None) -> dict[int, str]:
     """The state's keys whose value in this release is not the one noted, with their new hashes (only the
-    keys of :func:`affected_iris` and of :data:`ALWAYS_CHECKED` kinds are read and hashed again)."""
+    keys of :func:`affected_iris` and of :data:`ALWAYS_CHECKED` kinds are read and hashed again); only the
+    saved queries' parts' keys (``queries`` True), or all but them (False: no answer is needed for them)."""
     if state is None:
         return {}
     changed: dict[int, str] = {}
     keys = state.keys_named(affected_iris(builder, state), builder.release.archived)
     # the saved queries' parts last: their answers are being made in a child meanwhile (toolkit.site.answers)
     for n, kind, name, old in sorted(keys, key=lambda key: key[1] == "resources" and key[2].startswith("query\t")):
+        if queries is not None and queries != (kind == "resources" and name.startswith("query\t")):
+            continue
         if kind == "resources" and builder.kept_list(name.rpartition("\t")[0]):
             continue  # a part of a list whose rows did not change (:func:`list_changes`): its key is the same
         now = builder.dep_value(kind, name)
@@ -733,7 +736,12 @@ def _make_job(name: str) -> tuple[Job, dict[str, bytes]]:
 
 
 def make_pages(
-    builder: SiteBuilder, todo: list[str], staging: Path, jobs: int, long_jobs: list[str] | None = None
+    builder: SiteBuilder,
+    todo: list[str],
+    staging: Path,
+    jobs: int,
+    long_jobs: list[str] | None = None,
+    answered: bool = True,
 ) -> tuple[list[ResourceUnit], dict[str, tuple[Job, dict[str, bytes]]]]:
     """Make the resource pages of ``todo`` into ``staging``, in ``jobs`` forked processes (1: here),
     and with them the rest jobs named in ``long_jobs`` (:meth:`SiteBuilder.long_jobs`), whose
@@ -748,8 +756,14 @@ def make_pages(
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     names = list(long_jobs or ())
     # answered before the fork (by the child of toolkit.site.answers, else here), the workers
-    # inherit the saved queries' serialised answers instead of running them again
-    builder.answer_saved_queries()
+    # inherit the saved queries' serialised answers instead of running them again; not ``answered``:
+    # these pages need none, and are made while the child answers (a worker never takes the child's
+    # answers: it would make one itself)
+    pending = builder.pending
+    if answered:
+        builder.answer_saved_queries()
+    else:
+        builder.pending = None
     _BUILDER, _STAGING = builder, staging
     try:
         if jobs <= 1 or len(chunks) + len(names) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
@@ -760,6 +774,8 @@ def make_pages(
             return units, {name: future.result() for name, future in made.items()}
     finally:
         _BUILDER, _STAGING = None, None
+        if not answered:
+            builder.pending = pending
 
 
 def content_hash(data: bytes) -> str:

@@ -530,8 +530,9 @@ class SiteBuilder:
         files.update((rel, src.read_bytes()) for rel, src in self.copies.items())
         return dict(sorted(files.items()))
 
-    def rest_jobs(self) -> list[tuple[str, Callable[[], None], bool]]:
-        """The pages besides the resource pages, as (name, maker, whether its reads are tracked)."""
+    def rest_jobs(self, queries: bool = True) -> list[tuple[str, Callable[[], None], bool]]:
+        """The pages besides the resource pages, as (name, maker, whether its reads are tracked); without
+        the saved queries' parts when not ``queries`` (their number needs the answers, :meth:`wire_of`)."""
         jobs: list[tuple[str, Callable[[], None], bool]] = [
             (f"term\t{iri}", lambda iri=iri: self.term_page(iri), True) for iri in sorted(self.terms)
         ]
@@ -544,25 +545,29 @@ class SiteBuilder:
         jobs += [(f"sources\t{k}", lambda k=k: self.sources_page(k), True) for k in range(1, self.parts("sources") + 1)]
         jobs += [
             (f"query\t{q.name}\t{k}", lambda q=q, k=k: self.query_page(q.name, k), True)
-            for q in self.saved_queries()
+            for q in (self.saved_queries() if queries else [])
             for k in range(1, self.parts(f"query\t{q.name}") + 1)
         ]
         jobs += [("queries", self.queries_index, False), ("catalog", self.catalog_page, False)]
         jobs += [("home", self.home_page, True), ("static", self.static_pages, False)]
         return jobs
 
-    def long_jobs(self, reuse: Callable[[str], Job | None] | None = None) -> list[str]:
+    def long_jobs(self, reuse: Callable[[str], Job | None] | None = None, queries: bool | None = None) -> list[str]:
         """The rest jobs worth a worker of their own (``browse/``, ``timeline/``, the saved queries'
-        pages: the long lists), those of them not kept from the last site."""
+        pages: the long lists), those of them not kept from the last site; only the saved queries'
+        (``queries`` True) or only the others (False: their answers are not needed)."""
         return [
             name
-            for name, _make, tracked in self.rest_jobs()
-            if tracked and name.startswith(LONG_JOBS) and (reuse is None or reuse(name) is None)
+            for name, _make, tracked in self.rest_jobs(queries=queries is not False)
+            if tracked
+            and name.startswith(LONG_JOBS)
+            and queries in (None, name.startswith("query\t"))
+            and (reuse is None or reuse(name) is None)
         ]
 
     def make_job(self, name: str) -> tuple[Job, dict[str, bytes]]:
         """One rest job made on its own (in a worker): its record and the files it wrote."""
-        make = next(m for n, m, _tracked in self.rest_jobs() if n == name)
+        make = next(m for n, m, _tracked in self.rest_jobs(queries=name.startswith("query\t")) if n == name)
         before, self.files = self.files, {}
         self.job = Job(deps=set())
         self.deps = self.job.deps
