@@ -203,6 +203,30 @@ def _write_site_locked(
             old.close()
 
 
+def _copy_release(
+    builder: SiteBuilder, old_rest: dict[str, list], target: Path, staging: Path
+) -> tuple[dict[str, list], list[str]]:
+    """The release's files copied into ``staging`` (:attr:`SiteBuilder.copies`), those not as the last run
+    copied them: their entries for the state (size, time, :func:`incremental_.stat_key`) and the copies
+    written."""
+    builder.release_copy()
+    rest: dict[str, list] = {}
+    written: list[str] = []
+    for rel, src in sorted(builder.copies.items()):
+        key = incremental_.stat_key(src)
+        noted = old_rest.get(rel)
+        if noted is not None and noted[2] == key and incremental_.unchanged(target / rel, noted[0], noted[1]):
+            rest[rel] = noted  # the release's file is the one copied last time, and its copy is untouched
+            continue
+        path = staging / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, path)  # by the kernel (sendfile): not read into this process
+        st = path.stat()
+        rest[rel] = [st.st_size, st.st_mtime_ns, key]
+        written.append(rel)
+    return rest, written
+
+
 def _write_site_stated(
     settings: Settings,
     target: Path,
@@ -237,31 +261,36 @@ def _write_site_stated(
         reuse = incremental_.reuser(old, changed, target)
         lists_jobs = builder.long_jobs(reuse, queries=False)
         made, long_made = incremental_.make_pages(builder, sorted(todo), staging, jobs, lists_jobs, answered=False)
+        # still while the child answers: the kept pages' files counted, the release's files copied, the last
+        # site's files listed (each a pass over 873k files at 1M: 2-3 s no longer after the answers)
+        old_rest: dict[str, list] = old.rest if old is not None else {}
+        sizes = {rel: st[0] for entry in keep.values() for rel, st in entry["files"].items()}
+        kept_files = list(sizes)
+        copied, written = _copy_release(builder, old_rest, target, staging)
+        known = set(incremental_.file_list(old)) if old is not None else set()
         # then the queries' parts: their keys (the reuser reads ``changed``, updated here) and pages
         changed.update(incremental_.changed_keys(builder, old, queries=True))
         long_made.update(incremental_.make_pages(builder, [], staging, jobs, builder.long_jobs(reuse, queries=True))[1])
         again = [iri for iri in touched.result() if iri in keep] if touched is not None else []
         if again:
             for iri in again:
-                keep.pop(iri)  # a file of it is gone or was touched: made again
+                for rel in keep.pop(iri)["files"]:  # a file of it is gone or was touched: made again
+                    del sizes[rel]
+            kept_files = list(sizes)
             made += incremental_.make_pages(builder, sorted(again), staging, jobs)[0]
-        sizes: dict[str, int] = {}
-        for entry in keep.values():  # their search entries stay in the state (see incremental_.Derived)
-            sizes.update({rel: st[0] for rel, st in entry["files"].items()})
         for unit in made:
             builder.keep(unit.path, unit.doc)
             sizes.update({rel: st[0] for rel, st in unit.stats.items()})
         derived = incremental_.derived(old, target, keep, made, builder)
         jobs_done = builder.rest(more_files=sizes, reuse=reuse, made=long_made, derived=derived)
-        old_rest: dict[str, list] = old.rest if old is not None else {}
-        rest: dict[str, list] = {}
+        rest: dict[str, list] = dict(copied)
         # a resource page at the path of an overview page (the ontology's own IRI at
         # ontology/): the overview page is the site's, as in a whole build, where it is
         # written last; the resource's entry does not claim the file
         taken = {rel for job in jobs_done.values() for rel in job.files} | set(builder.files) | set(builder.copies)
         for unit in made:
             unit.stats = {rel: st for rel, st in unit.stats.items() if rel not in taken}
-        written = [rel for unit in made for rel in unit.stats]
+        written += [rel for unit in made for rel in unit.stats]
         for job in jobs_done.values():
             for rel in job.files:
                 if rel not in builder.files:  # kept from the last run
@@ -279,24 +308,12 @@ def _write_site_stated(
             st = path.stat()
             rest[rel] = [st.st_size, st.st_mtime_ns, digest]
             written.append(rel)
-        for rel, src in sorted(builder.copies.items()):
-            key = incremental_.stat_key(src)
-            noted = old_rest.get(rel)
-            if noted is not None and noted[2] == key and incremental_.unchanged(target / rel, noted[0], noted[1]):
-                rest[rel] = noted  # the release's file is the one copied last time, and its copy is untouched
-                continue
-            path = staging / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, path)  # by the kernel (sendfile): not read into this process
-            st = path.stat()
-            rest[rel] = [st.st_size, st.st_mtime_ns, key]
-            written.append(rel)
-        files = incremental_.new_file_list(keep, made, rest)
+        files = kept_files + [rel for unit in made for rel in unit.stats] + list(rest)
         if old is None:
             incremental_.invalidate_state(target, None)  # never a state that is not the site's
             atomic.swap_in(staging, target, durable=False, files=files)
         else:
-            incremental_.update_in_place(target, staging, written, incremental_.file_list(old), files, old)
+            incremental_.update_in_place(target, staging, written, known, files, old)
         reused = reuse.reused if reuse is not None else set()
         incremental_.write_state(
             target, fp, old, builder, made, keep, changed, jobs_done, rest, reused, lists, answers.times

@@ -105,6 +105,8 @@ class Answers:
             sent = None
         finally:
             self.conn.close()
+            # its answers are in (or it failed): not waited for while it frees its store (1 s at 1M)
+            self.process.kill()
             self.process.join()
             self.process = None
         if not isinstance(sent, tuple):

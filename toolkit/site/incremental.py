@@ -930,14 +930,6 @@ def file_list(state: State) -> list[str]:
     return files
 
 
-def new_file_list(keep: dict[str, dict[str, Any]], made: list[ResourceUnit], rest: dict[str, list[Any]]) -> list[str]:
-    """Every file of the site just made: the kept pages', the made pages' and the others (in no order)."""
-    files = [rel for entry in keep.values() for rel in entry["files"]]
-    files += [rel for unit in made for rel in unit.stats]
-    files += rest
-    return files
-
-
 def marker_key(target: Path) -> str:
     """The site's marker as :func:`stat_key` notes it ("" when there is none)."""
     try:
@@ -1032,7 +1024,6 @@ __all__ = [
     "list_changes",
     "load_state",
     "make_pages",
-    "new_file_list",
     "plan",
     "query_times",
     "reuser",
