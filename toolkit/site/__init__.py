@@ -249,10 +249,12 @@ def _write_site_stated(
     if old is None:
         check_out(target, release)
     staging = atomic.new_staging(target)
-    # every page's files checked (gone, or touched by hand) from the start, while the keys are hashed and
-    # the pages made
-    touched = incremental_.FilesCheck(target, old.pages) if old is not None and check_kept else None
+    touched: incremental_.FilesCheck | None = None
     try:
+        # every page's files checked (gone, or touched by hand) from the start, while the keys are hashed
+        # and the pages made
+        if old is not None and check_kept:
+            touched = incremental_.FilesCheck(target, old.pages)
         lists = incremental_.list_changes(builder, old, target)
         # first what needs no saved query's answer, made while the child answers them: the keys, the
         # resource pages (no page reads a query's key) and the long lists but the queries' pages
