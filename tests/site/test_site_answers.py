@@ -184,7 +184,7 @@ def test_without_a_child_the_answers_are_cut_here_with_the_same_bytes(
     write_site(settings, out=tmp_path / "site", jobs=1)
 
     def no_child(self: answers.Answers, *args: Any) -> None:
-        self.process, self.conn, self.times = None, None, {}
+        self.child, self.times = None, {}
 
     monkeypatch.setattr(answers.Answers, "__init__", no_child)
     monkeypatch.setattr(incremental, "CHUNK", 1)

@@ -450,7 +450,7 @@ def test_a_saved_query_runs_once_a_site_whatever_the_workers(tmp_path: Path, mon
     runs.unlink()
 
     def no_child(self: answers.Answers, *args: Any) -> None:
-        self.process, self.conn, self.times = None, None, {}
+        self.child, self.times = None, {}
 
     monkeypatch.setattr(answers.Answers, "__init__", no_child)  # no child: answered here, once
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing renamed"@en', '"Thing"@en'), encoding="utf-8")

@@ -19,14 +19,13 @@ more than the load it would save (0.5 s of CPU), and this child runs beside the 
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 from toolkit.config import Settings
 from toolkit.query import load_store, release_base_iri, saved_queries
+from toolkit.site.child import Child
 from toolkit.site.cut import Cut, cut_answer
 from toolkit.site.pages import answer_saved
 
@@ -43,35 +42,32 @@ def longest_first(names: list[str], last: dict[str, float]) -> list[str]:
     return sorted(names, key=lambda name: (name in last, -last.get(name, 0.0), name))
 
 
-def _answer_all(conn: Connection, settings: Settings, release_dir: Path, threads: int, last: dict[str, float]) -> None:
+def _answer_all(
+    settings: Settings, release_dir: Path, threads: int, last: dict[str, float]
+) -> tuple[Wire, dict[str, float]]:
     """In the child: every saved query that needs no parameter, answered (or refused, as
     :func:`answer_saved` says), in ``threads`` threads (pyoxigraph lets go of the interpreter's lock
     while it answers: at 1M triples two threads answered the saved queries in 5.0 s instead of 10.1 s),
-    longest first (:func:`longest_first`); sent with the time each took."""
-    try:
-        folder = settings.root / "queries"
-        queries = {q.name: q for q in saved_queries(folder) if not q.missing_params}
-        wire: Wire = {}
-        times: dict[str, float] = {}
-        if queries:
-            store = load_store(settings, release_dir)
-            base = release_base_iri(settings, release_dir)
+    longest first (:func:`longest_first`); with the time each took."""
+    folder = settings.root / "queries"
+    queries = {q.name: q for q in saved_queries(folder) if not q.missing_params}
+    wire: Wire = {}
+    times: dict[str, float] = {}
+    if queries:
+        store = load_store(settings, release_dir)
+        base = release_base_iri(settings, release_dir)
 
-            def answer(name: str) -> tuple[str, bytes] | Cut:
-                start = time.perf_counter()
-                kind, data = answer_saved(store, queries[name], base)
-                found = cut_answer(kind, data) if kind in ("select", "ask", "graph") else (kind, data)
-                times[name] = round(time.perf_counter() - start, 3)
-                return found
+        def answer(name: str) -> tuple[str, bytes] | Cut:
+            start = time.perf_counter()
+            kind, data = answer_saved(store, queries[name], base)
+            found = cut_answer(kind, data) if kind in ("select", "ask", "graph") else (kind, data)
+            times[name] = round(time.perf_counter() - start, 3)
+            return found
 
-            order = longest_first(list(queries), last)
-            with ThreadPoolExecutor(max_workers=max(1, min(threads, len(queries)))) as pool:
-                wire = dict(zip(order, pool.map(answer, order), strict=True))
-        conn.send((wire, times))
-    except Exception:  # any failure: the parent answers them itself, as without a child
-        conn.send(None)
-    finally:
-        conn.close()
+        order = longest_first(list(queries), last)
+        with ThreadPoolExecutor(max_workers=max(1, min(threads, len(queries)))) as pool:
+            wire = dict(zip(order, pool.map(answer, order), strict=True))
+    return wire, times
 
 
 class Answers:
@@ -81,47 +77,26 @@ class Answers:
     def __init__(
         self, settings: Settings, release_dir: Path, threads: int = 1, last: dict[str, float] | None = None
     ) -> None:
-        self.process: multiprocessing.process.BaseProcess | None = None
-        self.conn: Connection | None = None
+        self.child: Child | None = Child(_answer_all, settings, release_dir, threads, last or {})
         #: the time each saved query took in the child (empty until :meth:`take`, or when it failed)
         self.times: dict[str, float] = {}
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return
-        ctx = multiprocessing.get_context("fork")
-        self.conn, child = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(
-            target=_answer_all, args=(child, settings, release_dir, threads, last or {}), daemon=True
-        )
-        self.process.start()
-        child.close()
 
     def take(self) -> Wire:
         """The answers (empty when there is no child or it failed: then they are made here)."""
-        if self.process is None or self.conn is None:
+        if self.child is None:
             return {}
-        try:
-            sent = self.conn.recv()
-        except (EOFError, OSError):
-            sent = None
-        finally:
-            self.conn.close()
-            # its answers are in (or it failed): not waited for while it frees its store (1 s at 1M)
-            self.process.kill()
-            self.process.join()
-            self.process = None
-        if not isinstance(sent, tuple):
+        ok, sent = self.child.take()
+        self.child = None
+        if not ok:
             return {}
         wire, self.times = sent
         return wire
 
     def close(self) -> None:
         """End the child if its answers were not taken (the run failed before)."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.join()
-            self.process = None
-        if self.conn is not None:
-            self.conn.close()
+        if self.child is not None:
+            self.child.close()
+            self.child = None
 
 
 __all__ = ["Answers", "longest_first"]

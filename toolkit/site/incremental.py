@@ -51,6 +51,7 @@ from typing import Any
 from toolkit.errors import UsageError
 from toolkit.publish import atomic
 from toolkit.query.sitefiles import DATA_FILES
+from toolkit.site.child import Child
 from toolkit.site.data import RDFS
 from toolkit.site.pages import Job, ResourceUnit, SiteBuilder
 from toolkit.site.releaseindex import APPLICATION_ID, claim, is_sites_file
@@ -461,14 +462,11 @@ def touched(target: Path, pages: dict[str, dict[str, Any]]) -> list[str]:
     ]
 
 
-def _send_touched(conn: Any, target: Path, pages: dict[str, dict[str, Any]]) -> None:
-    try:
-        # behind the saved queries' child, which the run waits for first (the check is needed only after)
-        with contextlib.suppress(OSError):
-            os.nice(5)
-        conn.send(touched(target, pages))
-    finally:
-        conn.close()
+def _touched_behind(target: Path, pages: dict[str, dict[str, Any]]) -> list[str]:
+    # behind the saved queries' child, which the run waits for first (the check is needed only after)
+    with contextlib.suppress(OSError):
+        os.nice(5)
+    return touched(target, pages)
 
 
 class FilesCheck:
@@ -477,35 +475,18 @@ class FilesCheck:
     Why a process, not a thread: the check is one ``lstat`` a file (873k files at 1M triples, 5 s, most
     of it in the kernel), and in a thread each call takes the interpreter's lock back, so the check and
     this process's own work slowed each other (9 s of the thread's time in one run). Where there is no
-    fork, it runs when :meth:`result` is called."""
+    fork, or the check failed, it runs when :meth:`result` is called."""
 
     def __init__(self, target: Path, pages: dict[str, dict[str, Any]]) -> None:
         self.target, self.pages = target, pages
-        self.process: multiprocessing.process.BaseProcess | None = None
-        if "fork" in multiprocessing.get_all_start_methods():
-            ctx = multiprocessing.get_context("fork")
-            self.conn, child = ctx.Pipe(duplex=False)
-            self.process = ctx.Process(target=_send_touched, args=(child, target, pages), daemon=True)
-            self.process.start()
-            child.close()
+        self.child = Child(_touched_behind, target, pages)
 
     def result(self) -> list[str]:
-        if self.process is None:
-            return touched(self.target, self.pages)
-        try:
-            found: list[str] = self.conn.recv()
-        except (EOFError, OSError):  # the check died: done here
-            found = touched(self.target, self.pages)
-        finally:
-            self.close()
-        return found
+        ok, found = self.child.take()
+        return found if ok else touched(self.target, self.pages)
 
     def close(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.join()
-            self.process = None
-            self.conn.close()
+        self.child.close()
 
 
 class Reuser:
