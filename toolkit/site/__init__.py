@@ -267,7 +267,6 @@ def _write_site_stated(
         # site's files listed (each a pass over 873k files at 1M: 2-3 s no longer after the answers)
         old_rest: dict[str, list] = old.rest if old is not None else {}
         sizes = {rel: st[0] for entry in keep.values() for rel, st in entry["files"].items()}
-        kept_files = list(sizes)
         copied, written = _copy_release(builder, old_rest, target, staging)
         known = set(incremental_.file_list(old)) if old is not None else set()
         # then the queries' parts: their keys (the reuser reads ``changed``, updated here) and pages
@@ -278,8 +277,8 @@ def _write_site_stated(
             for iri in again:
                 for rel in keep.pop(iri)["files"]:  # a file of it is gone or was touched: made again
                     del sizes[rel]
-            kept_files = list(sizes)
             made += incremental_.make_pages(builder, sorted(again), staging, jobs)[0]
+        kept_files = list(sizes)
         for unit in made:
             builder.keep(unit.path, unit.doc)
             sizes.update({rel: st[0] for rel, st in unit.stats.items()})

@@ -303,17 +303,16 @@ def affected_iris(builder: SiteBuilder, state: State) -> set[str] | None:
     return builder.release.index.changed_since(noted[0], noted[1])
 
 
-def changed_keys(builder: SiteBuilder, state: State | None, queries: bool | None = None) -> dict[int, str]:
+def changed_keys(builder: SiteBuilder, state: State | None, queries: bool) -> dict[int, str]:
     """The state's keys whose value in this release is not the one noted, with their new hashes (only the
-    keys of :func:`affected_iris` and of :data:`ALWAYS_CHECKED` kinds are read and hashed again); only the
-    saved queries' parts' keys (``queries`` True), or all but them (False: no answer is needed for them)."""
+    keys of :func:`affected_iris` and of :data:`ALWAYS_CHECKED` kinds are read and hashed again): only the
+    saved queries' parts' keys (``queries``), or all but them (no answer is needed for them, and they are
+    hashed while the child of :mod:`toolkit.site.answers` makes the answers)."""
     if state is None:
         return {}
     changed: dict[int, str] = {}
-    keys = state.keys_named(affected_iris(builder, state), builder.release.archived)
-    # the saved queries' parts last: their answers are being made in a child meanwhile (toolkit.site.answers)
-    for n, kind, name, old in sorted(keys, key=lambda key: key[1] == "resources" and key[2].startswith("query\t")):
-        if queries is not None and queries != (kind == "resources" and name.startswith("query\t")):
+    for n, kind, name, old in state.keys_named(affected_iris(builder, state), builder.release.archived):
+        if queries != (kind == "resources" and name.startswith("query\t")):
             continue
         if kind == "resources" and builder.kept_list(name.rpartition("\t")[0]):
             continue  # a part of a list whose rows did not change (:func:`list_changes`): its key is the same

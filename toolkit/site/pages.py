@@ -552,16 +552,16 @@ class SiteBuilder:
         jobs += [("home", self.home_page, True), ("static", self.static_pages, False)]
         return jobs
 
-    def long_jobs(self, reuse: Callable[[str], Job | None] | None = None, queries: bool | None = None) -> list[str]:
+    def long_jobs(self, reuse: Callable[[str], Job | None] | None, queries: bool) -> list[str]:
         """The rest jobs worth a worker of their own (``browse/``, ``timeline/``, the saved queries'
-        pages: the long lists), those of them not kept from the last site; only the saved queries'
-        (``queries`` True) or only the others (False: their answers are not needed)."""
+        pages: the long lists), those of them not kept from the last site: only the saved queries'
+        (``queries``) or only the others (their answers are not needed)."""
         return [
             name
-            for name, _make, tracked in self.rest_jobs(queries=queries is not False)
+            for name, _make, tracked in self.rest_jobs(queries=queries)
             if tracked
             and name.startswith(LONG_JOBS)
-            and queries in (None, name.startswith("query\t"))
+            and name.startswith("query\t") == queries
             and (reuse is None or reuse(name) is None)
         ]
 
