@@ -14,6 +14,7 @@ import pytest
 
 from tests.site.test_site_incremental import tree
 from tests.site.test_site_parts import project
+from toolkit.errors import LoadError
 from toolkit.query import find_query, load_store
 from toolkit.query.engine import evaluate, from_wire
 from toolkit.site import answers, cut, incremental, write_site
@@ -190,3 +191,22 @@ def test_without_a_child_the_answers_are_cut_here_with_the_same_bytes(
     monkeypatch.setattr(incremental, "CHUNK", 1)
     write_site(settings, out=tmp_path / "here", jobs=2)
     assert tree(tmp_path / "here") == tree(tmp_path / "site")
+
+
+def test_a_bad_iri_stops_the_run_though_the_child_loads_the_release_leniently(tmp_path: Path) -> None:
+    """The child loads ``policy.nq`` without checking IRIs (faster); this process parses every changed
+    block strictly, so a bad IRI still stops the run, with the file named, and the site stays as it was."""
+    settings = project(tmp_path / "p")
+    nq = settings.release_dir / "policy.nq"
+    other = f'<{EX}data/id/zz> <{EX}vocab#note> "z" <{EX}data/id/graph/s2> .'
+    nq.write_text(nq.read_text(encoding="utf-8") + other + "\n", encoding="utf-8")  # a second graph's block
+    out = tmp_path / "site"
+    write_site(settings, out=out, jobs=1)
+    before = tree(out)
+    nq.write_text(nq.read_text(encoding="utf-8").replace("/zz>", "/z{bad}>"), encoding="utf-8")
+    assert len(load_store(settings, lenient=True)) > 0  # what the child is given loads
+    with pytest.raises(LoadError, match=r"not valid N-Quads: Invalid IRI code point '\{'") as err:
+        write_site(settings, out=out, jobs=2)
+    line = next(n for n, text in enumerate(nq.read_text(encoding="utf-8").splitlines(), 1) if "{bad}" in text)
+    assert (err.value.file, err.value.line) == (str(nq), line)  # its line in the file, not in its block
+    assert line > 1 and tree(out) == before

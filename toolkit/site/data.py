@@ -393,6 +393,9 @@ def read_release(settings: Settings, release_dir: Path | None = None, index_path
             base_iri + "catalog",
             base_iri + "graph/ontology",
         )
+    except LoadError:
+        index.close()
+        raise
     except (SyntaxError, OSError) as exc:
         index.close()
         raise LoadError(f"cannot read the release: {exc}", file=folder) from None

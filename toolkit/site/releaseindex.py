@@ -120,6 +120,20 @@ def nq_blocks(raw: bytes) -> list[tuple[str, bytes]] | None:
     return blocks if pos == len(raw) else None
 
 
+def bad_block(exc: SyntaxError, path: Path, raw: bytes, block: bytes) -> LoadError:
+    """The error for a block of ``policy.nq`` that does not parse, at its line in the file (Oxigraph
+    counts the lines of the block it was given)."""
+    start = raw.find(block)
+    line = raw.count(b"\n", 0, start) + (exc.lineno or 1) if start >= 0 else exc.lineno
+    what = re.sub(r" \(line [0-9]+\)$", "", str(exc.msg).split(": ", 1)[-1])
+    return LoadError(
+        f"not valid N-Quads: {what} (column {exc.offset})" if exc.offset else f"not valid N-Quads: {what}",
+        file=path,
+        line=line,
+        hint="rebuild the release with `policy-toolkit build`; the site reads it as the build wrote it",
+    )
+
+
 def ttl_blocks(raw: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
     """``catalog.ttl`` cut into (header of directives, [(first token + "#" + its number, statement)])."""
     header: list[bytes] = []
@@ -217,8 +231,9 @@ class ReleaseIndex:
         """Bring the index to the release's ``nq`` and ``catalog`` files: only the blocks whose bytes
         changed are parsed (see the module's docstring)."""
         wanted: dict[tuple[str, str], tuple[str, Any]] = {}  # (file, key) -> (digest, how to parse)
+        raw_nq = b""
         if nq is not None:
-            raw = nq.read_bytes()
+            raw = raw_nq = nq.read_bytes()
             blocks = nq_blocks(raw)
             for key, data in blocks if blocks is not None else [("", raw)]:
                 wanted[("nq", key)] = (digest(data), data)
@@ -237,7 +252,12 @@ class ReleaseIndex:
         try:
             for fk in new:
                 d, data = wanted[fk]
-                parsed.append((fk, d, list(self._rows(fk[0], data, catalog_graph, skip_graph))))
+                try:
+                    parsed.append((fk, d, list(self._rows(fk[0], data, catalog_graph, skip_graph))))
+                except SyntaxError as exc:
+                    if fk[0] == "nq" and nq is not None:
+                        raise bad_block(exc, nq, raw_nq, data) from None
+                    raise
         except SyntaxError:
             if catalog is None or ("ttl", "") in wanted:
                 raise
