@@ -68,6 +68,11 @@ def test_after_a_change_only_affected_pages_are_made_and_the_bytes_are_a_whole_b
     nq.write_text(nq.read_text(encoding="utf-8").replace('"小装置"@zh', '"新装置"@zh'), encoding="utf-8")
     fourth = write_site(settings, out=out, jobs=jobs)
     assert (fourth.made, fourth.kept) == (4, 2)
+    # a fact of "thing" that is not its label: its page alone (a page linking to it reads its label, its
+    # page and whether it is evidence, each a key of its own, not all its triples)
+    add_lines(settings.release_dir, f'<{BASE}thing> <https://example.org/vocab#note> "n" {g} .')
+    fifth = write_site(settings, out=out, jobs=jobs)
+    assert (fifth.made, fifth.kept) == (1, 5)
     write_site(settings, out=whole, incremental=False, jobs=1)
     made = tree(out)
     assert made == tree(whole)
