@@ -206,36 +206,21 @@ def _write_site_locked(
 def _copy_release(
     builder: SiteBuilder, old_rest: dict[str, list], target: Path, staging: Path
 ) -> tuple[dict[str, list], list[str]]:
-    """The release's files put into ``staging`` (:attr:`SiteBuilder.copies`), those not as the last run
-    put them: their entries for the state (size, time, :func:`incremental_.stat_key`) and the files
-    written.
-
-    Why hard links, where the site and the release share a file system: the build writes every file of a
-    release anew (never in place) and the site replaces its own files by renames, so a second name of the
-    release's file is a copy that costs nothing (at 1M triples 870 MB were copied after every build, 1-4 s
-    of the kernel's time in this process while the disk wrote them out). Elsewhere (another file system, or
-    a link refused) the kernel copies the file."""
+    """The release's files copied into ``staging`` (:attr:`SiteBuilder.copies`), those not as the last run
+    copied them: their entries for the state (size, time, :func:`incremental_.stat_key`) and the copies
+    written."""
     builder.release_copy()
     rest: dict[str, list] = {}
     written: list[str] = []
     for rel, src in sorted(builder.copies.items()):
-        noted = old_rest.get(rel)
-        if noted is not None:
-            linked = incremental_.same_file(target / rel, src)
-            if linked is not None:  # the site's file is the release's own: the same bytes, whatever happened
-                rest[rel] = [linked.st_size, linked.st_mtime_ns, noted[2]]
-                continue
         key = incremental_.stat_key(src)
+        noted = old_rest.get(rel)
         if noted is not None and noted[2] == key and incremental_.unchanged(target / rel, noted[0], noted[1]):
             rest[rel] = noted  # the release's file is the one copied last time, and its copy is untouched
             continue
         path = staging / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(src, path)
-            key = incremental_.stat_key(src)  # a link moves the file's change time
-        except OSError:
-            shutil.copyfile(src, path)  # by the kernel (sendfile): not read into this process
+        shutil.copyfile(src, path)  # by the kernel (sendfile): not read into this process
         st = path.stat()
         rest[rel] = [st.st_size, st.st_mtime_ns, key]
         written.append(rel)

@@ -773,16 +773,6 @@ def stat_key(path: Path) -> str:
     return f"stat:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
-def same_file(path: Path, other: Path) -> os.stat_result | None:
-    """The status of ``path`` when it is another name of the file ``other`` (a hard link: the same device and
-    inode; a symbolic link is not), else None."""
-    try:
-        st, ost = os.lstat(path), os.stat(other)
-    except OSError:
-        return None
-    return st if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) == (ost.st_dev, ost.st_ino) else None
-
-
 def write_state(
     target: Path,
     fp: str,
@@ -1018,7 +1008,6 @@ __all__ = [
     "query_times",
     "reuser",
     "rows_of",
-    "same_file",
     "stat_key",
     "state_path",
     "state_tmp_path",
