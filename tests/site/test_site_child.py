@@ -35,3 +35,24 @@ def test_without_fork_nothing_is_started(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(child_module.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     run = Child(where, 1)
     assert not run.started and run.take() == (False, None)
+
+
+def many(n: int) -> bytes:
+    return bytes(range(256)) * n
+
+
+def dies() -> None:
+    os._exit(3)
+
+
+def test_a_large_result_comes_back_whole_through_a_file_closed_after() -> None:
+    """The result travels through a file with no name, not the pipe (75 MB of answers at 1M triples)."""
+    run = Child(many, 80_000)
+    out = run.out
+    ok, data = run.take()
+    assert ok and data == bytes(range(256)) * 80_000
+    assert out is not None and out.closed and run.out is None
+
+
+def test_a_child_that_dies_before_its_result_is_a_failure() -> None:
+    assert Child(dies).take() == (False, None)
