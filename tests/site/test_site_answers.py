@@ -47,27 +47,35 @@ def awkward_store() -> ox.Store:
     return store
 
 
-def answer(store: ox.Store, text: str) -> tuple[str, bytes]:
-    kind, data = evaluate(store, text)
-    assert kind in ("select", "graph", "ask"), data
+def answer(store: ox.Store, text: str, tsv: bool = False) -> tuple[str, bytes]:
+    kind, data = evaluate(store, text, tsv=tsv)
+    assert kind in ("select", "tsv", "graph", "ask"), data
     return kind, data
 
 
+@pytest.mark.parametrize("tsv", [False, True], ids=["json", "tsv"])
 @pytest.mark.parametrize(
     "text",
     [
         "SELECT ?s ?p ?o ?none WHERE { ?s ?p ?o } ORDER BY ?o ?s",
         "SELECT ?o WHERE { ?s ?p ?o FILTER(false) }",
+        # rows whose values are all unbound (an empty line in TSV), among others and alone
+        "SELECT ?o WHERE { { ?s ?p ?o } UNION { OPTIONAL { ?s <https://example.org/none> ?o } } } ORDER BY ?o",
+        "SELECT ?o WHERE { OPTIONAL { ?s <https://example.org/none> ?o } }",
+        "SELECT * WHERE { }",
         "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
         "CONSTRUCT { ?s <https://example.org/q> ?o . ?o <https://example.org/q> ?s } WHERE { ?s ?p ?o }",
     ],
 )
-def test_a_part_of_an_answer_parsed_alone_is_the_whole_answers_rows_there(text: str) -> None:
-    kind, data = answer(awkward_store(), text)
-    whole = from_wire(kind, data)
-    rows = whole.rows if kind == "select" else whole.triples
+def test_a_part_of_an_answer_parsed_alone_is_the_whole_answers_rows_there(text: str, tsv: bool) -> None:
+    """In SPARQL-JSON or SPARQL-TSV (the site's, a row a line), each part of the answer parsed alone gives
+    the rows the whole answer, parsed as SPARQL-JSON, gives there."""
+    kind, data = answer(awkward_store(), text, tsv=tsv)
+    whole = from_wire(*answer(awkward_store(), text))
+    rows = whole.rows if whole.kind == "select" else whole.triples
     found = cut_answer(kind, data)
     assert found.parsed is None  # cut, not parsed
+    assert found.tsv == (tsv and whole.kind == "select")
     assert (found.kind, found.variables, found.count) == (whole.kind, whole.variables, len(rows))
     for size in (1, 2, 3, 7, 100):
         for start in range(0, max(1, len(rows)), size):
@@ -124,7 +132,7 @@ def test_a_label_in_one_part_of_a_query_remakes_that_part_parsing_its_rows_only(
     saved = find_query("labels", settings.root / "queries")
     kind, data = answer_saved(load_store(settings), saved, "https://example.org/data/id/")
     rows = cut_answer(kind, data)
-    one = len(rows.head + b',"results":{"bindings":[' + rows.slice_bytes(2, 3) + b"]}}")
+    one = len(rows.head + b"\n" + rows.slice_bytes(2, 3))  # SPARQL-TSV: the variables' line, its row
     assert parsed == [one] and rows.count == 3 and one < len(data)  # its one row of three
     write_site(dataclasses.replace(settings), out=whole, incremental=False, jobs=1)
     assert tree(out) == tree(whole)

@@ -273,15 +273,19 @@ def run_query(
     return from_wire(kind, data)
 
 
-def evaluate(store: ox.Store, text: str) -> tuple[str, bytes]:
+def evaluate(store: ox.Store, text: str, *, tsv: bool = False) -> tuple[str, bytes]:
     """Evaluate ``text``; the answer serialised for the trip back from a child process.
 
-    ("select" | "ask", SPARQL-JSON), ("graph", N-Triples), or ("syntax" | "failed", message).
+    ("select" | "ask", SPARQL-JSON), ("graph", N-Triples), or ("syntax" | "failed", message);
+    ``tsv``: a SELECT's answer as ("tsv", SPARQL-TSV) instead (a row a line: what the site cuts into
+    parts, :mod:`toolkit.site.cut`).
     """
     try:
         raw = store.query(text, use_default_graph_as_union=True)
         if isinstance(raw, ox.QueryTriples):
             return "graph", ox.serialize(raw, format=ox.RdfFormat.N_TRIPLES)
+        if tsv and not isinstance(raw, ox.QueryBoolean):
+            return "tsv", raw.serialize(format=ox.QueryResultsFormat.TSV)
         kind = "ask" if isinstance(raw, ox.QueryBoolean) else "select"
         return kind, raw.serialize(format=ox.QueryResultsFormat.JSON)
     except SyntaxError as exc:
@@ -292,6 +296,8 @@ def evaluate(store: ox.Store, text: str) -> tuple[str, bytes]:
 
 def from_wire(kind: str, data: bytes) -> Result:
     """The :class:`Result` for an answer serialised by :func:`evaluate`."""
+    if kind == "tsv":
+        return materialise(ox.parse_query_results(data, format=ox.QueryResultsFormat.TSV))
     if kind == "graph":
         triples = {q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)}
         return Result(

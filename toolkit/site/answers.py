@@ -62,7 +62,7 @@ def _answer_all(
         def answer(name: str) -> tuple[str, bytes] | Cut:
             start = time.perf_counter()
             kind, data = answer_saved(store, queries[name], base)
-            found = cut_answer(kind, data) if kind in ("select", "ask", "graph") else (kind, data)
+            found = cut_answer(kind, data) if kind in ("select", "tsv", "ask", "graph") else (kind, data)
             times[name] = round(time.perf_counter() - start, 3)
             return found
 

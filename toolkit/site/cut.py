@@ -51,6 +51,8 @@ class Cut:
     head: bytes = b""
     #: the answer parsed whole, when it could not be cut (then the rows are these)
     parsed: list[Any] | None = None
+    #: a SELECT answer in SPARQL-TSV (:attr:`head` its line of variables, a row a line), not SPARQL-JSON
+    tsv: bool = False
 
     @property
     def count(self) -> int:
@@ -84,7 +86,10 @@ class Cut:
             return []
         if self.kind == "graph":
             return [q.triple for q in ox.parse(part, format=ox.RdfFormat.N_TRIPLES)]
-        parsed = ox.parse_query_results(self.head + _BINDINGS + part + _TAIL, format=ox.QueryResultsFormat.JSON)
+        if self.tsv:
+            parsed = ox.parse_query_results(self.head + b"\n" + part, format=ox.QueryResultsFormat.TSV)
+        else:
+            parsed = ox.parse_query_results(self.head + _BINDINGS + part + _TAIL, format=ox.QueryResultsFormat.JSON)
         assert isinstance(parsed, ox.QuerySolutions)
         return [[sol[n] for n in self.variables] for sol in parsed]
 
@@ -123,6 +128,30 @@ def _cut_select(data: bytes) -> Cut | None:
     return Cut(kind="select", variables=names, data=data, spans=spans, head=head)
 
 
+def _cut_tsv(data: bytes) -> Cut | None:
+    """SPARQL-TSV as Oxigraph writes it: the variables' line, then a line a row (a literal's line breaks
+    and tabs are escaped in it, as in N-Triples), each ending with a line break, which its span holds (a
+    row whose values are all unbound is an empty line: its span is that line break alone).
+
+    Why TSV for the site: at 1M triples the answers are 30 MB instead of 75 MB, written faster, and cut
+    here by finding line breaks (0.04 s) instead of matching each JSON row (1.2 s, holding the lock)."""
+    if not data.endswith(b"\n"):
+        return None
+    head_end = data.index(b"\n")
+    head = data[:head_end]
+    declared = head.decode("utf-8").split("\t") if head else []
+    if not all(len(v) > 1 and v[0] in "?$" for v in declared):
+        return None
+    spans: list[tuple[int, int]] = []
+    pos = head_end + 1
+    find = data.find
+    while pos < len(data):
+        end = find(b"\n", pos) + 1
+        spans.append((pos, end))
+        pos = end
+    return Cut(kind="select", variables=[v[1:] for v in declared], data=data, spans=spans, head=head, tsv=True)
+
+
 def _cut_graph(data: bytes) -> Cut:
     """N-Triples lines, distinct and sorted: the order of :func:`from_wire` (by subject, predicate and
     object as text). Why the lines sort alike: a line is ``s p o .`` with each term as its text, an IRI
@@ -144,6 +173,10 @@ def cut_answer(kind: str, data: bytes) -> Cut:
     ``select``, ``graph``, ``ask``; a failure is not an answer: see :meth:`SiteBuilder.query_answer`)."""
     if kind == "select":
         found = _cut_select(data)
+        if found is not None:
+            return found
+    elif kind == "tsv":
+        found = _cut_tsv(data)
         if found is not None:
             return found
     elif kind == "graph" and all(line.endswith(b" .") for line in data.split(b"\n") if line.strip()):

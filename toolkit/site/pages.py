@@ -1532,7 +1532,7 @@ def answer_saved(store: ox.Store, saved: SavedQuery, base_iri: str) -> tuple[str
         bound, _terms = bind(saved.text, {}, saved.params, base_iri=base_iri, store=store)
     except UsageError as exc:
         return REFUSED, str(exc).encode("utf-8")
-    return evaluate(store, bound)
+    return evaluate(store, bound, tsv=True)
 
 
 def build_files(release: Release, sitemap: SiteMap) -> dict[str, bytes]:
