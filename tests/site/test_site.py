@@ -265,18 +265,20 @@ def test_site_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "would replace the release folder" in result.output
 
 
-def test_site_trust_kept_leaves_a_kept_page_edited_by_hand(tmp_path: Path) -> None:
-    """``--trust-kept`` skips the check of the kept pages' files; without it the edited page is made again."""
+def test_site_trusts_a_kept_page_edited_by_hand_unless_check_kept(tmp_path: Path) -> None:
+    """By default (and with ``--trust-kept``) the kept pages' files are not checked; with ``--check-kept``
+    the edited page is made again."""
     out = tmp_path / "site"
     args = ["site", "--out", str(out), "--release", str(RELEASE)]
     assert CliRunner().invoke(app, args).exit_code == 0
     page = next(p for p in sorted((out / "id").rglob("index.html")))
     good = page.read_bytes()
     page.write_bytes(good + b"<!-- mine -->")
-    result = CliRunner().invoke(app, [*args, "--trust-kept"])
-    assert result.exit_code == 0 and "0 resource pages made" in result.output, result.output
-    assert page.read_bytes() == good + b"<!-- mine -->"
-    result = CliRunner().invoke(app, args)
+    for trusting in (args, [*args, "--trust-kept"]):
+        result = CliRunner().invoke(app, trusting)
+        assert result.exit_code == 0 and "0 resource pages made" in result.output, result.output
+        assert page.read_bytes() == good + b"<!-- mine -->"
+    result = CliRunner().invoke(app, [*args, "--check-kept"])
     assert result.exit_code == 0 and "1 resource pages made" in result.output, result.output
     assert page.read_bytes() == good
 

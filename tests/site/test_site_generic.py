@@ -112,7 +112,7 @@ def test_a_second_build_replaces_the_site_it_made(tmp_path: Path) -> None:
     out = tmp_path / "site"
     write_site(settings, out=out)
     (out / "id" / "gizmo" / "index.html").write_text("changed", encoding="utf-8")
-    write_site(settings, out=out)
+    write_site(settings, out=out, check_kept=True)
     assert (out / "id" / "gizmo" / "index.html").read_bytes() == build_site_files(settings)["id/gizmo/index.html"]
     (out / "mine.txt").write_text("not the toolkit's", encoding="utf-8")
     # updated in place, a file it did not write is left as it is; replaced whole, the folder is refused

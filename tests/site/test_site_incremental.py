@@ -89,16 +89,16 @@ def test_a_page_touched_in_the_site_folder_is_made_again(tmp_path: Path) -> None
     page = out / "en" / "id" / "thing" / "index.html"
     good = page.read_bytes()
     page.write_bytes(good.replace(b"Thing", b"Thang"))  # same size, new modification time
-    again = write_site(settings, out=out)
+    again = write_site(settings, out=out, check_kept=True)
     assert page.read_bytes() == good and again.made == 1
 
 
-def test_with_trust_kept_a_touched_kept_page_stays_until_its_inputs_change(
+def test_by_default_a_touched_kept_page_stays_until_its_inputs_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``site --trust-kept``: the kept pages' files are not checked (no process is started for it), so a
-    page edited by hand stays as it is; when its inputs change it is made again, and a run without the
-    option finds any other touched page again."""
+    """By default (``site --trust-kept``) the kept pages' files are not checked (no process is started for
+    it), so a page edited by hand stays as it is; when its inputs change it is made again, and a run with
+    ``--check-kept`` finds any other touched page again."""
     settings = tiny_project(tmp_path / "p")
     out = tmp_path / "site"
     write_site(settings, out=out)
@@ -109,14 +109,15 @@ def test_with_trust_kept_a_touched_kept_page_stays_until_its_inputs_change(
     calls: list[str] = []
     real_check = incremental.FilesCheck
     monkeypatch.setattr(incremental, "FilesCheck", lambda *a: calls.append("check") or real_check(*a))
-    assert write_site(settings, out=out, check_kept=False).made == 0 and calls == []
+    assert write_site(settings, out=out).made == 0 and calls == []
     assert b"Thang" in page.read_bytes()
     nq = settings.release_dir / "policy.nq"
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
-    write_site(settings, out=out, check_kept=False)  # thing's label changed: its page (and gizmo's) made again
+    write_site(settings, out=out)  # thing's label changed: its page (and gizmo's) made again
     assert b"Thing renamed" in page.read_bytes() and b"Gadge" not in other.read_bytes()
     other.write_bytes(other.read_bytes().replace(b"Gizmo", b"Gadge"))
-    assert write_site(settings, out=out).made == 1 and b"Gadge" not in other.read_bytes() and calls == ["check"]
+    assert write_site(settings, out=out, check_kept=True).made == 1 and b"Gadge" not in other.read_bytes()
+    assert calls == ["check"]
 
 
 def test_a_state_of_other_code_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

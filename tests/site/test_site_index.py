@@ -247,7 +247,7 @@ def test_the_kept_pages_files_are_checked_beside_the_pages_being_made(
     page.write_bytes(page.read_bytes().replace(b"Gizmo", b"Gadge"))
     nq = settings.release_dir / "policy.nq"
     nq.write_text(nq.read_text(encoding="utf-8").replace('"Thing"@en', '"Thing renamed"@en'), encoding="utf-8")
-    write_site(settings, out=out, jobs=1)
+    write_site(settings, out=out, jobs=1, check_kept=True)
     pids = calls.read_text(encoding="utf-8").split()
     assert len(pids) == 1 and pids[0] != str(os.getpid())
     write_site(settings, out=whole, incremental=False, jobs=1)
