@@ -395,3 +395,37 @@ def test_a_state_of_the_older_format_is_the_sites_and_is_replaced(tmp_path: Path
     assert is_sites_file(path) and path.read_bytes()[:16] == b"SQLite format 3\x00"
     write_site(settings, out=whole, incremental=False, jobs=1)
     assert tree(out) == tree(whole)
+
+
+def test_the_subjects_kept_in_the_index_are_those_of_its_quads_after_every_change(tmp_path: Path) -> None:
+    """The subjects in order are read every run from a table kept up to date as blocks change (not by a
+    SELECT DISTINCT over every quad): the same as the quads', as subjects come, go and move between graphs."""
+    settings = tiny_project(tmp_path / "p")
+    nq = settings.release_dir / "policy.nq"
+    index = ReleaseIndex(tmp_path / "index")
+
+    def distinct() -> list[str]:
+        return [s for (s,) in index.conn().execute("SELECT DISTINCT s FROM quads ORDER BY s")]
+
+    base_text = nq.read_text(encoding="utf-8")
+    s2 = [
+        f'<{BASE}lonely> {LABEL} "Lonely"@en <{BASE}graph/s2> .',
+        f'<{BASE}thing> {LABEL} "Thing"@zh <{BASE}graph/s2> .',  # thing in a second graph too
+    ]
+    steps = [
+        base_text + "\n".join(s2) + "\n",  # a graph with a new subject and one of the first graph's
+        base_text + s2[1] + "\n",  # lonely gone, thing still in both graphs
+        base_text,  # the second graph gone: thing in one graph again
+        base_text.replace(f"<{BASE}thing>", f"<{BASE}thing2>") + s2[0] + "\n",  # renamed; lonely back
+    ]
+    seen = []
+    for text in steps:
+        nq.write_text(text, encoding="utf-8")
+        sync(index, settings.release_dir)
+        assert index.subjects() == distinct()
+        seen.append(set(index.subjects()))
+    assert f"{BASE}lonely" in seen[0] and f"{BASE}lonely" not in seen[1] and f"{BASE}thing" in seen[2]
+    assert f"{BASE}thing" not in seen[3] and {f"{BASE}thing2", f"{BASE}lonely"} <= seen[3]
+    fresh = ReleaseIndex(None)
+    sync(fresh, settings.release_dir)
+    assert fresh.subjects() == index.subjects()

@@ -433,11 +433,12 @@ def read_source_text(sources_dir: Path, source_iri: str, archived: str, sha256: 
     """The archived text of a source (``<sources>/<source id>/<archivedFile>``), or None when it is not
     there (only its status is read here: :class:`SourceText` reads the file when asked)."""
     source_id = source_iri.rstrip("/").rsplit("/", 1)[-1]
-    path = sources_dir / source_id / archived
     if "/" in archived:
         return None
+    # plain strings, not pathlib's joins (two a text: a third of reading the release for 15,674 sources)
+    path = os.path.join(sources_dir, source_id, archived)
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
-    return SourceText(path, sha256, st) if stat.S_ISREG(st.st_mode) else None
+    return SourceText(Path(path), sha256, st) if stat.S_ISREG(st.st_mode) else None

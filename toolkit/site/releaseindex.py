@@ -41,7 +41,7 @@ import pyoxigraph as ox
 from toolkit.errors import LoadError, UsageError
 
 #: bump when the tables change: an index of another version is made again
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 #: a run of N-Quads lines that end with the same graph name (the build writes one block per graph)
 _NQ_RUN = re.compile(rb"[^\n]* (<[^>\n]*>) \.\n(?:[^\n]* \1 \.\n)*")
 #: a Turtle statement starts at a line's first column (the toolkit's writer indents the rest)
@@ -100,6 +100,7 @@ CREATE INDEX IF NOT EXISTS quads_o ON quads (o) WHERE k = 0;
 CREATE INDEX IF NOT EXISTS quads_p ON quads (p);
 CREATE INDEX IF NOT EXISTS quads_blk ON quads (blk);
 CREATE TABLE IF NOT EXISTS changes (gen INTEGER NOT NULL, iri TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subjects (s TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS changes_gen ON changes (gen);
 """
 
@@ -286,6 +287,20 @@ class ReleaseIndex:
             # the IRIs of the rows that went or came, not of every row of a block that changed: a block is a
             # source's graph, or a catalog statement that names every part of the release (15,674 at 1M),
             # most of whose rows are the same after a change
+            # each subject's number of rows, kept up to date here: the subjects in order are read every run
+            # (every resource of the site), and SELECT DISTINCT over the quads took 0.4 s at 1M triples
+            rows_of: Counter[str] = Counter()
+            for r, n in came.items():
+                rows_of[r[0]] += n
+            for r, n in gone.items():
+                rows_of[r[0]] -= n
+            db.executemany(
+                "INSERT INTO subjects VALUES (?, ?) ON CONFLICT (s) DO UPDATE SET n = n + excluded.n",
+                ((subject, n) for subject, n in rows_of.items() if n),
+            )
+            db.executemany(
+                "DELETE FROM subjects WHERE s = ? AND n <= 0", ((subject,) for subject, n in rows_of.items() if n < 0)
+            )
             moved = (gone - came) + (came - gone)
             named = {r[0] for r in moved} | {r[2] for r in moved if r[3] == IRI}
             db.executemany("INSERT INTO changes VALUES (?, ?)", ((gen, iri) for iri in sorted(named)))
@@ -372,7 +387,7 @@ class ReleaseIndex:
         return self.conn().execute("SELECT DISTINCT o, s, p FROM quads WHERE k = 0 ORDER BY o")
 
     def subjects(self) -> list[str]:
-        return [s for (s,) in self.conn().execute("SELECT DISTINCT s FROM quads ORDER BY s")]
+        return [s for (s,) in self.conn().execute("SELECT s FROM subjects ORDER BY s")]
 
     def has_subject(self, s: str) -> bool:
         return self.conn().execute("SELECT 1 FROM quads WHERE s = ? LIMIT 1", (s,)).fetchone() is not None
