@@ -238,7 +238,7 @@ def _write_site_stated(
     builder: SiteBuilder,
     fp: str,
     old: incremental_.State | None,
-    check_kept: bool = False,
+    check_kept: bool,
 ) -> SiteResult:
     if old is not None and not incremental_.in_place_ok(target, old):
         old.close()

@@ -26,7 +26,7 @@ from pathlib import Path
 from toolkit.config import Settings
 from toolkit.query import load_store, release_base_iri, saved_queries
 from toolkit.site.child import Child
-from toolkit.site.cut import Cut, cut_answer
+from toolkit.site.cut import ANSWER_KINDS, Cut, cut_answer
 from toolkit.site.pages import answer_saved
 
 Wire = dict[str, tuple[str, bytes] | Cut]
@@ -62,7 +62,7 @@ def _answer_all(
         def answer(name: str) -> tuple[str, bytes] | Cut:
             start = time.perf_counter()
             kind, data = answer_saved(store, queries[name], base)
-            found = cut_answer(kind, data) if kind in ("select", "tsv", "ask", "graph") else (kind, data)
+            found = cut_answer(kind, data) if kind in ANSWER_KINDS else (kind, data)
             times[name] = round(time.perf_counter() - start, 3)
             return found
 

@@ -1,4 +1,5 @@
-"""A function run in a forked process while this one goes on, its result sent back through a pipe.
+"""A function run in a forked process while this one goes on, its result sent back through a file with no
+name (the pipe only says whether it is there).
 
 Why: two parts of a site run only wait to be used (the saved queries' answers, :mod:`toolkit.site.
 answers`; the check of the kept pages' files, :class:`toolkit.site.incremental.FilesCheck`), and each

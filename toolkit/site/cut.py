@@ -168,6 +168,11 @@ def _cut_graph(data: bytes) -> Cut:
     return Cut(kind="graph", data=joined, spans=spans)
 
 
+#: the kinds of :func:`toolkit.query.engine.evaluate`'s answers that are answers (:func:`cut_answer` takes
+#: them; the others are a refusal or a failure, with their message)
+ANSWER_KINDS = ("select", "tsv", "ask", "graph")
+
+
 def cut_answer(kind: str, data: bytes) -> Cut:
     """The answer ``(kind, data)`` of :func:`toolkit.query.engine.evaluate` cut into its rows (kinds
     ``select``, ``graph``, ``ask``; a failure is not an answer: see :meth:`SiteBuilder.query_answer`)."""
@@ -184,4 +189,4 @@ def cut_answer(kind: str, data: bytes) -> Cut:
     return _whole(kind, data)
 
 
-__all__ = ["Cut", "cut_answer"]
+__all__ = ["ANSWER_KINDS", "Cut", "cut_answer"]

@@ -284,9 +284,6 @@ class ReleaseIndex:
                 blk = db.execute("INSERT INTO blocks (file, key, digest) VALUES (?, ?, ?)", (file, key, d)).lastrowid
                 db.executemany("INSERT INTO quads VALUES (?, ?, ?, ?, ?, ?, ?, ?)", ((blk, *r) for r in rows))
                 came.update(rows)
-            # the IRIs of the rows that went or came, not of every row of a block that changed: a block is a
-            # source's graph, or a catalog statement that names every part of the release (15,674 at 1M),
-            # most of whose rows are the same after a change
             # each subject's number of rows, kept up to date here: the subjects in order are read every run
             # (every resource of the site), and SELECT DISTINCT over the quads took 0.4 s at 1M triples
             rows_of: Counter[str] = Counter()
@@ -301,6 +298,9 @@ class ReleaseIndex:
             db.executemany(
                 "DELETE FROM subjects WHERE s = ? AND n <= 0", ((subject,) for subject, n in rows_of.items() if n < 0)
             )
+            # the IRIs of the rows that went or came, not of every row of a block that changed: a block is a
+            # source's graph, or a catalog statement that names every part of the release (15,674 at 1M),
+            # most of whose rows are the same after a change
             moved = (gone - came) + (came - gone)
             named = {r[0] for r in moved} | {r[2] for r in moved if r[3] == IRI}
             db.executemany("INSERT INTO changes VALUES (?, ?)", ((gen, iri) for iri in sorted(named)))
